@@ -1,0 +1,120 @@
+# custos: one non-recursive Makefile; every output goes to build/.
+# `make V=1` shows the commands.
+
+OUTPUT := build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VMLINUX_H ?= $(OUTPUT)/vmlinux.h
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+PKGS := libbpf libelf zlib sqlite3 libcrypto jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -g -O2
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Werror=undef -Wno-unused-parameter \
+	  -D_GNU_SOURCE -Iinclude -Icollector -I$(OUTPUT) $(PKG_CFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude -Ibpf -I$(dir $(VMLINUX_H))
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
+
+# Modules shared by both programs, then each program's own.
+COMMON := log record store util
+DAEMON := custosd loader consumer abi_check
+AUDITOR := custos query
+COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
+DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
+AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+E2E_BINS := $(OUTPUT)/tests/workload
+
+.PHONY: all deps run test check bench format format-check clean install
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUTPUT)/custosd $(OUTPUT)/custos
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(VMLINUX_H): | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/custos.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/custos.skel.h: $(OUTPUT)/custos.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name custos_bpf > $@
+
+$(OUTPUT)/collector/%.o: collector/%.c $(wildcard collector/*.h) $(wildcard include/custos/*.h) | $(OUTPUT)/collector
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/collector/loader.o: $(OUTPUT)/custos.skel.h
+
+$(OUTPUT)/custosd: $(DAEMON_OBJS) $(COMMON_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(OUTPUT)/custos: $(AUDITOR_OBJS) $(COMMON_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(PKG_LIBS) -o $@
+
+$(OUTPUT)/tests/workload: tests/e2e/workload.c | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/collector $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+# The two commands of the README.  Both install what is missing first.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(E2E_BINS)
+	$(Q)tests/run.sh
+
+check: all $(UNIT_BINS) $(E2E_BINS)
+	$(Q)tests/run.sh
+
+format:
+	$(Q)clang-format -i bpf/*.c bpf/*.h collector/*.c collector/*.h include/custos/*.h tests/*.h tests/*/*.c
+
+format-check:
+	$(Q)clang-format --dry-run -Werror bpf/*.c bpf/*.h collector/*.c collector/*.h include/custos/*.h tests/*.h tests/*/*.c
+
+install: all
+	$(Q)install -D -m 0755 $(OUTPUT)/custosd $(DESTDIR)/usr/sbin/custosd
+	$(Q)install -D -m 0755 $(OUTPUT)/custos $(DESTDIR)/usr/bin/custos
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Every map and load-time knob of the custos programs.  All are __weak so
+ * that each program file can include this header and `bpftool gen object`
+ * still links them into one object with one copy of each map.
+ */
+#ifndef CUSTOS_MAPS_BPF_H
+#define CUSTOS_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "custos/abi.h"
+
+/* GPL-compatible: the programs use GPL-only helpers (probe reads). */
+char LICENSE[] SEC("license") __weak = "Dual BSD/GPL";
+
+/* Set by custosd before load: its own tgid, so it never records its own I/O. */
+const volatile __u32 targ_self_tgid __weak = 0;
+/* Wake the consumer only once the ring holds this much; below it custosd
+ * finds the data on its own poll timer (no wake-up per event). */
+const volatile __u64 targ_wakeup_bytes __weak = 1 << 20;
+
+/* Ring size is set by custosd with bpf_map__set_max_entries before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CUSTOS_MAX_PROTECTED);
+	__type(key, struct custos_inode_key);
+	__type(value, struct custos_protected);
+} protected SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct custos_stats);
+} stats SEC(".maps") __weak;
+
+/* Arguments saved at syscall entry, keyed by tid. */
+struct open_args {
+	__u32 flags;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct open_args);
+} open_stash SEC(".maps") __weak;
+
+/* A read in flight on a file that has a session: the session key, by tid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} read_stash SEC(".maps") __weak;
+
+/* Read accounting of one open file description of a protected file, keyed
+ * by the struct file pointer so that dup, fork and fd passing share it. */
+struct session {
+	struct custos_task_ids task; /* first reader */
+	__u64 bytes;
+	__u64 reads;
+	__u64 first_ns;
+	__u64 last_ns;
+	__u32 dataset;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct session);
+} sessions SEC(".maps") __weak;
+
+/* Scratch space for building one variable-length event (per CPU, since
+ * tracepoint programs do not migrate while they run). */
+struct scratch {
+	union {
+		struct custos_open_event open;
+		struct custos_read_event read;
+	};
+	/* The path is assembled right to left here, then copied into the event. */
+	char work[CUSTOS_PATH_MAX * 2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps") __weak;
+
+#endif /* CUSTOS_MAPS_BPF_H */

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The two dentry walks: "is this file inside a protected tree?" by inode
+ * ancestry, and the absolute path as the kernel resolves it.  Both climb
+ * d_parent and, at the root of a mount, continue from the mountpoint in the
+ * parent mount, so a tree mounted below a protected directory is inside it
+ * and the path is given from the root of the mount namespace.
+ */
+#ifndef CUSTOS_PATH_BPF_H
+#define CUSTOS_PATH_BPF_H
+
+#include "maps.bpf.h"
+#include "emit.bpf.h"
+#include <bpf/bpf_core_read.h>
+
+#define NAME_MASK 255 /* NAME_MAX: no component is longer */
+
+/* One step up: to the parent dentry, or across to the mountpoint when d is
+ * the root of its mount.  Returns 0 at the top of the namespace's tree. */
+static __always_inline int walk_up(struct dentry **d, struct mount **mnt)
+{
+	struct dentry *parent;
+
+	if (*d == BPF_CORE_READ(*mnt, mnt.mnt_root)) {
+		struct mount *up = BPF_CORE_READ(*mnt, mnt_parent);
+
+		if (up == *mnt)
+			return 0;
+		*d = BPF_CORE_READ(*mnt, mnt_mountpoint);
+		*mnt = up;
+		return 1;
+	}
+	parent = BPF_CORE_READ(*d, d_parent);
+	if (parent == *d)
+		return 0;
+	*d = parent;
+	return 1;
+}
+
+static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
+{
+	return (struct mount *)((char *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+/* Both walks run under bpf_loop(): the verifier checks one step once
+ * instead of every path through CUSTOS_WALK_MAX unrolled steps. */
+struct walk {
+	struct dentry *d;
+	struct mount *mnt;
+	__u32 dataset; /* protected walk: the match */
+	__u32 pos;     /* path walk: start of the path in scratch.work */
+	__u32 flags;   /* path walk: CUSTOS_PATH_* */
+	int done;      /* reached the top of the tree */
+};
+
+static long protected_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+	struct dentry *d = w->d; /* a local: BPF_CORE_READ(w->d, ...) would relocate w too */
+	struct custos_inode_key key = {};
+	struct custos_protected *p;
+
+	key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+	key.dev = BPF_CORE_READ(d, d_sb, s_dev);
+	p = bpf_map_lookup_elem(&protected, &key);
+	if (p) {
+		w->dataset = p->dataset;
+		return 1;
+	}
+	if (!walk_up(&w->d, &w->mnt)) {
+		w->done = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The dataset id of the protected tree that contains d, or 0. */
+static __always_inline __u32 protected_dataset(struct dentry *d, struct vfsmount *vfsmnt)
+{
+	struct walk w = { .d = d, .mnt = real_mount(vfsmnt) };
+
+	bpf_loop(CUSTOS_WALK_MAX, protected_step, &w, 0);
+	/* Deeper than the bound: the tree cannot be told, and that is counted. */
+	if (!w.dataset && !w.done)
+		stat_inc(CUSTOS_STAT_PATH_TRUNCATED);
+	return w.dataset;
+}
+
+static long path_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+	struct dentry *child = w->d;
+	struct mount *mnt = w->mnt;
+	struct scratch *s = scratch_get();
+	struct qstr name;
+	__u32 len, pos;
+
+	if (!s)
+		return 1;
+	if (child == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+		/* A mount root has no name of its own: cross to the mountpoint. */
+		if (!walk_up(&w->d, &w->mnt)) {
+			w->done = 1;
+			return 1;
+		}
+		return 0;
+	}
+	name = BPF_CORE_READ(child, d_name);
+	if (!walk_up(&w->d, &w->mnt)) {
+		w->done = 1;
+		return 1;
+	}
+	len = name.len & NAME_MASK;
+	pos = w->pos;
+	if (len + 1 > pos) {
+		w->flags |= CUSTOS_PATH_TRUNCATED;
+		return 1;
+	}
+	pos -= len + 1;
+	if (bpf_probe_read_kernel(&s->work[(pos + 1) & (CUSTOS_PATH_MAX - 1)], len, name.name))
+		stat_inc(CUSTOS_STAT_PROBE_READ);
+	s->work[pos & (CUSTOS_PATH_MAX - 1)] = '/';
+	w->pos = pos;
+	return 0;
+}
+
+/*
+ * Build the absolute path of (d, vfsmnt) into out (CUSTOS_PATH_MAX bytes) and
+ * return its length.  Names are written right to left into s->work, which is
+ * twice the path size so the verifier can bound every write by masking.
+ */
+static __always_inline __u32 path_build(struct scratch *s, struct dentry *d,
+					struct vfsmount *vfsmnt, char *out, __u32 *flags)
+{
+	struct walk w = { .d = d, .mnt = real_mount(vfsmnt), .pos = CUSTOS_PATH_MAX };
+	__u32 pos;
+
+	bpf_loop(CUSTOS_WALK_MAX, path_step, &w, 0);
+	if (!w.done)
+		w.flags |= CUSTOS_PATH_TRUNCATED;
+	if (w.flags & CUSTOS_PATH_TRUNCATED)
+		stat_inc(CUSTOS_STAT_PATH_TRUNCATED);
+	*flags |= w.flags;
+	pos = w.pos;
+	if (pos >= CUSTOS_PATH_MAX) {
+		pos = CUSTOS_PATH_MAX - 1;
+		s->work[pos] = '/';
+	}
+	pos &= CUSTOS_PATH_MAX - 1;
+	bpf_probe_read_kernel(out, CUSTOS_PATH_MAX - pos, &s->work[pos]);
+	return CUSTOS_PATH_MAX - pos;
+}
+
+/* Fill ref and path for an open file; returns the path length. */
+static __always_inline __u32 file_ref_fill(struct scratch *s, struct custos_file_ref *ref,
+					   char *path, struct file *file, __u32 dataset)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	__u32 flags = 0;
+
+	ref->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	ref->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	ref->mnt_id = BPF_CORE_READ(real_mount(vfsmnt), mnt_id);
+	ref->dataset = dataset;
+	/* d_unhashed() and not the root: unlinked while open. */
+	if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d)
+		flags |= CUSTOS_PATH_DELETED;
+	ref->path_len = path_build(s, d, vfsmnt, path, &flags);
+	ref->path_flags = flags;
+	return ref->path_len;
+}
+
+#endif /* CUSTOS_PATH_BPF_H */

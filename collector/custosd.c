@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * custosd: loads the capture programs, drains their ring buffer and appends
+ * every access, and its own life cycle, to the ledger database.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "consumer.h"
+#include "custos/abi.h"
+#include "loader.h"
+#include "log.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+
+#define CUSTOSD_VERSION "0.1.0"
+#define MAX_WATCH 64
+#define POLL_MS 50	   /* the longest a record waits before its commit */
+#define BATCH_MAX 4096	   /* records per transaction at most */
+#define DEFAULT_RING (16u << 20)
+
+static volatile sig_atomic_t exiting;
+
+struct options {
+	const char *db;
+	const char *pidfile;
+	struct watch watch[MAX_WATCH];
+	int n_watch;
+	int64_t duration_s; /* 0: until a signal */
+	uint32_t ring_bytes;
+	int verbose;
+};
+
+struct collector {
+	struct options *opt;
+	struct store *store;
+	struct loader *loader;
+	struct consumer *cons;
+	uint8_t boot_id[16];
+	int64_t clock_off;  /* CLOCK_REALTIME - CLOCK_BOOTTIME, sampled per batch */
+	int in_batch;
+	uint64_t malformed; /* records from the ring that did not parse */
+	uint64_t malformed_seen;
+	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
+	struct custos_stats *stats_now;
+	char host[256];
+};
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--pidfile FILE]\n"
+		"               [--duration SEC] [--ring-size BYTES] [-v]\n"
+		"\n"
+		"Records every open and read of files below the watched directories in the\n"
+		"ledger database.  SIGTERM or SIGINT stops it cleanly.\n"
+		"\n"
+		"  --db FILE          ledger database (default /var/lib/custos/custos.db)\n"
+		"  --watch DIR[=LABEL] protect the tree below DIR; LABEL names the dataset\n"
+		"                     (default: the directory's name); repeatable\n"
+		"  --pidfile FILE     written once every program is attached\n"
+		"  --duration SEC     stop cleanly after SEC seconds\n"
+		"  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
+		"  -v, --verbose      more messages; twice for libbpf's\n"
+		"\n"
+		"EXAMPLES\n"
+		"  custosd --db /var/lib/custos/custos.db --watch /srv/customers=customers\n"
+		"  custosd --watch /data/hr=hr --watch /data/billing=billing --duration 60\n");
+}
+
+/* Bad input: one line, exit 2, nothing written. */
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(0, fmt, ap);
+	va_end(ap);
+	exit(2);
+}
+
+static void add_watch(struct options *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	struct watch *w;
+	struct stat st;
+	int fd;
+
+	if (o->n_watch == MAX_WATCH)
+		usage_error("too many --watch (at most %d)", MAX_WATCH);
+	w = &o->watch[o->n_watch];
+	if (eq)
+		*eq = '\0';
+	w->dir = arg;
+	w->label = eq ? eq + 1 : basename(arg);
+	if (!*w->dir)
+		usage_error("--watch needs a directory");
+	if (!*w->label || strlen(w->label) > RECORD_NAME_MAX)
+		usage_error("invalid dataset label for --watch %s", w->dir);
+	fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
+	if (fstat(fd, &st)) {
+		close(fd);
+		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
+	}
+	close(fd);
+	w->dev = st.st_dev;
+	w->ino = st.st_ino;
+	w->dataset = o->n_watch + 1;
+	o->n_watch++;
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "ring-size", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char dir[PATH_MAX];
+	struct stat st;
+	int64_t v;
+	int c;
+
+	o->db = "/var/lib/custos/custos.db";
+	o->ring_bytes = DEFAULT_RING;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'w':
+			add_watch(o, optarg);
+			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 't':
+			if (util__parse_int(optarg, 1, INT32_MAX, &v))
+				usage_error("invalid --duration %s: want whole seconds", optarg);
+			o->duration_s = v;
+			break;
+		case 'r':
+			if (util__parse_int(optarg, 4096, 1u << 30, &v) || (v & (v - 1)))
+				usage_error("invalid --ring-size %s: want a power of two from 4096",
+					    optarg);
+			o->ring_bytes = v;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			usage_error("option %s needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option %s (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument %s (see --help)", argv[optind]);
+	if (!o->n_watch)
+		usage_error("nothing to protect: give at least one --watch DIR");
+	/* The database's directory must exist: custosd creates the file only. */
+	snprintf(dir, sizeof(dir), "%s", o->db);
+	if (stat(dirname(dir), &st) || !S_ISDIR(st.st_mode))
+		usage_error("invalid --db %s: directory %s does not exist", o->db, dir);
+}
+
+static int read_boot_id(uint8_t out[16])
+{
+	char text[64];
+	int n = 0, fd;
+	ssize_t len;
+
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (len <= 0)
+		return -EIO;
+	text[len] = '\0';
+	for (char *p = text; *p && n < 32; p++) {
+		unsigned int x;
+
+		if (*p == '-' || *p == '\n')
+			continue;
+		if (sscanf(p, "%1x", &x) != 1)
+			return -EINVAL;
+		out[n / 2] = (out[n / 2] << 4) | x;
+		n++;
+	}
+	return n == 32 ? 0 : -EINVAL;
+}
+
+/* Header fields every record shares; the caller fills the body. */
+static void record_init(struct collector *col, struct record *r, uint16_t type, int64_t t_boot)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	memcpy(r->boot_id, col->boot_id, sizeof(r->boot_id));
+	r->t_boot_ns = t_boot;
+	r->t_real_ns = t_boot + col->clock_off;
+}
+
+static int batch_begin(struct collector *col)
+{
+	int err;
+
+	if (col->in_batch)
+		return 0;
+	err = store__begin(col->store);
+	if (!err)
+		col->in_batch = 1;
+	return err;
+}
+
+static int append(struct collector *col, struct record *r)
+{
+	int err = batch_begin(col);
+
+	return err ? err : store__append(col->store, r);
+}
+
+static struct bytes bytes_of(const void *p, size_t len)
+{
+	return (struct bytes){ .p = p, .len = (uint16_t)len };
+}
+
+static const char *dataset_label(struct collector *col, uint32_t id)
+{
+	if (id >= 1 && id <= (uint32_t)col->opt->n_watch)
+		return col->opt->watch[id - 1].label;
+	return "";
+}
+
+static void access_from_event(struct collector *col, struct rec_access *a,
+			      const struct custos_event_hdr *h, const struct custos_task_ids *t,
+			      const struct custos_file_ref *f, const char *path)
+{
+	const char *label = dataset_label(col, f->dataset);
+
+	a->pid = t->pid;
+	a->tid = t->tid;
+	a->ppid = t->ppid;
+	a->uid = t->uid;
+	a->euid = t->euid;
+	a->fsuid = t->fsuid;
+	a->gid = t->gid;
+	a->egid = t->egid;
+	a->loginuid = t->loginuid;
+	a->sessionid = t->sessionid;
+	a->comm = bytes_of(t->comm, strnlen(t->comm, sizeof(t->comm)));
+	a->dev = makedev(f->dev >> 20, f->dev & 0xfffff);
+	a->ino = f->ino;
+	a->mnt_id = f->mnt_id;
+	a->path_flags = f->path_flags;
+	a->path = bytes_of(path, f->path_len);
+	a->dataset = bytes_of(label, strlen(label));
+	a->bpf_cpu = h->cpu;
+	a->bpf_seq = h->seq;
+}
+
+/* One ring-buffer record -> one ledger record.  A record that does not
+ * parse is counted (and later written as a LOSS), never trusted. */
+static int on_event(void *ctx, const void *data, size_t len)
+{
+	struct collector *col = ctx;
+	const struct custos_event_hdr *h = data;
+	struct record r;
+
+	if (len < sizeof(*h) || h->size != len)
+		goto malformed;
+	switch (h->type) {
+	case CUSTOS_EV_OPEN: {
+		const struct custos_open_event *e = data;
+
+		if (len < offsetof(struct custos_open_event, path) ||
+		    len != offsetof(struct custos_open_event, path) + e->file.path_len)
+			goto malformed;
+		record_init(col, &r, REC_FILE_ACCESS, h->ktime_ns);
+		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
+		r.access.op = OP_OPEN;
+		r.access.open_flags = e->flags;
+		r.access.result = e->result;
+		break;
+	}
+	case CUSTOS_EV_READ_SESSION: {
+		const struct custos_read_event *e = data;
+
+		if (len < offsetof(struct custos_read_event, path) ||
+		    len != offsetof(struct custos_read_event, path) + e->file.path_len)
+			goto malformed;
+		record_init(col, &r, REC_FILE_ACCESS, h->ktime_ns);
+		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
+		r.access.op = OP_READ;
+		r.access.bytes = e->bytes;
+		r.access.reads = e->reads;
+		r.access.first_ns = e->first_ns + col->clock_off;
+		r.access.last_ns = e->last_ns + col->clock_off;
+		break;
+	}
+	default:
+		goto malformed;
+	}
+	return append(col, &r);
+malformed:
+	col->malformed++;
+	return 0;
+}
+
+static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, uint64_t count,
+		       uint64_t total)
+{
+	struct record r;
+
+	record_init(col, &r, REC_LOSS, util__boottime_ns());
+	r.loss = (struct rec_loss){ .cpu = cpu, .counter = counter, .count = count, .total = total };
+	return append(col, &r);
+}
+
+/* Every increase of a kernel loss counter becomes a LOSS record, per CPU. */
+static int check_loss(struct collector *col)
+{
+	static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL, CUSTOS_STAT_PROBE_READ,
+					  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL };
+	int ncpus = loader__ncpus(col->loader);
+	int err;
+
+	err = loader__stats(col->loader, col->stats_now);
+	if (err) {
+		log_warnx("failed to read kernel counters: %s", strerror(-err));
+		return err;
+	}
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		for (size_t i = 0; i < sizeof(lossy) / sizeof(lossy[0]); i++) {
+			uint64_t now = col->stats_now[cpu].count[lossy[i]];
+			uint64_t seen = col->stats_seen[cpu].count[lossy[i]];
+
+			if (now > seen) {
+				err = append_loss(col, cpu, lossy[i], now - seen, now);
+				if (err)
+					return err;
+			}
+		}
+	}
+	if (col->malformed > col->malformed_seen) {
+		err = append_loss(col, UINT32_MAX, CUSTOS_STAT_MAX,
+				  col->malformed - col->malformed_seen, col->malformed);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Commit what the batch holds, then release it in the ring.  On failure the
+ * records stay in the ring and are read again next time. */
+static int batch_commit(struct collector *col)
+{
+	int err;
+
+	if (!col->in_batch)
+		return 0;
+	col->in_batch = 0;
+	err = store__commit(col->store);
+	if (err) {
+		consumer__rewind(col->cons);
+		return err;
+	}
+	consumer__advance(col->cons);
+	memcpy(col->stats_seen, col->stats_now,
+	       sizeof(*col->stats_now) * loader__ncpus(col->loader));
+	col->malformed_seen = col->malformed;
+	return 0;
+}
+
+/* One round: everything in the ring (in batches) and any new loss. */
+static int collect(struct collector *col)
+{
+	long n;
+	int err;
+
+	col->clock_off = util__realtime_ns() - util__boottime_ns();
+	do {
+		n = consumer__drain(col->cons, on_event, col, BATCH_MAX);
+		if (n < 0) {
+			consumer__rewind(col->cons);
+			if (col->in_batch)
+				store__rollback(col->store);
+			col->in_batch = 0;
+			return (int)n;
+		}
+		err = check_loss(col);
+		if (!err)
+			err = batch_commit(col);
+		if (err)
+			return err;
+	} while (n == BATCH_MAX);
+	return 0;
+}
+
+static int append_start(struct collector *col)
+{
+	char config[8192];
+	size_t off = 0;
+	struct record r;
+
+	for (int i = 0; i < col->opt->n_watch && off < sizeof(config); i++) {
+		const struct watch *w = &col->opt->watch[i];
+
+		off += snprintf(config + off, sizeof(config) - off, "%s%s=%s %u:%u:%lu",
+				i ? "\n" : "", w->dir, w->label, major(w->dev), minor(w->dev),
+				(unsigned long)w->ino);
+	}
+	if (off >= sizeof(config))
+		off = sizeof(config) - 1;
+	record_init(col, &r, REC_START, util__boottime_ns());
+	r.start.abi_version = CUSTOS_ABI_VERSION;
+	r.start.pid = getpid();
+	r.start.host = bytes_of(col->host, strlen(col->host));
+	r.start.version = bytes_of(CUSTOSD_VERSION, strlen(CUSTOSD_VERSION));
+	r.start.backend = bytes_of("tracepoints", strlen("tracepoints"));
+	r.start.config = bytes_of(config, off);
+	return append(col, &r) ?: store__set_state(col->store, "host", col->host, strlen(col->host));
+}
+
+static int append_stop(struct collector *col, const char *reason)
+{
+	struct record r;
+
+	record_init(col, &r, REC_STOP, util__boottime_ns());
+	/* Counted before this record: the events and lifecycle rows of the run. */
+	r.stop.events = store__count(col->store);
+	r.stop.reason = bytes_of(reason, strlen(reason));
+	return append(col, &r);
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
+		log_warn("failed to write pidfile %s", path);
+		return -errno;
+	}
+	return 0;
+}
+
+static int run(struct collector *col)
+{
+	int64_t deadline = 0;
+	int err;
+
+	if (col->opt->duration_s)
+		deadline = util__boottime_ns() + col->opt->duration_s * 1000000000LL;
+	while (!exiting) {
+		err = consumer__wait(col->cons, POLL_MS);
+		if (err && err != -EINTR) {
+			log_warnx("failed to wait for events: %s", strerror(-err));
+			return err;
+		}
+		err = collect(col);
+		if (err)
+			return err;
+		if (deadline && util__boottime_ns() >= deadline)
+			break;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct collector col = { .opt = &opt };
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *reason = "signal";
+	int err, status = 1;
+
+	log_init("custosd", 0);
+	parse_args(argc, argv, &opt);
+	log_init("custosd", opt.verbose);
+	if (geteuid() != 0)
+		usage_error("must run as root (loads BPF programs)");
+	if (gethostname(col.host, sizeof(col.host) - 1))
+		snprintf(col.host, sizeof(col.host), "unknown");
+	err = read_boot_id(col.boot_id);
+	if (err) {
+		log_warnx("failed to read boot id: %s", strerror(-err));
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (loader__mount_fs())
+		goto out;
+	col.store = store__open(opt.db);
+	if (!col.store)
+		goto out;
+	col.loader = loader__start(opt.watch, opt.n_watch, opt.ring_bytes, getpid());
+	if (!col.loader)
+		goto out;
+	col.stats_seen = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));
+	col.stats_now = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));
+	if (!col.stats_seen || !col.stats_now) {
+		log_warnx("failed to allocate counters: out of memory");
+		goto out;
+	}
+	col.cons = consumer__open(loader__ring_fd(col.loader), loader__ring_size(col.loader));
+	if (!col.cons)
+		goto out;
+	col.clock_off = util__realtime_ns() - util__boottime_ns();
+	if (append_start(&col) || batch_commit(&col))
+		goto out;
+	if (opt.pidfile && write_pidfile(opt.pidfile))
+		goto out;
+	log_info("watching %d tree(s), writing %s", opt.n_watch, opt.db);
+	err = run(&col);
+	if (err) {
+		reason = "error";
+		goto out;
+	}
+	if (!exiting)
+		reason = "duration";
+	/* Detach first so that the drain below sees the last event there will
+	 * be, and STOP comes after it. */
+	loader__detach(col.loader);
+	if (collect(&col) || append_stop(&col, reason) || batch_commit(&col))
+		goto out;
+	log_info("stopped (%s): %" PRIu64 " records written", reason, store__count(col.store));
+	status = 0;
+out:
+	if (col.in_batch)
+		store__rollback(col.store);
+	consumer__close(col.cons);
+	loader__destroy(col.loader);
+	store__close(col.store);
+	free(col.stats_seen);
+	free(col.stats_now);
+	if (opt.pidfile && status == 0)
+		unlink(opt.pidfile);
+	return status;
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "custos.skel.h"
+#include "loader.h"
+#include "log.h"
+
+#define TRACEFS_MAGIC 0x74726163
+#define BPF_FS_MAGIC 0xcafe4a11
+
+struct loader {
+	struct custos_bpf *skel;
+	int ncpus;
+};
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_verbose() < 2)
+		return 0;
+	if (level == LIBBPF_INFO && log_verbose() < 1)
+		return 0;
+	/* libbpf ends its messages with a newline; vlog adds one. */
+	char buf[1024];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n > 0 && n < (int)sizeof(buf) && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	log_warnx("libbpf: %s", buf);
+	return 0;
+}
+
+static int mount_if_missing(const char *dir, const char *type, long magic)
+{
+	struct statfs sfs;
+
+	if (statfs(dir, &sfs) == 0 && sfs.f_type == magic)
+		return 0;
+	if (mount(type, dir, type, 0, NULL)) {
+		int err = -errno;
+
+		log_warn("failed to mount %s on %s", type, dir);
+		return err;
+	}
+	log_info("mounted %s on %s", type, dir);
+	return 0;
+}
+
+int loader__mount_fs(void)
+{
+	int err = mount_if_missing("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC);
+
+	return err ? err : mount_if_missing("/sys/fs/bpf", "bpf", BPF_FS_MAGIC);
+}
+
+/* The kernel keys the protected map by its internal dev_t (MINORBITS = 20),
+ * which is what super_block.s_dev holds; stat(2) gives the user encoding. */
+static __u32 kernel_dev(dev_t dev)
+{
+	return (__u32)(major(dev) << 20 | minor(dev));
+}
+
+static int fill_protected(struct loader *l, const struct watch *w, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct custos_inode_key key = { .ino = w[i].ino, .dev = kernel_dev(w[i].dev) };
+		struct custos_protected val = { .dataset = w[i].dataset };
+
+		if (bpf_map__update_elem(l->skel->maps.protected, &key, sizeof(key), &val,
+					 sizeof(val), BPF_ANY)) {
+			int err = -errno;
+
+			log_warn("failed to protect %s", w[i].dir);
+			return err;
+		}
+	}
+	return 0;
+}
+
+struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_bytes,
+			     uint32_t self_tgid)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	int err = 0;
+
+	if (!l) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	libbpf_set_print(libbpf_log);
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		err = l->ncpus ? l->ncpus : -EINVAL;
+		log_warnx("failed to count CPUs: %s", strerror(-err));
+		goto fail;
+	}
+	l->skel = custos_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		log_warn("failed to open the BPF object");
+		goto fail;
+	}
+	l->skel->rodata->targ_self_tgid = self_tgid;
+	/* Wake the consumer early enough that a burst cannot fill the ring
+	 * between two polls. */
+	l->skel->rodata->targ_wakeup_bytes = ring_bytes / 4;
+	err = bpf_map__set_max_entries(l->skel->maps.events, ring_bytes);
+	if (err) {
+		log_warnx("failed to size the ring buffer to %u bytes: %s", ring_bytes,
+			  strerror(-err));
+		goto fail;
+	}
+	err = custos_bpf__load(l->skel);
+	if (err) {
+		log_warnx("failed to load BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	err = fill_protected(l, w, n_watch);
+	if (err)
+		goto fail;
+	err = custos_bpf__attach(l->skel);
+	if (err) {
+		log_warnx("failed to attach BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	return l;
+fail:
+	loader__destroy(l);
+	errno = -err;
+	return NULL;
+}
+
+int loader__ring_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.events);
+}
+
+uint32_t loader__ring_size(const struct loader *l)
+{
+	return bpf_map__max_entries(l->skel->maps.events);
+}
+
+int loader__ncpus(const struct loader *l)
+{
+	return l->ncpus;
+}
+
+int loader__stats(const struct loader *l, struct custos_stats *out)
+{
+	__u32 zero = 0;
+
+	if (bpf_map__lookup_elem(l->skel->maps.stats, &zero, sizeof(zero), out,
+				 sizeof(*out) * l->ncpus, 0))
+		return -errno;
+	return 0;
+}
+
+void loader__detach(struct loader *l)
+{
+	custos_bpf__detach(l->skel);
+}
+
+void loader__destroy(struct loader *l)
+{
+	if (!l)
+		return;
+	custos_bpf__destroy(l->skel);
+	free(l);
+}

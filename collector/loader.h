@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The skeleton's life cycle: open -> set rodata and sizes -> load -> fill the
+ * protected map -> attach.  Once loader__start returns, events flow.
+ */
+#ifndef CUSTOS_LOADER_H
+#define CUSTOS_LOADER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "custos/abi.h"
+
+/* One protected tree from --watch. */
+struct watch {
+	const char *dir;
+	const char *label;
+	uint32_t dataset; /* 1-based id the kernel reports back */
+	dev_t dev;	  /* stat(2) form */
+	ino_t ino;
+};
+
+struct loader;
+
+/* Mount tracefs and bpffs where they are missing.  Returns 0 or -errno. */
+int loader__mount_fs(void);
+
+/*
+ * Load and attach every program, with self_tgid's own I/O excluded and the
+ * ring sized ring_bytes (a power of two).  Returns NULL with errno set; the
+ * reason was logged.
+ */
+struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_bytes,
+			     uint32_t self_tgid);
+
+/* Fd and size of the ring buffer map, for the consumer. */
+int loader__ring_fd(const struct loader *l);
+uint32_t loader__ring_size(const struct loader *l);
+
+/* Number of possible CPUs: the length of the per-CPU stats. */
+int loader__ncpus(const struct loader *l);
+
+/* Read every CPU's stats into out (loader__ncpus entries).  Returns 0 or -errno. */
+int loader__stats(const struct loader *l, struct custos_stats *out);
+
+/* Stop capture; maps stay readable until loader__destroy. */
+void loader__detach(struct loader *l);
+
+/* Detach and free; NULL is fine. */
+void loader__destroy(struct loader *l);
+
+#endif /* CUSTOS_LOADER_H */

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "custos/abi.h"
+#include "record.h"
+
+/*
+ * The codec is written once per type as a list of fields walked by one
+ * function in either direction, so the encoder and the decoder cannot
+ * disagree about the layout.
+ */
+struct cursor {
+	uint8_t *w;	  /* encoding: output */
+	const uint8_t *r; /* decoding: input */
+	size_t len, pos;
+	int err;
+};
+
+static void need(struct cursor *c, size_t n)
+{
+	if (!c->err && c->pos + n > c->len)
+		c->err = c->w ? -ENOSPC : -EBADMSG;
+}
+
+static void u64(struct cursor *c, uint64_t *v)
+{
+	need(c, 8);
+	if (c->err)
+		return;
+	if (c->w) {
+		for (int i = 0; i < 8; i++)
+			c->w[c->pos + i] = *v >> (56 - 8 * i);
+	} else {
+		*v = 0;
+		for (int i = 0; i < 8; i++)
+			*v = *v << 8 | c->r[c->pos + i];
+	}
+	c->pos += 8;
+}
+
+static void u32(struct cursor *c, uint32_t *v)
+{
+	uint64_t x = *v;
+
+	need(c, 4);
+	if (c->err)
+		return;
+	if (c->w) {
+		for (int i = 0; i < 4; i++)
+			c->w[c->pos + i] = x >> (24 - 8 * i);
+	} else {
+		*v = (uint32_t)c->r[c->pos] << 24 | c->r[c->pos + 1] << 16 |
+		     c->r[c->pos + 2] << 8 | c->r[c->pos + 3];
+	}
+	c->pos += 4;
+}
+
+static void u16(struct cursor *c, uint16_t *v)
+{
+	need(c, 2);
+	if (c->err)
+		return;
+	if (c->w) {
+		c->w[c->pos] = *v >> 8;
+		c->w[c->pos + 1] = *v;
+	} else {
+		*v = c->r[c->pos] << 8 | c->r[c->pos + 1];
+	}
+	c->pos += 2;
+}
+
+static void fixed(struct cursor *c, uint8_t *p, size_t n)
+{
+	need(c, n);
+	if (c->err)
+		return;
+	if (c->w)
+		memcpy(c->w + c->pos, p, n);
+	else
+		memcpy(p, c->r + c->pos, n);
+	c->pos += n;
+}
+
+/* opaque x<0..max>: a length prefix of 1 byte (max < 256) or 2 bytes. */
+static void opaque(struct cursor *c, struct bytes *b, uint16_t max)
+{
+	uint16_t n = b->len;
+
+	if (c->w && n > max) {
+		c->err = c->err ? c->err : -EINVAL;
+		return;
+	}
+	if (max < 256) {
+		uint32_t n32 = n;
+		uint8_t n8 = n32;
+
+		fixed(c, &n8, 1);
+		n = n8;
+	} else {
+		u16(c, &n);
+	}
+	if (!c->w && n > max && !c->err)
+		c->err = -EBADMSG;
+	need(c, n);
+	if (c->err)
+		return;
+	if (c->w)
+		memcpy(c->w + c->pos, b->p, n);
+	else
+		*b = (struct bytes){ .p = c->r + c->pos, .len = n };
+	c->pos += n;
+}
+
+static void s32(struct cursor *c, int32_t *v)
+{
+	uint32_t x = (uint32_t)*v;
+
+	u32(c, &x);
+	*v = (int32_t)x;
+}
+
+/*
+ * FileAccess body:
+ *   uint32 op, open_flags; int32 result; uint32 pid, tid, ppid;
+ *   uint32 uid, euid, fsuid, gid, egid, loginuid, sessionid;
+ *   uint64 cgroup_id, dev, ino; uint32 mode, mnt_id, path_flags, bpf_cpu;
+ *   uint64 bpf_seq, bytes, reads, first_ns, last_ns;
+ *   opaque dataset<0..255>; opaque comm<0..16>; opaque exe<0..4096>;
+ *   opaque path<0..4096>;
+ */
+static void body_access(struct cursor *c, struct rec_access *a)
+{
+	u32(c, &a->op);
+	u32(c, &a->open_flags);
+	s32(c, &a->result);
+	u32(c, &a->pid);
+	u32(c, &a->tid);
+	u32(c, &a->ppid);
+	u32(c, &a->uid);
+	u32(c, &a->euid);
+	u32(c, &a->fsuid);
+	u32(c, &a->gid);
+	u32(c, &a->egid);
+	u32(c, &a->loginuid);
+	u32(c, &a->sessionid);
+	u64(c, &a->cgroup_id);
+	u64(c, &a->dev);
+	u64(c, &a->ino);
+	u32(c, &a->mode);
+	u32(c, &a->mnt_id);
+	u32(c, &a->path_flags);
+	u32(c, &a->bpf_cpu);
+	u64(c, &a->bpf_seq);
+	u64(c, &a->bytes);
+	u64(c, &a->reads);
+	u64(c, &a->first_ns);
+	u64(c, &a->last_ns);
+	opaque(c, &a->dataset, RECORD_NAME_MAX);
+	opaque(c, &a->comm, CUSTOS_COMM_LEN);
+	opaque(c, &a->exe, RECORD_PATH_MAX);
+	opaque(c, &a->path, RECORD_PATH_MAX);
+}
+
+/* Start body: uint32 abi_version, pid; opaque host<0..255>;
+ * opaque version<0..255>; opaque backend<0..255>; opaque config<0..65535>; */
+static void body_start(struct cursor *c, struct rec_start *s)
+{
+	u32(c, &s->abi_version);
+	u32(c, &s->pid);
+	opaque(c, &s->host, RECORD_NAME_MAX);
+	opaque(c, &s->version, RECORD_NAME_MAX);
+	opaque(c, &s->backend, RECORD_NAME_MAX);
+	opaque(c, &s->config, UINT16_MAX);
+}
+
+/* Stop body: uint64 events; opaque reason<0..255>; */
+static void body_stop(struct cursor *c, struct rec_stop *s)
+{
+	u64(c, &s->events);
+	opaque(c, &s->reason, RECORD_NAME_MAX);
+}
+
+/* Loss body: uint32 cpu, counter; uint64 count, total; */
+static void body_loss(struct cursor *c, struct rec_loss *l)
+{
+	u32(c, &l->cpu);
+	u32(c, &l->counter);
+	u64(c, &l->count);
+	u64(c, &l->total);
+}
+
+static int body(struct cursor *c, struct record *r)
+{
+	switch (r->type) {
+	case REC_FILE_ACCESS:
+		body_access(c, &r->access);
+		break;
+	case REC_START:
+		body_start(c, &r->start);
+		break;
+	case REC_STOP:
+		body_stop(c, &r->stop);
+		break;
+	case REC_LOSS:
+		body_loss(c, &r->loss);
+		break;
+	default:
+		return c->w ? -EINVAL : -EBADMSG;
+	}
+	return c->err;
+}
+
+/* The whole record, in either direction.  The body length is written after
+ * the body, once it is known. */
+static int walk(struct cursor *c, struct record *r)
+{
+	uint8_t magic[4];
+	uint16_t body_len = 0;
+	size_t len_at, body_at;
+	int err;
+
+	memcpy(magic, RECORD_MAGIC, 4);
+	fixed(c, magic, 4);
+	if (!c->w && !c->err && memcmp(magic, RECORD_MAGIC, 4))
+		return -EBADMSG;
+	u16(c, &r->type);
+	u64(c, &r->seq);
+	u64(c, &r->epoch);
+	fixed(c, r->prev_leaf, sizeof(r->prev_leaf));
+	fixed(c, r->boot_id, sizeof(r->boot_id));
+	u64(c, &r->t_real_ns);
+	u64(c, &r->t_boot_ns);
+	len_at = c->pos;
+	u16(c, &body_len);
+	if (c->err)
+		return c->err;
+	body_at = c->pos;
+	if (!c->w) {
+		/* The body must end exactly where the record ends. */
+		if (body_at + body_len != c->len)
+			return -EBADMSG;
+	}
+	err = body(c, r);
+	if (err)
+		return err;
+	if (c->w) {
+		if (c->pos - body_at > UINT16_MAX)
+			return -EINVAL;
+		body_len = c->pos - body_at;
+		c->w[len_at] = body_len >> 8;
+		c->w[len_at + 1] = body_len;
+	} else if (c->pos != c->len) {
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int record__encode(const struct record *r, uint8_t *buf, size_t cap)
+{
+	struct cursor c = { .w = buf, .len = cap };
+	struct record copy = *r;
+	int err;
+
+	err = walk(&c, &copy);
+	return err ? err : (int)c.pos;
+}
+
+int record__decode(struct record *r, const uint8_t *buf, size_t len)
+{
+	struct cursor c = { .r = buf, .len = len };
+	uint8_t again[RECORD_MAX];
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	if (len > RECORD_MAX || walk(&c, r))
+		return -EBADMSG;
+	/* Canonical means one encoding per value: re-encode and compare. */
+	n = record__encode(r, again, sizeof(again));
+	if (n != (int)len || memcmp(again, buf, len))
+		return -EBADMSG;
+	return 0;
+}
+
+int record__leaf_hash(const uint8_t *buf, size_t len, uint8_t out[RECORD_LEAF_LEN])
+{
+	static const uint8_t leaf_prefix = 0x00;
+	/* Fetched and allocated once: an implicit fetch per record would cost
+	 * more than the hash itself on the ingest path. */
+	static __thread EVP_MD_CTX *ctx;
+	static EVP_MD *sha256;
+
+	if (!sha256 && !(sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
+		return -EIO;
+	if (!ctx && !(ctx = EVP_MD_CTX_new()))
+		return -ENOMEM;
+	if (EVP_DigestInit_ex(ctx, sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, &leaf_prefix, 1) != 1 || EVP_DigestUpdate(ctx, buf, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+		return -EIO;
+	return 0;
+}
+
+const char *record__type_name(uint16_t type)
+{
+	static const char *const names[] = {
+		[REC_FILE_ACCESS] = "access", [REC_HEARTBEAT] = "heartbeat",
+		[REC_GAP] = "gap",	      [REC_LOSS] = "loss",
+		[REC_EPOCH_CLOSE] = "epoch_close", [REC_GENESIS] = "genesis",
+		[REC_START] = "start",	      [REC_STOP] = "stop",
+		[REC_CLOCK] = "clock",	      [REC_CONFIG] = "config",
+		[REC_ANCHOR] = "anchor",
+	};
+
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	return "unknown";
+}
+
+const char *record__op_name(uint32_t op)
+{
+	switch (op) {
+	case OP_OPEN:
+		return "open";
+	case OP_READ:
+		return "read";
+	default:
+		return "unknown";
+	}
+}
+
+const char *record__action(const struct record *r)
+{
+	if (r->type == REC_FILE_ACCESS)
+		return record__op_name(r->access.op);
+	return record__type_name(r->type);
+}

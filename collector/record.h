@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The canonical ledger record (../shared/design/ledger.md §4.2): one encoder
+ * and one strict decoder, shared by custosd and every reader.
+ *
+ * Wire form, TLS presentation language, big-endian:
+ *   opaque magic[4] = "CUS1"; uint16 type; uint64 seq; uint64 epoch;
+ *   opaque prev_leaf[32]; opaque boot_id[16]; uint64 t_real_ns;
+ *   uint64 t_boot_ns; opaque body<0..2^16-1>;
+ * The body of each type is laid out in record.c, next to its codec.
+ * seq is the leaf index; prev_leaf is SHA-256(0x00 || previous record), all
+ * zero for seq 0, so the records form a hash chain as they are written.
+ */
+#ifndef CUSTOS_RECORD_H
+#define CUSTOS_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECORD_MAGIC "CUS1"
+#define RECORD_HDR_LEN (4 + 2 + 8 + 8 + 32 + 16 + 8 + 8 + 2)
+#define RECORD_MAX 65535
+#define RECORD_PATH_MAX 4096
+#define RECORD_NAME_MAX 255
+#define RECORD_LEAF_LEN 32
+
+enum record_type {
+	REC_FILE_ACCESS = 1,
+	REC_HEARTBEAT = 2,
+	REC_GAP = 3,
+	REC_LOSS = 4,
+	REC_EPOCH_CLOSE = 5,
+	REC_GENESIS = 6,
+	REC_START = 7,
+	REC_STOP = 8,
+	REC_CLOCK = 9,
+	REC_CONFIG = 10,
+	REC_ANCHOR = 11,
+};
+
+/* FileAccess.op */
+enum record_op {
+	OP_OPEN = 1,
+	OP_READ = 2, /* one read session: totals of an open file description */
+};
+
+/* A byte string that points into memory the caller owns. */
+struct bytes {
+	const uint8_t *p;
+	uint16_t len;
+};
+
+struct rec_access {
+	uint32_t op;
+	uint32_t open_flags;
+	int32_t result; /* fd or 0 on success, -errno on failure */
+	uint32_t pid, tid, ppid;
+	uint32_t uid, euid, fsuid, gid, egid, loginuid, sessionid;
+	uint64_t cgroup_id;
+	uint64_t dev; /* stat(2) encoding */
+	uint64_t ino;
+	uint32_t mode;
+	uint32_t mnt_id;
+	uint32_t path_flags; /* CUSTOS_PATH_* */
+	uint32_t bpf_cpu;
+	uint64_t bpf_seq;
+	uint64_t bytes, reads;	     /* OP_READ */
+	uint64_t first_ns, last_ns; /* OP_READ, CLOCK_REALTIME */
+	struct bytes dataset;	     /* label of the protected tree */
+	struct bytes comm;
+	struct bytes exe;
+	struct bytes path; /* raw bytes as the kernel resolved them */
+};
+
+/* START: the collector began; what it runs and watches. */
+struct rec_start {
+	uint32_t abi_version;
+	uint32_t pid;
+	struct bytes host;
+	struct bytes version;
+	struct bytes backend;
+	struct bytes config; /* the watch list, one "DIR=LABEL dev:ino" per line */
+};
+
+/* STOP: a clean shutdown, with the totals of the run. */
+struct rec_stop {
+	uint64_t events; /* events the collector stored in this run */
+	struct bytes reason;
+};
+
+/* LOSS: a kernel counter of lost or damaged events went up. */
+struct rec_loss {
+	uint32_t cpu;
+	uint32_t counter; /* enum custos_stat */
+	uint64_t count;	  /* increase since the previous LOSS of this counter */
+	uint64_t total;	  /* value of the counter now */
+};
+
+struct record {
+	uint16_t type;
+	uint64_t seq;
+	uint64_t epoch;
+	uint8_t prev_leaf[RECORD_LEAF_LEN];
+	uint8_t boot_id[16];
+	uint64_t t_real_ns;
+	uint64_t t_boot_ns;
+	union {
+		struct rec_access access;
+		struct rec_start start;
+		struct rec_stop stop;
+		struct rec_loss loss;
+	};
+};
+
+/*
+ * Encode r into buf (cap bytes).  Returns the encoded length, or -ENOSPC if
+ * it does not fit, -EINVAL for an unknown type or an over-long field.
+ */
+int record__encode(const struct record *r, uint8_t *buf, size_t cap);
+
+/*
+ * Strictly decode buf into r: the magic, a known type, exact lengths, and
+ * re-encoding must give back the same bytes.  The struct bytes fields of r
+ * point into buf.  Returns 0, or -EBADMSG for anything non-canonical.
+ */
+int record__decode(struct record *r, const uint8_t *buf, size_t len);
+
+/* leaf = SHA-256(0x00 || encoded record), as RFC 6962 §2.1.  Returns 0 or -EIO. */
+int record__leaf_hash(const uint8_t *buf, size_t len, uint8_t out[RECORD_LEAF_LEN]);
+
+/* Name of a record type ("start") or of an access op ("open"); "unknown". */
+const char *record__type_name(uint16_t type);
+const char *record__op_name(uint32_t op);
+
+/* The action a record is shown as: the op for FILE_ACCESS, else the type. */
+const char *record__action(const struct record *r);
+
+#endif /* CUSTOS_RECORD_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Small pure helpers shared by custosd and custos: numbers and times. */
+#ifndef CUSTOS_UTIL_H
+#define CUSTOS_UTIL_H
+
+#include <stdint.h>
+
+#define TIME_STR_LEN 40
+
+/* Parse a whole decimal number in [min, max].  Returns 0 or -EINVAL. */
+int util__parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/*
+ * Parse a time given by a person into ns since the epoch (UTC):
+ *   RFC 3339 "2026-11-27T06:10:21Z", "...21.123456789Z", "...+02:00";
+ *   a date "2026-11-27" (midnight UTC); "2026-11-27 06:10[:21]" (UTC);
+ *   a relative age "90s", "15m", "2h", "3d", "1w" (before now_ns);
+ *   "@SECONDS" since the epoch; "now".
+ * Returns 0 or -EINVAL.
+ */
+int util__parse_time(const char *s, int64_t now_ns, int64_t *out_ns);
+
+/* Format ns since the epoch as RFC 3339 UTC with nanoseconds
+ * ("2026-11-27T06:10:21.000000123Z") into buf (TIME_STR_LEN bytes). */
+void util__format_time(int64_t ns, char *buf);
+
+/* CLOCK_REALTIME and CLOCK_BOOTTIME now, in ns. */
+int64_t util__realtime_ns(void);
+int64_t util__boottime_ns(void);
+
+#endif /* CUSTOS_UTIL_H */

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel <-> collector ABI of custos, defined once.
+ *
+ * Included by bpf/ (after vmlinux.h) and by collector/.  Every struct is made of fixed-width
+ * fields with explicit padding so that its layout is the same on both sides;
+ * collector/abi_check.c pins each size with _Static_assert.
+ *
+ * The list of event types and of counters is append-only: a new kind gets a
+ * new number and CUSTOS_ABI_VERSION goes up when a layout changes.
+ */
+#ifndef CUSTOS_ABI_H
+#define CUSTOS_ABI_H
+
+/* The BPF side gets the __u* types from vmlinux.h. */
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CUSTOS_ABI_VERSION 1
+
+/* Longest path the kernel side builds; longer ones carry CUSTOS_PATH_TRUNCATED. */
+#define CUSTOS_PATH_MAX 4096
+/* Bound of the dentry walk (components plus mount crossings). */
+#define CUSTOS_WALK_MAX 64
+#define CUSTOS_COMM_LEN 16
+/* Protected trees custosd may install (entries of the protected map). */
+#define CUSTOS_MAX_PROTECTED 1024
+
+enum custos_event_type {
+	CUSTOS_EV_OPEN = 1,	    /* an open of a protected file returned */
+	CUSTOS_EV_READ_SESSION = 2, /* reads of one open file description, at its last close */
+};
+
+/* Indexes of the per-CPU stats array.  Every way an event can be lost or
+ * damaged in the kernel has its own counter; custosd turns increases of the
+ * loss counters into LOSS records. */
+enum custos_stat {
+	CUSTOS_STAT_EVENTS = 0,		/* events handed to the ring buffer */
+	CUSTOS_STAT_RB_FULL = 1,	/* ring buffer had no room: event lost */
+	CUSTOS_STAT_PROBE_READ = 2,	/* a kernel memory read failed: field left zero */
+	CUSTOS_STAT_PATH_TRUNCATED = 3, /* path longer than the buffer or the walk bound */
+	CUSTOS_STAT_STASH_FULL = 4,	/* syscall entry could not be stashed: event lost */
+	CUSTOS_STAT_SESSION_FULL = 5,	/* read session could not be created: reads uncounted */
+	CUSTOS_STAT_MAX = 6,
+};
+
+/* Flags of struct custos_file_ref.path_flags. */
+#define CUSTOS_PATH_TRUNCATED (1u << 0) /* leading components are missing */
+#define CUSTOS_PATH_DELETED (1u << 1)	/* the file was unlinked while open */
+
+/* Common header of every ring-buffer record. */
+struct custos_event_hdr {
+	__u16 type;	/* enum custos_event_type */
+	__u16 size;	/* bytes of the whole record, header and path included */
+	__u32 cpu;	/* CPU that produced it; seq is per CPU */
+	__u64 seq;	/* per-CPU sequence number, taken before the ring-buffer write */
+	__u64 ktime_ns; /* CLOCK_BOOTTIME of the event */
+};
+
+/* Credentials and identity of the task, read at event time. */
+struct custos_task_ids {
+	__u32 pid; /* thread group id */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 euid;
+	__u32 fsuid;
+	__u32 gid;
+	__u32 egid;
+	__u32 loginuid; /* (__u32)-1 when unset */
+	__u32 sessionid;
+	char comm[CUSTOS_COMM_LEN];
+};
+
+/* The file as the kernel sees it: dev is the kernel's internal dev_t
+ * (major << 20 | minor), which the collector converts to the stat(2) form. */
+struct custos_file_ref {
+	__u64 ino;
+	__u32 dev;
+	__u32 mnt_id;
+	__u32 dataset; /* id of the protected tree that matched */
+	__u32 path_flags;
+	__u16 path_len; /* bytes of path that follow the fixed part, no NUL */
+	__u16 _pad[3];
+};
+
+struct custos_open_event {
+	struct custos_event_hdr hdr;
+	struct custos_task_ids task;
+	__s32 result; /* fd, or -errno */
+	__u32 flags;  /* open flags as passed by the caller */
+	struct custos_file_ref file;
+	char path[CUSTOS_PATH_MAX]; /* only file.path_len bytes are sent */
+};
+
+/* One open file description's reads, emitted when its last reference is
+ * closed.  task is the first task that read through it. */
+struct custos_read_event {
+	struct custos_event_hdr hdr;
+	struct custos_task_ids task;
+	__u64 bytes; /* sum of the byte counts the read calls returned */
+	__u64 reads; /* number of successful read calls */
+	__u64 first_ns;
+	__u64 last_ns;
+	struct custos_file_ref file;
+	char path[CUSTOS_PATH_MAX];
+};
+
+/* Key and value of the protected map: a directory (or file) whose subtree is
+ * protected.  dev uses the kernel's internal encoding, as in custos_file_ref. */
+struct custos_inode_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 _pad;
+};
+
+struct custos_protected {
+	__u32 dataset;
+	__u32 _pad;
+};
+
+/* The per-CPU stats value: counters plus the CPU's event sequence. */
+struct custos_stats {
+	__u64 count[CUSTOS_STAT_MAX];
+	__u64 seq; /* next sequence number to hand out on this CPU */
+};
+
+#endif /* CUSTOS_ABI_H */

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The audited side of the end-to-end tests: real syscalls on a prepared tree.
+ *
+ *   workload setup TREE OUT    create the files (sizes the assertions know)
+ *   workload access TREE OUT   the access scenario; prints "pid=N child=M"
+ *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
+ *
+ * Each step's expected record is spelled out in tests/e2e/capture.sh.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	fprintf(stderr, "workload: failed to %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static const char *at(const char *dir, const char *name)
+{
+	static char buf[8][4096];
+	static int i;
+	char *p = buf[i++ % 8];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
+	return p;
+}
+
+static void make_file(const char *path, size_t size)
+{
+	char chunk[4096];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		die(path);
+	memset(chunk, 'x', sizeof(chunk));
+	while (size) {
+		size_t n = size < sizeof(chunk) ? size : sizeof(chunk);
+
+		if (write(fd, chunk, n) != (ssize_t)n)
+			die("write");
+		size -= n;
+	}
+	close(fd);
+}
+
+static void setup(const char *tree, const char *out)
+{
+	if (mkdir(at(tree, "sub"), 0755) && errno != EEXIST)
+		die("mkdir sub");
+	make_file(at(tree, "a"), 1000);
+	make_file(at(tree, "sub/b"), 10000);
+	make_file(at(tree, "d"), 5000);
+	make_file(at(tree, "e"), 3000);
+	make_file(at(out, "c"), 2000);
+	unlink(at(out, "link"));
+	if (symlink(at(tree, "a"), at(out, "link")))
+		die("symlink");
+}
+
+static size_t read_all(int fd)
+{
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	if (n < 0)
+		die("read");
+	return total;
+}
+
+static int open_or_die(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
+static void access_scenario(const char *tree, const char *out)
+{
+	char buf[4096];
+	struct iovec iov[2] = { { buf, 2048 }, { buf + 2048, 2048 } };
+	struct open_how how = { .flags = O_RDONLY };
+	int fd, fd2;
+	pid_t child;
+
+	/* a: read(2) to the end: one session of 1000 bytes, 1 read. */
+	fd = open_or_die(at(tree, "a"));
+	read_all(fd);
+	close(fd);
+
+	/* sub/b: pread64 + readv + preadv = 4096 + 4096 + 1808 bytes, 3 reads. */
+	fd = open_or_die(at(tree, "sub/b"));
+	if (pread(fd, buf, 4096, 0) != 4096)
+		die("pread");
+	if (lseek(fd, 4096, SEEK_SET) < 0 || readv(fd, iov, 2) != 4096)
+		die("readv");
+	if (preadv(fd, iov, 2, 8192) != 1808)
+		die("preadv");
+	close(fd);
+
+	/* Outside the tree: nothing may be recorded. */
+	fd = open_or_die(at(out, "c"));
+	read_all(fd);
+	close(fd);
+
+	/* Relative open after chdir: recorded as TREE/sub/b, 100 bytes. */
+	if (chdir(at(tree, "sub")))
+		die("chdir");
+	fd = open_or_die("b");
+	if (read(fd, buf, 100) != 100)
+		die("read b");
+	close(fd);
+	if (chdir("/"))
+		die("chdir /");
+
+	/* A symlink outside pointing in: recorded as TREE/a, 1000 bytes. */
+	fd = open_or_die(at(out, "link"));
+	read_all(fd);
+	close(fd);
+
+	/* openat2: TREE/a, 10 bytes. */
+	fd = syscall(SYS_openat2, AT_FDCWD, at(tree, "a"), &how, sizeof(how));
+	if (fd < 0)
+		die("openat2");
+	if (read(fd, buf, 10) != 10)
+		die("read a");
+	close(fd);
+
+	/* dup: one file description, one session of 2000 + 3000 bytes. */
+	fd = open_or_die(at(tree, "d"));
+	fd2 = dup(fd);
+	if (fd2 < 0 || read(fd, buf, 2000) != 2000 || read(fd2, buf, 4096) != 3000)
+		die("read d");
+	close(fd);
+	close(fd2);
+
+	/* fork: the child reads all 3000 bytes and exits; the parent's close
+	 * is the last and ends the session. */
+	fd = open_or_die(at(tree, "e"));
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		read_all(fd);
+		_exit(0);
+	}
+	if (waitpid(child, NULL, 0) != child)
+		die("waitpid");
+	close(fd);
+	printf("pid=%d child=%d\n", getpid(), child);
+}
+
+static void burst(const char *tree, long n)
+{
+	char buf[4096];
+	const char *path = at(tree, "a");
+
+	for (long i = 0; i < n; i++) {
+		int fd = open_or_die(path);
+
+		if (read(fd, buf, sizeof(buf)) < 0)
+			die("read");
+		close(fd);
+	}
+	printf("pid=%d\n", getpid());
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "setup"))
+		setup(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "access"))
+		access_scenario(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "burst"))
+		burst(argv[2], atol(argv[3]));
+	else {
+		fprintf(stderr, "usage: workload setup|access TREE OUT | burst TREE N\n");
+		return 2;
+	}
+	return 0;
+}

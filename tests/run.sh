@@ -1,0 +1,59 @@
+#!/bin/sh
+# Run every test and print one closing line: "N passed, N failed[, N skipped]".
+# Unit tests are build/tests/test_*; end-to-end tests are tests/e2e/*.sh and
+# need root.  Each prints "PASS: name" / "FAIL: name" lines; a script that
+# exits 77 is skipped, which under CI=true counts as a failure.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+passed=0
+failed=0
+skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+tally() { # tally NAME STATUS: count the PASS/FAIL lines of the last run
+	p=$(grep -c '^PASS: ' "$log")
+	f=$(grep -c '^FAIL: ' "$log")
+	if [ "$2" = 77 ]; then
+		if [ "${CI:-}" = true ]; then
+			echo "FAIL: $1 skipped, and CI=true forbids skips"
+			failed=$((failed + 1))
+		else
+			echo "SKIP: $1"
+			skipped=$((skipped + 1))
+		fi
+		return
+	fi
+	if [ "$2" != 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL: $1 exited with status $2"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	echo "== ${t#build/tests/}"
+	"$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	tally "$t" $rc
+done
+
+for t in tests/e2e/*.sh; do
+	[ -f "$t" ] || continue
+	echo "== $t"
+	sh "$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	tally "$t" $rc
+done
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" = 0 ]
