@@ -4,6 +4,7 @@
  *
  *   workload setup TREE OUT    create the files (sizes the assertions know)
  *   workload access TREE OUT   the access scenario; prints "pid=N child=M"
+ *   workload cat PATH          read PATH whole; prints "pid=N"
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
  *
  * Each step's expected record is spelled out in tests/e2e/capture.sh.
@@ -128,6 +129,16 @@ static void access_scenario(const char *tree, const char *out)
 	if (chdir("/"))
 		die("chdir /");
 
+	/* dirfd-relative with "..": openat(TREE/sub, "../d") is TREE/d, 50 bytes. */
+	fd2 = open(at(tree, "sub"), O_RDONLY | O_DIRECTORY);
+	if (fd2 < 0)
+		die("open sub");
+	fd = openat(fd2, "../d", O_RDONLY);
+	if (fd < 0 || read(fd, buf, 50) != 50)
+		die("openat ../d");
+	close(fd);
+	close(fd2);
+
 	/* A symlink outside pointing in: recorded as TREE/a, 1000 bytes. */
 	fd = open_or_die(at(out, "link"));
 	read_all(fd);
@@ -165,6 +176,16 @@ static void access_scenario(const char *tree, const char *out)
 	printf("pid=%d child=%d\n", getpid(), child);
 }
 
+/* Read one file whole, by any path: the mount tests use it. */
+static void cat(const char *path)
+{
+	int fd = open_or_die(path);
+
+	read_all(fd);
+	close(fd);
+	printf("pid=%d\n", getpid());
+}
+
 static void burst(const char *tree, long n)
 {
 	char buf[4096];
@@ -186,10 +207,12 @@ int main(int argc, char **argv)
 		setup(argv[2], argv[3]);
 	else if (argc == 4 && !strcmp(argv[1], "access"))
 		access_scenario(argv[2], argv[3]);
+	else if (argc == 3 && !strcmp(argv[1], "cat"))
+		cat(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "burst"))
 		burst(argv[2], atol(argv[3]));
 	else {
-		fprintf(stderr, "usage: workload setup|access TREE OUT | burst TREE N\n");
+		fprintf(stderr, "usage: workload setup|access TREE OUT | cat PATH | burst TREE N\n");
 		return 2;
 	}
 	return 0;

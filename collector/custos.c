@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * custos: the auditor's command line.  It only ever reads a database, so it
+ * needs no privilege beyond read access to the file.
+ *
+ * Exit status: 0 done, 2 bad arguments, 3 the database or the output could
+ * not be read or written (the same 3 as "usage or I/O error" of verify).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "query.h"
+#include "util.h"
+
+#define EXIT_USAGE 2
+#define EXIT_IO	   3
+
+static const char usage_main[] =
+	"usage: custos COMMAND [OPTIONS]\n"
+	"\n"
+	"Read the file-access ledger that custosd writes.\n"
+	"\n"
+	"Commands:\n"
+	"  query    print recorded accesses, filtered, as a table, JSON Lines or CSV\n"
+	"\n"
+	"Run \"custos COMMAND --help\" for the options of a command.\n";
+
+static const char usage_query[] =
+	"usage: custos query --db FILE [--path PREFIX] [--uid N] [--action A]\n"
+	"                    [--since TIME] [--until TIME] [--format table|json|csv]\n"
+	"\n"
+	"Print the records of a custos database that match every filter given, oldest\n"
+	"first.  The database is opened read-only: it is never created or changed.\n"
+	"\n"
+	"Options:\n"
+	"  --db FILE          the database custosd writes (required)\n"
+	"  --path PREFIX      only PREFIX itself and paths below it (\"/a/b\" does not match "
+	"\"/a/bc\")\n"
+	"  --uid N            only accesses whose uid or euid is N\n"
+	"  --action A         only one kind of record: open, read, start, stop or loss\n"
+	"  --since TIME       only records at or after TIME\n"
+	"  --until TIME       only records before TIME\n"
+	"  --format F         table (the default), json (one object per line) or csv\n"
+	"  -h, --help         print this help and exit\n"
+	"\n"
+	"TIME is RFC 3339 (2026-11-27T06:10:21Z, 2026-11-27T08:10:21.5+02:00), a date\n"
+	"(2026-11-27, midnight UTC), \"2026-11-27 06:10[:21]\" (UTC), an age before now\n"
+	"(90s, 15m, 2h, 3d, 1w), @SECONDS since the epoch, or now.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  done (also when no record matched)\n"
+	"  2  bad arguments\n"
+	"  3  the database could not be opened or read, or the output could not be written\n"
+	"\n"
+	"EXAMPLES\n"
+	"  Everything of the last hour:\n"
+	"    custos query --db /var/lib/custos/custos.db --since 1h\n"
+	"  One user's accesses to one dataset, for a script:\n"
+	"    custos query --db custos.db --path /srv/data/cohort-a --uid 1001 --format json\n"
+	"  The read sessions of November as a spreadsheet:\n"
+	"    custos query --db custos.db --action read --since 2026-11-01 --until 2026-12-01 \\\n"
+	"        --format csv > november.csv\n";
+
+static const char *const actions[] = {"open", "read", "start", "stop", "loss"};
+
+/* Report a bad argument in the one-line form and return the usage status. */
+static int usage_error(const char *what, const char *arg)
+{
+	if (arg)
+		log_warnx("%s: %s (see custos query --help)", what, arg);
+	else
+		log_warnx("%s (see custos query --help)", what);
+	return EXIT_USAGE;
+}
+
+static int parse_format(const char *s, enum query_format *fmt)
+{
+	if (!strcmp(s, "table"))
+		*fmt = QUERY_TABLE;
+	else if (!strcmp(s, "json"))
+		*fmt = QUERY_JSON;
+	else if (!strcmp(s, "csv"))
+		*fmt = QUERY_CSV;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_action(const char *s)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (!strcmp(s, actions[i]))
+			return 0;
+	}
+	return -EINVAL;
+}
+
+static int cmd_query(int argc, char **argv)
+{
+	enum { OPT_DB = 256, OPT_PATH, OPT_UID, OPT_ACTION, OPT_SINCE, OPT_UNTIL, OPT_FORMAT };
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, OPT_DB},
+		{"path", required_argument, NULL, OPT_PATH},
+		{"uid", required_argument, NULL, OPT_UID},
+		{"action", required_argument, NULL, OPT_ACTION},
+		{"since", required_argument, NULL, OPT_SINCE},
+		{"until", required_argument, NULL, OPT_UNTIL},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct query_filter f = {
+		.path_prefix = NULL,
+		.uid = -1,
+		.action = NULL,
+		.since_ns = INT64_MIN,
+		.until_ns = INT64_MAX,
+	};
+	enum query_format fmt = QUERY_TABLE;
+	int64_t now = util__realtime_ns();
+	const char *db = NULL;
+	int c;
+
+	/* getopt's own messages would name "query" as the program; report in our form instead. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			db = optarg;
+			break;
+		case OPT_PATH:
+			/* An empty prefix is almost always an unset shell variable, not
+			 * "everything". */
+			if (!*optarg)
+				return usage_error("--path must not be empty", NULL);
+			f.path_prefix = optarg;
+			break;
+		case OPT_UID:
+			if (util__parse_int(optarg, 0, UINT32_MAX, &f.uid))
+				return usage_error("invalid --uid, want a number", optarg);
+			break;
+		case OPT_ACTION:
+			if (parse_action(optarg))
+				return usage_error(
+					"invalid --action, want open, read, start, stop or loss",
+					optarg);
+			f.action = optarg;
+			break;
+		case OPT_SINCE:
+			if (util__parse_time(optarg, now, &f.since_ns))
+				return usage_error("invalid --since time", optarg);
+			break;
+		case OPT_UNTIL:
+			if (util__parse_time(optarg, now, &f.until_ns))
+				return usage_error("invalid --until time", optarg);
+			break;
+		case OPT_FORMAT:
+			if (parse_format(optarg, &fmt))
+				return usage_error("invalid --format, want table, json or csv",
+						   optarg);
+			break;
+		case 'h':
+			fputs(usage_query, stdout);
+			return 0;
+		case ':':
+			return usage_error("option needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
+	if (!db)
+		return usage_error("--db FILE is required", NULL);
+	if (f.since_ns != INT64_MIN && f.until_ns != INT64_MAX && f.since_ns >= f.until_ns)
+		return usage_error("--since must be earlier than --until", NULL);
+
+	/* query__run has said why it failed. */
+	return query__run(db, &f, fmt, stdout) ? EXIT_IO : 0;
+}
+
+/* Dispatch to the subcommand named by argv[1]; returns the exit status listed above. */
+int main(int argc, char **argv)
+{
+	log_init("custos", 0);
+
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "query"))
+		return cmd_query(argc - 1, argv + 1);
+
+	log_warnx("unknown command %s", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,847 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * custos query: one fixed, parameterised SELECT over the entry table, printed
+ * as an aligned table, JSON Lines or CSV.
+ *
+ * The database may come from a host under investigation, so it is opened
+ * read-only with SQLite's defensive settings (reliability.md §4.3) and every
+ * filter value reaches SQL only as a bound parameter.  Paths are raw bytes
+ * chosen by whoever named the file: JSON keeps them exactly (path_b64 when
+ * they are not UTF-8) and the table escapes them so that a crafted name cannot
+ * forge a row or drive the terminal.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <linux/types.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "custos/abi.h"
+#include "log.h"
+#include "query.h"
+#include "util.h"
+
+/* Columns of the SELECT, in its order; the list is built from col_name. */
+enum col {
+	COL_SEQ,
+	COL_T_NS,
+	COL_ACTION,
+	COL_RESULT,
+	COL_FLAGS,
+	COL_PATH,
+	COL_PATH_FLAGS,
+	COL_DEV,
+	COL_INO,
+	COL_MNT_ID,
+	COL_DATASET,
+	COL_BYTES,
+	COL_READS,
+	COL_FIRST_NS,
+	COL_LAST_NS,
+	COL_PID,
+	COL_TID,
+	COL_PPID,
+	COL_COMM,
+	COL_EXE,
+	COL_UID,
+	COL_EUID,
+	COL_FSUID,
+	COL_GID,
+	COL_EGID,
+	COL_LOGINUID,
+	COL_SESSIONID,
+	COL_CPU,
+	COL_BPF_SEQ,
+	COL_DETAIL,
+	COL_MAX,
+};
+
+static const char *const col_name[COL_MAX] = {
+	[COL_SEQ] = "seq",
+	[COL_T_NS] = "t_ns",
+	[COL_ACTION] = "action",
+	[COL_RESULT] = "result",
+	[COL_FLAGS] = "flags",
+	[COL_PATH] = "path",
+	[COL_PATH_FLAGS] = "path_flags",
+	[COL_DEV] = "dev",
+	[COL_INO] = "ino",
+	[COL_MNT_ID] = "mnt_id",
+	[COL_DATASET] = "dataset",
+	[COL_BYTES] = "bytes",
+	[COL_READS] = "reads",
+	[COL_FIRST_NS] = "first_ns",
+	[COL_LAST_NS] = "last_ns",
+	[COL_PID] = "pid",
+	[COL_TID] = "tid",
+	[COL_PPID] = "ppid",
+	[COL_COMM] = "comm",
+	[COL_EXE] = "exe",
+	[COL_UID] = "uid",
+	[COL_EUID] = "euid",
+	[COL_FSUID] = "fsuid",
+	[COL_GID] = "gid",
+	[COL_EGID] = "egid",
+	[COL_LOGINUID] = "loginuid",
+	[COL_SESSIONID] = "sessionid",
+	[COL_CPU] = "cpu",
+	[COL_BPF_SEQ] = "bpf_seq",
+	[COL_DETAIL] = "detail",
+};
+
+/* Bound parameters of the WHERE clause, numbered as ?N in where_sql. */
+enum param {
+	P_PREFIX = 1, /* the prefix without trailing '/': matches the path itself */
+	P_LO,	      /* prefix + "/": first path below it */
+	P_HI,	      /* prefix + "0" ('/' + 1): first path past the subtree */
+	P_UID,
+	P_ACTION,
+	P_SINCE,
+	P_UNTIL,
+};
+
+/*
+ * Paths are compared as blobs (memcmp order), so the subtree of P is exactly
+ * [P "/", P "0"): a range an index on path can serve, and one that keeps
+ * "/a/bc" out of "/a/b".
+ */
+static const char where_sql[] = " FROM entry WHERE"
+				" (?1 IS NULL OR path = ?1 OR (path >= ?2 AND path < ?3))"
+				" AND (?4 IS NULL OR uid = ?4 OR euid = ?4)"
+				" AND (?5 IS NULL OR action = ?5)"
+				" AND (?6 IS NULL OR t_ns >= ?6)"
+				" AND (?7 IS NULL OR t_ns < ?7)"
+				" ORDER BY seq";
+
+/* How one output field is made from the row. */
+enum kind {
+	K_INT,	     /* integer column, or null */
+	K_TIME,	     /* ns column as RFC 3339, or null */
+	K_TEXT,	     /* bytes column: JSON lossy UTF-8, CSV raw bytes */
+	K_B64,	     /* bytes column in base64 when K_TEXT could not keep them exactly */
+	K_TRUNCATED, /* CUSTOS_PATH_TRUNCATED of path_flags, as a boolean */
+	K_DELETED,   /* CUSTOS_PATH_DELETED of path_flags, as a boolean */
+	K_HOST,	     /* the host name from the state table */
+	K_NULL,	     /* not known yet */
+};
+
+struct field {
+	const char *name;
+	enum col col;
+	enum kind kind;
+};
+
+static const struct field json_fields[] = {
+	{"seq", COL_SEQ, K_INT},
+	{"time", COL_T_NS, K_TIME},
+	{"host", COL_SEQ, K_HOST},
+	{"action", COL_ACTION, K_TEXT},
+	{"result", COL_RESULT, K_INT},
+	{"flags", COL_FLAGS, K_INT},
+	{"path", COL_PATH, K_TEXT},
+	{"path_b64", COL_PATH, K_B64},
+	{"truncated", COL_PATH_FLAGS, K_TRUNCATED},
+	{"deleted", COL_PATH_FLAGS, K_DELETED},
+	{"dev", COL_DEV, K_INT},
+	{"ino", COL_INO, K_INT},
+	{"mnt_id", COL_MNT_ID, K_INT},
+	{"dataset", COL_DATASET, K_TEXT},
+	{"bytes", COL_BYTES, K_INT},
+	{"reads", COL_READS, K_INT},
+	{"first_time", COL_FIRST_NS, K_TIME},
+	{"last_time", COL_LAST_NS, K_TIME},
+	{"pid", COL_PID, K_INT},
+	{"tid", COL_TID, K_INT},
+	{"ppid", COL_PPID, K_INT},
+	{"comm", COL_COMM, K_TEXT},
+	{"exe", COL_EXE, K_TEXT},
+	{"uid", COL_UID, K_INT},
+	{"euid", COL_EUID, K_INT},
+	{"fsuid", COL_FSUID, K_INT},
+	{"gid", COL_GID, K_INT},
+	{"egid", COL_EGID, K_INT},
+	{"loginuid", COL_LOGINUID, K_INT},
+	{"sessionid", COL_SESSIONID, K_INT},
+	{"cpu", COL_CPU, K_INT},
+	{"bpf_seq", COL_BPF_SEQ, K_INT},
+	{"detail", COL_DETAIL, K_TEXT},
+	{"person", COL_SEQ, K_NULL},
+	{"attribution", COL_SEQ, K_NULL},
+};
+
+static const struct field csv_fields[] = {
+	{"seq", COL_SEQ, K_INT},
+	{"time", COL_T_NS, K_TIME},
+	{"action", COL_ACTION, K_TEXT},
+	{"result", COL_RESULT, K_INT},
+	{"path", COL_PATH, K_TEXT},
+	{"dataset", COL_DATASET, K_TEXT},
+	{"bytes", COL_BYTES, K_INT},
+	{"reads", COL_READS, K_INT},
+	{"pid", COL_PID, K_INT},
+	{"tid", COL_TID, K_INT},
+	{"ppid", COL_PPID, K_INT},
+	{"comm", COL_COMM, K_TEXT},
+	{"uid", COL_UID, K_INT},
+	{"euid", COL_EUID, K_INT},
+	{"gid", COL_GID, K_INT},
+	{"loginuid", COL_LOGINUID, K_INT},
+	{"sessionid", COL_SESSIONID, K_INT},
+	{"dev", COL_DEV, K_INT},
+	{"ino", COL_INO, K_INT},
+	{"detail", COL_DETAIL, K_TEXT},
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Bytes of a column or of the host; p is never NULL unless null is set. */
+struct span {
+	const uint8_t *p;
+	size_t n;
+	bool null;
+};
+
+static struct span col_bytes(sqlite3_stmt *st, enum col c)
+{
+	struct span s = {NULL, 0, true};
+
+	if (sqlite3_column_type(st, c) == SQLITE_NULL)
+		return s;
+	/* blob first, then bytes: the documented order.  A TEXT value comes back as its bytes. */
+	s.p = sqlite3_column_blob(st, c);
+	s.n = sqlite3_column_bytes(st, c);
+	s.null = false;
+	if (!s.p)
+		s.p = (const uint8_t *)""; /* a zero-length blob */
+	return s;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (n > 0 bytes available) and
+ * its code point, or 0 when p[0] does not start one: overlong forms,
+ * surrogates and values past U+10FFFF are refused, as RFC 3629 requires.
+ */
+static int utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	uint32_t c = p[0], min;
+	size_t len;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		len = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Whether the bytes are UTF-8 a JSON string can carry exactly (NUL would be cut by C readers). */
+static bool utf8_exact(struct span s)
+{
+	uint32_t cp;
+	size_t i = 0;
+	int len;
+
+	while (i < s.n) {
+		len = utf8_seq(s.p + i, s.n - i, &cp);
+		if (!len || cp == 0)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+/* The bytes as a JSON string, each byte that is not part of valid UTF-8 (and NUL) as U+FFFD. */
+static json_t *json_lossy(struct span s)
+{
+	static const char replacement[] = "\xef\xbf\xbd";
+	json_t *j = NULL;
+	size_t i = 0, o = 0;
+	uint32_t cp;
+	char *buf;
+	int len;
+
+	buf = malloc(s.n * 3 + 1);
+	if (!buf)
+		return NULL;
+	while (i < s.n) {
+		len = utf8_seq(s.p + i, s.n - i, &cp);
+		if (!len || cp == 0) {
+			memcpy(buf + o, replacement, 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(buf + o, s.p + i, len);
+		o += len;
+		i += len;
+	}
+	j = json_stringn(buf, o);
+	free(buf);
+	return j;
+}
+
+/* Standard base64 (RFC 4648 §4, with padding) of the bytes as a JSON string. */
+static json_t *json_base64(struct span s)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	json_t *j = NULL;
+	size_t o = 0;
+	char *buf;
+
+	buf = malloc((s.n + 2) / 3 * 4 + 1);
+	if (!buf)
+		return NULL;
+	for (size_t i = 0; i < s.n; i += 3) {
+		uint32_t v = (uint32_t)s.p[i] << 16;
+
+		if (i + 1 < s.n)
+			v |= (uint32_t)s.p[i + 1] << 8;
+		if (i + 2 < s.n)
+			v |= s.p[i + 2];
+		buf[o++] = alphabet[v >> 18 & 0x3f];
+		buf[o++] = alphabet[v >> 12 & 0x3f];
+		buf[o++] = i + 1 < s.n ? alphabet[v >> 6 & 0x3f] : '=';
+		buf[o++] = i + 2 < s.n ? alphabet[v & 0x3f] : '=';
+	}
+	j = json_stringn(buf, o);
+	free(buf);
+	return j;
+}
+
+/* A new reference to the JSON value of one field, or NULL when out of memory. */
+static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span host)
+{
+	char tbuf[TIME_STR_LEN];
+	struct span s;
+
+	if (fd->kind == K_HOST)
+		return host.null ? json_null() : json_lossy(host);
+	if (fd->kind == K_NULL || sqlite3_column_type(st, fd->col) == SQLITE_NULL)
+		return json_null();
+
+	switch (fd->kind) {
+	case K_INT:
+		return json_integer(sqlite3_column_int64(st, fd->col));
+	case K_TIME:
+		util__format_time(sqlite3_column_int64(st, fd->col), tbuf);
+		return json_string(tbuf);
+	case K_TEXT:
+		return json_lossy(col_bytes(st, fd->col));
+	case K_B64:
+		s = col_bytes(st, fd->col);
+		return utf8_exact(s) ? json_null() : json_base64(s);
+	case K_TRUNCATED:
+		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_TRUNCATED);
+	case K_DELETED:
+		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_DELETED);
+	default:
+		return json_null();
+	}
+}
+
+static int print_json(sqlite3_stmt *st, struct span host, FILE *out)
+{
+	json_t *obj;
+	int err = 0;
+
+	obj = json_object();
+	if (!obj)
+		goto nomem;
+	for (size_t i = 0; i < ARRAY_SIZE(json_fields); i++) {
+		/* json_object_set_new fails on a NULL value and releases the value on failure. */
+		if (json_object_set_new(obj, json_fields[i].name,
+					json_field(st, &json_fields[i], host)))
+			goto nomem;
+	}
+	/* A failed write shows up in ferror(out), which the caller checks after each row. */
+	if (!json_dumpf(obj, out, JSON_COMPACT))
+		fputc('\n', out);
+	goto cleanup;
+
+nomem:
+	log_warnx("failed to format record %lld: out of memory",
+		  (long long)sqlite3_column_int64(st, COL_SEQ));
+	err = -ENOMEM;
+cleanup:
+	json_decref(obj);
+	return err;
+}
+
+/* One CSV field, quoted (RFC 4180 §2.6-7) only when it holds a comma, quote, CR or LF. */
+static void csv_bytes(FILE *out, struct span s)
+{
+	if (!memchr(s.p, ',', s.n) && !memchr(s.p, '"', s.n) && !memchr(s.p, '\r', s.n) &&
+	    !memchr(s.p, '\n', s.n)) {
+		fwrite(s.p, 1, s.n, out);
+		return;
+	}
+	fputc('"', out);
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.p[i] == '"')
+			fputc('"', out);
+		fputc(s.p[i], out);
+	}
+	fputc('"', out);
+}
+
+static void print_csv_header(FILE *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(csv_fields); i++)
+		fprintf(out, "%s%s", i ? "," : "", csv_fields[i].name);
+	fputc('\n', out);
+}
+
+/* NULL is an empty field; lines end in LF, as other Unix tools' CSV does. */
+static void print_csv(sqlite3_stmt *st, FILE *out)
+{
+	char tbuf[TIME_STR_LEN];
+
+	for (size_t i = 0; i < ARRAY_SIZE(csv_fields); i++) {
+		const struct field *fd = &csv_fields[i];
+
+		if (i)
+			fputc(',', out);
+		if (sqlite3_column_type(st, fd->col) == SQLITE_NULL)
+			continue;
+		switch (fd->kind) {
+		case K_TIME:
+			util__format_time(sqlite3_column_int64(st, fd->col), tbuf);
+			fputs(tbuf, out);
+			break;
+		case K_TEXT:
+			csv_bytes(out, col_bytes(st, fd->col));
+			break;
+		default:
+			fprintf(out, "%lld", (long long)sqlite3_column_int64(st, fd->col));
+			break;
+		}
+	}
+	fputc('\n', out);
+}
+
+/*
+ * Whether a code point would act on the terminal or reorder the text around
+ * it rather than show: C1 controls and the bidirectional formatting marks.
+ */
+static bool is_invisible(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * The bytes for a terminal, in a new string the caller frees: printable UTF-8
+ * stays, everything else (controls, '\\' itself, invalid bytes) becomes \xNN.
+ */
+static char *escape(struct span s)
+{
+	size_t i = 0, o = 0;
+	uint32_t cp;
+	char *buf;
+	int len;
+
+	buf = malloc(s.n * 4 + 1);
+	if (!buf)
+		return NULL;
+	while (i < s.n) {
+		len = utf8_seq(s.p + i, s.n - i, &cp);
+		if (len && cp >= 0x20 && cp != 0x7f && cp != '\\' && !is_invisible(cp)) {
+			memcpy(buf + o, s.p + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		/* Escape the whole sequence of a valid but invisible code point, else one byte. */
+		for (int k = 0; k < (len ? len : 1); k++)
+			o += sprintf(buf + o, "\\x%02x", s.p[i + k]);
+		i += len ? len : 1;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+#define TABLE_FMT "%-20s %-6s %6s %7s %10s %10s %-16s %12s %s%s\n"
+
+static void print_table_header(FILE *out)
+{
+	fprintf(out, TABLE_FMT, "TIME", "ACTION", "RESULT", "PID", "UID", "LOGINUID", "COMM",
+		"BYTES", "PATH", "");
+}
+
+/* An integer column for the table; "-" for NULL and for the unset id (u32)-1. */
+static const char *table_int(sqlite3_stmt *st, enum col c, char *buf, size_t len)
+{
+	int64_t v;
+
+	if (sqlite3_column_type(st, c) == SQLITE_NULL)
+		return "-";
+	v = sqlite3_column_int64(st, c);
+	if (v == UINT32_MAX && (c == COL_UID || c == COL_LOGINUID))
+		return "-";
+	snprintf(buf, len, "%" PRId64, v);
+	return buf;
+}
+
+static int print_table(sqlite3_stmt *st, FILE *out)
+{
+	char tbuf[TIME_STR_LEN], res[24], pid[24], uid[24], luid[24], bytes[24];
+	struct span path = col_bytes(st, COL_PATH), detail = col_bytes(st, COL_DETAIL);
+	char *action = NULL, *comm = NULL, *last = NULL;
+	const char *suffix = "";
+	int64_t pflags = sqlite3_column_int64(st, COL_PATH_FLAGS);
+	int err = 0;
+
+	util__format_time(sqlite3_column_int64(st, COL_T_NS), tbuf);
+	/* "YYYY-MM-DDTHH:MM:SS" is always 19 bytes for the years an int64 of ns can hold. */
+	memcpy(tbuf + 19, "Z", 2);
+
+	action = escape(col_bytes(st, COL_ACTION));
+	comm = escape(col_bytes(st, COL_COMM));
+	/* Lifecycle rows have no path; their detail says what happened instead. */
+	last = escape(path.null ? detail : path);
+	if (!action || !comm || !last) {
+		log_warnx("failed to format record %lld: out of memory",
+			  (long long)sqlite3_column_int64(st, COL_SEQ));
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (!path.null && (pflags & CUSTOS_PATH_TRUNCATED))
+		suffix = " (truncated)";
+	else if (!path.null && (pflags & CUSTOS_PATH_DELETED))
+		suffix = " (deleted)";
+
+	fprintf(out, TABLE_FMT, tbuf, action, table_int(st, COL_RESULT, res, sizeof(res)),
+		table_int(st, COL_PID, pid, sizeof(pid)), table_int(st, COL_UID, uid, sizeof(uid)),
+		table_int(st, COL_LOGINUID, luid, sizeof(luid)), *comm ? comm : "-",
+		table_int(st, COL_BYTES, bytes, sizeof(bytes)), last, suffix);
+cleanup:
+	free(action);
+	free(comm);
+	free(last);
+	return err;
+}
+
+/*
+ * One attempt at opening name with flags, configured to distrust the file:
+ * it may have been prepared by an attacker, so no triggers, views or
+ * schema-defined functions run, and nothing can write.  Returns SQLITE_OK or
+ * the extended result code; *db is set even on failure, for its message.
+ */
+static int try_open(const char *name, int flags, sqlite3 **db)
+{
+	static const char *const pragmas = "PRAGMA query_only=1; PRAGMA cell_size_check=ON;"
+					   "SELECT count(*) FROM sqlite_schema;";
+	int rc;
+
+	rc = sqlite3_open_v2(name, db, flags, NULL);
+	if (rc != SQLITE_OK)
+		return *db ? sqlite3_extended_errcode(*db) : rc;
+	if (sqlite3_db_config(*db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL))
+		return SQLITE_ERROR;
+	/* custosd may be committing; in WAL mode a reader waits only on recovery. */
+	sqlite3_busy_timeout(*db, 5000);
+	/* Reading the schema now makes "not a database" an open error, not a query error. */
+	if (sqlite3_exec(*db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite3_extended_errcode(*db);
+	return SQLITE_OK;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded (RFC 8089); the caller frees it. */
+static char *immutable_uri(const char *path)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789/._~-";
+	size_t o = 0;
+	char *uri;
+
+	uri = malloc(strlen("file:") + strlen(path) * 3 + strlen("?immutable=1") + 1);
+	if (!uri)
+		return NULL;
+	o += sprintf(uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (strchr(safe, *p))
+			uri[o++] = *p;
+		else
+			o += sprintf(uri + o, "%%%02X", *p);
+	}
+	strcpy(uri + o, "?immutable=1");
+	return uri;
+}
+
+/* Whether PATH-wal is absent, so the main file alone holds every committed record. */
+static bool wal_absent(const char *path)
+{
+	char *wal = NULL;
+	bool absent;
+
+	if (asprintf(&wal, "%s-wal", path) < 0)
+		return false;
+	absent = access(wal, F_OK) && errno == ENOENT;
+	free(wal);
+	return absent;
+}
+
+/*
+ * Open the database read-only; a missing file is an error, never a new
+ * database.  A WAL database in a directory the auditor may not write needs
+ * its -wal and -shm files, which custosd keeps only while it runs; once it
+ * has stopped and removed them, the main file is complete and unchanging, so
+ * it is read as immutable instead (a restarting custosd writes to a new -wal,
+ * not into the main file, until its first checkpoint).
+ */
+static int open_db(const char *path, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	char *uri = NULL;
+	int rc, sys, err = 0;
+
+	rc = try_open(path, SQLITE_OPEN_READONLY, &db);
+	if ((rc & 0xff) == SQLITE_READONLY && wal_absent(path)) {
+		uri = immutable_uri(path);
+		if (!uri) {
+			log_warnx("failed to open database %s: out of memory", path);
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		sqlite3_close(db);
+		db = NULL;
+		rc = try_open(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &db);
+	}
+	if (rc != SQLITE_OK) {
+		/* The OS error says "No such file or directory" where SQLite says "unable to open".
+		 */
+		sys = db ? sqlite3_system_errno(db) : 0;
+		log_warnx("failed to open database %s: %s", path,
+			  sys  ? strerror(sys)
+			  : db ? sqlite3_errmsg(db)
+			       : sqlite3_errstr(rc));
+		err = sys ? -sys : -EIO;
+		goto cleanup;
+	}
+	*out = db;
+	db = NULL;
+cleanup:
+	sqlite3_close(db);
+	free(uri);
+	return err;
+}
+
+/* The host name custosd saved in state; *host is left null when there is none. */
+static int read_host(sqlite3 *db, const char *path, struct span *host, uint8_t **copy)
+{
+	sqlite3_stmt *st = NULL;
+	struct span s;
+	int rc, err = 0;
+
+	host->null = true;
+	if (sqlite3_prepare_v2(db, "SELECT v FROM state WHERE k = 'host'", -1, &st, NULL)) {
+		log_warnx("failed to read host from database %s: %s", path, sqlite3_errmsg(db));
+		err = -EIO;
+		goto cleanup;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		goto cleanup;
+	if (rc != SQLITE_ROW) {
+		log_warnx("failed to read host from database %s: %s", path, sqlite3_errmsg(db));
+		err = -EIO;
+		goto cleanup;
+	}
+	s = col_bytes(st, 0);
+	if (s.null)
+		goto cleanup;
+	*copy = malloc(s.n + 1);
+	if (!*copy) {
+		log_warnx("failed to read host from database %s: out of memory", path);
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	memcpy(*copy, s.p, s.n);
+	host->p = *copy;
+	host->n = s.n;
+	host->null = false;
+cleanup:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* The bytes of s followed by one byte c, in a new buffer the caller frees. */
+static uint8_t *with_byte(const char *s, size_t n, char c)
+{
+	uint8_t *p = malloc(n + 1);
+
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = c;
+	}
+	return p;
+}
+
+static int bind_filter(sqlite3_stmt *st, const struct query_filter *f)
+{
+	uint8_t *lo = NULL, *hi = NULL;
+	int rc = SQLITE_OK, err = 0;
+	size_t n;
+
+	if (f->path_prefix) {
+		/* "/a/b/" means "/a/b"; "/" keeps an empty prefix, so every absolute path. */
+		n = strlen(f->path_prefix);
+		while (n > 0 && f->path_prefix[n - 1] == '/')
+			n--;
+		lo = with_byte(f->path_prefix, n, '/');
+		hi = with_byte(f->path_prefix, n, '/' + 1);
+		if (!lo || !hi) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		/* Bound as blobs: a TEXT value never equals a BLOB in SQLite. */
+		rc = sqlite3_bind_blob(st, P_PREFIX, f->path_prefix, n, SQLITE_TRANSIENT);
+		if (!rc)
+			rc = sqlite3_bind_blob(st, P_LO, lo, n + 1, SQLITE_TRANSIENT);
+		if (!rc)
+			rc = sqlite3_bind_blob(st, P_HI, hi, n + 1, SQLITE_TRANSIENT);
+	}
+	if (!rc && f->uid >= 0)
+		rc = sqlite3_bind_int64(st, P_UID, f->uid);
+	if (!rc && f->action)
+		rc = sqlite3_bind_text(st, P_ACTION, f->action, -1, SQLITE_TRANSIENT);
+	if (!rc && f->since_ns != INT64_MIN)
+		rc = sqlite3_bind_int64(st, P_SINCE, f->since_ns);
+	if (!rc && f->until_ns != INT64_MAX)
+		rc = sqlite3_bind_int64(st, P_UNTIL, f->until_ns);
+	if (rc)
+		err = rc == SQLITE_NOMEM ? -ENOMEM : -EINVAL;
+cleanup:
+	free(lo);
+	free(hi);
+	return err;
+}
+
+static int prepare_query(sqlite3 *db, const char *path, const struct query_filter *f,
+			 sqlite3_stmt **out)
+{
+	char sql[1024];
+	size_t len = 0;
+	sqlite3_stmt *st = NULL;
+	int err = 0;
+
+	len += snprintf(sql + len, sizeof(sql) - len, "SELECT");
+	for (int c = 0; c < COL_MAX && len < sizeof(sql); c++)
+		len += snprintf(sql + len, sizeof(sql) - len, "%s %s", c ? "," : "", col_name[c]);
+	if (len < sizeof(sql))
+		len += snprintf(sql + len, sizeof(sql) - len, "%s", where_sql);
+	if (len >= sizeof(sql)) {
+		/* Only a programming error gets here: nothing in sql comes from the user. */
+		log_warnx("failed to build query: statement too long");
+		err = -E2BIG;
+		goto cleanup;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL)) {
+		log_warnx("failed to query database %s: %s", path, sqlite3_errmsg(db));
+		err = -EIO;
+		goto cleanup;
+	}
+	err = bind_filter(st, f);
+	if (err) {
+		log_warnx("failed to bind query filter: %s", strerror(-err));
+		goto cleanup;
+	}
+	*out = st;
+	st = NULL;
+cleanup:
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * Run the query on the database at db_path and print every matching row to
+ * out in the format fmt, ordered by seq.  Returns 0; -EIO when the database
+ * cannot be read or out cannot be written; -ENOENT and other -errno when it
+ * cannot be opened; -ENOMEM.  The reason has been logged once.
+ */
+int query__run(const char *db_path, const struct query_filter *f, enum query_format fmt, FILE *out)
+{
+	struct span host = {NULL, 0, true};
+	uint8_t *host_copy = NULL;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	int rc, err;
+
+	err = open_db(db_path, &db);
+	if (err)
+		goto cleanup;
+	err = read_host(db, db_path, &host, &host_copy);
+	if (err)
+		goto cleanup;
+	err = prepare_query(db, db_path, f, &st);
+	if (err)
+		goto cleanup;
+
+	if (fmt == QUERY_TABLE)
+		print_table_header(out);
+	else if (fmt == QUERY_CSV)
+		print_csv_header(out);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fmt == QUERY_JSON)
+			err = print_json(st, host, out);
+		else if (fmt == QUERY_CSV)
+			print_csv(st, out);
+		else
+			err = print_table(st, out);
+		if (err)
+			goto cleanup;
+		/* Stop at the first failed write rather than query on into a closed pipe. */
+		if (ferror(out))
+			goto write_error;
+	}
+	if (rc != SQLITE_DONE) {
+		log_warnx("failed to read database %s: %s", db_path, sqlite3_errmsg(db));
+		err = -EIO;
+		goto cleanup;
+	}
+	if (fflush(out) || ferror(out))
+		goto write_error;
+	goto cleanup;
+
+write_error:
+	log_warn("failed to write output");
+	err = -EIO;
+cleanup:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(host_copy);
+	return err;
+}

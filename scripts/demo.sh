@@ -1,0 +1,32 @@
+#!/bin/sh
+# `make run`: custosd on an embedded default, a demo protected tree and a
+# local ledger under build/demo, in the foreground until Ctrl-C.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+demo=$top/build/demo
+data=$demo/data
+
+if [ "$(id -u)" != 0 ]; then
+	echo "make run: custosd loads BPF programs and must run as root (try: sudo make run)" >&2
+	exit 1
+fi
+
+mkdir -p "$data/customers" "$data/payroll"
+[ -e "$data/customers/alice.csv" ] || printf 'id,name,iban\n1,Alice,DE00 1234\n' >"$data/customers/alice.csv"
+[ -e "$data/customers/bob.csv" ] || printf 'id,name,iban\n2,Bob,FR00 5678\n' >"$data/customers/bob.csv"
+[ -e "$data/payroll/2026-11.csv" ] || printf 'staff,amount\nops-1,4200\n' >"$data/payroll/2026-11.csv"
+
+cat <<MSG
+custos demo: protecting $data/customers (dataset "customers")
+             and $data/payroll (dataset "payroll");
+             ledger $demo/custos.db.  Ctrl-C stops custosd cleanly.
+
+From another shell, touch the data and ask the ledger who did:
+  cat $data/customers/alice.csv
+  $top/build/custos query --db $demo/custos.db
+  $top/build/custos query --db $demo/custos.db --action read --format json
+
+MSG
+exec "$top/build/custosd" --db "$demo/custos.db" \
+	--watch "$data/customers=customers" --watch "$data/payroll=payroll" -v

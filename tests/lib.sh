@@ -1,0 +1,66 @@
+# Shared by the end-to-end tests: sourced, not run.  Needs root; exits 77
+# (skip) without it, which tests/run.sh turns into a failure under CI=true.
+set -u
+export LC_ALL=C
+
+BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+CUSTOSD=$BUILD/custosd
+CUSTOS=$BUILD/custos
+WORKLOAD=$BUILD/tests/workload
+
+if [ "$(id -u)" != 0 ]; then
+	echo "not root: end-to-end tests need to load BPF programs"
+	exit 77
+fi
+
+WORK=$(mktemp -d /tmp/custos-e2e.XXXXXX)
+DAEMON_PID=
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+FAILED=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1"; FAILED=1; }
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1"
+		printf '  expected: %s\n  actual:   %s\n' "$2" "$3"
+	fi
+}
+
+# start_custosd ARGS...: run custosd in the background and wait until its
+# pidfile says every program is attached.
+start_custosd() {
+	rm -f "$WORK/pid"
+	"$CUSTOSD" --pidfile "$WORK/pid" "$@" 2>"$WORK/custosd.log" &
+	DAEMON_PID=$!
+	i=0
+	while [ ! -s "$WORK/pid" ]; do
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null || [ $i -ge 200 ]; then
+			echo "custosd did not start:"
+			cat "$WORK/custosd.log"
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+# stop_custosd: SIGTERM and wait; returns custosd's exit status.
+stop_custosd() {
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID"
+	rc=$?
+	DAEMON_PID=
+	return $rc
+}
+
+finish() {
+	exit $FAILED
+}

@@ -1,0 +1,699 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Unit tests of collector/query.c against a small database written with the
+ * store module: filters select the right records, and every format keeps
+ * hostile path bytes (newline, invalid UTF-8, NUL, escapes) honest.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <linux/types.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "custos/abi.h"
+#include "query.h"
+#include "record.h"
+#include "store.h"
+#include "test.h"
+#include "util.h"
+
+#define NS 1000000000LL
+/* 2026-11-27T06:00:00Z */
+#define T_BASE (1795759200LL * NS)
+#define AT(s)  (T_BASE + (s)*NS)
+
+/* A filter that lets every record through. */
+static struct query_filter any(void)
+{
+	return (struct query_filter){
+		.path_prefix = NULL,
+		.uid = -1,
+		.action = NULL,
+		.since_ns = INT64_MIN,
+		.until_ns = INT64_MAX,
+	};
+}
+
+static const char *const json_keys[] = {
+	"seq",	    "time",	 "host",       "action",    "result", "flags",	"path",
+	"path_b64", "truncated", "deleted",    "dev",	    "ino",    "mnt_id", "dataset",
+	"bytes",    "reads",	 "first_time", "last_time", "pid",    "tid",	"ppid",
+	"comm",	    "exe",	 "uid",	       "euid",	    "fsuid",  "gid",	"egid",
+	"loginuid", "sessionid", "cpu",	       "bpf_seq",   "detail", "person", "attribution",
+};
+
+static const char path_newline[] = "/a/b/new\nline";
+static const uint8_t path_invalid[] = "/a/b/bad\xff\xfe name";
+static const uint8_t path_nul[] = "/a/b/n\0l";
+static const char path_quote[] = "/a/b/q\"u,o";
+
+static char tmpdir[] = "/tmp/custos-test-query-XXXXXX";
+static char db[sizeof(tmpdir) + 32];
+static bool db_ready;
+
+static void remove_tmpdir(void)
+{
+	static const char *const names[] = {"q.db", "q.db-wal", "q.db-shm", "junk.db"};
+	char p[sizeof(db)];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, names[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+static struct bytes b(const void *p, size_t len)
+{
+	return (struct bytes){.p = p, .len = len};
+}
+
+static struct bytes str(const char *s)
+{
+	return b(s, strlen(s));
+}
+
+/* An access record with every field set to something recognisable. */
+static struct record make_access(uint32_t op, int64_t t_ns, struct bytes path, uint32_t uid,
+				 uint32_t euid)
+{
+	struct record r = {.type = REC_FILE_ACCESS, .t_real_ns = t_ns, .t_boot_ns = 1000};
+
+	r.access.op = op;
+	r.access.open_flags = 0100000; /* O_LARGEFILE | O_RDONLY */
+	r.access.result = op == OP_OPEN ? 3 : 0;
+	r.access.pid = 4242;
+	r.access.tid = 4243;
+	r.access.ppid = 1;
+	r.access.uid = uid;
+	r.access.euid = euid;
+	r.access.fsuid = euid;
+	r.access.gid = 100;
+	r.access.egid = 100;
+	r.access.loginuid = uid;
+	r.access.sessionid = 7;
+	r.access.dev = 2049;
+	r.access.ino = 123456;
+	r.access.mnt_id = 29;
+	r.access.bpf_cpu = 1;
+	r.access.bpf_seq = 99;
+	r.access.dataset = str("cohort-a");
+	r.access.comm = str("cat");
+	r.access.exe = str("/usr/bin/cat");
+	r.access.path = path;
+	return r;
+}
+
+/* seq:  0 START, 1 open /a/b/x.txt, 2 open /a/bc/y (EACCES), 3 read /a/b/x.txt,
+ *       4 open newline name (euid 0), 5 open invalid UTF-8, 6 LOSS, 7 open /a/b,
+ *       8 open quote/comma name with an escape sequence in comm, 9 open name with NUL */
+static int write_db(void)
+{
+	struct record recs[10], *r;
+	struct store *st = NULL;
+	int err = -EIO;
+
+	recs[0] = (struct record){.type = REC_START, .t_real_ns = AT(0)};
+	recs[0].start.abi_version = CUSTOS_ABI_VERSION;
+	recs[0].start.pid = 1234;
+	recs[0].start.host = str("lab1");
+	recs[0].start.version = str("0.1");
+	recs[0].start.backend = str("tracepoint");
+	recs[0].start.config = str("/a=cohort-a 8:1:2");
+	recs[1] = make_access(OP_OPEN, AT(1) + 7, str("/a/b/x.txt"), 1001, 1001);
+	recs[2] = make_access(OP_OPEN, AT(2), str("/a/bc/y"), 1002, 1002);
+	recs[2].access.result = -13;
+	recs[3] = make_access(OP_READ, AT(3), str("/a/b/x.txt"), 1001, 1001);
+	recs[3].access.bytes = 4096;
+	recs[3].access.reads = 2;
+	recs[3].access.first_ns = AT(2) + NS / 2;
+	recs[3].access.last_ns = AT(3);
+	recs[3].access.path_flags = CUSTOS_PATH_DELETED;
+	recs[4] = make_access(OP_OPEN, AT(4), str(path_newline), 1003, 0);
+	recs[5] =
+		make_access(OP_OPEN, AT(5), b(path_invalid, sizeof(path_invalid) - 1), 1001, 1001);
+	recs[6] = (struct record){.type = REC_LOSS, .t_real_ns = AT(6)};
+	recs[6].loss.cpu = 2;
+	recs[6].loss.counter = CUSTOS_STAT_RB_FULL;
+	recs[6].loss.count = 5;
+	recs[6].loss.total = 5;
+	recs[7] = make_access(OP_OPEN, AT(7), str("/a/b"), 1004, 1004);
+	recs[8] = make_access(OP_OPEN, AT(8), str(path_quote), 1005, 1005);
+	recs[8].access.comm = str("ev\x1b[31mil");
+	recs[9] = make_access(OP_OPEN, AT(9), b(path_nul, sizeof(path_nul) - 1), 1006, 1006);
+
+	st = store__open(db);
+	if (!st)
+		return -errno;
+	if (store__begin(st))
+		goto cleanup;
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		r = &recs[i];
+		err = store__append(st, r);
+		if (err)
+			goto cleanup;
+		if (r->seq != i) {
+			fprintf(stderr, "  store gave seq %llu to record %zu\n",
+				(unsigned long long)r->seq, i);
+			err = -EINVAL;
+			goto cleanup;
+		}
+	}
+	err = store__set_state(st, "host", "lab1", 4);
+	if (!err)
+		err = store__commit(st);
+cleanup:
+	store__close(st);
+	return err;
+}
+
+/* The path of a database with the records above, written on first use. */
+static const char *test_db(void)
+{
+	if (db_ready)
+		return db;
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	atexit(remove_tmpdir);
+	snprintf(db, sizeof(db), "%s/q.db", tmpdir);
+	if (write_db()) {
+		fprintf(stderr, "failed to write test database %s\n", db);
+		exit(1);
+	}
+	db_ready = true;
+	return db;
+}
+
+/* Run a query into memory; *out is NUL-terminated and the caller frees it. */
+static int run(const struct query_filter *f, enum query_format fmt, char **out, size_t *len)
+{
+	FILE *mem;
+	int err;
+
+	*out = NULL;
+	mem = open_memstream(out, len);
+	if (!mem)
+		return -errno;
+	err = query__run(test_db(), f, fmt, mem);
+	fclose(mem);
+	return err;
+}
+
+/* Parse JSON Lines; each line must be one object.  Returns the objects in an array. */
+static json_t *parse_lines(const char *s)
+{
+	json_t *arr = json_array();
+	const char *nl;
+
+	while (*s) {
+		json_error_t e;
+		json_t *o;
+
+		nl = strchr(s, '\n');
+		if (!nl) {
+			fprintf(stderr, "  unterminated line: %s\n", s);
+			goto fail;
+		}
+		o = json_loadb(s, nl - s, 0, &e);
+		if (!o || !json_is_object(o)) {
+			fprintf(stderr, "  bad JSON line: %.*s: %s\n", (int)(nl - s), s, e.text);
+			json_decref(o);
+			goto fail;
+		}
+		json_array_append_new(arr, o);
+		s = nl + 1;
+	}
+	return arr;
+fail:
+	json_decref(arr);
+	return NULL;
+}
+
+/* Whether the JSON output of query f has exactly the records want[0..n), in order. */
+static bool seqs_are(const struct query_filter *f, const int64_t *want, size_t n)
+{
+	json_t *rows = NULL;
+	bool ok = false;
+	char *out;
+	size_t len, i;
+
+	if (run(f, QUERY_JSON, &out, &len) || !(rows = parse_lines(out)))
+		goto cleanup;
+	ok = json_array_size(rows) == n;
+	for (i = 0; ok && i < n; i++)
+		ok = json_integer_value(json_object_get(json_array_get(rows, i), "seq")) == want[i];
+	if (!ok) {
+		fprintf(stderr, "  want seqs");
+		for (i = 0; i < n; i++)
+			fprintf(stderr, " %lld", (long long)want[i]);
+		fprintf(stderr, ", got");
+		for (i = 0; i < json_array_size(rows); i++)
+			fprintf(stderr, " %lld",
+				json_integer_value(
+					json_object_get(json_array_get(rows, i), "seq")));
+		fprintf(stderr, "\n");
+	}
+cleanup:
+	json_decref(rows);
+	free(out);
+	return ok;
+}
+
+#define ASSERT_SEQS(f, ...)                                                                        \
+	do {                                                                                       \
+		static const int64_t _want[] = {__VA_ARGS__};                                      \
+		ASSERT_TRUE(seqs_are(&(f), _want, sizeof(_want) / sizeof(_want[0])));              \
+	} while (0)
+#define ASSERT_NO_ROWS(f) ASSERT_TRUE(seqs_are(&(f), NULL, 0))
+
+/* The JSON object of record seq, from an unfiltered query; the caller decrefs it. */
+static json_t *record_json(int64_t seq)
+{
+	struct query_filter f = any();
+	json_t *rows = NULL, *o = NULL;
+	char *out;
+	size_t len;
+
+	if (!run(&f, QUERY_JSON, &out, &len) && (rows = parse_lines(out)))
+		o = json_incref(json_array_get(rows, seq));
+	json_decref(rows);
+	free(out);
+	return o;
+}
+
+static size_t base64_decode(const char *s, uint8_t *out)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	size_t n = 0;
+	int bits = 0;
+
+	for (; *s && *s != '='; s++) {
+		acc = acc << 6 | (uint32_t)(strchr(alphabet, *s) - alphabet);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = acc >> bits;
+		}
+	}
+	return n;
+}
+
+static size_t count_char(const char *s, size_t len, char c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == c;
+	return n;
+}
+
+TEST(json_has_every_key)
+{
+	struct query_filter f = any();
+	json_t *rows, *o;
+	char *out;
+	size_t len, i;
+
+	ASSERT_EQ(run(&f, QUERY_JSON, &out, &len), 0);
+	rows = parse_lines(out);
+	free(out);
+	ASSERT_TRUE(rows);
+	ASSERT_EQ(json_array_size(rows), 10);
+	json_array_foreach(rows, i, o)
+	{
+		ASSERT_EQ(json_object_size(o), sizeof(json_keys) / sizeof(json_keys[0]));
+		for (size_t k = 0; k < sizeof(json_keys) / sizeof(json_keys[0]); k++) {
+			if (!json_object_get(o, json_keys[k])) {
+				fprintf(stderr, "  record %zu has no key %s\n", i, json_keys[k]);
+				return false;
+			}
+		}
+		ASSERT_EQ(json_integer_value(json_object_get(o, "seq")), i);
+		ASSERT_STREQ(json_string_value(json_object_get(o, "host")), "lab1");
+		ASSERT_TRUE(json_is_null(json_object_get(o, "person")));
+		ASSERT_TRUE(json_is_null(json_object_get(o, "attribution")));
+	}
+	json_decref(rows);
+	return true;
+}
+
+TEST(json_access_values)
+{
+	json_t *o = record_json(1);
+
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "time")),
+		     "2026-11-27T06:00:01.000000007Z");
+	ASSERT_STREQ(json_string_value(json_object_get(o, "action")), "open");
+	ASSERT_STREQ(json_string_value(json_object_get(o, "path")), "/a/b/x.txt");
+	ASSERT_TRUE(json_is_null(json_object_get(o, "path_b64")));
+	ASSERT_TRUE(json_is_false(json_object_get(o, "truncated")));
+	ASSERT_TRUE(json_is_false(json_object_get(o, "deleted")));
+	ASSERT_STREQ(json_string_value(json_object_get(o, "dataset")), "cohort-a");
+	ASSERT_STREQ(json_string_value(json_object_get(o, "comm")), "cat");
+	ASSERT_STREQ(json_string_value(json_object_get(o, "exe")), "/usr/bin/cat");
+	ASSERT_EQ(json_integer_value(json_object_get(o, "result")), 3);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "flags")), 0100000);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "dev")), 2049);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "ino")), 123456);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "mnt_id")), 29);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "pid")), 4242);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "tid")), 4243);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "ppid")), 1);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "uid")), 1001);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "loginuid")), 1001);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "sessionid")), 7);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "cpu")), 1);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "bpf_seq")), 99);
+	/* An open has no read totals. */
+	ASSERT_TRUE(json_is_null(json_object_get(o, "bytes")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "reads")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "first_time")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "last_time")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "detail")));
+	json_decref(o);
+
+	o = record_json(2);
+	ASSERT_TRUE(o);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "result")), -13);
+	json_decref(o);
+	return true;
+}
+
+TEST(json_read_session)
+{
+	char first[TIME_STR_LEN], last[TIME_STR_LEN];
+	json_t *o = record_json(3);
+
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "action")), "read");
+	ASSERT_EQ(json_integer_value(json_object_get(o, "bytes")), 4096);
+	ASSERT_EQ(json_integer_value(json_object_get(o, "reads")), 2);
+	util__format_time(AT(2) + NS / 2, first);
+	util__format_time(AT(3), last);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "first_time")), first);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "last_time")), last);
+	ASSERT_TRUE(json_is_true(json_object_get(o, "deleted")));
+	ASSERT_TRUE(json_is_false(json_object_get(o, "truncated")));
+	json_decref(o);
+	return true;
+}
+
+TEST(json_lifecycle_rows)
+{
+	json_t *o = record_json(0);
+
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "action")), "start");
+	ASSERT_TRUE(json_is_string(json_object_get(o, "detail")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "path")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "path_b64")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "truncated")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "pid")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "uid")));
+	json_decref(o);
+
+	o = record_json(6);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "action")), "loss");
+	ASSERT_TRUE(json_is_string(json_object_get(o, "detail")));
+	json_decref(o);
+	return true;
+}
+
+TEST(json_path_bytes_round_trip)
+{
+	uint8_t raw[64];
+	const char *s;
+	size_t n;
+	json_t *o;
+
+	/* A newline is valid UTF-8: kept in the string, which JSON escapes. */
+	o = record_json(4);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "path")), path_newline);
+	ASSERT_TRUE(json_is_null(json_object_get(o, "path_b64")));
+	json_decref(o);
+
+	o = record_json(5);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "path")),
+		     "/a/b/bad\xef\xbf\xbd\xef\xbf\xbd name");
+	s = json_string_value(json_object_get(o, "path_b64"));
+	ASSERT_TRUE(s);
+	n = base64_decode(s, raw);
+	ASSERT_EQ(n, sizeof(path_invalid) - 1);
+	ASSERT_TRUE(!memcmp(raw, path_invalid, n));
+	json_decref(o);
+
+	/* NUL is valid UTF-8 but would end the name for any C reader. */
+	o = record_json(9);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "path")), "/a/b/n\xef\xbf\xbdl");
+	s = json_string_value(json_object_get(o, "path_b64"));
+	ASSERT_TRUE(s);
+	n = base64_decode(s, raw);
+	ASSERT_EQ(n, sizeof(path_nul) - 1);
+	ASSERT_TRUE(!memcmp(raw, path_nul, n));
+	json_decref(o);
+	return true;
+}
+
+TEST(filter_path_prefix)
+{
+	struct query_filter f = any();
+
+	f.path_prefix = "/a/b";
+	ASSERT_SEQS(f, 1, 3, 4, 5, 7, 8, 9);
+	f.path_prefix = "/a/b/";
+	ASSERT_SEQS(f, 1, 3, 4, 5, 7, 8, 9);
+	f.path_prefix = "/a/b//";
+	ASSERT_SEQS(f, 1, 3, 4, 5, 7, 8, 9);
+	f.path_prefix = "/a/bc";
+	ASSERT_SEQS(f, 2);
+	f.path_prefix = "/a/b/x.txt";
+	ASSERT_SEQS(f, 1, 3);
+	f.path_prefix = "/a/b/x";
+	ASSERT_NO_ROWS(f);
+	f.path_prefix = "/";
+	ASSERT_SEQS(f, 1, 2, 3, 4, 5, 7, 8, 9);
+	f.path_prefix = "/z";
+	ASSERT_NO_ROWS(f);
+	return true;
+}
+
+TEST(filter_uid_matches_uid_or_euid)
+{
+	struct query_filter f = any();
+
+	f.uid = 1001;
+	ASSERT_SEQS(f, 1, 3, 5);
+	f.uid = 0;
+	ASSERT_SEQS(f, 4);
+	f.uid = 1003;
+	ASSERT_SEQS(f, 4);
+	f.uid = 999999;
+	ASSERT_NO_ROWS(f);
+	return true;
+}
+
+TEST(filter_action)
+{
+	struct query_filter f = any();
+
+	f.action = "read";
+	ASSERT_SEQS(f, 3);
+	f.action = "open";
+	ASSERT_SEQS(f, 1, 2, 4, 5, 7, 8, 9);
+	f.action = "start";
+	ASSERT_SEQS(f, 0);
+	f.action = "loss";
+	ASSERT_SEQS(f, 6);
+	f.action = "stop";
+	ASSERT_NO_ROWS(f);
+	return true;
+}
+
+TEST(filter_since_until)
+{
+	struct query_filter f = any();
+
+	f.since_ns = AT(2);
+	f.until_ns = AT(5);
+	ASSERT_SEQS(f, 2, 3, 4);
+	f.since_ns = AT(5);
+	f.until_ns = INT64_MAX;
+	ASSERT_SEQS(f, 5, 6, 7, 8, 9);
+	f.since_ns = INT64_MIN;
+	f.until_ns = AT(1);
+	ASSERT_SEQS(f, 0);
+	/* seq 1 is at AT(1) + 7 ns: inclusive since, exclusive until, to the ns. */
+	f.since_ns = AT(1) + 7;
+	f.until_ns = AT(1) + 8;
+	ASSERT_SEQS(f, 1);
+	f.until_ns = AT(1) + 7;
+	ASSERT_NO_ROWS(f);
+	return true;
+}
+
+TEST(filters_combine)
+{
+	struct query_filter f = any();
+
+	f.path_prefix = "/a/b";
+	f.uid = 1001;
+	f.action = "open";
+	ASSERT_SEQS(f, 1, 5);
+	f.since_ns = AT(3);
+	ASSERT_SEQS(f, 5);
+	return true;
+}
+
+TEST(csv_quotes_and_raw_bytes)
+{
+	static const char header[] = "seq,time,action,result,path,dataset,bytes,reads,pid,tid,"
+				     "ppid,comm,uid,euid,gid,loginuid,sessionid,dev,ino,detail\n";
+	struct query_filter f = any();
+	size_t len, records = 0, fields = 1;
+	bool quoted = false;
+	char *out;
+
+	ASSERT_EQ(run(&f, QUERY_CSV, &out, &len), 0);
+	ASSERT_TRUE(!strncmp(out, header, strlen(header)));
+	ASSERT_TRUE(strstr(out, "\n4,2026-11-27T06:00:04.000000000Z,open,3,\"/a/b/new\nline\","
+				"cohort-a,,,4242,4243,1,cat,1003,0,100,1003,7,2049,123456,\n"));
+	ASSERT_TRUE(strstr(out, ",\"/a/b/q\"\"u,o\","));
+	ASSERT_TRUE(strstr(out, ",/a/b/bad\xff\xfe name,"));
+	ASSERT_TRUE(strstr(out, "\n3,2026-11-27T06:00:03.000000000Z,read,0,/a/b/x.txt,cohort-a,"
+				"4096,2,"));
+	/* The raw NUL byte of seq 9 is written as it is. */
+	ASSERT_TRUE(memmem(out, len, ",/a/b/n\0l,", 10));
+
+	/* Read it back as RFC 4180: 11 records of 20 fields each. */
+	for (size_t i = 0; i < len; i++) {
+		if (out[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && out[i] == ',')
+			fields++;
+		else if (!quoted && out[i] == '\n') {
+			ASSERT_EQ(fields, 20);
+			records++;
+			fields = 1;
+		}
+	}
+	ASSERT_TRUE(!quoted);
+	ASSERT_EQ(records, 11);
+	free(out);
+	return true;
+}
+
+TEST(table_cannot_be_forged)
+{
+	struct query_filter f = any();
+	char *out;
+	size_t len;
+
+	ASSERT_EQ(run(&f, QUERY_TABLE, &out, &len), 0);
+	/* A header and one line per record, whatever the names hold. */
+	ASSERT_EQ(count_char(out, len, '\n'), 11);
+	ASSERT_TRUE(!strncmp(out, "TIME ", 5));
+	ASSERT_TRUE(strstr(out, "/a/b/new\\x0aline"));
+	ASSERT_TRUE(strstr(out, "/a/b/bad\\xff\\xfe name"));
+	ASSERT_TRUE(strstr(out, "/a/b/n\\x00l"));
+	ASSERT_TRUE(strstr(out, "ev\\x1b[31mil"));
+	ASSERT_TRUE(!memchr(out, '\x1b', len));
+	ASSERT_TRUE(!memchr(out, '\0', len));
+	ASSERT_TRUE(strstr(out, "2026-11-27T06:00:01Z open"));
+	ASSERT_TRUE(strstr(out, "/a/b/x.txt (deleted)\n"));
+	ASSERT_TRUE(strstr(out, "counter=ring_full"));
+	free(out);
+	return true;
+}
+
+TEST(no_rows_prints_only_headers)
+{
+	struct query_filter f = any();
+	char *out;
+	size_t len;
+
+	f.uid = 999999;
+	ASSERT_EQ(run(&f, QUERY_JSON, &out, &len), 0);
+	ASSERT_EQ(len, 0);
+	free(out);
+	ASSERT_EQ(run(&f, QUERY_CSV, &out, &len), 0);
+	ASSERT_EQ(count_char(out, len, '\n'), 1);
+	free(out);
+	ASSERT_EQ(run(&f, QUERY_TABLE, &out, &len), 0);
+	ASSERT_EQ(count_char(out, len, '\n'), 1);
+	ASSERT_TRUE(!strncmp(out, "TIME ", 5));
+	free(out);
+	return true;
+}
+
+TEST(missing_db_is_not_created)
+{
+	struct query_filter f = any();
+	char path[sizeof(db)];
+	FILE *out;
+	int err;
+
+	test_db();
+	snprintf(path, sizeof(path), "%s/missing.db", tmpdir);
+	out = fopen("/dev/null", "w");
+	ASSERT_TRUE(out);
+	err = query__run(path, &f, QUERY_JSON, out);
+	fclose(out);
+	ASSERT_EQ(err, -ENOENT);
+	ASSERT_TRUE(access(path, F_OK) && errno == ENOENT);
+	return true;
+}
+
+TEST(junk_file_is_an_error)
+{
+	struct query_filter f = any();
+	char path[sizeof(db)];
+	FILE *junk, *out;
+	int err;
+
+	test_db();
+	snprintf(path, sizeof(path), "%s/junk.db", tmpdir);
+	junk = fopen(path, "w");
+	ASSERT_TRUE(junk);
+	fputs("this is not an SQLite database, but it is long enough to look like one......"
+	      "...............................................................................",
+	      junk);
+	fclose(junk);
+	out = fopen("/dev/null", "w");
+	ASSERT_TRUE(out);
+	err = query__run(path, &f, QUERY_JSON, out);
+	fclose(out);
+	ASSERT_TRUE(err < 0);
+	return true;
+}
+
+TEST(write_error_is_eio)
+{
+	struct query_filter f = any();
+	FILE *out;
+	int err;
+
+	test_db();
+	out = fopen("/dev/full", "w");
+	ASSERT_TRUE(out);
+	err = query__run(db, &f, QUERY_TABLE, out);
+	fclose(out);
+	ASSERT_EQ(err, -EIO);
+	return true;
+}
+
+RUN_TESTS(T(json_has_every_key), T(json_access_values), T(json_read_session),
+	  T(json_lifecycle_rows), T(json_path_bytes_round_trip), T(filter_path_prefix),
+	  T(filter_uid_matches_uid_or_euid), T(filter_action), T(filter_since_until),
+	  T(filters_combine), T(csv_quotes_and_raw_bytes), T(table_cannot_be_forged),
+	  T(no_rows_prints_only_headers), T(missing_db_is_not_created), T(junk_file_is_an_error),
+	  T(write_error_is_eio))

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The canonical record codec: round trips, strictness, leaf hashes. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "custos/abi.h"
+#include "record.h"
+#include "test.h"
+
+static struct bytes str(const char *s)
+{
+	return (struct bytes){ .p = (const uint8_t *)s, .len = (uint16_t)strlen(s) };
+}
+
+static void sample_access(struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = REC_FILE_ACCESS;
+	r->seq = 41;
+	r->epoch = 3;
+	memset(r->prev_leaf, 0xab, sizeof(r->prev_leaf));
+	memset(r->boot_id, 0x5c, sizeof(r->boot_id));
+	r->t_real_ns = 1795000000123456789ULL;
+	r->t_boot_ns = 987654321;
+	r->access.op = OP_READ;
+	r->access.open_flags = 0x8000;
+	r->access.result = -13;
+	r->access.pid = 100;
+	r->access.tid = 101;
+	r->access.ppid = 1;
+	r->access.uid = 1000;
+	r->access.euid = 0;
+	r->access.loginuid = 1000;
+	r->access.sessionid = 7;
+	r->access.dev = 0xfe00;
+	r->access.ino = 1ULL << 40;
+	r->access.bpf_cpu = 1;
+	r->access.bpf_seq = 99;
+	r->access.bytes = 5000;
+	r->access.reads = 2;
+	r->access.dataset = str("customers");
+	r->access.comm = str("cat");
+	r->access.path = (struct bytes){ .p = (const uint8_t *)"/srv/a\n\xff", .len = 8 };
+}
+
+TEST(access_round_trip)
+{
+	uint8_t buf[RECORD_MAX], again[RECORD_MAX];
+	struct record r, d;
+	int n;
+
+	sample_access(&r);
+	n = record__encode(&r, buf, sizeof(buf));
+	ASSERT_TRUE(n > RECORD_HDR_LEN);
+	ASSERT_EQ(record__decode(&d, buf, n), 0);
+	ASSERT_EQ(d.type, REC_FILE_ACCESS);
+	ASSERT_EQ(d.seq, 41);
+	ASSERT_EQ(d.epoch, 3);
+	ASSERT_EQ(d.t_real_ns, 1795000000123456789ULL);
+	ASSERT_EQ(d.access.result, -13);
+	ASSERT_EQ(d.access.ino, 1ULL << 40);
+	ASSERT_EQ(d.access.bytes, 5000);
+	ASSERT_EQ(d.access.path.len, 8);
+	ASSERT_TRUE(!memcmp(d.access.path.p, "/srv/a\n\xff", 8));
+	ASSERT_TRUE(!memcmp(d.prev_leaf, r.prev_leaf, 32));
+	ASSERT_EQ(record__encode(&d, again, sizeof(again)), n);
+	ASSERT_TRUE(!memcmp(buf, again, n));
+	ASSERT_STREQ(record__action(&d), "read");
+	return true;
+}
+
+TEST(header_is_big_endian)
+{
+	uint8_t buf[RECORD_MAX];
+	struct record r;
+
+	sample_access(&r);
+	ASSERT_TRUE(record__encode(&r, buf, sizeof(buf)) > 0);
+	ASSERT_TRUE(!memcmp(buf, "CUS1", 4));
+	ASSERT_EQ(buf[4], 0);
+	ASSERT_EQ(buf[5], REC_FILE_ACCESS);
+	ASSERT_EQ(buf[6 + 7], 41); /* seq, last byte */
+	return true;
+}
+
+TEST(lifecycle_round_trip)
+{
+	uint8_t buf[RECORD_MAX];
+	struct record r = { .type = REC_START }, d;
+	int n;
+
+	r.start.abi_version = CUSTOS_ABI_VERSION;
+	r.start.pid = 4242;
+	r.start.host = str("vm");
+	r.start.version = str("0.1.0");
+	r.start.backend = str("tracepoints");
+	r.start.config = str("/srv=customers 254:0:2");
+	n = record__encode(&r, buf, sizeof(buf));
+	ASSERT_TRUE(n > 0);
+	ASSERT_EQ(record__decode(&d, buf, n), 0);
+	ASSERT_EQ(d.start.pid, 4242);
+	ASSERT_EQ(d.start.config.len, strlen("/srv=customers 254:0:2"));
+	ASSERT_STREQ(record__action(&d), "start");
+
+	r = (struct record){ .type = REC_LOSS, .loss = { .cpu = 1, .counter = 1, .count = 5, .total = 9 } };
+	n = record__encode(&r, buf, sizeof(buf));
+	ASSERT_EQ(record__decode(&d, buf, n), 0);
+	ASSERT_EQ(d.loss.count, 5);
+	ASSERT_EQ(d.loss.total, 9);
+
+	r = (struct record){ .type = REC_STOP, .stop = { .events = 12, .reason = str("signal") } };
+	n = record__encode(&r, buf, sizeof(buf));
+	ASSERT_EQ(record__decode(&d, buf, n), 0);
+	ASSERT_EQ(d.stop.events, 12);
+	return true;
+}
+
+/* Every single-byte change either fails to decode or decodes to something
+ * that re-encodes to exactly the changed bytes (a different, valid record):
+ * never to a record whose encoding differs from its input. */
+TEST(decode_is_strict_under_bit_flips)
+{
+	uint8_t buf[RECORD_MAX], again[RECORD_MAX];
+	struct record r, d;
+	int n, rejected = 0;
+
+	sample_access(&r);
+	n = record__encode(&r, buf, sizeof(buf));
+	for (int i = 0; i < n; i++) {
+		buf[i] ^= 0x80;
+		if (record__decode(&d, buf, n) == 0) {
+			ASSERT_EQ(record__encode(&d, again, sizeof(again)), n);
+			ASSERT_TRUE(!memcmp(again, buf, n));
+		} else {
+			rejected++;
+		}
+		buf[i] ^= 0x80;
+	}
+	/* Magic, type and every length prefix must have been rejected. */
+	ASSERT_TRUE(rejected >= 4 + 1 + 2 + 4);
+	return true;
+}
+
+TEST(decode_rejects_bad_framing)
+{
+	uint8_t buf[RECORD_MAX];
+	struct record r, d;
+	int n;
+
+	sample_access(&r);
+	n = record__encode(&r, buf, sizeof(buf));
+	ASSERT_EQ(record__decode(&d, buf, n - 1), -EBADMSG); /* truncated */
+	buf[n] = 0;
+	ASSERT_EQ(record__decode(&d, buf, n + 1), -EBADMSG); /* trailing byte */
+	ASSERT_EQ(record__decode(&d, buf, 3), -EBADMSG);
+	buf[5] = 99; /* unknown type */
+	ASSERT_EQ(record__decode(&d, buf, n), -EBADMSG);
+	return true;
+}
+
+TEST(encode_rejects_oversized_fields)
+{
+	uint8_t buf[RECORD_MAX];
+	static char long_path[RECORD_PATH_MAX + 1];
+	struct record r;
+
+	sample_access(&r);
+	memset(long_path, 'a', sizeof(long_path));
+	r.access.path = (struct bytes){ .p = (const uint8_t *)long_path, .len = sizeof(long_path) };
+	ASSERT_EQ(record__encode(&r, buf, sizeof(buf)), -EINVAL);
+	sample_access(&r);
+	ASSERT_EQ(record__encode(&r, buf, 20), -ENOSPC);
+	r.type = 99;
+	ASSERT_EQ(record__encode(&r, buf, sizeof(buf)), -EINVAL);
+	return true;
+}
+
+/* RFC 6962 §2.1: the hash of the empty leaf is SHA-256(0x00). */
+TEST(leaf_hash_matches_rfc6962)
+{
+	static const uint8_t want[32] = {
+		0x6e, 0x34, 0x0b, 0x9c, 0xff, 0xb3, 0x7a, 0x98, 0x9c, 0xa5, 0x44,
+		0xe6, 0xbb, 0x78, 0x0a, 0x2c, 0x78, 0x90, 0x1d, 0x3f, 0xb3, 0x37,
+		0x38, 0x76, 0x85, 0x11, 0xa3, 0x06, 0x17, 0xaf, 0xa0, 0x1d,
+	};
+	uint8_t out[32];
+
+	ASSERT_EQ(record__leaf_hash((const uint8_t *)"", 0, out), 0);
+	ASSERT_TRUE(!memcmp(out, want, 32));
+	return true;
+}
+
+RUN_TESTS(T(access_round_trip), T(header_is_big_endian), T(lifecycle_round_trip),
+	  T(decode_is_strict_under_bit_flips), T(decode_rejects_bad_framing),
+	  T(encode_rejects_oversized_fields), T(leaf_hash_matches_rfc6962))

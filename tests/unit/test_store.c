@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The SQLite store: seq assignment, the prev_leaf chain, derived rows,
+ * batches that fail, and reopening a ledger. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "store.h"
+#include "test.h"
+
+static char dir[] = "/tmp/custos-store.XXXXXX";
+static char path[64];
+
+static struct record access_rec(const char *p, uint64_t bytes)
+{
+	struct record r = { .type = REC_FILE_ACCESS, .t_real_ns = 1000 + bytes };
+
+	r.access.op = bytes ? OP_READ : OP_OPEN;
+	r.access.bytes = bytes;
+	r.access.reads = bytes ? 1 : 0;
+	r.access.path = (struct bytes){ .p = (const uint8_t *)p, .len = (uint16_t)strlen(p) };
+	r.access.comm = (struct bytes){ .p = (const uint8_t *)"cat", .len = 3 };
+	r.access.uid = 1000;
+	return r;
+}
+
+static int append_n(struct store *st, int n)
+{
+	int err = store__begin(st);
+
+	for (int i = 0; i < n && !err; i++) {
+		struct record r = access_rec("/srv/x", i);
+
+		err = store__append(st, &r);
+	}
+	return err ? err : store__commit(st);
+}
+
+static sqlite3 *open_ro(void)
+{
+	sqlite3 *db = NULL;
+
+	sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	return db;
+}
+
+/* Every record's prev_leaf is the leaf hash of the record before it. */
+static bool chain_ok(sqlite3 *db, int64_t *count)
+{
+	uint8_t prev[32] = { 0 };
+	sqlite3_stmt *q;
+	int64_t expect = 0;
+	bool ok = true;
+
+	sqlite3_prepare_v2(db, "SELECT seq, body FROM record ORDER BY seq", -1, &q, NULL);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const uint8_t *body = sqlite3_column_blob(q, 1);
+		int len = sqlite3_column_bytes(q, 1);
+		struct record r;
+
+		if (sqlite3_column_int64(q, 0) != expect || record__decode(&r, body, len) ||
+		    r.seq != (uint64_t)expect || memcmp(r.prev_leaf, prev, 32)) {
+			ok = false;
+			break;
+		}
+		record__leaf_hash(body, len, prev);
+		expect++;
+	}
+	sqlite3_finalize(q);
+	*count = expect;
+	return ok;
+}
+
+static int64_t scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	int64_t v = -1;
+
+	sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+TEST(append_assigns_seq_and_chains)
+{
+	struct store *st = store__open(path);
+	int64_t n;
+	sqlite3 *db;
+
+	ASSERT_TRUE(st != NULL);
+	ASSERT_EQ(append_n(st, 10), 0);
+	ASSERT_EQ(store__count(st), 10);
+	store__close(st);
+	db = open_ro();
+	ASSERT_TRUE(chain_ok(db, &n));
+	ASSERT_EQ(n, 10);
+	ASSERT_EQ(scalar(db, "SELECT count(*) FROM entry"), 10);
+	ASSERT_EQ(scalar(db, "SELECT bytes FROM entry WHERE seq = 3"), 3);
+	ASSERT_EQ(scalar(db, "SELECT count(*) FROM entry WHERE action = 'open' AND bytes IS NULL"),
+		  1);
+	sqlite3_close(db);
+	return true;
+}
+
+TEST(reopen_continues_the_chain)
+{
+	struct store *st = store__open(path);
+	int64_t n;
+	sqlite3 *db;
+
+	ASSERT_TRUE(st != NULL);
+	ASSERT_EQ(append_n(st, 5), 0);
+	store__close(st);
+	db = open_ro();
+	ASSERT_TRUE(chain_ok(db, &n));
+	ASSERT_EQ(n, 15);
+	sqlite3_close(db);
+	return true;
+}
+
+TEST(rollback_restores_the_head)
+{
+	struct store *st = store__open(path);
+	struct record r = access_rec("/srv/y", 7);
+	int64_t n;
+	sqlite3 *db;
+
+	ASSERT_TRUE(st != NULL);
+	ASSERT_EQ(store__begin(st), 0);
+	ASSERT_EQ(store__append(st, &r), 0);
+	ASSERT_EQ(r.seq, 15);
+	store__rollback(st);
+	ASSERT_EQ(store__count(st), 0);
+	ASSERT_EQ(append_n(st, 1), 0);
+	store__close(st);
+	db = open_ro();
+	ASSERT_TRUE(chain_ok(db, &n));
+	ASSERT_EQ(n, 16);
+	ASSERT_EQ(scalar(db, "SELECT count(*) FROM entry WHERE path = CAST('/srv/y' AS BLOB)"), 0);
+	sqlite3_close(db);
+	return true;
+}
+
+TEST(lifecycle_rows_have_detail)
+{
+	struct store *st = store__open(path);
+	struct record r = { .type = REC_LOSS, .loss = { .cpu = 1, .counter = 1, .count = 3, .total = 3 } };
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	bool ok;
+
+	ASSERT_TRUE(st != NULL);
+	ASSERT_EQ(store__begin(st), 0);
+	ASSERT_EQ(store__append(st, &r), 0);
+	ASSERT_EQ(store__set_state(st, "host", "vm", 2), 0);
+	ASSERT_EQ(store__commit(st), 0);
+	store__close(st);
+	db = open_ro();
+	sqlite3_prepare_v2(db, "SELECT action, detail, path FROM entry ORDER BY seq DESC LIMIT 1", -1,
+			   &q, NULL);
+	ok = sqlite3_step(q) == SQLITE_ROW &&
+	     !strcmp((const char *)sqlite3_column_text(q, 0), "loss") &&
+	     !strcmp((const char *)sqlite3_column_text(q, 1),
+		     "cpu=1 counter=ring_full count=3 total=3") &&
+	     sqlite3_column_type(q, 2) == SQLITE_NULL;
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	ASSERT_TRUE(ok);
+	return true;
+}
+
+TEST(open_fails_cleanly_in_a_missing_directory)
+{
+	errno = 0;
+	ASSERT_TRUE(store__open("/nonexistent-custos-dir/x.db") == NULL);
+	ASSERT_TRUE(errno != 0);
+	ASSERT_TRUE(access("/nonexistent-custos-dir", F_OK) != 0);
+	return true;
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "failed to remove %s\n", dir);
+}
+
+/* One ledger for the whole file: the tests run in order and build on it. */
+__attribute__((constructor)) static void setup(void)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	atexit(teardown);
+}
+
+RUN_TESTS(T(append_assigns_seq_and_chains), T(reopen_continues_the_chain),
+	  T(rollback_restores_the_head), T(lifecycle_rows_have_detail),
+	  T(open_fails_cleanly_in_a_missing_directory))
