@@ -66,7 +66,7 @@ static const char usage_query[] =
 	"    custos query --db custos.db --action read --since 2026-11-01 --until 2026-12-01 \\\n"
 	"        --format csv > november.csv\n";
 
-static const char *const actions[] = {"open", "read", "start", "stop", "loss"};
+static const char *const actions[] = { "open", "read", "start", "stop", "loss" };
 
 /* Report a bad argument in the one-line form and return the usage status. */
 static int usage_error(const char *what, const char *arg)
@@ -104,15 +104,15 @@ static int cmd_query(int argc, char **argv)
 {
 	enum { OPT_DB = 256, OPT_PATH, OPT_UID, OPT_ACTION, OPT_SINCE, OPT_UNTIL, OPT_FORMAT };
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, OPT_DB},
-		{"path", required_argument, NULL, OPT_PATH},
-		{"uid", required_argument, NULL, OPT_UID},
-		{"action", required_argument, NULL, OPT_ACTION},
-		{"since", required_argument, NULL, OPT_SINCE},
-		{"until", required_argument, NULL, OPT_UNTIL},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "path", required_argument, NULL, OPT_PATH },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "action", required_argument, NULL, OPT_ACTION },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct query_filter f = {
 		.path_prefix = NULL,

@@ -26,10 +26,10 @@
 #include "util.h"
 
 #define CUSTOSD_VERSION "0.1.0"
-#define MAX_WATCH 64
-#define POLL_MS 50	   /* the longest a record waits before its commit */
-#define BATCH_MAX 4096	   /* records per transaction at most */
-#define DEFAULT_RING (16u << 20)
+#define MAX_WATCH	64
+#define POLL_MS		50   /* the longest a record waits before its commit */
+#define BATCH_MAX	4096 /* records per transaction at most */
+#define DEFAULT_RING	(16u << 20)
 
 static volatile sig_atomic_t exiting;
 
@@ -49,7 +49,7 @@ struct collector {
 	struct loader *loader;
 	struct consumer *cons;
 	uint8_t boot_id[16];
-	int64_t clock_off;  /* CLOCK_REALTIME - CLOCK_BOOTTIME, sampled per batch */
+	int64_t clock_off; /* CLOCK_REALTIME - CLOCK_BOOTTIME, sampled per batch */
 	int in_batch;
 	uint64_t malformed; /* records from the ring that did not parse */
 	uint64_t malformed_seen;
@@ -65,24 +65,23 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--pidfile FILE]\n"
-		"               [--duration SEC] [--ring-size BYTES] [-v]\n"
-		"\n"
-		"Records every open and read of files below the watched directories in the\n"
-		"ledger database.  SIGTERM or SIGINT stops it cleanly.\n"
-		"\n"
-		"  --db FILE          ledger database (default /var/lib/custos/custos.db)\n"
-		"  --watch DIR[=LABEL] protect the tree below DIR; LABEL names the dataset\n"
-		"                     (default: the directory's name); repeatable\n"
-		"  --pidfile FILE     written once every program is attached\n"
-		"  --duration SEC     stop cleanly after SEC seconds\n"
-		"  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
-		"  -v, --verbose      more messages; twice for libbpf's\n"
-		"\n"
-		"EXAMPLES\n"
-		"  custosd --db /var/lib/custos/custos.db --watch /srv/customers=customers\n"
-		"  custosd --watch /data/hr=hr --watch /data/billing=billing --duration 60\n");
+	fprintf(f, "usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--pidfile FILE]\n"
+		   "               [--duration SEC] [--ring-size BYTES] [-v]\n"
+		   "\n"
+		   "Records every open and read of files below the watched directories in the\n"
+		   "ledger database.  SIGTERM or SIGINT stops it cleanly.\n"
+		   "\n"
+		   "  --db FILE          ledger database (default /var/lib/custos/custos.db)\n"
+		   "  --watch DIR[=LABEL] protect the tree below DIR; LABEL names the dataset\n"
+		   "                     (default: the directory's name); repeatable\n"
+		   "  --pidfile FILE     written once every program is attached\n"
+		   "  --duration SEC     stop cleanly after SEC seconds\n"
+		   "  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
+		   "  -v, --verbose      more messages; twice for libbpf's\n"
+		   "\n"
+		   "EXAMPLES\n"
+		   "  custosd --db /var/lib/custos/custos.db --watch /srv/customers=customers\n"
+		   "  custosd --watch /data/hr=hr --watch /data/billing=billing --duration 60\n");
 }
 
 /* Bad input: one line, exit 2, nothing written. */
@@ -341,7 +340,8 @@ static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, ui
 	struct record r;
 
 	record_init(col, &r, REC_LOSS, util__boottime_ns());
-	r.loss = (struct rec_loss){ .cpu = cpu, .counter = counter, .count = count, .total = total };
+	r.loss =
+		(struct rec_loss){ .cpu = cpu, .counter = counter, .count = count, .total = total };
 	return append(col, &r);
 }
 
@@ -447,7 +447,8 @@ static int append_start(struct collector *col)
 	r.start.version = bytes_of(CUSTOSD_VERSION, strlen(CUSTOSD_VERSION));
 	r.start.backend = bytes_of("tracepoints", strlen("tracepoints"));
 	r.start.config = bytes_of(config, off);
-	return append(col, &r) ?: store__set_state(col->store, "host", col->host, strlen(col->host));
+	return append(col, &r)
+		       ?: store__set_state(col->store, "host", col->host, strlen(col->host));
 }
 
 static int append_stop(struct collector *col, const char *reason)

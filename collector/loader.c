@@ -15,7 +15,7 @@
 #include "log.h"
 
 #define TRACEFS_MAGIC 0x74726163
-#define BPF_FS_MAGIC 0xcafe4a11
+#define BPF_FS_MAGIC  0xcafe4a11
 
 struct loader {
 	struct custos_bpf *skel;

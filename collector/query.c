@@ -137,64 +137,64 @@ struct field {
 };
 
 static const struct field json_fields[] = {
-	{"seq", COL_SEQ, K_INT},
-	{"time", COL_T_NS, K_TIME},
-	{"host", COL_SEQ, K_HOST},
-	{"action", COL_ACTION, K_TEXT},
-	{"result", COL_RESULT, K_INT},
-	{"flags", COL_FLAGS, K_INT},
-	{"path", COL_PATH, K_TEXT},
-	{"path_b64", COL_PATH, K_B64},
-	{"truncated", COL_PATH_FLAGS, K_TRUNCATED},
-	{"deleted", COL_PATH_FLAGS, K_DELETED},
-	{"dev", COL_DEV, K_INT},
-	{"ino", COL_INO, K_INT},
-	{"mnt_id", COL_MNT_ID, K_INT},
-	{"dataset", COL_DATASET, K_TEXT},
-	{"bytes", COL_BYTES, K_INT},
-	{"reads", COL_READS, K_INT},
-	{"first_time", COL_FIRST_NS, K_TIME},
-	{"last_time", COL_LAST_NS, K_TIME},
-	{"pid", COL_PID, K_INT},
-	{"tid", COL_TID, K_INT},
-	{"ppid", COL_PPID, K_INT},
-	{"comm", COL_COMM, K_TEXT},
-	{"exe", COL_EXE, K_TEXT},
-	{"uid", COL_UID, K_INT},
-	{"euid", COL_EUID, K_INT},
-	{"fsuid", COL_FSUID, K_INT},
-	{"gid", COL_GID, K_INT},
-	{"egid", COL_EGID, K_INT},
-	{"loginuid", COL_LOGINUID, K_INT},
-	{"sessionid", COL_SESSIONID, K_INT},
-	{"cpu", COL_CPU, K_INT},
-	{"bpf_seq", COL_BPF_SEQ, K_INT},
-	{"detail", COL_DETAIL, K_TEXT},
-	{"person", COL_SEQ, K_NULL},
-	{"attribution", COL_SEQ, K_NULL},
+	{ "seq", COL_SEQ, K_INT },
+	{ "time", COL_T_NS, K_TIME },
+	{ "host", COL_SEQ, K_HOST },
+	{ "action", COL_ACTION, K_TEXT },
+	{ "result", COL_RESULT, K_INT },
+	{ "flags", COL_FLAGS, K_INT },
+	{ "path", COL_PATH, K_TEXT },
+	{ "path_b64", COL_PATH, K_B64 },
+	{ "truncated", COL_PATH_FLAGS, K_TRUNCATED },
+	{ "deleted", COL_PATH_FLAGS, K_DELETED },
+	{ "dev", COL_DEV, K_INT },
+	{ "ino", COL_INO, K_INT },
+	{ "mnt_id", COL_MNT_ID, K_INT },
+	{ "dataset", COL_DATASET, K_TEXT },
+	{ "bytes", COL_BYTES, K_INT },
+	{ "reads", COL_READS, K_INT },
+	{ "first_time", COL_FIRST_NS, K_TIME },
+	{ "last_time", COL_LAST_NS, K_TIME },
+	{ "pid", COL_PID, K_INT },
+	{ "tid", COL_TID, K_INT },
+	{ "ppid", COL_PPID, K_INT },
+	{ "comm", COL_COMM, K_TEXT },
+	{ "exe", COL_EXE, K_TEXT },
+	{ "uid", COL_UID, K_INT },
+	{ "euid", COL_EUID, K_INT },
+	{ "fsuid", COL_FSUID, K_INT },
+	{ "gid", COL_GID, K_INT },
+	{ "egid", COL_EGID, K_INT },
+	{ "loginuid", COL_LOGINUID, K_INT },
+	{ "sessionid", COL_SESSIONID, K_INT },
+	{ "cpu", COL_CPU, K_INT },
+	{ "bpf_seq", COL_BPF_SEQ, K_INT },
+	{ "detail", COL_DETAIL, K_TEXT },
+	{ "person", COL_SEQ, K_NULL },
+	{ "attribution", COL_SEQ, K_NULL },
 };
 
 static const struct field csv_fields[] = {
-	{"seq", COL_SEQ, K_INT},
-	{"time", COL_T_NS, K_TIME},
-	{"action", COL_ACTION, K_TEXT},
-	{"result", COL_RESULT, K_INT},
-	{"path", COL_PATH, K_TEXT},
-	{"dataset", COL_DATASET, K_TEXT},
-	{"bytes", COL_BYTES, K_INT},
-	{"reads", COL_READS, K_INT},
-	{"pid", COL_PID, K_INT},
-	{"tid", COL_TID, K_INT},
-	{"ppid", COL_PPID, K_INT},
-	{"comm", COL_COMM, K_TEXT},
-	{"uid", COL_UID, K_INT},
-	{"euid", COL_EUID, K_INT},
-	{"gid", COL_GID, K_INT},
-	{"loginuid", COL_LOGINUID, K_INT},
-	{"sessionid", COL_SESSIONID, K_INT},
-	{"dev", COL_DEV, K_INT},
-	{"ino", COL_INO, K_INT},
-	{"detail", COL_DETAIL, K_TEXT},
+	{ "seq", COL_SEQ, K_INT },
+	{ "time", COL_T_NS, K_TIME },
+	{ "action", COL_ACTION, K_TEXT },
+	{ "result", COL_RESULT, K_INT },
+	{ "path", COL_PATH, K_TEXT },
+	{ "dataset", COL_DATASET, K_TEXT },
+	{ "bytes", COL_BYTES, K_INT },
+	{ "reads", COL_READS, K_INT },
+	{ "pid", COL_PID, K_INT },
+	{ "tid", COL_TID, K_INT },
+	{ "ppid", COL_PPID, K_INT },
+	{ "comm", COL_COMM, K_TEXT },
+	{ "uid", COL_UID, K_INT },
+	{ "euid", COL_EUID, K_INT },
+	{ "gid", COL_GID, K_INT },
+	{ "loginuid", COL_LOGINUID, K_INT },
+	{ "sessionid", COL_SESSIONID, K_INT },
+	{ "dev", COL_DEV, K_INT },
+	{ "ino", COL_INO, K_INT },
+	{ "detail", COL_DETAIL, K_TEXT },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -208,7 +208,7 @@ struct span {
 
 static struct span col_bytes(sqlite3_stmt *st, enum col c)
 {
-	struct span s = {NULL, 0, true};
+	struct span s = { NULL, 0, true };
 
 	if (sqlite3_column_type(st, c) == SQLITE_NULL)
 		return s;
@@ -386,6 +386,8 @@ static int print_json(sqlite3_stmt *st, struct span host, FILE *out)
 	/* A failed write shows up in ferror(out), which the caller checks after each row. */
 	if (!json_dumpf(obj, out, JSON_COMPACT))
 		fputc('\n', out);
+	else if (!ferror(out))
+		goto nomem;
 	goto cleanup;
 
 nomem:
@@ -536,7 +538,7 @@ static int print_table(sqlite3_stmt *st, FILE *out)
 		goto cleanup;
 	}
 	if (!path.null && (pflags & CUSTOS_PATH_TRUNCATED))
-		suffix = " (truncated)";
+		suffix = pflags & CUSTOS_PATH_DELETED ? " (truncated, deleted)" : " (truncated)";
 	else if (!path.null && (pflags & CUSTOS_PATH_DELETED))
 		suffix = " (deleted)";
 
@@ -794,7 +796,7 @@ cleanup:
  */
 int query__run(const char *db_path, const struct query_filter *f, enum query_format fmt, FILE *out)
 {
-	struct span host = {NULL, 0, true};
+	struct span host = { NULL, 0, true };
 	uint8_t *host_copy = NULL;
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db = NULL;

@@ -22,7 +22,6 @@ struct query_filter {
 
 /* Run the query on the database at db_path, opened read-only, and print the
  * rows to out.  Returns 0, or -errno after logging the reason once. */
-int query__run(const char *db_path, const struct query_filter *f, enum query_format fmt,
-	       FILE *out);
+int query__run(const char *db_path, const struct query_filter *f, enum query_format fmt, FILE *out);
 
 #endif /* CUSTOS_QUERY_H */

@@ -52,8 +52,8 @@ static void u32(struct cursor *c, uint32_t *v)
 		for (int i = 0; i < 4; i++)
 			c->w[c->pos + i] = x >> (24 - 8 * i);
 	} else {
-		*v = (uint32_t)c->r[c->pos] << 24 | c->r[c->pos + 1] << 16 |
-		     c->r[c->pos + 2] << 8 | c->r[c->pos + 3];
+		*v = (uint32_t)c->r[c->pos] << 24 | c->r[c->pos + 1] << 16 | c->r[c->pos + 2] << 8 |
+		     c->r[c->pos + 3];
 	}
 	c->pos += 4;
 }
@@ -306,11 +306,16 @@ int record__leaf_hash(const uint8_t *buf, size_t len, uint8_t out[RECORD_LEAF_LE
 const char *record__type_name(uint16_t type)
 {
 	static const char *const names[] = {
-		[REC_FILE_ACCESS] = "access", [REC_HEARTBEAT] = "heartbeat",
-		[REC_GAP] = "gap",	      [REC_LOSS] = "loss",
-		[REC_EPOCH_CLOSE] = "epoch_close", [REC_GENESIS] = "genesis",
-		[REC_START] = "start",	      [REC_STOP] = "stop",
-		[REC_CLOCK] = "clock",	      [REC_CONFIG] = "config",
+		[REC_FILE_ACCESS] = "access",
+		[REC_HEARTBEAT] = "heartbeat",
+		[REC_GAP] = "gap",
+		[REC_LOSS] = "loss",
+		[REC_EPOCH_CLOSE] = "epoch_close",
+		[REC_GENESIS] = "genesis",
+		[REC_START] = "start",
+		[REC_STOP] = "stop",
+		[REC_CLOCK] = "clock",
+		[REC_CONFIG] = "config",
 		[REC_ANCHOR] = "anchor",
 	};
 

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RECORD_MAGIC "CUS1"
-#define RECORD_HDR_LEN (4 + 2 + 8 + 8 + 32 + 16 + 8 + 8 + 2)
-#define RECORD_MAX 65535
+#define RECORD_MAGIC	"CUS1"
+#define RECORD_HDR_LEN	(4 + 2 + 8 + 8 + 32 + 16 + 8 + 8 + 2)
+#define RECORD_MAX	65535
 #define RECORD_PATH_MAX 4096
 #define RECORD_NAME_MAX 255
 #define RECORD_LEAF_LEN 32
@@ -64,9 +64,9 @@ struct rec_access {
 	uint32_t path_flags; /* CUSTOS_PATH_* */
 	uint32_t bpf_cpu;
 	uint64_t bpf_seq;
-	uint64_t bytes, reads;	     /* OP_READ */
+	uint64_t bytes, reads;	    /* OP_READ */
 	uint64_t first_ns, last_ns; /* OP_READ, CLOCK_REALTIME */
-	struct bytes dataset;	     /* label of the protected tree */
+	struct bytes dataset;	    /* label of the protected tree */
 	struct bytes comm;
 	struct bytes exe;
 	struct bytes path; /* raw bytes as the kernel resolved them */

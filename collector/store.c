@@ -59,8 +59,8 @@ static int load_head(struct store *st)
 
 	st->next_seq = 0;
 	memset(st->prev_leaf, 0, sizeof(st->prev_leaf));
-	if (sqlite3_prepare_v2(st->db, "SELECT seq, body FROM record ORDER BY seq DESC LIMIT 1",
-			       -1, &q, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db, "SELECT seq, body FROM record ORDER BY seq DESC LIMIT 1", -1,
+			       &q, NULL) != SQLITE_OK) {
 		log_warnx("failed to read the last record: %s", sqlite3_errmsg(st->db));
 		return -EIO;
 	}
@@ -179,11 +179,10 @@ int store__derive(sqlite3 *db, sqlite3_stmt **stmt, const struct record *r)
 	int rc;
 
 	if (!s) {
-		if (sqlite3_prepare_v3(
-			    db,
-			    "INSERT INTO entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			    "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			    -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v3(db,
+				       "INSERT INTO entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+				       "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+				       -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
 			log_warnx("failed to prepare the entry insert: %s", sqlite3_errmsg(db));
 			return -EIO;
 		}
@@ -195,14 +194,28 @@ int store__derive(sqlite3 *db, sqlite3_stmt **stmt, const struct record *r)
 	if (r->type == REC_FILE_ACCESS) {
 		/* Columns 4.. in table order; a read's totals are NULL for an open. */
 		const int64_t ints[] = {
-			[4] = a->result,      [5] = a->open_flags,   [7] = a->path_flags,
-			[8] = (int64_t)a->dev, [9] = (int64_t)a->ino, [10] = a->mnt_id,
-			[12] = (int64_t)a->bytes, [13] = (int64_t)a->reads,
-			[14] = (int64_t)a->first_ns, [15] = (int64_t)a->last_ns,
-			[16] = a->pid,	      [17] = a->tid,	     [18] = a->ppid,
-			[21] = a->uid,	      [22] = a->euid,	     [23] = a->fsuid,
-			[24] = a->gid,	      [25] = a->egid,	     [26] = a->loginuid,
-			[27] = a->sessionid,  [28] = a->bpf_cpu,     [29] = (int64_t)a->bpf_seq,
+			[4] = a->result,
+			[5] = a->open_flags,
+			[7] = a->path_flags,
+			[8] = (int64_t)a->dev,
+			[9] = (int64_t)a->ino,
+			[10] = a->mnt_id,
+			[12] = (int64_t)a->bytes,
+			[13] = (int64_t)a->reads,
+			[14] = (int64_t)a->first_ns,
+			[15] = (int64_t)a->last_ns,
+			[16] = a->pid,
+			[17] = a->tid,
+			[18] = a->ppid,
+			[21] = a->uid,
+			[22] = a->euid,
+			[23] = a->fsuid,
+			[24] = a->gid,
+			[25] = a->egid,
+			[26] = a->loginuid,
+			[27] = a->sessionid,
+			[28] = a->bpf_cpu,
+			[29] = (int64_t)a->bpf_seq,
 		};
 
 		for (int col = 4; col < ENTRY_COLS; col++) {

@@ -79,7 +79,7 @@ static bool is_leap(int year)
 
 static int days_in_month(int year, int month)
 {
-	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 	return month == 2 && is_leap(year) ? 29 : days[month - 1];
 }
@@ -110,7 +110,7 @@ static int parse_datetime(const char *p, int64_t *out)
 	int year, mon, day, hour = 0, min = 0, sec = 0;
 	int off_h = 0, off_m = 0, off_sign = 0;
 	int64_t frac = 0, secs;
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	time_t t;
 
 	if (!take_digits(&p, 4, &year) || *p++ != '-' || !take_digits(&p, 2, &mon) || *p++ != '-' ||

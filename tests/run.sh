@@ -51,6 +51,15 @@ for t in tests/e2e/*.sh; do
 	tally "$t" $rc
 done
 
+# The formatting rule of style.md is part of the suite, so CI enforces it.
+echo "== format-check"
+make --no-print-directory format-check >"$log" 2>&1
+rc=$?
+head -20 "$log"
+if [ $rc = 0 ]; then echo "PASS: format-check"; else echo "FAIL: format-check"; fi >>"$log"
+tail -1 "$log"
+tally format-check $rc
+
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

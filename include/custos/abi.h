@@ -47,7 +47,7 @@ enum custos_stat {
 
 /* Flags of struct custos_file_ref.path_flags. */
 #define CUSTOS_PATH_TRUNCATED (1u << 0) /* leading components are missing */
-#define CUSTOS_PATH_DELETED (1u << 1)	/* the file was unlinked while open */
+#define CUSTOS_PATH_DELETED   (1u << 1) /* the file was unlinked while open */
 
 /* Common header of every ring-buffer record. */
 struct custos_event_hdr {

@@ -212,7 +212,8 @@ int main(int argc, char **argv)
 	else if (argc == 4 && !strcmp(argv[1], "burst"))
 		burst(argv[2], atol(argv[3]));
 	else {
-		fprintf(stderr, "usage: workload setup|access TREE OUT | cat PATH | burst TREE N\n");
+		fprintf(stderr,
+			"usage: workload setup|access TREE OUT | cat PATH | burst TREE N\n");
 		return 2;
 	}
 	return 0;

@@ -54,7 +54,7 @@ static bool db_ready;
 
 static void remove_tmpdir(void)
 {
-	static const char *const names[] = {"q.db", "q.db-wal", "q.db-shm", "junk.db"};
+	static const char *const names[] = { "q.db", "q.db-wal", "q.db-shm", "junk.db" };
 	char p[sizeof(db)];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -66,7 +66,7 @@ static void remove_tmpdir(void)
 
 static struct bytes b(const void *p, size_t len)
 {
-	return (struct bytes){.p = p, .len = len};
+	return (struct bytes){ .p = p, .len = len };
 }
 
 static struct bytes str(const char *s)
@@ -78,7 +78,7 @@ static struct bytes str(const char *s)
 static struct record make_access(uint32_t op, int64_t t_ns, struct bytes path, uint32_t uid,
 				 uint32_t euid)
 {
-	struct record r = {.type = REC_FILE_ACCESS, .t_real_ns = t_ns, .t_boot_ns = 1000};
+	struct record r = { .type = REC_FILE_ACCESS, .t_real_ns = t_ns, .t_boot_ns = 1000 };
 
 	r.access.op = op;
 	r.access.open_flags = 0100000; /* O_LARGEFILE | O_RDONLY */
@@ -114,7 +114,7 @@ static int write_db(void)
 	struct store *st = NULL;
 	int err = -EIO;
 
-	recs[0] = (struct record){.type = REC_START, .t_real_ns = AT(0)};
+	recs[0] = (struct record){ .type = REC_START, .t_real_ns = AT(0) };
 	recs[0].start.abi_version = CUSTOS_ABI_VERSION;
 	recs[0].start.pid = 1234;
 	recs[0].start.host = str("lab1");
@@ -133,7 +133,7 @@ static int write_db(void)
 	recs[4] = make_access(OP_OPEN, AT(4), str(path_newline), 1003, 0);
 	recs[5] =
 		make_access(OP_OPEN, AT(5), b(path_invalid, sizeof(path_invalid) - 1), 1001, 1001);
-	recs[6] = (struct record){.type = REC_LOSS, .t_real_ns = AT(6)};
+	recs[6] = (struct record){ .type = REC_LOSS, .t_real_ns = AT(6) };
 	recs[6].loss.cpu = 2;
 	recs[6].loss.counter = CUSTOS_STAT_RB_FULL;
 	recs[6].loss.count = 5;
@@ -264,7 +264,7 @@ cleanup:
 
 #define ASSERT_SEQS(f, ...)                                                                        \
 	do {                                                                                       \
-		static const int64_t _want[] = {__VA_ARGS__};                                      \
+		static const int64_t _want[] = { __VA_ARGS__ };                                    \
 		ASSERT_TRUE(seqs_are(&(f), _want, sizeof(_want) / sizeof(_want[0])));              \
 	} while (0)
 #define ASSERT_NO_ROWS(f) ASSERT_TRUE(seqs_are(&(f), NULL, 0))

@@ -102,7 +102,8 @@ TEST(lifecycle_round_trip)
 	ASSERT_EQ(d.start.config.len, strlen("/srv=customers 254:0:2"));
 	ASSERT_STREQ(record__action(&d), "start");
 
-	r = (struct record){ .type = REC_LOSS, .loss = { .cpu = 1, .counter = 1, .count = 5, .total = 9 } };
+	r = (struct record){ .type = REC_LOSS,
+			     .loss = { .cpu = 1, .counter = 1, .count = 5, .total = 9 } };
 	n = record__encode(&r, buf, sizeof(buf));
 	ASSERT_EQ(record__decode(&d, buf, n), 0);
 	ASSERT_EQ(d.loss.count, 5);

@@ -148,7 +148,8 @@ TEST(rollback_restores_the_head)
 TEST(lifecycle_rows_have_detail)
 {
 	struct store *st = store__open(path);
-	struct record r = { .type = REC_LOSS, .loss = { .cpu = 1, .counter = 1, .count = 3, .total = 3 } };
+	struct record r = { .type = REC_LOSS,
+			    .loss = { .cpu = 1, .counter = 1, .count = 3, .total = 3 } };
 	sqlite3 *db;
 	sqlite3_stmt *q;
 	bool ok;
@@ -160,8 +161,8 @@ TEST(lifecycle_rows_have_detail)
 	ASSERT_EQ(store__commit(st), 0);
 	store__close(st);
 	db = open_ro();
-	sqlite3_prepare_v2(db, "SELECT action, detail, path FROM entry ORDER BY seq DESC LIMIT 1", -1,
-			   &q, NULL);
+	sqlite3_prepare_v2(db, "SELECT action, detail, path FROM entry ORDER BY seq DESC LIMIT 1",
+			   -1, &q, NULL);
 	ok = sqlite3_step(q) == SQLITE_ROW &&
 	     !strcmp((const char *)sqlite3_column_text(q, 0), "loss") &&
 	     !strcmp((const char *)sqlite3_column_text(q, 1),
