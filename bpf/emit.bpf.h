@@ -4,6 +4,7 @@
 #define CUSTOS_EMIT_BPF_H
 
 #include "maps.bpf.h"
+#include <bpf/bpf_core_read.h>
 
 static __always_inline struct custos_stats *stats_get(void)
 {
@@ -19,6 +20,16 @@ static __always_inline void stat_inc(enum custos_stat idx)
 	if (st && idx < CUSTOS_STAT_MAX)
 		__sync_fetch_and_add(&st->count[idx], 1);
 }
+
+/* Read one kernel field (CO-RE relocated) into dst.  A failed read leaves dst
+ * zero and is counted, so a damaged field is never silent. */
+#define READ_KERN(dst, src)                                                                        \
+	do {                                                                                       \
+		if (bpf_core_read(&(dst), sizeof(dst), &(src))) {                                  \
+			__builtin_memset(&(dst), 0, sizeof(dst));                                  \
+			stat_inc(CUSTOS_STAT_PROBE_READ);                                          \
+		}                                                                                  \
+	} while (0)
 
 static __always_inline struct scratch *scratch_get(void)
 {

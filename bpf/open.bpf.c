@@ -25,6 +25,8 @@ static __always_inline int open_exit(long ret)
 	struct custos_open_event *ev;
 	struct session fresh = {};
 	struct open_args *args;
+	struct vfsmount *vfsmnt;
+	struct dentry *dentry;
 	struct scratch *s;
 	struct file *file;
 	__u64 key;
@@ -41,8 +43,9 @@ static __always_inline int open_exit(long ret)
 		stat_inc(CUSTOS_STAT_PROBE_READ);
 		goto cleanup;
 	}
-	fresh.dataset = protected_dataset(BPF_CORE_READ(file, f_path.dentry),
-					  BPF_CORE_READ(file, f_path.mnt));
+	READ_KERN(dentry, file->f_path.dentry);
+	READ_KERN(vfsmnt, file->f_path.mnt);
+	fresh.dataset = protected_dataset(dentry, vfsmnt);
 	if (!fresh.dataset)
 		goto cleanup;
 	s = scratch_get();

@@ -19,19 +19,21 @@
  * the root of its mount.  Returns 0 at the top of the namespace's tree. */
 static __always_inline int walk_up(struct dentry **d, struct mount **mnt)
 {
-	struct dentry *parent;
+	struct dentry *dentry = *d, *root, *parent;
+	struct mount *m = *mnt, *up;
 
-	if (*d == BPF_CORE_READ(*mnt, mnt.mnt_root)) {
-		struct mount *up = BPF_CORE_READ(*mnt, mnt_parent);
-
-		if (up == *mnt)
+	READ_KERN(root, m->mnt.mnt_root);
+	if (dentry == root) {
+		READ_KERN(up, m->mnt_parent);
+		if (!up || up == m)
 			return 0;
-		*d = BPF_CORE_READ(*mnt, mnt_mountpoint);
+		READ_KERN(*d, m->mnt_mountpoint);
 		*mnt = up;
 		return 1;
 	}
-	parent = BPF_CORE_READ(*d, d_parent);
-	if (parent == *d)
+	READ_KERN(parent, dentry->d_parent);
+	/* NULL only when the read failed (counted): stop rather than wander. */
+	if (!parent || parent == dentry)
 		return 0;
 	*d = parent;
 	return 1;
@@ -56,12 +58,17 @@ struct walk {
 static long protected_step(__u64 i, void *ctx)
 {
 	struct walk *w = ctx;
-	struct dentry *d = w->d; /* a local: BPF_CORE_READ(w->d, ...) would relocate w too */
+	struct dentry *d = w->d; /* a local: reading through w->d would relocate w too */
 	struct custos_inode_key key = {};
 	struct custos_protected *p;
 
-	key.ino = BPF_CORE_READ(d, d_inode, i_ino);
-	key.dev = BPF_CORE_READ(d, d_sb, s_dev);
+	struct inode *inode;
+	struct super_block *sb;
+
+	READ_KERN(inode, d->d_inode);
+	READ_KERN(key.ino, inode->i_ino);
+	READ_KERN(sb, d->d_sb);
+	READ_KERN(key.dev, sb->s_dev);
 	p = bpf_map_lookup_elem(&protected, &key);
 	if (p) {
 		w->dataset = p->dataset;
@@ -92,12 +99,14 @@ static long path_step(__u64 i, void *ctx)
 	struct dentry *child = w->d;
 	struct mount *mnt = w->mnt;
 	struct scratch *s = scratch_get();
+	struct dentry *root;
 	struct qstr name;
 	__u32 len, pos;
 
 	if (!s)
 		return 1;
-	if (child == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+	READ_KERN(root, mnt->mnt.mnt_root);
+	if (child == root) {
 		/* A mount root has no name of its own: cross to the mountpoint. */
 		if (!walk_up(&w->d, &w->mnt)) {
 			w->done = 1;
@@ -105,7 +114,7 @@ static long path_step(__u64 i, void *ctx)
 		}
 		return 0;
 	}
-	name = BPF_CORE_READ(child, d_name);
+	READ_KERN(name, child->d_name);
 	if (!walk_up(&w->d, &w->mnt)) {
 		w->done = 1;
 		return 1;
@@ -155,16 +164,25 @@ static __always_inline __u32 path_build(struct scratch *s, struct dentry *d,
 static __always_inline __u32 file_ref_fill(struct scratch *s, struct custos_file_ref *ref,
 					   char *path, struct file *file, __u32 dataset)
 {
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct dentry *d, *parent;
+	struct vfsmount *vfsmnt;
+	struct super_block *sb;
+	struct inode *inode;
 	__u32 flags = 0;
+	void *hashed;
 
-	ref->ino = BPF_CORE_READ(file, f_inode, i_ino);
-	ref->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	ref->mnt_id = BPF_CORE_READ(real_mount(vfsmnt), mnt_id);
+	READ_KERN(d, file->f_path.dentry);
+	READ_KERN(vfsmnt, file->f_path.mnt);
+	READ_KERN(inode, file->f_inode);
+	READ_KERN(ref->ino, inode->i_ino);
+	READ_KERN(sb, inode->i_sb);
+	READ_KERN(ref->dev, sb->s_dev);
+	READ_KERN(ref->mnt_id, real_mount(vfsmnt)->mnt_id);
 	ref->dataset = dataset;
 	/* d_unhashed() and not the root: unlinked while open. */
-	if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d)
+	READ_KERN(hashed, d->d_hash.pprev);
+	READ_KERN(parent, d->d_parent);
+	if (!hashed && parent != d)
 		flags |= CUSTOS_PATH_DELETED;
 	ref->path_len = path_build(s, d, vfsmnt, path, &flags);
 	ref->path_flags = flags;

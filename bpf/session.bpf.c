@@ -15,9 +15,15 @@ struct file___fcount {
  * file_ref_t stores the count minus one (FILE_REF_ONEREF is 0). */
 static __always_inline int last_reference(struct file *file)
 {
-	if (bpf_core_field_exists(file->f_ref))
-		return BPF_CORE_READ(file, f_ref.refcnt.counter) == 0;
-	return BPF_CORE_READ((struct file___fcount *)file, f_count.counter) == 1;
+	struct file___fcount *old = (void *)file;
+	long count;
+
+	if (bpf_core_field_exists(file->f_ref)) {
+		READ_KERN(count, file->f_ref.refcnt.counter);
+		return count == 0;
+	}
+	READ_KERN(count, old->f_count.counter);
+	return count == 1;
 }
 
 SEC("tp/syscalls/sys_enter_close")

@@ -4,7 +4,7 @@
 #define CUSTOS_TASK_BPF_H
 
 #include "maps.bpf.h"
-#include <bpf/bpf_core_read.h>
+#include "emit.bpf.h"
 
 static __always_inline int is_self(void)
 {
@@ -16,19 +16,22 @@ static __always_inline int is_self(void)
 static __always_inline void task_ids_fill(struct custos_task_ids *t)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	const struct cred *cred = BPF_CORE_READ(task, cred);
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *parent;
+	const struct cred *cred;
 
 	t->pid = pid_tgid >> 32;
 	t->tid = (__u32)pid_tgid;
-	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	t->uid = BPF_CORE_READ(cred, uid.val);
-	t->euid = BPF_CORE_READ(cred, euid.val);
-	t->fsuid = BPF_CORE_READ(cred, fsuid.val);
-	t->gid = BPF_CORE_READ(cred, gid.val);
-	t->egid = BPF_CORE_READ(cred, egid.val);
-	t->loginuid = BPF_CORE_READ(task, loginuid.val);
-	t->sessionid = BPF_CORE_READ(task, sessionid);
+	READ_KERN(parent, task->real_parent);
+	READ_KERN(t->ppid, parent->tgid);
+	READ_KERN(cred, task->cred);
+	READ_KERN(t->uid, cred->uid.val);
+	READ_KERN(t->euid, cred->euid.val);
+	READ_KERN(t->fsuid, cred->fsuid.val);
+	READ_KERN(t->gid, cred->gid.val);
+	READ_KERN(t->egid, cred->egid.val);
+	READ_KERN(t->loginuid, task->loginuid.val);
+	READ_KERN(t->sessionid, task->sessionid);
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }
 
@@ -36,13 +39,21 @@ static __always_inline void task_ids_fill(struct custos_task_ids *t)
 static __always_inline struct file *fd_file(long fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct files_struct *files;
 	struct file *file = NULL;
+	unsigned int max_fds;
+	struct fdtable *fdt;
+	struct file **fds;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0)
 		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	READ_KERN(files, task->files);
+	READ_KERN(fdt, files->fdt);
+	READ_KERN(max_fds, fdt->max_fds);
+	if (fd >= max_fds)
+		return NULL;
+	READ_KERN(fds, fdt->fd);
+	READ_KERN(file, fds[fd]);
 	return file;
 }
 

@@ -286,6 +286,12 @@ static void access_from_event(struct collector *col, struct rec_access *a,
 	a->bpf_seq = h->seq;
 }
 
+/* Well-formed: the fixed part is all there and the path ends the record. */
+static int ends_with_path(size_t len, size_t path_off, const struct custos_file_ref *f)
+{
+	return len >= path_off && len == path_off + f->path_len;
+}
+
 /* One ring-buffer record -> one ledger record.  A record that does not
  * parse is counted (and later written as a LOSS), never trusted. */
 static int on_event(void *ctx, const void *data, size_t len)
@@ -300,8 +306,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 	case CUSTOS_EV_OPEN: {
 		const struct custos_open_event *e = data;
 
-		if (len < offsetof(struct custos_open_event, path) ||
-		    len != offsetof(struct custos_open_event, path) + e->file.path_len)
+		if (!ends_with_path(len, offsetof(struct custos_open_event, path), &e->file))
 			goto malformed;
 		record_init(col, &r, REC_FILE_ACCESS, h->ktime_ns);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
@@ -313,8 +318,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 	case CUSTOS_EV_READ_SESSION: {
 		const struct custos_read_event *e = data;
 
-		if (len < offsetof(struct custos_read_event, path) ||
-		    len != offsetof(struct custos_read_event, path) + e->file.path_len)
+		if (!ends_with_path(len, offsetof(struct custos_read_event, path), &e->file))
 			goto malformed;
 		record_init(col, &r, REC_FILE_ACCESS, h->ktime_ns);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
