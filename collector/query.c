@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * custos query: one fixed, parameterised SELECT over the entry table, printed
+ * custos query: one fixed, parameterised SELECT over the store's flat rows, printed
  * as an aligned table, JSON Lines or CSV.
  *
  * The database may come from a host under investigation, so it is opened
@@ -24,6 +24,7 @@
 #include "custos/abi.h"
 #include "log.h"
 #include "query.h"
+#include "store.h"
 #include "util.h"
 
 /* Columns of the SELECT, in its order; the list is built from col_name. */
@@ -110,7 +111,7 @@ enum param {
  * [P "/", P "0"): a range an index on path can serve, and one that keeps
  * "/a/bc" out of "/a/b".
  */
-static const char where_sql[] = " FROM entry WHERE"
+static const char where_sql[] = " FROM (%s) WHERE"
 				" (?1 IS NULL OR path = ?1 OR (path >= ?2 AND path < ?3))"
 				" AND (?4 IS NULL OR uid = ?4 OR euid = ?4)"
 				" AND (?5 IS NULL OR action = ?5)"
@@ -653,6 +654,9 @@ static int open_db(const char *path, sqlite3 **out)
 		err = sys ? -sys : -EIO;
 		goto cleanup;
 	}
+	err = store__register_functions(db);
+	if (err)
+		goto cleanup;
 	*out = db;
 	db = NULL;
 cleanup:
@@ -755,7 +759,7 @@ cleanup:
 static int prepare_query(sqlite3 *db, const char *path, const struct query_filter *f,
 			 sqlite3_stmt **out)
 {
-	char sql[1024];
+	char sql[8192];
 	size_t len = 0;
 	sqlite3_stmt *st = NULL;
 	int err = 0;
@@ -763,8 +767,9 @@ static int prepare_query(sqlite3 *db, const char *path, const struct query_filte
 	len += snprintf(sql + len, sizeof(sql) - len, "SELECT");
 	for (int c = 0; c < COL_MAX && len < sizeof(sql); c++)
 		len += snprintf(sql + len, sizeof(sql) - len, "%s %s", c ? "," : "", col_name[c]);
+	/* The flat rows come from the store's own view of a record. */
 	if (len < sizeof(sql))
-		len += snprintf(sql + len, sizeof(sql) - len, "%s", where_sql);
+		len += snprintf(sql + len, sizeof(sql) - len, where_sql, store_entry_sql);
 	if (len >= sizeof(sql)) {
 		/* Only a programming error gets here: nothing in sql comes from the user. */
 		log_warnx("failed to build query: statement too long");

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -284,6 +286,29 @@ int record__decode(struct record *r, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+int record__encode_body(const struct record *r, uint8_t *buf, size_t cap)
+{
+	struct cursor c = { .w = buf, .len = cap };
+	struct record copy = *r;
+	int err = body(&c, &copy);
+
+	return err ? err : (int)c.pos;
+}
+
+int record__decode_body(struct record *r, const uint8_t *buf, size_t len)
+{
+	struct cursor c = { .r = buf, .len = len };
+	uint8_t again[RECORD_MAX];
+	int n;
+
+	if (len > RECORD_MAX || body(&c, r) || c.pos != len)
+		return -EBADMSG;
+	n = record__encode_body(r, again, sizeof(again));
+	if (n != (int)len || memcmp(again, buf, len))
+		return -EBADMSG;
+	return 0;
+}
+
 int record__leaf_hash(const uint8_t *buf, size_t len, uint8_t out[RECORD_LEAF_LEN])
 {
 	static const uint8_t leaf_prefix = 0x00;
@@ -334,6 +359,48 @@ const char *record__op_name(uint32_t op)
 	default:
 		return "unknown";
 	}
+}
+
+static const char *stat_name(uint32_t counter)
+{
+	static const char *const names[CUSTOS_STAT_MAX + 1] = {
+		[CUSTOS_STAT_EVENTS] = "events",
+		[CUSTOS_STAT_RB_FULL] = "ring_full",
+		[CUSTOS_STAT_PROBE_READ] = "probe_read",
+		[CUSTOS_STAT_PATH_TRUNCATED] = "path_truncated",
+		[CUSTOS_STAT_STASH_FULL] = "stash_full",
+		[CUSTOS_STAT_SESSION_FULL] = "session_full",
+		[CUSTOS_STAT_MAX] = "malformed",
+	};
+
+	return counter <= CUSTOS_STAT_MAX && names[counter] ? names[counter] : "unknown";
+}
+
+char *record__detail(const struct record *r)
+{
+	char *s = NULL;
+	int n = -1;
+
+	switch (r->type) {
+	case REC_START:
+		n = asprintf(&s, "host=%.*s version=%.*s backend=%.*s abi=%u pid=%u watch=%.*s",
+			     r->start.host.len, r->start.host.p, r->start.version.len,
+			     r->start.version.p, r->start.backend.len, r->start.backend.p,
+			     r->start.abi_version, r->start.pid, r->start.config.len,
+			     r->start.config.p);
+		break;
+	case REC_STOP:
+		n = asprintf(&s, "reason=%.*s events=%" PRIu64, r->stop.reason.len,
+			     r->stop.reason.p, r->stop.events);
+		break;
+	case REC_LOSS:
+		n = asprintf(&s, "cpu=%u counter=%s count=%" PRIu64 " total=%" PRIu64, r->loss.cpu,
+			     stat_name(r->loss.counter), r->loss.count, r->loss.total);
+		break;
+	default:
+		return NULL;
+	}
+	return n < 0 ? NULL : s;
 }
 
 const char *record__action(const struct record *r)

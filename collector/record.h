@@ -125,6 +125,15 @@ int record__encode(const struct record *r, uint8_t *buf, size_t cap);
  */
 int record__decode(struct record *r, const uint8_t *buf, size_t len);
 
+/* The body alone (no header), for stores that keep the header in columns.
+ * r->type selects the layout.  Same returns as record__encode/decode. */
+int record__encode_body(const struct record *r, uint8_t *buf, size_t cap);
+int record__decode_body(struct record *r, const uint8_t *buf, size_t len);
+
+/* One line for a person about a non-access record ("reason=signal events=3"),
+ * malloc'd; NULL for access records or when out of memory. */
+char *record__detail(const struct record *r);
+
 /* leaf = SHA-256(0x00 || encoded record), as RFC 6962 §2.1.  Returns 0 or -EIO. */
 int record__leaf_hash(const uint8_t *buf, size_t len, uint8_t out[RECORD_LEAF_LEN]);
 

@@ -9,26 +9,109 @@
 #include "log.h"
 #include "store.h"
 
+/*
+ * Layout.  A record row holds the header and the values that change per
+ * event; what repeats (the process, the credentials, the file, the boot) is
+ * kept once in a dictionary table and referenced by id.  The canonical bytes
+ * of a record are re-encoded from a row and its dictionary rows, so any
+ * change to either changes the leaf hash.  prev_leaf is stored so that one
+ * record's leaf can be computed without its predecessors.  Other record
+ * types keep their canonical body in `body`.
+ */
 const char *store_schema =
-	"CREATE TABLE IF NOT EXISTS record (seq INTEGER PRIMARY KEY, body BLOB NOT NULL) STRICT;"
-	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;"
-	"CREATE TABLE IF NOT EXISTS entry ("
-	" seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, action TEXT NOT NULL,"
-	" result INTEGER, flags INTEGER, path BLOB, path_flags INTEGER,"
-	" dev INTEGER, ino INTEGER, mnt_id INTEGER, dataset TEXT,"
-	" bytes INTEGER, reads INTEGER, first_ns INTEGER, last_ns INTEGER,"
-	" pid INTEGER, tid INTEGER, ppid INTEGER, comm BLOB, exe BLOB,"
-	" uid INTEGER, euid INTEGER, fsuid INTEGER, gid INTEGER, egid INTEGER,"
-	" loginuid INTEGER, sessionid INTEGER, cpu INTEGER, bpf_seq INTEGER,"
-	" detail TEXT) STRICT;"
-	"CREATE INDEX IF NOT EXISTS entry_t ON entry(t_ns);"
-	"CREATE INDEX IF NOT EXISTS entry_path ON entry(path);";
+	"CREATE TABLE IF NOT EXISTS boot (id INTEGER PRIMARY KEY, boot_id BLOB NOT NULL UNIQUE)"
+	" STRICT;"
+	"CREATE TABLE IF NOT EXISTS proc (id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
+	" ppid INTEGER, cgroup_id INTEGER, comm BLOB, exe BLOB,"
+	" UNIQUE (pid, tid, ppid, cgroup_id, comm, exe)) STRICT;"
+	"CREATE TABLE IF NOT EXISTS cred (id INTEGER PRIMARY KEY, uid INTEGER, euid INTEGER,"
+	" fsuid INTEGER, gid INTEGER, egid INTEGER, loginuid INTEGER, sessionid INTEGER,"
+	" UNIQUE (uid, euid, fsuid, gid, egid, loginuid, sessionid)) STRICT;"
+	"CREATE TABLE IF NOT EXISTS file (id INTEGER PRIMARY KEY, dev INTEGER, ino INTEGER,"
+	" mnt_id INTEGER, dataset BLOB, path BLOB, UNIQUE (dev, ino, mnt_id, dataset, path)) "
+	"STRICT;"
+	"CREATE TABLE IF NOT EXISTS record (seq INTEGER PRIMARY KEY, type INTEGER NOT NULL,"
+	" epoch INTEGER NOT NULL, boot INTEGER NOT NULL, t_real_ns INTEGER NOT NULL,"
+	" t_boot_ns INTEGER NOT NULL, prev_leaf BLOB NOT NULL,"
+	" op INTEGER, open_flags INTEGER, result INTEGER, proc INTEGER, cred INTEGER,"
+	" file INTEGER, mode INTEGER, path_flags INTEGER, bpf_cpu INTEGER, bpf_seq INTEGER,"
+	" bytes INTEGER, reads INTEGER, first_ns INTEGER, last_ns INTEGER, body BLOB) STRICT;"
+	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;";
 
-#define ENTRY_COLS 30
+/* Every column a record is rebuilt from, in the order store__row_record reads. */
+#define RECORD_COLS                                                                                \
+	"r.seq, r.type, r.epoch, b.boot_id, r.t_real_ns, r.t_boot_ns, r.prev_leaf, r.op,"          \
+	" r.open_flags, r.result, p.pid, p.tid, p.ppid, c.uid, c.euid, c.fsuid, c.gid, c.egid,"    \
+	" c.loginuid, c.sessionid, p.cgroup_id, f.dev, f.ino, r.mode, f.mnt_id, r.path_flags,"     \
+	" r.bpf_cpu, r.bpf_seq, r.bytes, r.reads, r.first_ns, r.last_ns, f.dataset, p.comm,"       \
+	" p.exe, f.path, r.body"
+#define RECORD_JOINS                                                                               \
+	" FROM record r LEFT JOIN boot b ON b.id = r.boot LEFT JOIN proc p ON p.id = r.proc"       \
+	" LEFT JOIN cred c ON c.id = r.cred LEFT JOIN file f ON f.id = r.file"
+
+const char *store_record_sql = "SELECT " RECORD_COLS RECORD_JOINS;
+
+const char *store_entry_sql =
+	"SELECT r.seq AS seq, r.t_real_ns AS t_ns,"
+	" CASE r.type WHEN 1 THEN CASE r.op WHEN 1 THEN 'open' WHEN 2 THEN 'read' ELSE 'unknown'"
+	" END WHEN 2 THEN 'heartbeat' WHEN 3 THEN 'gap' WHEN 4 THEN 'loss' WHEN 5 THEN"
+	" 'epoch_close' WHEN 6 THEN 'genesis' WHEN 7 THEN 'start' WHEN 8 THEN 'stop' WHEN 9 THEN"
+	" 'clock' WHEN 10 THEN 'config' WHEN 11 THEN 'anchor' ELSE 'unknown' END AS action,"
+	" r.result AS result, r.open_flags AS flags, f.path AS path, r.path_flags AS path_flags,"
+	" f.dev AS dev, f.ino AS ino, f.mnt_id AS mnt_id, CAST(f.dataset AS TEXT) AS dataset,"
+	" CASE r.op WHEN 2 THEN r.bytes END AS bytes, CASE r.op WHEN 2 THEN r.reads END AS reads,"
+	" CASE r.op WHEN 2 THEN r.first_ns END AS first_ns,"
+	" CASE r.op WHEN 2 THEN r.last_ns END AS last_ns,"
+	" p.pid AS pid, p.tid AS tid, p.ppid AS ppid, p.comm AS comm, p.exe AS exe, c.uid AS uid,"
+	" c.euid AS euid, c.fsuid AS fsuid, c.gid AS gid, c.egid AS egid, c.loginuid AS loginuid,"
+	" c.sessionid AS sessionid, r.bpf_cpu AS cpu, r.bpf_seq AS bpf_seq,"
+	" custos_detail(r.type, r.body) AS detail" RECORD_JOINS;
+
+/*
+ * A dictionary: a table whose rows are unique tuples, and a direct-mapped
+ * cache of recent tuples so that the common case costs a hash, not a query.
+ */
+#define DICT_COLS_MAX 7
+#define DICT_SLOTS    16384
+
+struct dict_val {
+	int64_t i;
+	struct bytes b;
+	int is_blob;
+};
+
+struct dict_slot {
+	uint64_t hash;
+	int64_t id;
+	uint8_t *key; /* packed tuple */
+	size_t key_len, key_cap;
+};
+
+struct dict {
+	const char *table;
+	int ncols;
+	sqlite3_stmt *find, *insert;
+	struct dict_slot *slots;
+	uint8_t key[DICT_COLS_MAX * (2 + RECORD_PATH_MAX)];
+};
+
+enum { DICT_BOOT, DICT_PROC, DICT_CRED, DICT_FILE, DICT_MAX };
+
+static const struct {
+	const char *table;
+	const char *cols[DICT_COLS_MAX];
+} dict_def[DICT_MAX] = {
+	[DICT_BOOT] = { "boot", { "boot_id" } },
+	[DICT_PROC] = { "proc", { "pid", "tid", "ppid", "cgroup_id", "comm", "exe" } },
+	[DICT_CRED] = { "cred",
+			{ "uid", "euid", "fsuid", "gid", "egid", "loginuid", "sessionid" } },
+	[DICT_FILE] = { "file", { "dev", "ino", "mnt_id", "dataset", "path" } },
+};
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_record, *ins_entry, *set_state;
+	sqlite3_stmt *ins_record, *set_state;
+	struct dict dict[DICT_MAX];
 	uint64_t next_seq;
 	uint8_t prev_leaf[RECORD_LEAF_LEN];
 	/* Chain head at the start of the batch, restored if it fails. */
@@ -50,25 +133,188 @@ static int exec(sqlite3 *db, const char *sql)
 	return 0;
 }
 
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		log_warnx("failed to prepare \"%.40s\": %s", sql, sqlite3_errmsg(db));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Build the find and insert statements of a dictionary from its columns. */
+static int dict_open(sqlite3 *db, struct dict *d, int kind)
+{
+	char find[512], insert[512], *f = find, *i = insert;
+	const char *const *cols = dict_def[kind].cols;
+	int n = 0;
+
+	d->table = dict_def[kind].table;
+	while (n < DICT_COLS_MAX && cols[n])
+		n++;
+	d->ncols = n;
+	f += sprintf(f, "SELECT id FROM %s WHERE", d->table);
+	i += sprintf(i, "INSERT INTO %s (", d->table);
+	for (int c = 0; c < n; c++) {
+		f += sprintf(f, "%s %s IS ?%d", c ? " AND" : "", cols[c], c + 1);
+		i += sprintf(i, "%s%s", c ? ", " : "", cols[c]);
+	}
+	i += sprintf(i, ") VALUES (");
+	for (int c = 0; c < n; c++)
+		i += sprintf(i, "%s?%d", c ? ", " : "", c + 1);
+	sprintf(i, ")");
+	d->slots = calloc(DICT_SLOTS, sizeof(*d->slots));
+	if (!d->slots)
+		return -ENOMEM;
+	return prepare(db, find, &d->find) ?: prepare(db, insert, &d->insert);
+}
+
+static void dict_close(struct dict *d)
+{
+	sqlite3_finalize(d->find);
+	sqlite3_finalize(d->insert);
+	if (d->slots)
+		for (int s = 0; s < DICT_SLOTS; s++)
+			free(d->slots[s].key);
+	free(d->slots);
+}
+
+/* Eight bytes a step, multiply and fold: the cache needs a spread, not
+ * secrecy (a crafted collision costs one extra lookup, never a wrong id). */
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
+}
+
+static void dict_bind(sqlite3_stmt *st, const struct dict_val *v, int n)
+{
+	for (int c = 0; c < n; c++) {
+		if (!v[c].is_blob)
+			sqlite3_bind_int64(st, c + 1, v[c].i);
+		else if (v[c].b.len)
+			sqlite3_bind_blob(st, c + 1, v[c].b.p, v[c].b.len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, c + 1);
+	}
+}
+
+/* Step a statement that yields at most one integer; *out stays put if none. */
+static int step_id(sqlite3 *db, sqlite3_stmt *st, int64_t *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("failed to look up a dictionary row: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The id of the tuple v in dictionary d, inserting it when new. */
+static int dict_id(sqlite3 *db, struct dict *d, const struct dict_val *v, int64_t *id)
+{
+	size_t len = 0;
+	struct dict_slot *slot;
+	uint64_t h;
+	int err;
+
+	for (int c = 0; c < d->ncols; c++) {
+		if (!v[c].is_blob) {
+			memcpy(d->key + len, &v[c].i, 8);
+			len += 8;
+		} else {
+			memcpy(d->key + len, &v[c].b.len, 2);
+			memcpy(d->key + len + 2, v[c].b.p, v[c].b.len);
+			len += 2 + v[c].b.len;
+		}
+	}
+	h = hash_bytes(d->key, len);
+	slot = &d->slots[h & (DICT_SLOTS - 1)];
+	if (slot->key && slot->hash == h && slot->key_len == len &&
+	    !memcmp(slot->key, d->key, len)) {
+		*id = slot->id;
+		return 0;
+	}
+	*id = -1;
+	dict_bind(d->find, v, d->ncols);
+	err = step_id(db, d->find, id);
+	if (err)
+		return err;
+	if (*id < 0) {
+		dict_bind(d->insert, v, d->ncols);
+		if (sqlite3_step(d->insert) != SQLITE_DONE) {
+			log_warnx("failed to add to %s: %s", d->table, sqlite3_errmsg(db));
+			sqlite3_reset(d->insert);
+			return -EIO;
+		}
+		sqlite3_reset(d->insert);
+		sqlite3_clear_bindings(d->insert);
+		*id = sqlite3_last_insert_rowid(db);
+	}
+	if (!slot->key || slot->key_cap < len) {
+		free(slot->key);
+		slot->key = malloc(len);
+		slot->key_cap = slot->key ? len : 0;
+	}
+	if (slot->key) {
+		memcpy(slot->key, d->key, len);
+		slot->key_len = len;
+		slot->hash = h;
+		slot->id = *id;
+	}
+	return 0;
+}
+
+/* A rolled-back batch may have added dictionary rows the cache now names:
+ * forget them all (rare: only after a failed commit). */
+static void dict_forget(struct dict *d)
+{
+	for (int s = 0; s < DICT_SLOTS; s++) {
+		free(d->slots[s].key);
+		d->slots[s].key = NULL;
+	}
+}
+
 /* Pick the chain up where the last record left it: the record table is the
  * truth, whatever the state table says. */
 static int load_head(struct store *st)
 {
+	char sql[4096];
 	sqlite3_stmt *q = NULL;
-	int rc, err = 0;
+	struct record r;
+	int rc, n, err = 0;
 
 	st->next_seq = 0;
 	memset(st->prev_leaf, 0, sizeof(st->prev_leaf));
-	if (sqlite3_prepare_v2(st->db, "SELECT seq, body FROM record ORDER BY seq DESC LIMIT 1", -1,
-			       &q, NULL) != SQLITE_OK) {
+	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq DESC LIMIT 1", store_record_sql);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
 		log_warnx("failed to read the last record: %s", sqlite3_errmsg(st->db));
 		return -EIO;
 	}
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		st->next_seq = (uint64_t)sqlite3_column_int64(q, 0) + 1;
-		err = record__leaf_hash(sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1),
-					st->prev_leaf);
+		err = store__row_record(q, &r);
+		if (err) {
+			log_warnx("failed to read the last record: it is malformed");
+		} else {
+			n = record__encode(&r, st->buf, sizeof(st->buf));
+			err = n < 0 ? n : record__leaf_hash(st->buf, n, st->prev_leaf);
+			st->next_seq = r.seq + 1;
+		}
 	} else if (rc != SQLITE_DONE) {
 		log_warnx("failed to read the last record: %s", sqlite3_errmsg(st->db));
 		err = -EIO;
@@ -86,25 +332,34 @@ struct store *store__open(const char *path)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	/* One thread uses the connection: no SQLite mutexes on the ingest path. */
+	if (sqlite3_open_v2(path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
 		log_warnx("failed to open database %s: %s", path,
 			  st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_busy_timeout(st->db, 5000);
+	err = store__register_functions(st->db);
+	if (err)
+		goto fail;
 	/* FULL: a commit acknowledged is on disk (reliability.md, finding 5). */
+	err = -EIO;
 	if (exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			 "PRAGMA journal_size_limit=67108864;") ||
+			 "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-32768;") ||
 	    exec(st->db, store_schema))
 		goto fail;
-	if (sqlite3_prepare_v3(st->db, "INSERT INTO record(seq, body) VALUES (?, ?)", -1,
-			       SQLITE_PREPARE_PERSISTENT, &st->ins_record, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", -1,
-			       SQLITE_PREPARE_PERSISTENT, &st->set_state, NULL) != SQLITE_OK) {
-		log_warnx("failed to prepare statements: %s", sqlite3_errmsg(st->db));
+	if (prepare(st->db,
+		    "INSERT INTO record VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    &st->ins_record) ||
+	    prepare(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", &st->set_state))
 		goto fail;
+	for (int k = 0; k < DICT_MAX; k++) {
+		err = dict_open(st->db, &st->dict[k], k);
+		if (err)
+			goto fail;
 	}
 	err = load_head(st);
 	if (err)
@@ -123,165 +378,120 @@ int store__begin(struct store *st)
 	return exec(st->db, "BEGIN IMMEDIATE");
 }
 
-static void bind_bytes(sqlite3_stmt *s, int col, struct bytes b)
+static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[3])
 {
-	if (b.len)
-		sqlite3_bind_blob(s, col, b.p, b.len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, col);
-}
-
-static const char *stat_name(uint32_t counter)
-{
-	static const char *const names[CUSTOS_STAT_MAX] = {
-		[CUSTOS_STAT_EVENTS] = "events",
-		[CUSTOS_STAT_RB_FULL] = "ring_full",
-		[CUSTOS_STAT_PROBE_READ] = "probe_read",
-		[CUSTOS_STAT_PATH_TRUNCATED] = "path_truncated",
-		[CUSTOS_STAT_STASH_FULL] = "stash_full",
-		[CUSTOS_STAT_SESSION_FULL] = "session_full",
+	const struct dict_val proc[] = {
+		{ .i = a->pid },
+		{ .i = a->tid },
+		{ .i = a->ppid },
+		{ .i = (int64_t)a->cgroup_id },
+		{ .b = a->comm, .is_blob = 1 },
+		{ .b = a->exe, .is_blob = 1 },
+	};
+	const struct dict_val cred[] = {
+		{ .i = a->uid },  { .i = a->euid },	{ .i = a->fsuid },     { .i = a->gid },
+		{ .i = a->egid }, { .i = a->loginuid }, { .i = a->sessionid },
+	};
+	const struct dict_val file[] = {
+		{ .i = (int64_t)a->dev },
+		{ .i = (int64_t)a->ino },
+		{ .i = a->mnt_id },
+		{ .b = a->dataset, .is_blob = 1 },
+		{ .b = a->path, .is_blob = 1 },
 	};
 
-	return counter < CUSTOS_STAT_MAX ? names[counter] : "unknown";
+	return dict_id(st->db, &st->dict[DICT_PROC], proc, &ids[0]) ?:
+		       dict_id(st->db, &st->dict[DICT_CRED], cred, &ids[1]) ?:
+		       dict_id(st->db, &st->dict[DICT_FILE], file, &ids[2]);
 }
 
-/* The detail text of a lifecycle row: what a person reads in a report. */
-static char *lifecycle_detail(const struct record *r)
+/* Bind a record's columns: 1 seq .. 22 body, as in store_schema. */
+static int bind_record(struct store *st, const struct record *r, int64_t boot)
 {
-	char *s = NULL;
-	int n = -1;
-
-	switch (r->type) {
-	case REC_START:
-		n = asprintf(&s, "host=%.*s version=%.*s backend=%.*s abi=%u pid=%u watch=%.*s",
-			     r->start.host.len, r->start.host.p, r->start.version.len,
-			     r->start.version.p, r->start.backend.len, r->start.backend.p,
-			     r->start.abi_version, r->start.pid, r->start.config.len,
-			     r->start.config.p);
-		break;
-	case REC_STOP:
-		n = asprintf(&s, "reason=%.*s events=%" PRIu64, r->stop.reason.len,
-			     r->stop.reason.p, r->stop.events);
-		break;
-	case REC_LOSS:
-		n = asprintf(&s, "cpu=%u counter=%s count=%" PRIu64 " total=%" PRIu64, r->loss.cpu,
-			     stat_name(r->loss.counter), r->loss.count, r->loss.total);
-		break;
-	}
-	return n < 0 ? NULL : s;
-}
-
-int store__derive(sqlite3 *db, sqlite3_stmt **stmt, const struct record *r)
-{
+	sqlite3_stmt *s = st->ins_record;
 	const struct rec_access *a = &r->access;
-	sqlite3_stmt *s = *stmt;
-	char *detail = NULL;
-	int rc;
+	int64_t ids[3];
+	int n, err;
 
-	if (!s) {
-		if (sqlite3_prepare_v3(db,
-				       "INSERT INTO entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-				       "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-				       -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
-			log_warnx("failed to prepare the entry insert: %s", sqlite3_errmsg(db));
-			return -EIO;
-		}
-		s = *stmt;
-	}
 	sqlite3_bind_int64(s, 1, (int64_t)r->seq);
-	sqlite3_bind_int64(s, 2, (int64_t)r->t_real_ns);
-	sqlite3_bind_text(s, 3, record__action(r), -1, SQLITE_STATIC);
-	if (r->type == REC_FILE_ACCESS) {
-		/* Columns 4.. in table order; a read's totals are NULL for an open. */
-		const int64_t ints[] = {
-			[4] = a->result,
-			[5] = a->open_flags,
-			[7] = a->path_flags,
-			[8] = (int64_t)a->dev,
-			[9] = (int64_t)a->ino,
-			[10] = a->mnt_id,
-			[12] = (int64_t)a->bytes,
-			[13] = (int64_t)a->reads,
-			[14] = (int64_t)a->first_ns,
-			[15] = (int64_t)a->last_ns,
-			[16] = a->pid,
-			[17] = a->tid,
-			[18] = a->ppid,
-			[21] = a->uid,
-			[22] = a->euid,
-			[23] = a->fsuid,
-			[24] = a->gid,
-			[25] = a->egid,
-			[26] = a->loginuid,
-			[27] = a->sessionid,
-			[28] = a->bpf_cpu,
-			[29] = (int64_t)a->bpf_seq,
-		};
-
-		for (int col = 4; col < ENTRY_COLS; col++) {
-			if (col >= 12 && col <= 15 && a->op != OP_READ)
-				sqlite3_bind_null(s, col);
-			else
-				sqlite3_bind_int64(s, col, ints[col]);
-		}
-		bind_bytes(s, 6, a->path);
-		bind_bytes(s, 19, a->comm);
-		bind_bytes(s, 20, a->exe);
-		if (a->dataset.len)
-			sqlite3_bind_text(s, 11, (const char *)a->dataset.p, a->dataset.len,
-					  SQLITE_STATIC);
-		else
-			sqlite3_bind_null(s, 11);
-		sqlite3_bind_null(s, 30);
-	} else {
-		for (int col = 4; col < ENTRY_COLS; col++)
+	sqlite3_bind_int64(s, 2, r->type);
+	sqlite3_bind_int64(s, 3, (int64_t)r->epoch);
+	sqlite3_bind_int64(s, 4, boot);
+	sqlite3_bind_int64(s, 5, (int64_t)r->t_real_ns);
+	sqlite3_bind_int64(s, 6, (int64_t)r->t_boot_ns);
+	sqlite3_bind_blob(s, 7, r->prev_leaf, RECORD_LEAF_LEN, SQLITE_STATIC);
+	if (r->type != REC_FILE_ACCESS) {
+		for (int col = 8; col <= 21; col++)
 			sqlite3_bind_null(s, col);
-		detail = lifecycle_detail(r);
-		if (detail)
-			sqlite3_bind_text(s, 30, detail, -1, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_null(s, 30);
+		n = record__encode_body(r, st->buf, sizeof(st->buf));
+		if (n < 0)
+			return n;
+		sqlite3_bind_blob(s, 22, st->buf, n, SQLITE_STATIC);
+		return 0;
 	}
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	free(detail);
-	if (rc != SQLITE_DONE) {
-		log_warnx("failed to insert entry %" PRIu64 ": %s", r->seq, sqlite3_errmsg(db));
-		return -EIO;
-	}
+	err = access_ids(st, a, ids);
+	if (err)
+		return err;
+	const int64_t v[] = {
+		a->op,
+		a->open_flags,
+		a->result,
+		ids[0],
+		ids[1],
+		ids[2],
+		a->mode,
+		a->path_flags,
+		a->bpf_cpu,
+		(int64_t)a->bpf_seq,
+		(int64_t)a->bytes,
+		(int64_t)a->reads,
+		(int64_t)a->first_ns,
+		(int64_t)a->last_ns,
+	};
+	for (int k = 0; k < 14; k++)
+		sqlite3_bind_int64(s, 8 + k, v[k]);
+	sqlite3_bind_null(s, 22);
 	return 0;
 }
 
 int store__append(struct store *st, struct record *r)
 {
+	const struct dict_val boot = { .b = { .p = r->boot_id, .len = sizeof(r->boot_id) },
+				       .is_blob = 1 };
+	int64_t boot_id;
 	int n, rc, err;
 
 	r->seq = st->next_seq;
 	memcpy(r->prev_leaf, st->prev_leaf, sizeof(r->prev_leaf));
+	/* The leaf is computed first: a record that cannot be encoded must not
+	 * reach the table. */
 	n = record__encode(r, st->buf, sizeof(st->buf));
 	if (n < 0) {
 		log_warnx("failed to encode record %" PRIu64 ": %s", r->seq, strerror(-n));
 		return n;
 	}
-	sqlite3_bind_int64(st->ins_record, 1, (int64_t)r->seq);
-	sqlite3_bind_blob(st->ins_record, 2, st->buf, n, SQLITE_STATIC);
+	err = record__leaf_hash(st->buf, n, st->prev_leaf);
+	if (err)
+		goto fail;
+	err = dict_id(st->db, &st->dict[DICT_BOOT], &boot, &boot_id);
+	if (!err)
+		err = bind_record(st, r, boot_id);
+	if (err)
+		goto fail;
 	rc = sqlite3_step(st->ins_record);
 	sqlite3_reset(st->ins_record);
 	if (rc != SQLITE_DONE) {
 		log_warnx("failed to insert record %" PRIu64 ": %s", r->seq,
 			  sqlite3_errmsg(st->db));
-		return -EIO;
+		err = -EIO;
+		goto fail;
 	}
-	err = store__derive(st->db, &st->ins_entry, r);
-	if (err)
-		return err;
-	err = record__leaf_hash(st->buf, n, st->prev_leaf);
-	if (err)
-		return err;
 	st->next_seq++;
 	st->appended++;
 	return 0;
+fail:
+	memcpy(st->prev_leaf, r->prev_leaf, sizeof(st->prev_leaf));
+	return err;
 }
 
 int store__set_state(struct store *st, const char *k, const void *v, int len)
@@ -306,6 +516,8 @@ void store__rollback(struct store *st)
 	st->appended -= st->next_seq - st->batch_seq;
 	st->next_seq = st->batch_seq;
 	memcpy(st->prev_leaf, st->batch_leaf, sizeof(st->prev_leaf));
+	for (int k = 0; k < DICT_MAX; k++)
+		dict_forget(&st->dict[k]);
 }
 
 int store__commit(struct store *st)
@@ -321,14 +533,166 @@ uint64_t store__count(const struct store *st)
 	return st->appended;
 }
 
+sqlite3 *store__db(const struct store *st)
+{
+	return st->db;
+}
+
 void store__close(struct store *st)
 {
 	if (!st)
 		return;
 	sqlite3_finalize(st->ins_record);
-	sqlite3_finalize(st->ins_entry);
 	sqlite3_finalize(st->set_state);
+	for (int k = 0; k < DICT_MAX; k++)
+		dict_close(&st->dict[k]);
 	if (st->db && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("failed to close database: %s", sqlite3_errmsg(st->db));
 	free(st);
+}
+
+/* Reading rows back.  Every value is range-checked: a row that could not
+ * have been written by store__append is reported, never silently cut. */
+struct row {
+	sqlite3_stmt *q;
+	int col;
+	int bad;
+};
+
+static uint64_t row_u(struct row *w, uint64_t max, int nullable)
+{
+	int col = w->col++;
+	int64_t v;
+
+	if (sqlite3_column_type(w->q, col) == SQLITE_NULL) {
+		w->bad |= !nullable;
+		return 0;
+	}
+	if (sqlite3_column_type(w->q, col) != SQLITE_INTEGER) {
+		w->bad = 1;
+		return 0;
+	}
+	v = sqlite3_column_int64(w->q, col);
+	/* u64 values are stored as their int64 bit pattern. */
+	if (max != UINT64_MAX && (v < 0 || (uint64_t)v > max))
+		w->bad = 1;
+	return (uint64_t)v;
+}
+
+static struct bytes row_bytes(struct row *w, size_t max)
+{
+	int col = w->col++;
+	const void *p;
+	int len;
+
+	if (sqlite3_column_type(w->q, col) == SQLITE_NULL)
+		return (struct bytes){ 0 };
+	if (sqlite3_column_type(w->q, col) != SQLITE_BLOB) {
+		w->bad = 1;
+		return (struct bytes){ 0 };
+	}
+	p = sqlite3_column_blob(w->q, col);
+	len = sqlite3_column_bytes(w->q, col);
+	if ((size_t)len > max)
+		w->bad = 1;
+	return (struct bytes){ .p = p, .len = (uint16_t)len };
+}
+
+static void row_fixed(struct row *w, uint8_t *out, size_t len)
+{
+	struct bytes b = row_bytes(w, len);
+
+	if (b.len != len)
+		w->bad = 1;
+	else
+		memcpy(out, b.p, len);
+}
+
+int store__row_record(sqlite3_stmt *q, struct record *r)
+{
+	struct row w = { .q = q };
+	struct rec_access *a = &r->access;
+	struct bytes body;
+	int access;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = row_u(&w, INT64_MAX, 0);
+	r->type = row_u(&w, UINT16_MAX, 0);
+	r->epoch = row_u(&w, INT64_MAX, 0);
+	row_fixed(&w, r->boot_id, sizeof(r->boot_id));
+	r->t_real_ns = row_u(&w, UINT64_MAX, 0);
+	r->t_boot_ns = row_u(&w, UINT64_MAX, 0);
+	row_fixed(&w, r->prev_leaf, sizeof(r->prev_leaf));
+	access = r->type == REC_FILE_ACCESS;
+	a->op = row_u(&w, UINT32_MAX, !access);
+	a->open_flags = row_u(&w, UINT32_MAX, !access);
+	a->result = (int32_t)row_u(&w, UINT64_MAX, !access);
+	a->pid = row_u(&w, UINT32_MAX, !access);
+	a->tid = row_u(&w, UINT32_MAX, !access);
+	a->ppid = row_u(&w, UINT32_MAX, !access);
+	a->uid = row_u(&w, UINT32_MAX, !access);
+	a->euid = row_u(&w, UINT32_MAX, !access);
+	a->fsuid = row_u(&w, UINT32_MAX, !access);
+	a->gid = row_u(&w, UINT32_MAX, !access);
+	a->egid = row_u(&w, UINT32_MAX, !access);
+	a->loginuid = row_u(&w, UINT32_MAX, !access);
+	a->sessionid = row_u(&w, UINT32_MAX, !access);
+	a->cgroup_id = row_u(&w, UINT64_MAX, !access);
+	a->dev = row_u(&w, UINT64_MAX, !access);
+	a->ino = row_u(&w, UINT64_MAX, !access);
+	a->mode = row_u(&w, UINT32_MAX, !access);
+	a->mnt_id = row_u(&w, UINT32_MAX, !access);
+	a->path_flags = row_u(&w, UINT32_MAX, !access);
+	a->bpf_cpu = row_u(&w, UINT32_MAX, !access);
+	a->bpf_seq = row_u(&w, UINT64_MAX, !access);
+	a->bytes = row_u(&w, UINT64_MAX, !access);
+	a->reads = row_u(&w, UINT64_MAX, !access);
+	a->first_ns = row_u(&w, UINT64_MAX, !access);
+	a->last_ns = row_u(&w, UINT64_MAX, !access);
+	a->dataset = row_bytes(&w, RECORD_NAME_MAX);
+	a->comm = row_bytes(&w, CUSTOS_COMM_LEN);
+	a->exe = row_bytes(&w, RECORD_PATH_MAX);
+	a->path = row_bytes(&w, RECORD_PATH_MAX);
+	body = row_bytes(&w, RECORD_MAX);
+	if ((int32_t)a->result != (int64_t)sqlite3_column_int64(q, 9))
+		w.bad = 1;
+	if (w.bad)
+		return -EBADMSG;
+	if (access)
+		return body.len ? -EBADMSG : 0;
+	/* Other types: nothing in the access columns, the body decodes. */
+	if (a->op || a->pid || a->path.len || a->comm.len)
+		return -EBADMSG;
+	memset(&r->access, 0, sizeof(r->access));
+	return record__decode_body(r, body.p, body.len);
+}
+
+/* custos_detail(type, body): the detail text of a non-access record. */
+static void sql_detail(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct record r = { .type = (uint16_t)sqlite3_value_int(argv[0]) };
+	const void *body = sqlite3_value_blob(argv[1]);
+	int len = sqlite3_value_bytes(argv[1]);
+	char *s;
+
+	if (r.type == REC_FILE_ACCESS || !body || record__decode_body(&r, body, (size_t)len) != 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	s = record__detail(&r);
+	if (s)
+		sqlite3_result_text(ctx, s, -1, free);
+	else
+		sqlite3_result_null(ctx);
+}
+
+int store__register_functions(sqlite3 *db)
+{
+	if (sqlite3_create_function(db, "custos_detail", 2,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+				    sql_detail, NULL, NULL) != SQLITE_OK) {
+		log_warnx("failed to register SQL functions: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	return 0;
 }

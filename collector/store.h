@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The SQLite store.  Each record is kept twice:
- *   record(seq, body)  the canonical bytes (record.h): the evidence;
- *   entry(...)         a row derived from the body, for queries.  A reader
- *                      can always re-derive entry from record.
- *   state(k, v)        the writer's bookkeeping (chain head, host): not
- *                      evidence, re-checked against record on open.
+ * The SQLite store of the ledger.  A record is a row of `record` plus the
+ * dictionary rows it references (boot, proc, cred, file); its canonical
+ * bytes (record.h) are re-encoded from them, so the leaf hash covers every
+ * stored value.  state(k, v) is the writer's bookkeeping (host, frontier):
+ * not evidence.
  * The writer appends in batches: store__begin, store__append..., store__commit.
  */
 #ifndef CUSTOS_STORE_H
@@ -45,10 +44,30 @@ uint64_t store__count(const struct store *st);
 
 void store__close(struct store *st);
 
-/* The schema; shared with readers that re-derive entry rows. */
+/* The database handle, for readers sharing the writer's connection. */
+sqlite3 *store__db(const struct store *st);
+
+/* The schema, created by store__open. */
 extern const char *store_schema;
 
-/* Insert the entry row derived from decoded record r (seq already set). */
-int store__derive(sqlite3 *db, sqlite3_stmt **stmt, const struct record *r);
+/*
+ * Reading.  store_record_sql selects every column a record is rebuilt from
+ * (tables aliased r, b, p, c, f; append WHERE/ORDER BY), and
+ * store__row_record rebuilds the record from the current row: its struct
+ * bytes point into the row, valid until the next step.  Returns 0, or
+ * -EBADMSG when the row could not have been written by store__append.
+ */
+extern const char *store_record_sql;
+int store__row_record(sqlite3_stmt *q, struct record *r);
+
+/*
+ * store_entry_sql selects one flat row per record for people (seq, t_ns,
+ * action, result, flags, path, path_flags, dev, ino, mnt_id, dataset, bytes,
+ * reads, first_ns, last_ns, pid, tid, ppid, comm, exe, uid, euid, fsuid, gid,
+ * egid, loginuid, sessionid, cpu, bpf_seq, detail); it needs the functions
+ * of store__register_functions on the connection.
+ */
+extern const char *store_entry_sql;
+int store__register_functions(sqlite3 *db);
 
 #endif /* CUSTOS_STORE_H */

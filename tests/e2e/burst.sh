@@ -6,8 +6,13 @@ N=${BURST_N:-20000}
 
 # loss_count DB: the events the LOSS records of DB say were lost.
 loss_count() {
-	sqlite3 "$1" "SELECT coalesce(sum(CAST(substr(detail, instr(detail, 'count=') + 6)
-		AS INTEGER)), 0) FROM entry WHERE action = 'loss'"
+	"$CUSTOS" query --db "$1" --action loss --format json |
+		jq -s '[.[].detail | capture("count=(?<n>[0-9]+)").n | tonumber] | add // 0'
+}
+
+# events DB: the access records in DB.
+events() {
+	sqlite3 "$1" "SELECT count(*) FROM record WHERE type = 1"
 }
 mkdir -p "$WORK/tree" "$WORK/out"
 "$WORKLOAD" setup "$WORK/tree" "$WORK/out" || exit 1
@@ -18,7 +23,7 @@ t1=$(date +%s%N)
 # The rate is up to the moment the last record is committed, with custosd
 # still running (its stop is mostly the kernel detaching programs).
 i=0
-while [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM entry WHERE action IN ('open', 'read')")" \
+while [ "$(events "$WORK/db")" \
 	-lt $((2 * N)) ] && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
@@ -26,8 +31,8 @@ done
 t2=$(date +%s%N)
 stop_custosd || fail "custosd exits 0"
 
-opens=$(sqlite3 "$WORK/db" "SELECT count(*) FROM entry WHERE action='open'")
-reads=$(sqlite3 "$WORK/db" "SELECT count(*) FROM entry WHERE action='read'")
+opens=$(sqlite3 "$WORK/db" "SELECT count(*) FROM record WHERE type = 1 AND op = 1")
+reads=$(sqlite3 "$WORK/db" "SELECT count(*) FROM record WHERE type = 1 AND op = 2")
 lost=$(loss_count "$WORK/db")
 # Each access makes two events (its open and its read session).
 check "events stored + events counted lost = events made" "$((2 * N))" "$((opens + reads + lost))"
@@ -42,7 +47,7 @@ echo "burst: $N accesses -> $stored records ($lost lost); workload $(((t1 - t0) 
 start_custosd --db "$WORK/small.db" --watch "$WORK/tree" --ring-size 4096 || exit 1
 "$WORKLOAD" burst "$WORK/tree" "$N" >/dev/null || exit 1
 stop_custosd || fail "custosd with a one-page ring exits 0"
-stored=$(sqlite3 "$WORK/small.db" "SELECT count(*) FROM entry WHERE action IN ('open', 'read')")
+stored=$(events "$WORK/small.db")
 lost=$(loss_count "$WORK/small.db")
 check "one-page ring: events stored + counted lost = events made" "$((2 * N))" "$((stored + lost))"
 if [ "$lost" -gt 0 ]; then pass "one-page ring: loss happened and was recorded ($lost)"; else
