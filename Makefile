@@ -32,8 +32,8 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
 # Modules shared by both programs, then each program's own.
-COMMON := log record store util
-DAEMON := custosd loader consumer abi_check
+COMMON := log merkle record store util note
+DAEMON := custosd loader consumer ledger abi_check
 AUDITOR := custos query
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))

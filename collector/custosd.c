@@ -13,16 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "consumer.h"
 #include "custos/abi.h"
 #include "loader.h"
 #include "log.h"
+#include "ledger.h"
 #include "record.h"
-#include "store.h"
 #include "util.h"
 
 #define CUSTOSD_VERSION "0.1.0"
@@ -35,6 +39,11 @@ static volatile sig_atomic_t exiting;
 
 struct options {
 	const char *db;
+	const char *keys;
+	const char *origin;
+	const char *witness_dir;
+	const char *witness_cmd;
+	int64_t epoch_s, heartbeat_s;
 	const char *pidfile;
 	struct watch watch[MAX_WATCH];
 	int n_watch;
@@ -45,12 +54,12 @@ struct options {
 
 struct collector {
 	struct options *opt;
-	struct store *store;
+	struct ledger *ledger;
 	struct loader *loader;
 	struct consumer *cons;
 	uint8_t boot_id[16];
-	int64_t clock_off; /* CLOCK_REALTIME - CLOCK_BOOTTIME, sampled per batch */
-	int in_batch;
+	int64_t clock_off;  /* CLOCK_REALTIME - CLOCK_BOOTTIME, sampled per batch */
+	uint64_t events;    /* access records stored in this run */
 	uint64_t malformed; /* records from the ring that did not parse */
 	uint64_t malformed_seen;
 	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
@@ -65,23 +74,32 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--pidfile FILE]\n"
-		   "               [--duration SEC] [--ring-size BYTES] [-v]\n"
-		   "\n"
-		   "Records every open and read of files below the watched directories in the\n"
-		   "ledger database.  SIGTERM or SIGINT stops it cleanly.\n"
-		   "\n"
-		   "  --db FILE          ledger database (default /var/lib/custos/custos.db)\n"
-		   "  --watch DIR[=LABEL] protect the tree below DIR; LABEL names the dataset\n"
-		   "                     (default: the directory's name); repeatable\n"
-		   "  --pidfile FILE     written once every program is attached\n"
-		   "  --duration SEC     stop cleanly after SEC seconds\n"
-		   "  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
-		   "  -v, --verbose      more messages; twice for libbpf's\n"
-		   "\n"
-		   "EXAMPLES\n"
-		   "  custosd --db /var/lib/custos/custos.db --watch /srv/customers=customers\n"
-		   "  custosd --watch /data/hr=hr --watch /data/billing=billing --duration 60\n");
+	fprintf(f,
+		"usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--keys DIR]\n"
+		"               [--origin NAME] [--epoch SEC] [--heartbeat SEC]\n"
+		"               [--witness-dir DIR] [--witness-cmd CMD] [--pidfile FILE]\n"
+		"               [--duration SEC] [--ring-size BYTES] [-v]\n"
+		"\n"
+		"Records every open and read of files below the watched directories in a\n"
+		"tamper-evident ledger.  SIGTERM or SIGINT stops it cleanly and seals the log.\n"
+		"\n"
+		"  --db FILE          ledger database (default /var/lib/custos/custos.db)\n"
+		"  --watch DIR[=LABEL] protect the tree below DIR; LABEL names the dataset\n"
+		"                     (default: the directory's name); repeatable\n"
+		"  --keys DIR         signing keys and trust.vkeys (default: keys/ beside --db)\n"
+		"  --origin NAME      the log's name in checkpoints (default: HOSTNAME/custos)\n"
+		"  --epoch SEC        forward-secure key lifetime, 10 to 900 (default 60)\n"
+		"  --heartbeat SEC    heartbeat and checkpoint interval, 1 to 60 (default 10)\n"
+		"  --witness-dir DIR  copy every signed checkpoint into DIR\n"
+		"  --witness-cmd CMD  pipe every signed checkpoint to `sh -c CMD`\n"
+		"  --pidfile FILE     written once every program is attached\n"
+		"  --duration SEC     stop cleanly after SEC seconds\n"
+		"  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
+		"  -v, --verbose      more messages; twice for libbpf's\n"
+		"\n"
+		"EXAMPLES\n"
+		"  custosd --db /var/lib/custos/custos.db --watch /srv/customers=customers\n"
+		"  custosd --watch /data/hr=hr --watch /data/billing=billing --duration 60\n");
 }
 
 /* Bad input: one line, exit 2, nothing written. */
@@ -135,6 +153,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "ring-size", required_argument, NULL, 'r' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "origin", required_argument, NULL, 'o' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{ "heartbeat", required_argument, NULL, 'b' },
+		{ "witness-dir", required_argument, NULL, 'W' },
+		{ "witness-cmd", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -146,6 +170,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 	o->db = "/var/lib/custos/custos.db";
 	o->ring_bytes = DEFAULT_RING;
+	o->epoch_s = 60;
+	o->heartbeat_s = 10;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -169,6 +195,34 @@ static void parse_args(int argc, char **argv, struct options *o)
 					    optarg);
 			o->ring_bytes = v;
 			break;
+		case 'k':
+			o->keys = optarg;
+			break;
+		case 'o':
+			if (!*optarg || strlen(optarg) > 200 || strpbrk(optarg, "+ \t\n"))
+				usage_error(
+					"invalid --origin %s: want a name without '+' or spaces",
+					optarg);
+			o->origin = optarg;
+			break;
+		case 'e':
+			if (util__parse_int(optarg, 10, 900, &v))
+				usage_error("invalid --epoch %s: want 10 to 900 seconds", optarg);
+			o->epoch_s = v;
+			break;
+		case 'b':
+			if (util__parse_int(optarg, 1, 60, &v))
+				usage_error("invalid --heartbeat %s: want 1 to 60 seconds", optarg);
+			o->heartbeat_s = v;
+			break;
+		case 'W':
+			if (stat(optarg, &st) || !S_ISDIR(st.st_mode))
+				usage_error("invalid --witness-dir %s: not a directory", optarg);
+			o->witness_dir = optarg;
+			break;
+		case 'C':
+			o->witness_cmd = optarg;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -189,6 +243,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 	snprintf(dir, sizeof(dir), "%s", o->db);
 	if (stat(dirname(dir), &st) || !S_ISDIR(st.st_mode))
 		usage_error("invalid --db %s: directory %s does not exist", o->db, dir);
+	if (o->keys) {
+		snprintf(dir, sizeof(dir), "%s", o->keys);
+		if (stat(dirname(dir), &st) || !S_ISDIR(st.st_mode))
+			usage_error("invalid --keys %s: directory %s does not exist", o->keys, dir);
+	}
 }
 
 static int read_boot_id(uint8_t out[16])
@@ -218,33 +277,17 @@ static int read_boot_id(uint8_t out[16])
 	return n == 32 ? 0 : -EINVAL;
 }
 
-/* Header fields every record shares; the caller fills the body. */
-static void record_init(struct collector *col, struct record *r, uint16_t type, int64_t t_boot)
+/* Header fields every record shares; the caller fills the body.  The header
+ * times are set when the ledger appends the record. */
+static void record_init(struct record *r, uint16_t type)
 {
 	memset(r, 0, sizeof(*r));
 	r->type = type;
-	memcpy(r->boot_id, col->boot_id, sizeof(r->boot_id));
-	r->t_boot_ns = t_boot;
-	r->t_real_ns = t_boot + col->clock_off;
-}
-
-static int batch_begin(struct collector *col)
-{
-	int err;
-
-	if (col->in_batch)
-		return 0;
-	err = store__begin(col->store);
-	if (!err)
-		col->in_batch = 1;
-	return err;
 }
 
 static int append(struct collector *col, struct record *r)
 {
-	int err = batch_begin(col);
-
-	return err ? err : store__append(col->store, r);
+	return ledger__append(col->ledger, r);
 }
 
 static struct bytes bytes_of(const void *p, size_t len)
@@ -284,6 +327,7 @@ static void access_from_event(struct collector *col, struct rec_access *a,
 	a->dataset = bytes_of(label, strlen(label));
 	a->bpf_cpu = h->cpu;
 	a->bpf_seq = h->seq;
+	a->event_ns = h->ktime_ns + col->clock_off;
 }
 
 /* Well-formed: the fixed part is all there and the path ends the record. */
@@ -308,7 +352,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 
 		if (!ends_with_path(len, offsetof(struct custos_open_event, path), &e->file))
 			goto malformed;
-		record_init(col, &r, REC_FILE_ACCESS, h->ktime_ns);
+		record_init(&r, REC_FILE_ACCESS);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
 		r.access.op = OP_OPEN;
 		r.access.open_flags = e->flags;
@@ -320,7 +364,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 
 		if (!ends_with_path(len, offsetof(struct custos_read_event, path), &e->file))
 			goto malformed;
-		record_init(col, &r, REC_FILE_ACCESS, h->ktime_ns);
+		record_init(&r, REC_FILE_ACCESS);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
 		r.access.op = OP_READ;
 		r.access.bytes = e->bytes;
@@ -332,6 +376,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 	default:
 		goto malformed;
 	}
+	col->events++;
 	return append(col, &r);
 malformed:
 	col->malformed++;
@@ -343,7 +388,7 @@ static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, ui
 {
 	struct record r;
 
-	record_init(col, &r, REC_LOSS, util__boottime_ns());
+	record_init(&r, REC_LOSS);
 	r.loss =
 		(struct rec_loss){ .cpu = cpu, .counter = counter, .count = count, .total = total };
 	return append(col, &r);
@@ -389,10 +434,9 @@ static int batch_commit(struct collector *col)
 {
 	int err;
 
-	if (!col->in_batch)
+	if (!ledger__in_batch(col->ledger))
 		return 0;
-	col->in_batch = 0;
-	err = store__commit(col->store);
+	err = ledger__commit(col->ledger);
 	if (err) {
 		consumer__rewind(col->cons);
 		return err;
@@ -404,20 +448,34 @@ static int batch_commit(struct collector *col)
 	return 0;
 }
 
-/* One round: everything in the ring (in batches) and any new loss. */
+static uint64_t kernel_count(const struct collector *col, int lossy)
+{
+	uint64_t sum = 0;
+
+	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++) {
+		const __u64 *c = col->stats_seen[cpu].count;
+
+		sum += lossy ? c[CUSTOS_STAT_RB_FULL] + c[CUSTOS_STAT_PROBE_READ] +
+				       c[CUSTOS_STAT_STASH_FULL] + c[CUSTOS_STAT_SESSION_FULL]
+			     : c[CUSTOS_STAT_EVENTS];
+	}
+	return sum;
+}
+
+/* One round: everything in the ring (in batches), any new loss, and then
+ * whatever the ledger's clock asks for (heartbeat, checkpoint, epoch). */
 static int collect(struct collector *col)
 {
+	struct rec_heartbeat hb;
 	long n;
 	int err;
 
-	col->clock_off = util__realtime_ns() - util__boottime_ns();
+	col->clock_off = ledger__clock_offset(col->ledger);
 	do {
 		n = consumer__drain(col->cons, on_event, col, BATCH_MAX);
 		if (n < 0) {
 			consumer__rewind(col->cons);
-			if (col->in_batch)
-				store__rollback(col->store);
-			col->in_batch = 0;
+			ledger__rollback(col->ledger);
 			return (int)n;
 		}
 		err = check_loss(col);
@@ -426,42 +484,50 @@ static int collect(struct collector *col)
 		if (err)
 			return err;
 	} while (n == BATCH_MAX);
-	return 0;
+	hb = (struct rec_heartbeat){
+		.events = col->events,
+		.kernel_lost = kernel_count(col, 1),
+		.kernel_events = kernel_count(col, 0),
+		.pending = consumer__pending(col->cons),
+	};
+	return ledger__tick(col->ledger, &hb);
 }
 
-static int append_start(struct collector *col)
+/* The watch list as text: what START and CONFIG records carry. */
+static void watch_config(const struct options *o, char *buf, size_t cap)
 {
-	char config[8192];
 	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < o->n_watch && off < cap; i++) {
+		const struct watch *w = &o->watch[i];
+
+		off += snprintf(buf + off, cap - off, "%s%s=%s %u:%u:%lu", i ? "\n" : "", w->dir,
+				w->label, major(w->dev), minor(w->dev), (unsigned long)w->ino);
+	}
+}
+
+static int append_start(struct collector *col, const char *config)
+{
 	struct record r;
 
-	for (int i = 0; i < col->opt->n_watch && off < sizeof(config); i++) {
-		const struct watch *w = &col->opt->watch[i];
-
-		off += snprintf(config + off, sizeof(config) - off, "%s%s=%s %u:%u:%lu",
-				i ? "\n" : "", w->dir, w->label, major(w->dev), minor(w->dev),
-				(unsigned long)w->ino);
-	}
-	if (off >= sizeof(config))
-		off = sizeof(config) - 1;
-	record_init(col, &r, REC_START, util__boottime_ns());
+	record_init(&r, REC_START);
 	r.start.abi_version = CUSTOS_ABI_VERSION;
 	r.start.pid = getpid();
 	r.start.host = bytes_of(col->host, strlen(col->host));
 	r.start.version = bytes_of(CUSTOSD_VERSION, strlen(CUSTOSD_VERSION));
 	r.start.backend = bytes_of("tracepoints", strlen("tracepoints"));
-	r.start.config = bytes_of(config, off);
-	return append(col, &r)
-		       ?: store__set_state(col->store, "host", col->host, strlen(col->host));
+	r.start.config = bytes_of(config, strlen(config));
+	return append(col, &r);
 }
 
 static int append_stop(struct collector *col, const char *reason)
 {
 	struct record r;
 
-	record_init(col, &r, REC_STOP, util__boottime_ns());
-	/* Counted before this record: the events and lifecycle rows of the run. */
-	r.stop.events = store__count(col->store);
+	record_init(&r, REC_STOP);
+	/* Counted before this record: the records of the run. */
+	r.stop.events = ledger__count(col->ledger);
 	r.stop.reason = bytes_of(reason, strlen(reason));
 	return append(col, &r);
 }
@@ -499,12 +565,79 @@ static int run(struct collector *col)
 	return 0;
 }
 
+/* SHA-256 of the running binary: GENESIS names the software that wrote it. */
+static int self_hash(uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t buf[65536];
+	ssize_t n;
+	int fd, err = -EIO;
+
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (!ctx || fd < 0 || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (EVP_DigestUpdate(ctx, buf, n) != 1)
+			goto out;
+	if (n == 0 && EVP_DigestFinal_ex(ctx, out, NULL) == 1)
+		err = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(ctx);
+	return err;
+}
+
+/* Keys and the log must not leak through a core dump. */
+static void no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || setrlimit(RLIMIT_CORE, &rl))
+		log_warn("failed to disable core dumps");
+}
+
+static struct ledger *open_ledger(struct collector *col, const char *config)
+{
+	char keys[PATH_MAX], origin[300], db_dir[PATH_MAX];
+	struct options *o = col->opt;
+	uint8_t software[32];
+	struct ledger_opts lo = {
+		.db_path = o->db,
+		.key_dir = o->keys,
+		.origin = o->origin,
+		.boot_id = col->boot_id,
+		.interval_ns = (uint64_t)o->epoch_s * 1000000000ULL,
+		.heartbeat_ns = (uint64_t)o->heartbeat_s * 1000000000ULL,
+		.config = config,
+		.software = software,
+		.witness_dir = o->witness_dir,
+		.witness_cmd = o->witness_cmd,
+	};
+
+	if (self_hash(software)) {
+		log_warnx("failed to hash /proc/self/exe");
+		return NULL;
+	}
+	if (!lo.key_dir) {
+		snprintf(db_dir, sizeof(db_dir), "%s", o->db);
+		snprintf(keys, sizeof(keys), "%s/keys", dirname(db_dir));
+		lo.key_dir = keys;
+	}
+	if (!lo.origin) {
+		snprintf(origin, sizeof(origin), "%s/custos", col->host);
+		lo.origin = origin;
+	}
+	return ledger__open(&lo);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
 	struct collector col = { .opt = &opt };
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *reason = "signal";
+	static char config[8192];
 	int err, status = 1;
 
 	log_init("custosd", 0);
@@ -512,6 +645,7 @@ int main(int argc, char **argv)
 	log_init("custosd", opt.verbose);
 	if (geteuid() != 0)
 		usage_error("must run as root (loads BPF programs)");
+	no_core_dumps();
 	if (gethostname(col.host, sizeof(col.host) - 1))
 		snprintf(col.host, sizeof(col.host), "unknown");
 	err = read_boot_id(col.boot_id);
@@ -524,8 +658,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (loader__mount_fs())
 		goto out;
-	col.store = store__open(opt.db);
-	if (!col.store)
+	watch_config(&opt, config, sizeof(config));
+	col.ledger = open_ledger(&col, config);
+	if (!col.ledger)
 		goto out;
 	col.loader = loader__start(opt.watch, opt.n_watch, opt.ring_bytes, getpid());
 	if (!col.loader)
@@ -539,8 +674,7 @@ int main(int argc, char **argv)
 	col.cons = consumer__open(loader__ring_fd(col.loader), loader__ring_size(col.loader));
 	if (!col.cons)
 		goto out;
-	col.clock_off = util__realtime_ns() - util__boottime_ns();
-	if (append_start(&col) || batch_commit(&col))
+	if (append_start(&col, config) || batch_commit(&col))
 		goto out;
 	if (opt.pidfile && write_pidfile(opt.pidfile))
 		goto out;
@@ -557,14 +691,14 @@ int main(int argc, char **argv)
 	loader__detach(col.loader);
 	if (collect(&col) || append_stop(&col, reason) || batch_commit(&col))
 		goto out;
-	log_info("stopped (%s): %" PRIu64 " records written", reason, store__count(col.store));
-	status = 0;
+	log_info("stopped (%s): %" PRIu64 " records written", reason, ledger__count(col.ledger));
+	err = ledger__seal(col.ledger);
+	col.ledger = NULL;
+	status = err ? 1 : 0;
 out:
-	if (col.in_batch)
-		store__rollback(col.store);
 	consumer__close(col.cons);
 	loader__destroy(col.loader);
-	store__close(col.store);
+	ledger__free(col.ledger);
 	free(col.stats_seen);
 	free(col.stats_now);
 	if (opt.pidfile && status == 0)

@@ -24,6 +24,7 @@
 #include "custos/abi.h"
 #include "log.h"
 #include "query.h"
+#include "record.h"
 #include "store.h"
 #include "util.h"
 
@@ -665,15 +666,17 @@ cleanup:
 	return err;
 }
 
-/* The host name custosd saved in state; *host is left null when there is none. */
+/* The host named by the last START record; *host is left null when there is none. */
 static int read_host(sqlite3 *db, const char *path, struct span *host, uint8_t **copy)
 {
 	sqlite3_stmt *st = NULL;
-	struct span s;
+	struct record r = { .type = REC_START };
 	int rc, err = 0;
 
 	host->null = true;
-	if (sqlite3_prepare_v2(db, "SELECT v FROM state WHERE k = 'host'", -1, &st, NULL)) {
+	if (sqlite3_prepare_v2(db,
+			       "SELECT body FROM record WHERE type = 7 ORDER BY seq DESC LIMIT 1",
+			       -1, &st, NULL)) {
 		log_warnx("failed to read host from database %s: %s", path, sqlite3_errmsg(db));
 		err = -EIO;
 		goto cleanup;
@@ -686,18 +689,18 @@ static int read_host(sqlite3 *db, const char *path, struct span *host, uint8_t *
 		err = -EIO;
 		goto cleanup;
 	}
-	s = col_bytes(st, 0);
-	if (s.null)
+	/* A START that does not decode names no host; custos verify reports it. */
+	if (record__decode_body(&r, sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0)))
 		goto cleanup;
-	*copy = malloc(s.n + 1);
+	*copy = malloc(r.start.host.len + 1);
 	if (!*copy) {
 		log_warnx("failed to read host from database %s: out of memory", path);
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	memcpy(*copy, s.p, s.n);
+	memcpy(*copy, r.start.host.p, r.start.host.len);
 	host->p = *copy;
-	host->n = s.n;
+	host->n = r.start.host.len;
 	host->null = false;
 cleanup:
 	sqlite3_finalize(st);

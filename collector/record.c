@@ -126,7 +126,7 @@ static void s32(struct cursor *c, int32_t *v)
 
 /*
  * FileAccess body:
- *   uint32 op, open_flags; int32 result; uint32 pid, tid, ppid;
+ *   uint64 event_ns; uint32 op, open_flags; int32 result; uint32 pid, tid, ppid;
  *   uint32 uid, euid, fsuid, gid, egid, loginuid, sessionid;
  *   uint64 cgroup_id, dev, ino; uint32 mode, mnt_id, path_flags, bpf_cpu;
  *   uint64 bpf_seq, bytes, reads, first_ns, last_ns;
@@ -135,6 +135,7 @@ static void s32(struct cursor *c, int32_t *v)
  */
 static void body_access(struct cursor *c, struct rec_access *a)
 {
+	u64(c, &a->event_ns);
 	u32(c, &a->op);
 	u32(c, &a->open_flags);
 	s32(c, &a->result);
@@ -194,6 +195,73 @@ static void body_loss(struct cursor *c, struct rec_loss *l)
 	u64(c, &l->total);
 }
 
+static void i64(struct cursor *c, int64_t *v)
+{
+	uint64_t x = (uint64_t)*v;
+
+	u64(c, &x);
+	*v = (int64_t)x;
+}
+
+/* Genesis body: opaque origin<0..255>; opaque log_key[32]; opaque epoch_key[32];
+ * uint64 t0_ns, interval_ns, heartbeat_ns; opaque software[32]; opaque config[32]; */
+static void body_genesis(struct cursor *c, struct rec_genesis *g)
+{
+	opaque(c, &g->origin, RECORD_NAME_MAX);
+	fixed(c, g->log_key, sizeof(g->log_key));
+	fixed(c, g->epoch_key, sizeof(g->epoch_key));
+	u64(c, &g->t0_ns);
+	u64(c, &g->interval_ns);
+	u64(c, &g->heartbeat_ns);
+	fixed(c, g->software, sizeof(g->software));
+	fixed(c, g->config, sizeof(g->config));
+}
+
+/* EpochClose body: uint64 epoch, next_epoch; opaque next_key[32]; uint64 records;
+ * opaque reason<0..255>; */
+static void body_epoch_close(struct cursor *c, struct rec_epoch_close *e)
+{
+	u64(c, &e->epoch);
+	u64(c, &e->next_epoch);
+	fixed(c, e->next_key, sizeof(e->next_key));
+	u64(c, &e->records);
+	opaque(c, &e->reason, RECORD_NAME_MAX);
+}
+
+/* Heartbeat body: uint64 events, kernel_lost, kernel_events, pending; */
+static void body_heartbeat(struct cursor *c, struct rec_heartbeat *h)
+{
+	u64(c, &h->events);
+	u64(c, &h->kernel_lost);
+	u64(c, &h->kernel_events);
+	u64(c, &h->pending);
+}
+
+/* Gap body: uint64 from_ns, to_ns; opaque from_boot[16]; opaque to_boot[16];
+ * opaque reason<0..255>; */
+static void body_gap(struct cursor *c, struct rec_gap *g)
+{
+	u64(c, &g->from_ns);
+	u64(c, &g->to_ns);
+	fixed(c, g->from_boot, sizeof(g->from_boot));
+	fixed(c, g->to_boot, sizeof(g->to_boot));
+	opaque(c, &g->reason, RECORD_NAME_MAX);
+}
+
+/* Clock body: int64 old_offset_ns, new_offset_ns; */
+static void body_clock(struct cursor *c, struct rec_clock *k)
+{
+	i64(c, &k->old_offset_ns);
+	i64(c, &k->new_offset_ns);
+}
+
+/* Config body: opaque text<0..65535>; opaque hash[32]; */
+static void body_config(struct cursor *c, struct rec_config *k)
+{
+	opaque(c, &k->text, UINT16_MAX);
+	fixed(c, k->hash, sizeof(k->hash));
+}
+
 static int body(struct cursor *c, struct record *r)
 {
 	switch (r->type) {
@@ -208,6 +276,24 @@ static int body(struct cursor *c, struct record *r)
 		break;
 	case REC_LOSS:
 		body_loss(c, &r->loss);
+		break;
+	case REC_GENESIS:
+		body_genesis(c, &r->genesis);
+		break;
+	case REC_EPOCH_CLOSE:
+		body_epoch_close(c, &r->epoch_close);
+		break;
+	case REC_HEARTBEAT:
+		body_heartbeat(c, &r->heartbeat);
+		break;
+	case REC_GAP:
+		body_gap(c, &r->gap);
+		break;
+	case REC_CLOCK:
+		body_clock(c, &r->clock);
+		break;
+	case REC_CONFIG:
+		body_config(c, &r->config);
 		break;
 	default:
 		return c->w ? -EINVAL : -EBADMSG;
@@ -396,6 +482,36 @@ char *record__detail(const struct record *r)
 	case REC_LOSS:
 		n = asprintf(&s, "cpu=%u counter=%s count=%" PRIu64 " total=%" PRIu64, r->loss.cpu,
 			     stat_name(r->loss.counter), r->loss.count, r->loss.total);
+		break;
+	case REC_GENESIS:
+		n = asprintf(&s, "origin=%.*s interval=%" PRIu64 "s heartbeat=%" PRIu64 "s",
+			     r->genesis.origin.len, r->genesis.origin.p,
+			     r->genesis.interval_ns / 1000000000,
+			     r->genesis.heartbeat_ns / 1000000000);
+		break;
+	case REC_EPOCH_CLOSE:
+		n = asprintf(
+			&s, "epoch=%" PRIu64 " next=%" PRIu64 " records=%" PRIu64 " reason=%.*s",
+			r->epoch_close.epoch, r->epoch_close.next_epoch, r->epoch_close.records,
+			r->epoch_close.reason.len, r->epoch_close.reason.p);
+		break;
+	case REC_HEARTBEAT:
+		n = asprintf(&s,
+			     "events=%" PRIu64 " kernel_events=%" PRIu64 " kernel_lost=%" PRIu64
+			     " pending=%" PRIu64,
+			     r->heartbeat.events, r->heartbeat.kernel_events,
+			     r->heartbeat.kernel_lost, r->heartbeat.pending);
+		break;
+	case REC_GAP:
+		n = asprintf(&s, "reason=%.*s seconds=%.3f", r->gap.reason.len, r->gap.reason.p,
+			     ((double)r->gap.to_ns - (double)r->gap.from_ns) / 1e9);
+		break;
+	case REC_CLOCK:
+		n = asprintf(&s, "offset_change_ns=%" PRId64,
+			     r->clock.new_offset_ns - r->clock.old_offset_ns);
+		break;
+	case REC_CONFIG:
+		n = asprintf(&s, "watch=%.*s", r->config.text.len, r->config.text.p);
 		break;
 	default:
 		return NULL;

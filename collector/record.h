@@ -10,6 +10,9 @@
  * The body of each type is laid out in record.c, next to its codec.
  * seq is the leaf index; prev_leaf is SHA-256(0x00 || previous record), all
  * zero for seq 0, so the records form a hash chain as they are written.
+ * The header times say when the record entered the ledger (they only grow
+ * within a boot, which the epoch rules rely on); an access's own time, from
+ * the kernel, is event_ns in its body.
  */
 #ifndef CUSTOS_RECORD_H
 #define CUSTOS_RECORD_H
@@ -51,6 +54,7 @@ struct bytes {
 };
 
 struct rec_access {
+	uint64_t event_ns; /* CLOCK_REALTIME of the access (a read: its last close) */
 	uint32_t op;
 	uint32_t open_flags;
 	int32_t result; /* fd or 0 on success, -errno on failure */
@@ -96,6 +100,56 @@ struct rec_loss {
 	uint64_t total;	  /* value of the counter now */
 };
 
+#define RECORD_KEY_LEN 32 /* Ed25519 public key */
+
+/* GENESIS: leaf 0; the log's identity and the first forward-secure key. */
+struct rec_genesis {
+	struct bytes origin;
+	uint8_t log_key[RECORD_KEY_LEN];   /* LK, static, witness-facing */
+	uint8_t epoch_key[RECORD_KEY_LEN]; /* FK_0 */
+	uint64_t t0_ns; /* epoch e spans [t0 + e*interval, t0 + (e+1)*interval) */
+	uint64_t interval_ns;
+	uint64_t heartbeat_ns;
+	uint8_t software[32]; /* SHA-256 of the custosd binary */
+	uint8_t config[32];   /* SHA-256 of the watch configuration */
+};
+
+/* EPOCH_CLOSE: the last record of epoch `epoch`; certifies the next key. */
+struct rec_epoch_close {
+	uint64_t epoch;
+	uint64_t next_epoch;
+	uint8_t next_key[RECORD_KEY_LEN];
+	uint64_t records; /* records of this epoch before this one */
+	struct bytes reason;
+};
+
+/* HEARTBEAT: proof of life every heartbeat interval, even when idle. */
+struct rec_heartbeat {
+	uint64_t events;	/* access records stored since START */
+	uint64_t kernel_lost;	/* sum of the kernel's loss counters */
+	uint64_t kernel_events; /* events the kernel handed to the ring */
+	uint64_t pending;	/* ring bytes read but not yet stored */
+};
+
+/* GAP: time the collector was not running, or a jump it cannot explain. */
+struct rec_gap {
+	uint64_t from_ns, to_ns; /* CLOCK_REALTIME */
+	uint8_t from_boot[16], to_boot[16];
+	struct bytes reason; /* "stop", "crash", "reboot", "clock" */
+};
+
+/* CLOCK: CLOCK_REALTIME - CLOCK_BOOTTIME moved by a second or more. */
+struct rec_clock {
+	int64_t old_offset_ns;
+	int64_t new_offset_ns;
+};
+
+/* CONFIG: the watch configuration differs from the previous run's. */
+struct rec_config {
+	struct bytes text;
+	uint8_t hash[32];
+};
+
 struct record {
 	uint16_t type;
 	uint64_t seq;
@@ -109,6 +163,12 @@ struct record {
 		struct rec_start start;
 		struct rec_stop stop;
 		struct rec_loss loss;
+		struct rec_genesis genesis;
+		struct rec_epoch_close epoch_close;
+		struct rec_heartbeat heartbeat;
+		struct rec_gap gap;
+		struct rec_clock clock;
+		struct rec_config config;
 	};
 };
 

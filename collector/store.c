@@ -16,7 +16,9 @@
  * of a record are re-encoded from a row and its dictionary rows, so any
  * change to either changes the leaf hash.  prev_leaf is stored so that one
  * record's leaf can be computed without its predecessors.  Other record
- * types keep their canonical body in `body`.
+ * types keep their canonical body in `body`.  Event times are stored as
+ * differences (event_d = t_real - event, first_d and last_d = event - first,
+ * last): a few bytes instead of eight each.
  */
 const char *store_schema =
 	"CREATE TABLE IF NOT EXISTS boot (id INTEGER PRIMARY KEY, boot_id BLOB NOT NULL UNIQUE)"
@@ -35,7 +37,10 @@ const char *store_schema =
 	" t_boot_ns INTEGER NOT NULL, prev_leaf BLOB NOT NULL,"
 	" op INTEGER, open_flags INTEGER, result INTEGER, proc INTEGER, cred INTEGER,"
 	" file INTEGER, mode INTEGER, path_flags INTEGER, bpf_cpu INTEGER, bpf_seq INTEGER,"
-	" bytes INTEGER, reads INTEGER, first_ns INTEGER, last_ns INTEGER, body BLOB) STRICT;"
+	" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d INTEGER, last_d INTEGER,"
+	" body BLOB) STRICT;"
+	"CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
+	" note TEXT NOT NULL, t_ns INTEGER NOT NULL) STRICT;"
 	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;";
 
 /* Every column a record is rebuilt from, in the order store__row_record reads. */
@@ -43,7 +48,8 @@ const char *store_schema =
 	"r.seq, r.type, r.epoch, b.boot_id, r.t_real_ns, r.t_boot_ns, r.prev_leaf, r.op,"          \
 	" r.open_flags, r.result, p.pid, p.tid, p.ppid, c.uid, c.euid, c.fsuid, c.gid, c.egid,"    \
 	" c.loginuid, c.sessionid, p.cgroup_id, f.dev, f.ino, r.mode, f.mnt_id, r.path_flags,"     \
-	" r.bpf_cpu, r.bpf_seq, r.bytes, r.reads, r.first_ns, r.last_ns, f.dataset, p.comm,"       \
+	" r.bpf_cpu, r.bpf_seq, r.bytes, r.reads, r.event_d, r.first_d, r.last_d, f.dataset,"      \
+	" p.comm,"                                                                                 \
 	" p.exe, f.path, r.body"
 #define RECORD_JOINS                                                                               \
 	" FROM record r LEFT JOIN boot b ON b.id = r.boot LEFT JOIN proc p ON p.id = r.proc"       \
@@ -52,7 +58,7 @@ const char *store_schema =
 const char *store_record_sql = "SELECT " RECORD_COLS RECORD_JOINS;
 
 const char *store_entry_sql =
-	"SELECT r.seq AS seq, r.t_real_ns AS t_ns,"
+	"SELECT r.seq AS seq, r.t_real_ns - coalesce(r.event_d, 0) AS t_ns,"
 	" CASE r.type WHEN 1 THEN CASE r.op WHEN 1 THEN 'open' WHEN 2 THEN 'read' ELSE 'unknown'"
 	" END WHEN 2 THEN 'heartbeat' WHEN 3 THEN 'gap' WHEN 4 THEN 'loss' WHEN 5 THEN"
 	" 'epoch_close' WHEN 6 THEN 'genesis' WHEN 7 THEN 'start' WHEN 8 THEN 'stop' WHEN 9 THEN"
@@ -60,8 +66,8 @@ const char *store_entry_sql =
 	" r.result AS result, r.open_flags AS flags, f.path AS path, r.path_flags AS path_flags,"
 	" f.dev AS dev, f.ino AS ino, f.mnt_id AS mnt_id, CAST(f.dataset AS TEXT) AS dataset,"
 	" CASE r.op WHEN 2 THEN r.bytes END AS bytes, CASE r.op WHEN 2 THEN r.reads END AS reads,"
-	" CASE r.op WHEN 2 THEN r.first_ns END AS first_ns,"
-	" CASE r.op WHEN 2 THEN r.last_ns END AS last_ns,"
+	" CASE r.op WHEN 2 THEN r.t_real_ns - r.event_d - r.first_d END AS first_ns,"
+	" CASE r.op WHEN 2 THEN r.t_real_ns - r.event_d - r.last_d END AS last_ns,"
 	" p.pid AS pid, p.tid AS tid, p.ppid AS ppid, p.comm AS comm, p.exe AS exe, c.uid AS uid,"
 	" c.euid AS euid, c.fsuid AS fsuid, c.gid AS gid, c.egid AS egid, c.loginuid AS loginuid,"
 	" c.sessionid AS sessionid, r.bpf_cpu AS cpu, r.bpf_seq AS bpf_seq,"
@@ -110,7 +116,7 @@ static const struct {
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_record, *set_state;
+	sqlite3_stmt *ins_record, *set_state, *get_state, *ins_checkpoint;
 	struct dict dict[DICT_MAX];
 	uint64_t next_seq;
 	uint8_t prev_leaf[RECORD_LEAF_LEN];
@@ -352,9 +358,12 @@ struct store *store__open(const char *path)
 	    exec(st->db, store_schema))
 		goto fail;
 	if (prepare(st->db,
-		    "INSERT INTO record VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    "INSERT INTO record VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &st->ins_record) ||
-	    prepare(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", &st->set_state))
+	    prepare(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", &st->set_state) ||
+	    prepare(st->db, "SELECT v FROM state WHERE k = ?", &st->get_state) ||
+	    prepare(st->db, "INSERT INTO checkpoint(size, epoch, note, t_ns) VALUES (?, ?, ?, ?)",
+		    &st->ins_checkpoint))
 		goto fail;
 	for (int k = 0; k < DICT_MAX; k++) {
 		err = dict_open(st->db, &st->dict[k], k);
@@ -405,7 +414,7 @@ static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[
 		       dict_id(st->db, &st->dict[DICT_FILE], file, &ids[2]);
 }
 
-/* Bind a record's columns: 1 seq .. 22 body, as in store_schema. */
+/* Bind a record's columns: 1 seq .. 23 body, as in store_schema. */
 static int bind_record(struct store *st, const struct record *r, int64_t boot)
 {
 	sqlite3_stmt *s = st->ins_record;
@@ -421,17 +430,18 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 	sqlite3_bind_int64(s, 6, (int64_t)r->t_boot_ns);
 	sqlite3_bind_blob(s, 7, r->prev_leaf, RECORD_LEAF_LEN, SQLITE_STATIC);
 	if (r->type != REC_FILE_ACCESS) {
-		for (int col = 8; col <= 21; col++)
+		for (int col = 8; col <= 22; col++)
 			sqlite3_bind_null(s, col);
 		n = record__encode_body(r, st->buf, sizeof(st->buf));
 		if (n < 0)
 			return n;
-		sqlite3_bind_blob(s, 22, st->buf, n, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 23, st->buf, n, SQLITE_STATIC);
 		return 0;
 	}
 	err = access_ids(st, a, ids);
 	if (err)
 		return err;
+	/* Differences wrap in uint64: the round trip is exact for any value. */
 	const int64_t v[] = {
 		a->op,
 		a->open_flags,
@@ -445,12 +455,13 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 		(int64_t)a->bpf_seq,
 		(int64_t)a->bytes,
 		(int64_t)a->reads,
-		(int64_t)a->first_ns,
-		(int64_t)a->last_ns,
+		(int64_t)(r->t_real_ns - a->event_ns),
+		(int64_t)(a->event_ns - a->first_ns),
+		(int64_t)(a->event_ns - a->last_ns),
 	};
-	for (int k = 0; k < 14; k++)
+	for (int k = 0; k < 15; k++)
 		sqlite3_bind_int64(s, 8 + k, v[k]);
-	sqlite3_bind_null(s, 22);
+	sqlite3_bind_null(s, 23);
 	return 0;
 }
 
@@ -509,6 +520,54 @@ int store__set_state(struct store *st, const char *k, const void *v, int len)
 	return 0;
 }
 
+int store__get_state(struct store *st, const char *k, void *buf, int cap)
+{
+	int rc, len = -ENOENT;
+
+	sqlite3_bind_text(st->get_state, 1, k, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st->get_state);
+	if (rc == SQLITE_ROW) {
+		len = sqlite3_column_bytes(st->get_state, 0);
+		if (len > cap)
+			len = -ENOSPC;
+		else
+			memcpy(buf, sqlite3_column_blob(st->get_state, 0), len);
+	} else if (rc != SQLITE_DONE) {
+		log_warnx("failed to read state %s: %s", k, sqlite3_errmsg(st->db));
+		len = -EIO;
+	}
+	sqlite3_reset(st->get_state);
+	return len;
+}
+
+int store__add_checkpoint(struct store *st, uint64_t size, uint64_t epoch, const char *note,
+			  int64_t t_ns)
+{
+	sqlite3_stmt *s = st->ins_checkpoint;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, (int64_t)size);
+	sqlite3_bind_int64(s, 2, (int64_t)epoch);
+	sqlite3_bind_text(s, 3, note, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, t_ns);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	if (rc != SQLITE_DONE) {
+		log_warnx("failed to store checkpoint %" PRIu64 ": %s", size,
+			  sqlite3_errmsg(st->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+void store__head(const struct store *st, uint64_t *next_seq, uint8_t leaf[RECORD_LEAF_LEN])
+{
+	*next_seq = st->next_seq;
+	memcpy(leaf, st->prev_leaf, RECORD_LEAF_LEN);
+}
+
 void store__rollback(struct store *st)
 {
 	if (sqlite3_get_autocommit(st->db) == 0)
@@ -544,6 +603,8 @@ void store__close(struct store *st)
 		return;
 	sqlite3_finalize(st->ins_record);
 	sqlite3_finalize(st->set_state);
+	sqlite3_finalize(st->get_state);
+	sqlite3_finalize(st->ins_checkpoint);
 	for (int k = 0; k < DICT_MAX; k++)
 		dict_close(&st->dict[k]);
 	if (st->db && sqlite3_close(st->db) != SQLITE_OK)
@@ -647,8 +708,9 @@ int store__row_record(sqlite3_stmt *q, struct record *r)
 	a->bpf_seq = row_u(&w, UINT64_MAX, !access);
 	a->bytes = row_u(&w, UINT64_MAX, !access);
 	a->reads = row_u(&w, UINT64_MAX, !access);
-	a->first_ns = row_u(&w, UINT64_MAX, !access);
-	a->last_ns = row_u(&w, UINT64_MAX, !access);
+	a->event_ns = r->t_real_ns - row_u(&w, UINT64_MAX, !access);
+	a->first_ns = a->event_ns - row_u(&w, UINT64_MAX, !access);
+	a->last_ns = a->event_ns - row_u(&w, UINT64_MAX, !access);
 	a->dataset = row_bytes(&w, RECORD_NAME_MAX);
 	a->comm = row_bytes(&w, CUSTOS_COMM_LEN);
 	a->exe = row_bytes(&w, RECORD_PATH_MAX);
@@ -660,9 +722,10 @@ int store__row_record(sqlite3_stmt *q, struct record *r)
 		return -EBADMSG;
 	if (access)
 		return body.len ? -EBADMSG : 0;
-	/* Other types: nothing in the access columns, the body decodes. */
-	if (a->op || a->pid || a->path.len || a->comm.len)
-		return -EBADMSG;
+	/* Other types: nothing in the access columns (op .. path), the body decodes. */
+	for (int col = 7; col < w.col - 1; col++)
+		if (sqlite3_column_type(q, col) != SQLITE_NULL)
+			return -EBADMSG;
 	memset(&r->access, 0, sizeof(r->access));
 	return record__decode_body(r, body.p, body.len);
 }

@@ -36,6 +36,19 @@ int store__set_state(struct store *st, const char *k, const void *v, int len);
 /* Commit the batch (fsync'ed).  Returns 0 or -EIO; on error the batch is gone. */
 int store__commit(struct store *st);
 
+/* Read state key k into buf (cap bytes).  Returns its length, -ENOENT when
+ * absent, -ENOSPC when larger than cap, -EIO. */
+int store__get_state(struct store *st, const char *k, void *buf, int cap);
+
+/* Keep a signed checkpoint note of the tree at size.  Returns 0, -EEXIST
+ * when one of that size is kept already (the first one stands), -EIO. */
+int store__add_checkpoint(struct store *st, uint64_t size, uint64_t epoch, const char *note,
+			  int64_t t_ns);
+
+/* The next seq to assign, and the leaf hash of the last record (zeros when
+ * the log is empty). */
+void store__head(const struct store *st, uint64_t *next_seq, uint8_t leaf[RECORD_LEAF_LEN]);
+
 /* Abandon the batch: nothing of it is kept and the chain head is restored. */
 void store__rollback(struct store *st);
 

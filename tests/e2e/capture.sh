@@ -30,7 +30,8 @@ check "every row has every contract key" 0 "$missing"
 
 check "one start and one stop, stop last" "start stop" \
 	"$(q 'select(.action=="start" or .action=="stop") | .action' | tr '\n' ' ' | sed 's/ $//')"
-check "stop is the last record" "stop" "$(q -s 'max_by(.seq) | .action')"
+check "the stop seals the log: stop, then the epoch close" "stop epoch_close" \
+	"$(q -s 'sort_by(.seq) | .[-2:] | map(.action) | join(" ")')"
 
 # The exact set of opens, by path relative to the tree.
 opens=$(q --arg t "$TREE/" 'select(.action=="open") | (.path | ltrimstr($t))' | sort | tr '\n' ' ')

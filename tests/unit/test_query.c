@@ -80,6 +80,7 @@ static struct record make_access(uint32_t op, int64_t t_ns, struct bytes path, u
 {
 	struct record r = { .type = REC_FILE_ACCESS, .t_real_ns = t_ns, .t_boot_ns = 1000 };
 
+	r.access.event_ns = t_ns;
 	r.access.op = op;
 	r.access.open_flags = 0100000; /* O_LARGEFILE | O_RDONLY */
 	r.access.result = op == OP_OPEN ? 3 : 0;

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The tamper-evident ledger (../shared/design/ledger.md): the store, the
+ * RFC 6962 tree over its records, signed checkpoints, and the chain of
+ * forward-secure epoch keys.
+ *
+ * Keys live in a directory (0700): log.key (LK, the static log key),
+ * current.key (FK_e of the open epoch e) and, during an epoch close,
+ * next.key.  trust.vkeys there holds only public keys: it is what an
+ * auditor needs, and must be taken out of band when the log is created.
+ */
+#ifndef CUSTOS_LEDGER_H
+#define CUSTOS_LEDGER_H
+
+#include <stdint.h>
+
+#include "record.h"
+
+struct ledger_opts {
+	const char *db_path;
+	const char *key_dir;
+	const char *origin;	/* log name in checkpoints, e.g. "host.example/custos" */
+	const uint8_t *boot_id; /* 16 bytes */
+	uint64_t interval_ns;	/* epoch length */
+	uint64_t heartbeat_ns;
+	const char *config;	 /* the watch configuration, as text */
+	const uint8_t *software; /* SHA-256 of the collector binary */
+	const char *witness_dir; /* each checkpoint is copied there; may be NULL */
+	const char *witness_cmd; /* each checkpoint is piped to `sh -c CMD`; may be NULL */
+};
+
+struct ledger;
+
+/*
+ * Open the ledger, creating the log (keys, GENESIS, trust file) when the
+ * database has no record yet.  On a log that has records, finish or undo an
+ * interrupted epoch close, then record the downtime (GAP), close an epoch
+ * the clock has left (late close), and record a changed configuration
+ * (CONFIG).  Returns NULL with errno set; the reason was logged.
+ */
+struct ledger *ledger__open(const struct ledger_opts *o);
+
+/* Batches, as in store.h.  ledger__append stamps seq, epoch, times and
+ * boot id, and adds the record to the tree. */
+int ledger__begin(struct ledger *l);
+int ledger__append(struct ledger *l, struct record *r);
+int ledger__commit(struct ledger *l);
+void ledger__rollback(struct ledger *l);
+int ledger__in_batch(const struct ledger *l);
+
+/*
+ * Time passes: outside a batch, write a HEARTBEAT (with hb) and a signed
+ * checkpoint when one is due, a CLOCK record when the wall clock moved
+ * against the boot clock, and close the epoch when the clock has left it.
+ * Returns 0 or -errno.
+ */
+int ledger__tick(struct ledger *l, const struct rec_heartbeat *hb);
+
+/* CLOCK_REALTIME - CLOCK_BOOTTIME as the ledger last sampled it. */
+int64_t ledger__clock_offset(const struct ledger *l);
+
+/* Records appended since open. */
+uint64_t ledger__count(const struct ledger *l);
+
+/* Seal the log at a clean stop: close the epoch (reason "stop") so that no
+ * record stays OPEN, then free.  ledger__free alone leaves the epoch open
+ * (as a crash would).  NULL is fine for both. */
+int ledger__seal(struct ledger *l);
+void ledger__free(struct ledger *l);
+
+#endif /* CUSTOS_LEDGER_H */
