@@ -34,14 +34,14 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 # Modules shared by both programs, then each program's own.
 COMMON := log merkle record store util note
 DAEMON := custosd loader consumer ledger abi_check
-AUDITOR := custos query
+AUDITOR := custos query verify
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
 AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-E2E_BINS := $(OUTPUT)/tests/workload
+E2E_BINS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/ledgertool
 
 .PHONY: all deps run test check bench format format-check clean install
 .DELETE_ON_ERROR:
@@ -85,6 +85,10 @@ $(OUTPUT)/custos: $(AUDITOR_OBJS) $(COMMON_OBJS)
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(PKG_LIBS) -o $@
+
+$(OUTPUT)/tests/ledgertool: tests/e2e/ledgertool.c $(COMMON_OBJS) $(OUTPUT)/collector/ledger.o | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
 $(OUTPUT)/tests/workload: tests/e2e/workload.c | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "query.h"
 #include "util.h"
+#include "verify.h"
 
 #define EXIT_USAGE 2
 #define EXIT_IO	   3
@@ -27,6 +28,7 @@ static const char usage_main[] =
 	"\n"
 	"Commands:\n"
 	"  query    print recorded accesses, filtered, as a table, JSON Lines or CSV\n"
+	"  verify   prove the ledger untouched, with only the auditor's trust file\n"
 	"\n"
 	"Run \"custos COMMAND --help\" for the options of a command.\n";
 
@@ -42,7 +44,8 @@ static const char usage_query[] =
 	"  --path PREFIX      only PREFIX itself and paths below it (\"/a/b\" does not match "
 	"\"/a/bc\")\n"
 	"  --uid N            only accesses whose uid or euid is N\n"
-	"  --action A         only one kind of record: open, read, start, stop or loss\n"
+	"  --action A         only one kind of record: open, read, start, stop, loss, gap,\n"
+	"                     heartbeat, epoch_close, clock, config or genesis\n"
 	"  --since TIME       only records at or after TIME\n"
 	"  --until TIME       only records before TIME\n"
 	"  --format F         table (the default), json (one object per line) or csv\n"
@@ -66,7 +69,9 @@ static const char usage_query[] =
 	"    custos query --db custos.db --action read --since 2026-11-01 --until 2026-12-01 \\\n"
 	"        --format csv > november.csv\n";
 
-static const char *const actions[] = { "open", "read", "start", "stop", "loss" };
+static const char *const actions[] = { "open",	"read",	  "start",     "stop",
+				       "loss",	"gap",	  "heartbeat", "epoch_close",
+				       "clock", "config", "genesis" };
 
 /* Report a bad argument in the one-line form and return the usage status. */
 static int usage_error(const char *what, const char *arg)
@@ -184,6 +189,92 @@ static int cmd_query(int argc, char **argv)
 	return query__run(db, &f, fmt, stdout) ? EXIT_IO : 0;
 }
 
+static const char usage_verify[] =
+	"usage: custos verify --db FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
+	"\n"
+	"Replay the ledger from its first record: rebuild every record from the\n"
+	"database, recompute the Merkle tree and check every signed checkpoint and\n"
+	"the chain of epoch keys against the trust file taken when the log was made.\n"
+	"The report names the ranges that are SEALED (closed epochs, signed with keys\n"
+	"that are erased since), WITNESSED (covered by a witness checkpoint) and OPEN\n"
+	"(not sealed yet), and every gap, loss and silence.\n"
+	"\n"
+	"Options:\n"
+	"  --db FILE          the database custosd writes (required; opened read-only)\n"
+	"  --trust FILE       trust.vkeys from the log's creation (required)\n"
+	"  --witness FILE     a checkpoint note a witness kept; repeatable\n"
+	"  -q, --quiet        print only the verdict line\n"
+	"  -h, --help         print this help and exit\n"
+	"\n"
+	"Exit status:\n"
+	"  0  verified: every record sealed, nothing to report\n"
+	"  1  tamper evidence: records altered, removed, reordered or inserted\n"
+	"  2  verified with warnings: gaps, loss, silences or an open tail\n"
+	"  3  usage or I/O error: nothing was concluded\n"
+	"\n"
+	"EXAMPLES\n"
+	"    custos verify --db /evidence/custos.db --trust trust.vkeys\n"
+	"    custos verify --db custos.db --trust trust.vkeys --witness "
+	"w1/checkpoint.00000000000000001234\n";
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "trust", required_argument, NULL, 't' },
+		{ "witness", required_argument, NULL, 'w' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char **witness = calloc(argc, sizeof(*witness));
+	struct verify_opts o = { .witness = witness };
+	int c, status = VERIFY_ERROR;
+
+	if (!witness) {
+		log_warnx("failed to verify: out of memory");
+		return VERIFY_ERROR;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o.db = optarg;
+			break;
+		case 't':
+			o.trust = optarg;
+			break;
+		case 'w':
+			witness[o.n_witness++] = optarg;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_verify, stdout);
+			status = 0;
+			goto out;
+		case ':':
+			log_warnx("option %s needs a value (see custos verify --help)",
+				  argv[optind - 1]);
+			goto out;
+		default:
+			log_warnx("unknown option %s (see custos verify --help)", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc)
+		log_warnx("unexpected argument %s (see custos verify --help)", argv[optind]);
+	else if (!o.db || !o.trust)
+		log_warnx("--db and --trust are required (see custos verify --help)");
+	else
+		status = verify__run(&o, stdout);
+out:
+	free(witness);
+	return status;
+}
+
 /* Dispatch to the subcommand named by argv[1]; returns the exit status listed above. */
 int main(int argc, char **argv)
 {
@@ -199,6 +290,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "query"))
 		return cmd_query(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
 
 	log_warnx("unknown command %s", argv[1]);
 	return EXIT_USAGE;

@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The verifier trusts nothing in the database: every record is rebuilt from
+ * its row, re-encoded, hashed and chained; the tree is recomputed; every
+ * checkpoint is checked against the recomputed root with the keys the log
+ * itself certified, starting from the pinned trust file.  Tamper evidence
+ * (exit 1) is anything an honest custosd cannot have written; warnings
+ * (exit 2) are honest facts an auditor must see: gaps, loss, silence, and
+ * records that no closed epoch seals yet.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "custos/abi.h"
+#include "log.h"
+#include "merkle.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+#include "verify.h"
+
+/* How far a record's time may stray from its epoch's window: the collector
+ * closes an epoch within one poll of the boundary, and START follows a
+ * program load that can take seconds. */
+#define SKEW_NS	 (10 * 1000000000ULL)
+#define MAX_CPUS 1024
+
+/* A checkpoint to compare with the recomputed tree once it reaches size. */
+struct check {
+	uint64_t size;
+	char *note;
+	const char *from; /* "local" or the witness file */
+	bool witness;
+};
+
+struct cpu_seq {
+	uint64_t min, max, count, lost;
+};
+
+struct verifier {
+	const struct verify_opts *o;
+	FILE *out;
+	struct trust trust;
+	sqlite3 *db;
+	struct check *checks;
+	size_t n_checks, next_check;
+	struct merkle_range tree;
+	uint8_t prev_leaf[RECORD_LEAF_LEN];
+	uint64_t n; /* records seen */
+	/* Epoch chain. */
+	uint64_t epoch;
+	struct note_verifier epoch_key;
+	uint64_t epoch_lower; /* t_real of the close that opened this epoch */
+	uint64_t sealed;      /* records 0 .. sealed-1 are in closed, signed epochs */
+	uint64_t sealed_epochs;
+	bool late_gap; /* a GAP outside its epoch: only a late close may follow */
+	/* The collector's runs, for silences and lost sequence numbers. */
+	bool running;
+	uint64_t last_boot_ns, last_real;
+	uint8_t last_boot[16];
+	struct cpu_seq cpus[MAX_CPUS];
+	uint64_t witnessed;
+	unsigned tamper, warnings;
+};
+
+static void say(struct verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct verifier *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->o->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(v->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', v->out);
+}
+
+#define TAMPER(v, ...)                                                                             \
+	do {                                                                                       \
+		(v)->tamper++;                                                                     \
+		say(v, "TAMPER   " __VA_ARGS__);                                                   \
+	} while (0)
+#define WARN(v, ...)                                                                               \
+	do {                                                                                       \
+		(v)->warnings++;                                                                   \
+		say(v, __VA_ARGS__);                                                               \
+	} while (0)
+
+static const char *when(uint64_t ns, char *buf)
+{
+	util__format_time((int64_t)ns, buf);
+	return buf;
+}
+
+/* ---- trust file --------------------------------------------------------- */
+
+int verify__load_trust(const char *path, struct trust *t)
+{
+	char line[1024], key[64], val[1000];
+	unsigned seen = 0;
+	FILE *f = fopen(path, "re");
+	int err = 0, n = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!f) {
+		err = -errno;
+		log_warn("failed to open trust file %s", path);
+		return err;
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		n++;
+		if (sscanf(line, "%63s %999s", key, val) != 2) {
+			err = -EINVAL;
+		} else if (n == 1) {
+			err = strcmp(key, "custos-trust") || strcmp(val, "1") ? -EINVAL : 0;
+		} else if (!strcmp(key, "origin") && strlen(val) <= NOTE_NAME_MAX) {
+			strcpy(t->origin, val);
+			seen |= 1;
+		} else if (!strcmp(key, "log-key")) {
+			err = note__vkey_parse(val, &t->log_key);
+			seen |= 2;
+		} else if (!strcmp(key, "epoch-key")) {
+			err = note__vkey_parse(val, &t->epoch_key);
+			seen |= 4;
+		} else if (!strcmp(key, "interval")) {
+			err = util__parse_int(val, 1, INT64_MAX, (int64_t *)&t->interval_ns);
+			seen |= 8;
+		} else if (!strcmp(key, "heartbeat")) {
+			err = util__parse_int(val, 1, INT64_MAX, (int64_t *)&t->heartbeat_ns);
+			seen |= 16;
+		} else if (!strcmp(key, "t0")) {
+			err = util__parse_int(val, 0, INT64_MAX, (int64_t *)&t->t0_ns);
+			seen |= 32;
+		} else {
+			err = -EINVAL;
+		}
+	}
+	if (ferror(f))
+		err = -EIO;
+	fclose(f);
+	if (!err && seen != 63)
+		err = -EINVAL;
+	if (err)
+		log_warnx("failed to read trust file %s: %s at line %d", path,
+			  err == -EINVAL ? "not a custos trust file" : strerror(-err), n);
+	return err;
+}
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+static int cmp_check(const void *a, const void *b)
+{
+	const struct check *x = a, *y = b;
+
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+static int add_check(struct verifier *v, uint64_t size, const char *note, const char *from,
+		     bool witness)
+{
+	struct check *c = realloc(v->checks, (v->n_checks + 1) * sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	v->checks = c;
+	c = &v->checks[v->n_checks];
+	c->size = size;
+	c->note = strdup(note);
+	c->from = from;
+	c->witness = witness;
+	if (!c->note)
+		return -ENOMEM;
+	v->n_checks++;
+	return 0;
+}
+
+static int load_local_checkpoints(struct verifier *v)
+{
+	sqlite3_stmt *q = NULL;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(v->db, "SELECT size, note FROM checkpoint ORDER BY size", -1, &q,
+			       NULL) != SQLITE_OK) {
+		log_warnx("failed to read checkpoints: %s", sqlite3_errmsg(v->db));
+		return -EIO;
+	}
+	while (!err && sqlite3_step(q) == SQLITE_ROW) {
+		const char *note = (const char *)sqlite3_column_text(q, 1);
+
+		err = add_check(v, (uint64_t)sqlite3_column_int64(q, 0), note ? note : "", "local",
+				false);
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+static int load_witness(struct verifier *v, const char *path)
+{
+	char buf[4096];
+	size_t len;
+	FILE *f = fopen(path, "re");
+	uint64_t size;
+	uint8_t root[32];
+	char origin[NOTE_NAME_MAX + 1];
+	size_t text_len;
+	int verified = 0;
+
+	if (!f) {
+		log_warn("failed to open witness checkpoint %s", path);
+		return -EIO;
+	}
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	/* Only the log key: a witness copy may come from any epoch. */
+	if (note__open(buf, len, &v->trust.log_key, 1, &text_len, &verified) || !verified ||
+	    checkpoint__parse(buf, text_len, origin, sizeof(origin), &size, root) < 0 ||
+	    strcmp(origin, v->trust.origin)) {
+		log_warnx("failed to read witness checkpoint %s: not a checkpoint of %s signed by "
+			  "its log key",
+			  path, v->trust.origin);
+		return -EINVAL;
+	}
+	return add_check(v, size, buf, path, true);
+}
+
+/* Compare a checkpoint with the tree at its size (the tree is that size now). */
+static void check_checkpoint(struct verifier *v, const struct check *c)
+{
+	struct note_verifier keys[2] = { v->trust.log_key, v->epoch_key };
+	uint8_t root[32], want[32];
+	char origin[NOTE_NAME_MAX + 1];
+	size_t text_len;
+	uint64_t size;
+	int verified[2] = { 0, 0 };
+
+	if (merkle__root(&v->tree, want)) {
+		TAMPER(v, "checkpoint %" PRIu64 ": cannot compute the root", c->size);
+		return;
+	}
+	if (note__open(c->note, strlen(c->note), keys, c->witness ? 1 : 2, &text_len, verified) ||
+	    !verified[0] ||
+	    checkpoint__parse(c->note, text_len, origin, sizeof(origin), &size, root) < 0 ||
+	    strcmp(origin, v->trust.origin) || size != c->size) {
+		TAMPER(v, "checkpoint %" PRIu64 " (%s): not validly signed by the log key", c->size,
+		       c->from);
+		return;
+	}
+	/* The forward-secure signature must be by the key of the epoch its
+	 * last record belongs to: a later key cannot re-seal older records. */
+	if (!c->witness && !verified[1]) {
+		TAMPER(v,
+		       "checkpoint %" PRIu64 ": not signed by the key of epoch %" PRIu64
+		       " (re-signed with another key?)",
+		       c->size, v->epoch);
+		return;
+	}
+	if (memcmp(root, want, 32)) {
+		TAMPER(v,
+		       "checkpoint %" PRIu64 " (%s): its root differs from the records' root:"
+		       " records below %" PRIu64 " were changed",
+		       c->size, c->from, c->size);
+		return;
+	}
+	if (c->witness && c->size > v->witnessed)
+		v->witnessed = c->size;
+}
+
+/* Check every checkpoint of the current size; true when one is a local one. */
+static bool checkpoints_at_size(struct verifier *v)
+{
+	bool local = false;
+
+	while (v->next_check < v->n_checks && v->checks[v->next_check].size < v->tree.size)
+		v->next_check++;
+	while (v->next_check < v->n_checks && v->checks[v->next_check].size == v->tree.size) {
+		const struct check *c = &v->checks[v->next_check++];
+
+		check_checkpoint(v, c);
+		local |= !c->witness;
+	}
+	return local;
+}
+
+/* ---- per-record rules --------------------------------------------------- */
+
+static void check_genesis(struct verifier *v, const struct record *r)
+{
+	const struct rec_genesis *g = &r->genesis;
+	const struct trust *t = &v->trust;
+
+	if (r->type != REC_GENESIS) {
+		TAMPER(v, "seq 0: the first record is not GENESIS");
+		return;
+	}
+	if (g->origin.len != strlen(t->origin) || memcmp(g->origin.p, t->origin, g->origin.len) ||
+	    memcmp(g->log_key, t->log_key.pub, 32) || memcmp(g->epoch_key, t->epoch_key.pub, 32) ||
+	    g->t0_ns != t->t0_ns || g->interval_ns != t->interval_ns ||
+	    g->heartbeat_ns != t->heartbeat_ns || !g->interval_ns)
+		TAMPER(v,
+		       "seq 0: GENESIS does not match the trust file (another log, or new keys)");
+}
+
+static void run_end(struct verifier *v, uint64_t seq)
+{
+	for (int c = 0; c < MAX_CPUS; c++) {
+		struct cpu_seq *s = &v->cpus[c];
+		uint64_t missing;
+
+		if (!s->count)
+			continue;
+		missing = s->max - s->min + 1 - s->count;
+		if (missing > s->lost)
+			WARN(v,
+			     "LOSS     before seq %" PRIu64 ": cpu %d is missing %" PRIu64
+			     " kernel events that no LOSS record accounts for",
+			     seq, c, missing - s->lost);
+	}
+	memset(v->cpus, 0, sizeof(v->cpus));
+	v->running = false;
+}
+
+static void check_times(struct verifier *v, const struct record *r)
+{
+	uint64_t upper = v->trust.t0_ns + (v->epoch + 1) * v->trust.interval_ns + SKEW_NS;
+	char a[TIME_STR_LEN], b[TIME_STR_LEN];
+
+	if (r->t_real_ns + SKEW_NS < v->epoch_lower)
+		TAMPER(v,
+		       "seq %" PRIu64 ": dated %s, before its epoch %" PRIu64
+		       " began (%s): back-dated",
+		       r->seq, when(r->t_real_ns, a), v->epoch, when(v->epoch_lower, b));
+	if (v->late_gap && r->type != REC_EPOCH_CLOSE)
+		TAMPER(v, "seq %" PRIu64 ": a GAP outside its epoch is not followed by its close",
+		       r->seq - 1);
+	v->late_gap = false;
+	if (r->t_real_ns > upper) {
+		if (r->type == REC_GAP)
+			v->late_gap = true;
+		else if (r->type != REC_EPOCH_CLOSE)
+			TAMPER(v,
+			       "seq %" PRIu64 ": dated %s, after epoch %" PRIu64
+			       " ended: appended after its close",
+			       r->seq, when(r->t_real_ns, a), v->epoch);
+	}
+	if (!memcmp(r->boot_id, v->last_boot, 16)) {
+		if (r->t_boot_ns + SKEW_NS < v->last_boot_ns)
+			TAMPER(v, "seq %" PRIu64 ": boot clock went backwards", r->seq);
+		else if (v->running &&
+			 r->t_boot_ns > v->last_boot_ns + v->trust.heartbeat_ns + SKEW_NS)
+			WARN(v,
+			     "SILENCE  seq %" PRIu64 ": %.1f s without a record while running"
+			     " (heartbeat %" PRIu64 " s)",
+			     r->seq, (double)(r->t_boot_ns - v->last_boot_ns) / 1e9,
+			     v->trust.heartbeat_ns / 1000000000);
+	} else if (v->running && r->type != REC_GAP) {
+		WARN(v, "REBOOT   seq %" PRIu64 ": a new boot without a GAP record", r->seq);
+	}
+	memcpy(v->last_boot, r->boot_id, 16);
+	v->last_boot_ns = r->t_boot_ns;
+}
+
+static void check_epoch_close(struct verifier *v, const struct record *r, bool signed_here)
+{
+	const struct rec_epoch_close *e = &r->epoch_close;
+
+	if (e->epoch != v->epoch || e->next_epoch <= e->epoch) {
+		TAMPER(v, "seq %" PRIu64 ": epoch close %" PRIu64 " -> %" PRIu64 " out of order",
+		       r->seq, e->epoch, e->next_epoch);
+		return;
+	}
+	if (!signed_here)
+		TAMPER(v,
+		       "seq %" PRIu64 ": epoch %" PRIu64 " unsealed: no checkpoint of size %" PRIu64
+		       " signed with its key",
+		       r->seq, v->epoch, r->seq + 1);
+	if (note__verifier_init(v->epoch_key.name, e->next_key, &v->epoch_key)) {
+		TAMPER(v, "seq %" PRIu64 ": the next epoch key is not usable", r->seq);
+		return;
+	}
+	v->epoch = e->next_epoch;
+	v->epoch_lower = r->t_real_ns;
+	v->sealed = r->seq + 1;
+	v->sealed_epochs++;
+}
+
+static void check_record(struct verifier *v, const struct record *r)
+{
+	char a[TIME_STR_LEN], b[TIME_STR_LEN];
+
+	if (r->seq == 0)
+		check_genesis(v, r);
+	else if (r->type == REC_GENESIS)
+		TAMPER(v, "seq %" PRIu64 ": a second GENESIS", r->seq);
+	if (r->epoch != v->epoch)
+		TAMPER(v, "seq %" PRIu64 ": in epoch %" PRIu64 ", expected %" PRIu64, r->seq,
+		       r->epoch, v->epoch);
+	check_times(v, r);
+	switch (r->type) {
+	case REC_START:
+		if (v->running)
+			run_end(v, r->seq);
+		v->running = true;
+		break;
+	case REC_STOP:
+		run_end(v, r->seq);
+		break;
+	case REC_GAP:
+		/* A gap describes time after the last record: one reaching back
+		 * over recorded (and sealed) time is invented. */
+		if (r->gap.from_ns + SKEW_NS < v->last_real ||
+		    r->gap.to_ns > r->t_real_ns + SKEW_NS || r->gap.from_ns > r->gap.to_ns)
+			TAMPER(v, "seq %" PRIu64 ": a GAP that overlaps recorded time", r->seq);
+		WARN(v, "GAP      seq %" PRIu64 ": no capture from %s to %s (%.*s)", r->seq,
+		     when(r->gap.from_ns, a), when(r->gap.to_ns, b), r->gap.reason.len,
+		     r->gap.reason.p);
+		break;
+	case REC_LOSS:
+		WARN(v, "LOSS     seq %" PRIu64 ": %" PRIu64 " events lost on cpu %u (counter %u)",
+		     r->seq, r->loss.count, r->loss.cpu, r->loss.counter);
+		if (r->loss.counter == CUSTOS_STAT_RB_FULL && r->loss.cpu < MAX_CPUS)
+			v->cpus[r->loss.cpu].lost += r->loss.count;
+		break;
+	case REC_CLOCK:
+		say(v, "CLOCK    seq %" PRIu64 ": wall clock moved by %.3f s", r->seq,
+		    (double)(r->clock.new_offset_ns - r->clock.old_offset_ns) / 1e9);
+		break;
+	case REC_CONFIG:
+		say(v, "CONFIG   seq %" PRIu64 ": watch list changed to: %.*s", r->seq,
+		    r->config.text.len, r->config.text.p);
+		break;
+	case REC_FILE_ACCESS:
+		if (r->access.bpf_cpu < MAX_CPUS) {
+			struct cpu_seq *s = &v->cpus[r->access.bpf_cpu];
+
+			if (!s->count || r->access.bpf_seq < s->min)
+				s->min = r->access.bpf_seq;
+			if (!s->count || r->access.bpf_seq > s->max)
+				s->max = r->access.bpf_seq;
+			s->count++;
+		}
+		break;
+	}
+	v->last_real = r->t_real_ns;
+}
+
+/* ---- the replay --------------------------------------------------------- */
+
+static int open_db(struct verifier *v)
+{
+	int rc = sqlite3_open_v2(v->o->db, &v->db, SQLITE_OPEN_READONLY, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+		sqlite3_db_config(v->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+		sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+		sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+		sqlite3_busy_timeout(v->db, 5000);
+		rc = sqlite3_exec(v->db, "PRAGMA query_only=1; PRAGMA cell_size_check=ON;", NULL,
+				  NULL, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		log_warnx("failed to open database %s: %s", v->o->db,
+			  v->db ? sqlite3_errmsg(v->db) : sqlite3_errstr(rc));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int replay(struct verifier *v)
+{
+	uint8_t buf[RECORD_MAX], leaf[RECORD_LEAF_LEN];
+	char sql[4096];
+	sqlite3_stmt *q = NULL;
+	struct record r;
+	int rc, len;
+
+	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq", store_record_sql);
+	if (sqlite3_prepare_v2(v->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		log_warnx("failed to read records: %s", sqlite3_errmsg(v->db));
+		return -EIO;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		uint64_t seq = (uint64_t)sqlite3_column_int64(q, 0);
+
+		if (seq != v->n) {
+			TAMPER(v, "seq %" PRIu64 ": found where seq %" PRIu64 " belongs: %s", seq,
+			       v->n, seq > v->n ? "records were removed" : "out of order");
+			break;
+		}
+		/* Re-encoding rejects what the format cannot hold (an over-long
+		 * field, an unknown type), so the bytes hashed are canonical. */
+		if (store__row_record(q, &r) || (len = record__encode(&r, buf, sizeof(buf))) < 0) {
+			TAMPER(v, "seq %" PRIu64 ": the stored row is not a well-formed record",
+			       seq);
+			break;
+		}
+		if (memcmp(r.prev_leaf, v->prev_leaf, RECORD_LEAF_LEN)) {
+			TAMPER(v,
+			       "seq %" PRIu64 ": does not chain to seq %" PRIu64
+			       " (inserted, removed or altered)",
+			       seq, seq - 1);
+			break;
+		}
+		check_record(v, &r);
+		if (merkle__hash_leaf(buf, len, leaf) || merkle__append(&v->tree, leaf)) {
+			log_warnx("failed to hash record %" PRIu64, seq);
+			sqlite3_finalize(q);
+			return -EIO;
+		}
+		memcpy(v->prev_leaf, leaf, RECORD_LEAF_LEN);
+		v->n++;
+		bool signed_here = checkpoints_at_size(v);
+
+		if (r.type == REC_EPOCH_CLOSE)
+			check_epoch_close(v, &r, signed_here);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("failed to read records: %s", sqlite3_errmsg(v->db));
+		sqlite3_finalize(q);
+		return -EIO;
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+static void report(struct verifier *v)
+{
+	for (size_t i = 0; i < v->n_checks; i++)
+		if (v->checks[i].size > v->n)
+			TAMPER(v,
+			       "the log has %" PRIu64
+			       " records but a %s checkpoint (%s) covers %" PRIu64
+			       ": it was truncated",
+			       v->n, v->checks[i].witness ? "witness" : "local", v->checks[i].from,
+			       v->checks[i].size);
+	if (v->n == 0)
+		TAMPER(v, "the log is empty: GENESIS is missing");
+	if (v->late_gap)
+		TAMPER(v, "the last record is a GAP outside its epoch, without its close");
+	if (v->running)
+		run_end(v, v->n);
+	if (v->witnessed)
+		say(v, "WITNESSED 0-%" PRIu64 ": a witness holds a checkpoint of this log",
+		    v->witnessed - 1);
+	if (v->sealed)
+		say(v,
+		    "SEALED   0-%" PRIu64 ": %" PRIu64
+		    " closed epochs, each signed with its own key",
+		    v->sealed - 1, v->sealed_epochs);
+	if (v->n > v->sealed)
+		WARN(v,
+		     "OPEN     %" PRIu64 "-%" PRIu64 ": epoch %" PRIu64
+		     " is not closed yet; these records are not sealed",
+		     v->sealed, v->n - 1, v->epoch);
+}
+
+int verify__run(const struct verify_opts *o, FILE *out)
+{
+	struct verifier *v = calloc(1, sizeof(*v));
+	int status = VERIFY_ERROR;
+
+	if (!v) {
+		log_warnx("failed to verify: out of memory");
+		return VERIFY_ERROR;
+	}
+	v->o = o;
+	v->out = out;
+	merkle__init(&v->tree);
+	if (verify__load_trust(o->trust, &v->trust) || open_db(v) || load_local_checkpoints(v))
+		goto out;
+	for (int i = 0; i < o->n_witness; i++)
+		if (load_witness(v, o->witness[i]))
+			goto out;
+	qsort(v->checks, v->n_checks, sizeof(*v->checks), cmp_check);
+	v->epoch_key = v->trust.epoch_key;
+	v->epoch_lower = v->trust.t0_ns;
+	say(v, "log %s: verifying with %s", v->trust.origin, o->trust);
+	if (replay(v))
+		goto out;
+	report(v);
+	status = v->tamper ? VERIFY_TAMPER : v->warnings ? VERIFY_WARNINGS : VERIFY_OK;
+	fprintf(out, "%s: %" PRIu64 " records, %u tamper findings, %u warnings\n",
+		status == VERIFY_TAMPER	    ? "TAMPER EVIDENCE"
+		: status == VERIFY_WARNINGS ? "verified with warnings"
+					    : "verified",
+		v->n, v->tamper, v->warnings);
+out:
+	for (size_t i = 0; i < v->n_checks; i++)
+		free(v->checks[i].note);
+	free(v->checks);
+	sqlite3_close(v->db);
+	free(v);
+	return status;
+}

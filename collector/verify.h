@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * custos verify: replay a ledger from its first record with nothing but the
+ * auditor's trust file (public keys), and say which ranges are proven.
+ */
+#ifndef CUSTOS_VERIFY_H
+#define CUSTOS_VERIFY_H
+
+#include <stdio.h>
+
+#include "note.h"
+
+/* Exit statuses, as the CLI contract fixes them. */
+enum verify_status {
+	VERIFY_OK = 0,	     /* every record sealed, nothing to report */
+	VERIFY_TAMPER = 1,   /* evidence of alteration, removal, reordering or insertion */
+	VERIFY_WARNINGS = 2, /* verified, with gaps, loss or an open tail */
+	VERIFY_ERROR = 3,    /* usage or I/O error: nothing was concluded */
+};
+
+/* What the auditor pins: trust.vkeys as custosd wrote it at GENESIS. */
+struct trust {
+	char origin[NOTE_NAME_MAX + 1];
+	struct note_verifier log_key;
+	struct note_verifier epoch_key; /* FK_0 */
+	uint64_t interval_ns, heartbeat_ns, t0_ns;
+};
+
+/* Parse a trust file.  Returns 0, or -EINVAL/-errno after logging the
+ * reason once. */
+int verify__load_trust(const char *path, struct trust *t);
+
+struct verify_opts {
+	const char *db;
+	const char *trust;
+	const char *const *witness; /* checkpoint notes kept by witnesses */
+	int n_witness;
+	int quiet; /* only the verdict line */
+};
+
+/* Verify and print the report to out.  Returns an enum verify_status. */
+int verify__run(const struct verify_opts *o, FILE *out);
+
+#endif /* CUSTOS_VERIFY_H */

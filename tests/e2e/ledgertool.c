@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Test tool for the ledger suite: makes a real ledger with the collector's
+ * own code, and plays the hostile root that holds the current keys.
+ *
+ *   ledgertool gen DB KEYS MS [WITNESS]  a log of short epochs (200 ms), written for MS ms
+ *   ledgertool backdate DB SECONDS       append an access dated SECONDS before the last record
+ *   ledgertool fakegap DB SECONDS        append a GAP reaching SECONDS back
+ *   ledgertool resign DB KEYS SIZE       re-sign checkpoint SIZE with the current keys
+ *
+ * The forgeries use what a root attacker has: the database, the store code
+ * and the keys on disk now; each must make custos verify exit 1.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "ledger.h"
+#include "note.h"
+#include "store.h"
+#include "util.h"
+
+static int die(const char *what)
+{
+	fprintf(stderr, "ledgertool: failed to %s\n", what);
+	return 1;
+}
+
+static struct bytes str(const char *s)
+{
+	return (struct bytes){ (const uint8_t *)s, (uint16_t)strlen(s) };
+}
+
+static int gen(const char *db, const char *keys, long ms, const char *witness_dir)
+{
+	static const uint8_t boot[16] = { 1, 2, 3 }, software[32] = { 9 };
+	struct ledger_opts o = {
+		.db_path = db,
+		.key_dir = keys,
+		.origin = "test.example/custos",
+		.boot_id = boot,
+		.interval_ns = 200000000,
+		.heartbeat_ns = 50000000,
+		.config = "/srv/data=customers 254:0:2",
+		.software = software,
+		.witness_dir = witness_dir,
+	};
+	struct ledger *l = ledger__open(&o);
+	struct rec_heartbeat hb = { 0 };
+	int64_t end = util__boottime_ns() + ms * 1000000;
+	char path[64];
+	uint64_t i = 0;
+
+	if (!l)
+		return die("open the ledger");
+	while (util__boottime_ns() < end) {
+		struct record r = { .type = REC_FILE_ACCESS };
+
+		snprintf(path, sizeof(path), "/srv/data/file-%03lu", (unsigned long)(i % 50));
+		r.access.op = i % 2 ? OP_READ : OP_OPEN;
+		r.access.event_ns = (uint64_t)util__realtime_ns();
+		r.access.bytes = i % 2 ? 4096 : 0;
+		r.access.reads = i % 2;
+		r.access.first_ns = r.access.last_ns = r.access.event_ns;
+		r.access.pid = 100 + i % 7;
+		r.access.tid = r.access.pid;
+		r.access.uid = 1000;
+		r.access.bpf_seq = i;
+		r.access.path = str(path);
+		r.access.comm = str("cat");
+		r.access.dataset = str("customers");
+		if (ledger__append(l, &r) || ledger__commit(l))
+			return die("append");
+		hb.events = ++i;
+		if (ledger__tick(l, &hb))
+			return die("tick");
+		usleep(2000);
+	}
+	return ledger__seal(l) ? die("seal") : 0;
+}
+
+/* Append to the log as the store would, with a chosen record. */
+static int forge_append(const char *db, struct record *r)
+{
+	struct store *st = store__open(db);
+	sqlite3_stmt *q = NULL;
+	char sql[4096];
+	struct record last;
+	int err;
+
+	if (!st)
+		return die("open the store");
+	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq DESC LIMIT 1", store_record_sql);
+	if (sqlite3_prepare_v2(store__db(st), sql, -1, &q, NULL) || sqlite3_step(q) != SQLITE_ROW ||
+	    store__row_record(q, &last))
+		return die("read the last record");
+	/* An otherwise valid record: in the open epoch, chained, canonical. */
+	r->epoch = last.type == REC_EPOCH_CLOSE ? last.epoch_close.next_epoch : last.epoch;
+	memcpy(r->boot_id, last.boot_id, 16);
+	r->t_boot_ns = last.t_boot_ns + 1000;
+	if (!r->t_real_ns)
+		r->t_real_ns = last.t_real_ns + 1000;
+	if (r->type == REC_GAP)
+		r->gap.to_ns = r->t_real_ns;
+	else
+		r->t_real_ns = last.t_real_ns - r->t_real_ns;
+	sqlite3_finalize(q);
+	err = store__begin(st) || store__append(st, r) || store__commit(st);
+	store__close(st);
+	return err ? die("append") : 0;
+}
+
+static int backdate(const char *db, long seconds)
+{
+	struct record r = { .type = REC_FILE_ACCESS, .t_real_ns = seconds * 1000000000ULL };
+
+	r.access.op = OP_OPEN;
+	r.access.path = str("/srv/data/planted");
+	r.access.comm = str("cat");
+	r.access.dataset = str("customers");
+	return forge_append(db, &r);
+}
+
+static int fakegap(const char *db, long seconds)
+{
+	struct record r = { .type = REC_GAP };
+
+	r.t_real_ns = (uint64_t)util__realtime_ns();
+	r.gap.from_ns = r.t_real_ns - seconds * 1000000000ULL;
+	r.gap.reason = str("stop");
+	return forge_append(db, &r);
+}
+
+static struct note_signer *read_key(const char *keys, const char *file)
+{
+	char path[4096], text[1024], *skey = text, *nl;
+	struct note_signer *s = NULL;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", keys, file);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (!strncmp(text, "epoch ", 6))
+		skey = strchr(text, '\n') + 1;
+	nl = strchr(skey, '\n');
+	if (nl)
+		*nl = '\0';
+	return note__signer_from_skey(skey, &s) ? NULL : s;
+}
+
+static int resign(const char *db, const char *keys, long size)
+{
+	struct note_signer *signers[2] = { read_key(keys, "log.key"),
+					   read_key(keys, "current.key") };
+	sqlite3_stmt *q = NULL, *u = NULL;
+	sqlite3 *h = NULL;
+	char *note = NULL, text[1024];
+	const char *old, *end;
+
+	if (!signers[0] || !signers[1])
+		return die("read the keys");
+	if (sqlite3_open(db, &h) ||
+	    sqlite3_prepare_v2(h, "SELECT note FROM checkpoint WHERE size = ?", -1, &q, NULL))
+		return die("open the database");
+	sqlite3_bind_int64(q, 1, size);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		return die("find the checkpoint");
+	old = (const char *)sqlite3_column_text(q, 0);
+	end = strstr(old, "\n\n");
+	if (!end || end - old + 1 >= (long)sizeof(text))
+		return die("parse the checkpoint");
+	memcpy(text, old, end - old + 1);
+	text[end - old + 1] = '\0';
+	if (note__sign(text, signers, 2, &note))
+		return die("sign");
+	if (sqlite3_prepare_v2(h, "UPDATE checkpoint SET note = ? WHERE size = ?", -1, &u, NULL))
+		return die("update");
+	sqlite3_bind_text(u, 1, note, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(u, 2, size);
+	if (sqlite3_step(u) != SQLITE_DONE)
+		return die("update");
+	sqlite3_finalize(q);
+	sqlite3_finalize(u);
+	sqlite3_close(h);
+	free(note);
+	note__signer_free(signers[0]);
+	note__signer_free(signers[1]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "gen"))
+		return gen(argv[2], argv[3], atol(argv[4]), argc == 6 ? argv[5] : NULL);
+	if (argc == 4 && !strcmp(argv[1], "backdate"))
+		return backdate(argv[2], atol(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "fakegap"))
+		return fakegap(argv[2], atol(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "resign"))
+		return resign(argv[2], argv[3], atol(argv[4]));
+	fprintf(stderr,
+		"usage: ledgertool gen DB KEYS MS [WITNESS_DIR] | backdate DB S | fakegap DB S |"
+		" resign DB KEYS SIZE\n");
+	return 2;
+}
