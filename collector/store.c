@@ -622,14 +622,14 @@ struct row {
 
 static uint64_t row_u(struct row *w, uint64_t max, int nullable)
 {
-	int col = w->col++;
+	int col = w->col++, type = sqlite3_column_type(w->q, col);
 	int64_t v;
 
-	if (sqlite3_column_type(w->q, col) == SQLITE_NULL) {
+	if (type == SQLITE_NULL) {
 		w->bad |= !nullable;
 		return 0;
 	}
-	if (sqlite3_column_type(w->q, col) != SQLITE_INTEGER) {
+	if (type != SQLITE_INTEGER) {
 		w->bad = 1;
 		return 0;
 	}
@@ -642,13 +642,13 @@ static uint64_t row_u(struct row *w, uint64_t max, int nullable)
 
 static struct bytes row_bytes(struct row *w, size_t max)
 {
-	int col = w->col++;
+	int col = w->col++, type = sqlite3_column_type(w->q, col);
 	const void *p;
 	int len;
 
-	if (sqlite3_column_type(w->q, col) == SQLITE_NULL)
+	if (type == SQLITE_NULL)
 		return (struct bytes){ 0 };
-	if (sqlite3_column_type(w->q, col) != SQLITE_BLOB) {
+	if (type != SQLITE_BLOB) {
 		w->bad = 1;
 		return (struct bytes){ 0 };
 	}

@@ -456,7 +456,9 @@ static void check_record(struct verifier *v, const struct record *r)
 
 static int open_db(struct verifier *v)
 {
-	int rc = sqlite3_open_v2(v->o->db, &v->db, SQLITE_OPEN_READONLY, NULL);
+	/* One thread: no per-call mutex (it cost a fifth of the replay). */
+	int rc = sqlite3_open_v2(v->o->db, &v->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				 NULL);
 
 	if (rc == SQLITE_OK) {
 		sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
