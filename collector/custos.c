@@ -8,11 +8,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "log.h"
 #include "query.h"
 #include "util.h"
@@ -29,6 +31,7 @@ static const char usage_main[] =
 	"Commands:\n"
 	"  query    print recorded accesses, filtered, as a table, JSON Lines or CSV\n"
 	"  verify   prove the ledger untouched, with only the auditor's trust file\n"
+	"  export   write an evidence bundle that verify checks offline\n"
 	"\n"
 	"Run \"custos COMMAND --help\" for the options of a command.\n";
 
@@ -191,6 +194,7 @@ static int cmd_query(int argc, char **argv)
 
 static const char usage_verify[] =
 	"usage: custos verify --db FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
+	"       custos verify --bundle FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
 	"\n"
 	"Replay the ledger from its first record: rebuild every record from the\n"
 	"database, recompute the Merkle tree and check every signed checkpoint and\n"
@@ -200,7 +204,8 @@ static const char usage_verify[] =
 	"(not sealed yet), and every gap, loss and silence.\n"
 	"\n"
 	"Options:\n"
-	"  --db FILE          the database custosd writes (required; opened read-only)\n"
+	"  --db FILE          the database custosd writes (opened read-only)\n"
+	"  --bundle FILE      an evidence bundle from custos export, instead of --db\n"
 	"  --trust FILE       trust.vkeys from the log's creation (required)\n"
 	"  --witness FILE     a checkpoint note a witness kept; repeatable\n"
 	"  -q, --quiet        print only the verdict line\n"
@@ -222,6 +227,7 @@ static int cmd_verify(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "trust", required_argument, NULL, 't' },
+		{ "bundle", required_argument, NULL, 'b' },
 		{ "witness", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -241,6 +247,9 @@ static int cmd_verify(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			o.db = optarg;
+			break;
+		case 'b':
+			o.bundle = optarg;
 			break;
 		case 't':
 			o.trust = optarg;
@@ -266,13 +275,72 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (optind < argc)
 		log_warnx("unexpected argument %s (see custos verify --help)", argv[optind]);
-	else if (!o.db || !o.trust)
-		log_warnx("--db and --trust are required (see custos verify --help)");
+	else if (!o.db == !o.bundle || !o.trust)
+		log_warnx("--trust and one of --db or --bundle are required (see custos verify "
+			  "--help)");
 	else
 		status = verify__run(&o, stdout);
 out:
 	free(witness);
 	return status;
+}
+
+static const char usage_export[] =
+	"usage: custos export --db FILE --bundle OUT\n"
+	"\n"
+	"Write every record and every signed checkpoint of the database, read in one\n"
+	"transaction, into a new compressed evidence bundle that custos verify --bundle\n"
+	"checks offline.  Copying the database file alone can lose committed records\n"
+	"(they may still be in its -wal file); export instead.\n"
+	"\n"
+	"Exit status: 0 written, 2 bad arguments, 3 the database could not be read or\n"
+	"OUT could not be created (it must not exist yet).\n"
+	"\n"
+	"EXAMPLES\n"
+	"    custos export --db /var/lib/custos/custos.db --bundle /media/usb/host42.bundle\n";
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *out = NULL;
+	uint64_t records = 0;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'b':
+			out = optarg;
+			break;
+		case 'h':
+			fputs(usage_export, stdout);
+			return 0;
+		case ':':
+			log_warnx("option %s needs a value (see custos export --help)",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			log_warnx("unknown option %s (see custos export --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc || !db || !out) {
+		log_warnx("--db and --bundle are required (see custos export --help)");
+		return EXIT_USAGE;
+	}
+	if (bundle__export(db, out, &records))
+		return EXIT_IO;
+	printf("%s: %" PRIu64 " records\n", out, records);
+	return 0;
 }
 
 /* Dispatch to the subcommand named by argv[1]; returns the exit status listed above. */
@@ -292,6 +360,8 @@ int main(int argc, char **argv)
 		return cmd_query(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return cmd_export(argc - 1, argv + 1);
 
 	log_warnx("unknown command %s", argv[1]);
 	return EXIT_USAGE;

@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "bundle.h"
 #include "custos/abi.h"
 #include "log.h"
 #include "merkle.h"
@@ -457,8 +458,8 @@ static void check_record(struct verifier *v, const struct record *r)
 static int open_db(struct verifier *v)
 {
 	/* One thread: no per-call mutex (it cost a fifth of the replay). */
-	int rc = sqlite3_open_v2(v->o->db, &v->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc =
+		sqlite3_open_v2(v->o->db, &v->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc == SQLITE_OK) {
 		sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -477,45 +478,63 @@ static int open_db(struct verifier *v)
 	return 0;
 }
 
-static int replay(struct verifier *v)
+/* The database as a record source: rows rebuilt and re-encoded.  Encoding
+ * rejects what the format cannot hold (an over-long field, an unknown
+ * type), so the bytes hashed are canonical. */
+struct db_source {
+	sqlite3_stmt *q;
+	uint8_t buf[RECORD_MAX];
+};
+
+static int db_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *len)
 {
-	uint8_t buf[RECORD_MAX], leaf[RECORD_LEAF_LEN];
-	char sql[4096];
-	sqlite3_stmt *q = NULL;
-	struct record r;
-	int rc, len;
+	struct db_source *d = ctx;
+	int rc = sqlite3_step(d->q), n;
 
-	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq", store_record_sql);
-	if (sqlite3_prepare_v2(v->db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_warnx("failed to read records: %s", sqlite3_errmsg(v->db));
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
 		return -EIO;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		uint64_t seq = (uint64_t)sqlite3_column_int64(q, 0);
+	if (store__row_record(d->q, r) || (n = record__encode(r, d->buf, sizeof(d->buf))) < 0)
+		return -EBADMSG;
+	*bytes = d->buf;
+	*len = (size_t)n;
+	return 1;
+}
 
-		if (seq != v->n) {
-			TAMPER(v, "seq %" PRIu64 ": found where seq %" PRIu64 " belongs: %s", seq,
-			       v->n, seq > v->n ? "records were removed" : "out of order");
-			break;
-		}
-		/* Re-encoding rejects what the format cannot hold (an over-long
-		 * field, an unknown type), so the bytes hashed are canonical. */
-		if (store__row_record(q, &r) || (len = record__encode(&r, buf, sizeof(buf))) < 0) {
-			TAMPER(v, "seq %" PRIu64 ": the stored row is not a well-formed record",
-			       seq);
-			break;
+static int bundle_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *len)
+{
+	return bundle__next(ctx, r, bytes, len);
+}
+
+typedef int (*next_fn)(void *ctx, struct record *r, const uint8_t **bytes, size_t *len);
+
+/* Replay every record from a source; 0 when the log was read (whatever it
+ * proved), -errno when it could not be read. */
+static int replay(struct verifier *v, next_fn next, void *src)
+{
+	uint8_t leaf[RECORD_LEAF_LEN];
+	const uint8_t *bytes;
+	struct record r;
+	size_t len;
+	int rc;
+
+	while ((rc = next(src, &r, &bytes, &len)) == 1) {
+		if (r.seq != v->n) {
+			TAMPER(v, "seq %" PRIu64 ": found where seq %" PRIu64 " belongs: %s", r.seq,
+			       v->n, r.seq > v->n ? "records were removed" : "out of order");
+			return 0;
 		}
 		if (memcmp(r.prev_leaf, v->prev_leaf, RECORD_LEAF_LEN)) {
 			TAMPER(v,
 			       "seq %" PRIu64 ": does not chain to seq %" PRIu64
 			       " (inserted, removed or altered)",
-			       seq, seq - 1);
-			break;
+			       r.seq, r.seq - 1);
+			return 0;
 		}
 		check_record(v, &r);
-		if (merkle__hash_leaf(buf, len, leaf) || merkle__append(&v->tree, leaf)) {
-			log_warnx("failed to hash record %" PRIu64, seq);
-			sqlite3_finalize(q);
+		if (merkle__hash_leaf(bytes, len, leaf) || merkle__append(&v->tree, leaf)) {
+			log_warnx("failed to hash record %" PRIu64, r.seq);
 			return -EIO;
 		}
 		memcpy(v->prev_leaf, leaf, RECORD_LEAF_LEN);
@@ -525,13 +544,32 @@ static int replay(struct verifier *v)
 		if (r.type == REC_EPOCH_CLOSE)
 			check_epoch_close(v, &r, signed_here);
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		log_warnx("failed to read records: %s", sqlite3_errmsg(v->db));
-		sqlite3_finalize(q);
-		return -EIO;
+	if (rc == -EBADMSG) {
+		TAMPER(v, "seq %" PRIu64 ": not a well-formed record", v->n);
+		return 0;
 	}
-	sqlite3_finalize(q);
-	return 0;
+	if (rc < 0)
+		log_warnx("failed to read record %" PRIu64 ": %s", v->n, strerror(-rc));
+	return rc;
+}
+
+/* Replay the database (inside the read transaction verify__run opened). */
+static int replay_db(struct verifier *v)
+{
+	struct db_source *d = calloc(1, sizeof(*d));
+	char sql[4096];
+	int err = -EIO;
+
+	if (!d)
+		return -ENOMEM;
+	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq", store_record_sql);
+	if (sqlite3_prepare_v2(v->db, sql, -1, &d->q, NULL) != SQLITE_OK)
+		log_warnx("failed to read records: %s", sqlite3_errmsg(v->db));
+	else
+		err = replay(v, db_next, d);
+	sqlite3_finalize(d->q);
+	free(d);
+	return err;
 }
 
 static void report(struct verifier *v)
@@ -568,6 +606,7 @@ static void report(struct verifier *v)
 int verify__run(const struct verify_opts *o, FILE *out)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
+	struct bundle *b = NULL;
 	int status = VERIFY_ERROR;
 
 	if (!v) {
@@ -577,16 +616,33 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	v->o = o;
 	v->out = out;
 	merkle__init(&v->tree);
-	if (verify__load_trust(o->trust, &v->trust) || open_db(v) || load_local_checkpoints(v))
+	if (verify__load_trust(o->trust, &v->trust))
 		goto out;
+	if (o->bundle) {
+		b = bundle__open(o->bundle);
+		if (!b)
+			goto out;
+		for (uint64_t i = 0; i < bundle__checkpoint_count(b); i++) {
+			uint64_t size;
+			const char *note;
+
+			bundle__checkpoint(b, i, &size, &note);
+			if (add_check(v, size, note, "bundle", false))
+				goto out;
+		}
+	} else if (open_db(v) || load_local_checkpoints(v) ||
+		   sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		goto out;
+	}
 	for (int i = 0; i < o->n_witness; i++)
 		if (load_witness(v, o->witness[i]))
 			goto out;
 	qsort(v->checks, v->n_checks, sizeof(*v->checks), cmp_check);
 	v->epoch_key = v->trust.epoch_key;
 	v->epoch_lower = v->trust.t0_ns;
-	say(v, "log %s: verifying with %s", v->trust.origin, o->trust);
-	if (replay(v))
+	say(v, "log %s: verifying %s with %s", v->trust.origin, o->bundle ? o->bundle : o->db,
+	    o->trust);
+	if (b ? replay(v, bundle_next, b) : replay_db(v))
 		goto out;
 	report(v);
 	status = v->tamper ? VERIFY_TAMPER : v->warnings ? VERIFY_WARNINGS : VERIFY_OK;
@@ -599,6 +655,7 @@ out:
 	for (size_t i = 0; i < v->n_checks; i++)
 		free(v->checks[i].note);
 	free(v->checks);
+	bundle__close(b);
 	sqlite3_close(v->db);
 	free(v);
 	return status;

@@ -32,6 +32,7 @@ int verify__load_trust(const char *path, struct trust *t);
 
 struct verify_opts {
 	const char *db;
+	const char *bundle; /* instead of db: an evidence bundle (bundle.h) */
 	const char *trust;
 	const char *const *witness; /* checkpoint notes kept by witnesses */
 	int n_witness;

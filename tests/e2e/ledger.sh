@@ -65,6 +65,13 @@ mutate "a checkpoint's root changed" "UPDATE checkpoint SET note =
 	WHERE size = $CLOSE + 1"
 mutate "the first record replaced" "UPDATE record SET t_real_ns = t_real_ns + 1 WHERE seq = 0"
 
+# The same evidence through a bundle: a tampered log exported still fails.
+cp "$WORK/log.db" "$WORK/m.db"
+sqlite3 "$WORK/m.db" "UPDATE record SET bytes = bytes + 1 WHERE seq = $READ"
+"$CUSTOS" export --db "$WORK/m.db" --bundle "$WORK/m.bundle" >/dev/null 2>&1
+"$CUSTOS" verify --bundle "$WORK/m.bundle" --trust "$TRUST" >"$WORK/report" 2>&1
+check "tamper: a changed byte count, seen through an exported bundle" 1 $?
+
 # Forgeries by a root that holds the keys of today.
 forge() { # forge NAME CMD...: run the forging tool on a copy; verify must exit 1
 	name=$1

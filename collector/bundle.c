@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include "bundle.h"
+#include "log.h"
+#include "store.h"
+
+#define MAGIC	 "CUSTOS-BUNDLE 1\n"
+#define NOTE_MAX 65536
+
+struct bundle {
+	gzFile f;
+	uint64_t n_checkpoints;
+	uint64_t *sizes;
+	char **notes;
+	uint64_t records_left;
+	uint8_t buf[RECORD_MAX];
+};
+
+static int put(gzFile f, const void *p, size_t n)
+{
+	return gzwrite(f, p, (unsigned)n) == (int)n ? 0 : -EIO;
+}
+
+static int put_u64(gzFile f, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = v >> (56 - 8 * i);
+	return put(f, b, 8);
+}
+
+static int put_u32(gzFile f, uint32_t v)
+{
+	uint8_t b[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	return put(f, b, 4);
+}
+
+static int count(sqlite3 *db, const char *sql, uint64_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	int err = -EIO;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		*n = (uint64_t)sqlite3_column_int64(q, 0);
+		err = 0;
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+static int write_checkpoints(sqlite3 *db, gzFile f)
+{
+	sqlite3_stmt *q = NULL;
+	uint64_t n;
+	int err;
+
+	err = count(db, "SELECT count(*) FROM checkpoint", &n) ?: put_u64(f, n);
+	if (err || sqlite3_prepare_v2(db, "SELECT size, note FROM checkpoint ORDER BY size", -1, &q,
+				      NULL) != SQLITE_OK)
+		return err ?: -EIO;
+	while (!err && sqlite3_step(q) == SQLITE_ROW) {
+		uint32_t len = (uint32_t)sqlite3_column_bytes(q, 1);
+
+		err = put_u64(f, (uint64_t)sqlite3_column_int64(q, 0)) ?: put_u32(f, len) ?:
+			      put(f, sqlite3_column_text(q, 1), len);
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+/* Records are written as the verifier will hash them: re-encoded from the
+ * rows.  A row that cannot be rebuilt stops the export; the auditor should
+ * run verify on the database to see why. */
+static int write_records(sqlite3 *db, gzFile f, uint64_t *records)
+{
+	uint8_t buf[RECORD_MAX];
+	char sql[4096];
+	sqlite3_stmt *q = NULL;
+	struct record r;
+	uint64_t n;
+	int len, err;
+
+	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq", store_record_sql);
+	err = count(db, "SELECT count(*) FROM record", &n) ?: put_u64(f, n);
+	if (err || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return err ?: -EIO;
+	*records = 0;
+	while (!err && sqlite3_step(q) == SQLITE_ROW) {
+		if (store__row_record(q, &r) || (len = record__encode(&r, buf, sizeof(buf))) < 0) {
+			log_warnx("failed to export record %" PRIu64 ": it is malformed", *records);
+			err = -EBADMSG;
+			break;
+		}
+		err = put_u32(f, (uint32_t)len) ?: put(f, buf, len);
+		(*records)++;
+	}
+	sqlite3_finalize(q);
+	if (!err && *records != n)
+		err = -EIO;
+	return err;
+}
+
+int bundle__export(const char *db_path, const char *out_path, uint64_t *records)
+{
+	sqlite3 *db = NULL;
+	gzFile f = NULL;
+	int err = -EIO;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		log_warnx("failed to open database %s: %s", db_path,
+			  db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_busy_timeout(db, 5000);
+	/* One read transaction: checkpoints and records from the same snapshot. */
+	if (sqlite3_exec(db, "PRAGMA query_only=1; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("failed to read database %s: %s", db_path, sqlite3_errmsg(db));
+		goto out;
+	}
+	f = gzopen(out_path, "wbx9");
+	if (!f) {
+		err = -errno;
+		log_warn("failed to create bundle %s", out_path);
+		goto out;
+	}
+	err = put(f, MAGIC, strlen(MAGIC)) ?: write_checkpoints(db, f) ?:
+						 write_records(db, f, records);
+	if (gzclose(f) != Z_OK && !err)
+		err = -EIO;
+	f = NULL;
+	if (err) {
+		if (err != -EBADMSG)
+			log_warnx("failed to write bundle %s: %s", out_path, strerror(-err));
+		unlink(out_path);
+	}
+out:
+	if (f)
+		gzclose(f);
+	sqlite3_close(db);
+	return err;
+}
+
+static int get(struct bundle *b, void *p, size_t n)
+{
+	int got = gzread(b->f, p, (unsigned)n);
+
+	return got == (int)n ? 0 : got < 0 ? -EIO : -EBADMSG;
+}
+
+static int get_u64(struct bundle *b, uint64_t *v)
+{
+	uint8_t x[8];
+	int err = get(b, x, 8);
+
+	*v = 0;
+	for (int i = 0; !err && i < 8; i++)
+		*v = *v << 8 | x[i];
+	return err;
+}
+
+static int get_u32(struct bundle *b, uint32_t *v)
+{
+	uint8_t x[4];
+	int err = get(b, x, 4);
+
+	*v = err ? 0 : (uint32_t)x[0] << 24 | x[1] << 16 | x[2] << 8 | x[3];
+	return err;
+}
+
+struct bundle *bundle__open(const char *path)
+{
+	struct bundle *b = calloc(1, sizeof(*b));
+	char magic[sizeof(MAGIC)];
+	uint64_t n;
+	int err = -ENOMEM;
+
+	if (!b)
+		goto fail;
+	b->f = gzopen(path, "rb");
+	if (!b->f) {
+		err = -errno;
+		log_warn("failed to open bundle %s", path);
+		goto fail;
+	}
+	err = get(b, magic, strlen(MAGIC));
+	if (!err && memcmp(magic, MAGIC, strlen(MAGIC)))
+		err = -EBADMSG;
+	if (!err)
+		err = get_u64(b, &n);
+	if (!err && n > (1u << 24))
+		err = -EBADMSG;
+	if (!err) {
+		b->sizes = calloc(n ? n : 1, sizeof(*b->sizes));
+		b->notes = calloc(n ? n : 1, sizeof(*b->notes));
+		if (!b->sizes || !b->notes)
+			err = -ENOMEM;
+	}
+	for (uint64_t i = 0; !err && i < n; i++) {
+		uint32_t len;
+
+		err = get_u64(b, &b->sizes[i]) ?: get_u32(b, &len);
+		if (!err && len > NOTE_MAX)
+			err = -EBADMSG;
+		if (!err && !(b->notes[i] = calloc(1, len + 1)))
+			err = -ENOMEM;
+		if (!err) {
+			b->n_checkpoints++;
+			err = get(b, b->notes[i], len);
+		}
+	}
+	if (!err)
+		err = get_u64(b, &b->records_left);
+	if (err) {
+		log_warnx("failed to read bundle %s: %s", path,
+			  err == -EBADMSG ? "not a custos bundle, or damaged" : strerror(-err));
+		goto fail;
+	}
+	return b;
+fail:
+	bundle__close(b);
+	errno = -err;
+	return NULL;
+}
+
+uint64_t bundle__checkpoint_count(const struct bundle *b)
+{
+	return b->n_checkpoints;
+}
+
+void bundle__checkpoint(const struct bundle *b, uint64_t n, uint64_t *size, const char **note)
+{
+	*size = b->sizes[n];
+	*note = b->notes[n];
+}
+
+int bundle__next(struct bundle *b, struct record *r, const uint8_t **bytes, size_t *len)
+{
+	uint32_t n;
+	int err;
+
+	if (!b->records_left) {
+		uint8_t extra;
+
+		/* Nothing may follow the last record. */
+		return gzread(b->f, &extra, 1) == 0 ? 0 : -EBADMSG;
+	}
+	err = get_u32(b, &n);
+	if (!err && n > RECORD_MAX)
+		err = -EBADMSG;
+	if (!err)
+		err = get(b, b->buf, n);
+	if (!err)
+		err = record__decode(r, b->buf, n);
+	if (err)
+		return err == -EIO ? -EIO : -EBADMSG;
+	b->records_left--;
+	*bytes = b->buf;
+	*len = n;
+	return 1;
+}
+
+void bundle__close(struct bundle *b)
+{
+	if (!b)
+		return;
+	if (b->f)
+		gzclose(b->f);
+	for (uint64_t i = 0; i < b->n_checkpoints; i++)
+		free(b->notes[i]);
+	free(b->notes);
+	free(b->sizes);
+	free(b);
+}

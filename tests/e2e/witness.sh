@@ -1,0 +1,43 @@
+# custosd hands each signed checkpoint to a witness command; the witness's
+# copy then verifies the log from outside, and an evidence bundle verifies
+# offline like the database it came from.
+. "$(dirname "$0")/../lib.sh"
+
+mkdir -p "$WORK/tree" "$WORK/out" "$WORK/witness"
+"$WORKLOAD" setup "$WORK/tree" "$WORK/out" || exit 1
+start_custosd --db "$WORK/db" --watch "$WORK/tree" --heartbeat 1 \
+	--witness-cmd "cat > $WORK/witness/\$(date +%s%N)" || exit 1
+"$WORKLOAD" access "$WORK/tree" "$WORK/out" >/dev/null || exit 1
+sleep 2.5
+stop_custosd || fail "custosd exits 0"
+sleep 0.2 # the last witness command runs on its own
+
+n=$(ls "$WORK/witness" | wc -l)
+if [ "$n" -ge 3 ]; then pass "the witness command got every checkpoint ($n)"; else
+	fail "the witness command got every checkpoint (got $n)"; fi
+newest=$(ls -d "$WORK"/witness/* | sort | tail -1)
+"$CUSTOS" verify --db "$WORK/db" --trust "$WORK/keys/trust.vkeys" --witness "$newest" \
+	>"$WORK/report" 2>&1
+check "the log verifies against the witness's checkpoint (exit 0)" 0 $?
+grep -q '^WITNESSED' "$WORK/report" && pass "the report names the witnessed range" ||
+	fail "the report names the witnessed range"
+
+"$CUSTOS" export --db "$WORK/db" --bundle "$WORK/evidence.bundle" >/dev/null 2>&1
+check "custos export writes a bundle" 0 $?
+"$CUSTOS" verify --bundle "$WORK/evidence.bundle" --trust "$WORK/keys/trust.vkeys" \
+	>"$WORK/report" 2>&1
+check "the bundle verifies offline (exit 0)" 0 $?
+check "the bundle holds every record" \
+	"$(sqlite3 "$WORK/db" 'SELECT count(*) FROM record')" \
+	"$(sed -n 's/^verified: \([0-9]*\) records.*/\1/p' "$WORK/report")"
+# A damaged bundle: one byte of the compressed stream changed.
+cp "$WORK/evidence.bundle" "$WORK/bad.bundle"
+size=$(stat -c %s "$WORK/bad.bundle")
+printf '\377' | dd of="$WORK/bad.bundle" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+"$CUSTOS" verify --bundle "$WORK/bad.bundle" --trust "$WORK/keys/trust.vkeys" >/dev/null 2>&1
+rc=$?
+if [ $rc = 1 ] || [ $rc = 3 ]; then pass "a damaged bundle does not verify (exit $rc)"; else
+	fail "a damaged bundle does not verify (exit $rc)"; fi
+"$CUSTOS" export --db "$WORK/db" --bundle "$WORK/evidence.bundle" >/dev/null 2>&1
+check "custos export refuses to overwrite a bundle (exit 3)" 3 $?
+finish
