@@ -34,7 +34,7 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 # Modules shared by both programs, then each program's own.
 COMMON := log merkle record store util note bundle
 DAEMON := custosd loader consumer ledger abi_check
-AUDITOR := custos query verify
+AUDITOR := custos query verify proof
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
 AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))

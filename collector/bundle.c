@@ -86,27 +86,25 @@ static int write_checkpoints(sqlite3 *db, gzFile f)
 static int write_records(sqlite3 *db, gzFile f, uint64_t *records)
 {
 	uint8_t buf[RECORD_MAX];
-	char sql[4096];
-	sqlite3_stmt *q = NULL;
+	struct store_scan *scan = NULL;
 	struct record r;
 	uint64_t n;
-	int len, err;
+	int len, rc, err;
 
-	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq", store_record_sql);
 	err = count(db, "SELECT count(*) FROM record", &n) ?: put_u64(f, n);
-	if (err || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		return err ?: -EIO;
+	if (!err && !(scan = store__scan_open(db)))
+		err = -errno;
 	*records = 0;
-	while (!err && sqlite3_step(q) == SQLITE_ROW) {
-		if (store__row_record(q, &r) || (len = record__encode(&r, buf, sizeof(buf))) < 0) {
+	while (!err && (rc = store__scan_next(scan, &r)) != 0) {
+		if (rc < 0 || (len = record__encode(&r, buf, sizeof(buf))) < 0) {
 			log_warnx("failed to export record %" PRIu64 ": it is malformed", *records);
-			err = -EBADMSG;
+			err = rc == -EIO ? -EIO : -EBADMSG;
 			break;
 		}
 		err = put_u32(f, (uint32_t)len) ?: put(f, buf, len);
 		(*records)++;
 	}
-	sqlite3_finalize(q);
+	store__scan_close(scan);
 	if (!err && *records != n)
 		err = -EIO;
 	return err;

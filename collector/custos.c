@@ -5,6 +5,9 @@
  *
  * Exit status: 0 done, 2 bad arguments, 3 the database or the output could
  * not be read or written (the same 3 as "usage or I/O error" of verify).
+ * verify and verify-proof keep the auditor's contract of ledger.md §4.9
+ * (1 tamper evidence, 3 usage or I/O error), and prove exits 1 when the
+ * database contradicts its own checkpoint.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,12 +19,14 @@
 
 #include "bundle.h"
 #include "log.h"
+#include "proof.h"
 #include "query.h"
 #include "util.h"
 #include "verify.h"
 
-#define EXIT_USAGE 2
-#define EXIT_IO	   3
+#define EXIT_TAMPER 1
+#define EXIT_USAGE  2
+#define EXIT_IO	    3
 
 static const char usage_main[] =
 	"usage: custos COMMAND [OPTIONS]\n"
@@ -31,6 +36,9 @@ static const char usage_main[] =
 	"Commands:\n"
 	"  query    print recorded accesses, filtered, as a table, JSON Lines or CSV\n"
 	"  verify   prove the ledger untouched, with only the auditor's trust file\n"
+	"  prove    write a proof that a record is in the log, or that the log only grew\n"
+	"  verify-proof\n"
+	"           check such a proof with only the auditor's trust file\n"
 	"  export   write an evidence bundle that verify checks offline\n"
 	"\n"
 	"Run \"custos COMMAND --help\" for the options of a command.\n";
@@ -76,13 +84,13 @@ static const char *const actions[] = { "open",	"read",	  "start",     "stop",
 				       "loss",	"gap",	  "heartbeat", "epoch_close",
 				       "clock", "config", "genesis" };
 
-/* Report a bad argument in the one-line form and return the usage status. */
-static int usage_error(const char *what, const char *arg)
+/* Report a bad argument to command cmd in the one-line form and return the usage status. */
+static int usage_error(const char *cmd, const char *what, const char *arg)
 {
 	if (arg)
-		log_warnx("%s: %s (see custos query --help)", what, arg);
+		log_warnx("%s: %s (see custos %s --help)", what, arg, cmd);
 	else
-		log_warnx("%s (see custos query --help)", what);
+		log_warnx("%s (see custos %s --help)", what, cmd);
 	return EXIT_USAGE;
 }
 
@@ -145,48 +153,50 @@ static int cmd_query(int argc, char **argv)
 			/* An empty prefix is almost always an unset shell variable, not
 			 * "everything". */
 			if (!*optarg)
-				return usage_error("--path must not be empty", NULL);
+				return usage_error("query", "--path must not be empty", NULL);
 			f.path_prefix = optarg;
 			break;
 		case OPT_UID:
 			if (util__parse_int(optarg, 0, UINT32_MAX, &f.uid))
-				return usage_error("invalid --uid, want a number", optarg);
+				return usage_error("query", "invalid --uid, want a number", optarg);
 			break;
 		case OPT_ACTION:
 			if (parse_action(optarg))
 				return usage_error(
+					"query",
 					"invalid --action, want open, read, start, stop or loss",
 					optarg);
 			f.action = optarg;
 			break;
 		case OPT_SINCE:
 			if (util__parse_time(optarg, now, &f.since_ns))
-				return usage_error("invalid --since time", optarg);
+				return usage_error("query", "invalid --since time", optarg);
 			break;
 		case OPT_UNTIL:
 			if (util__parse_time(optarg, now, &f.until_ns))
-				return usage_error("invalid --until time", optarg);
+				return usage_error("query", "invalid --until time", optarg);
 			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &fmt))
-				return usage_error("invalid --format, want table, json or csv",
+				return usage_error("query",
+						   "invalid --format, want table, json or csv",
 						   optarg);
 			break;
 		case 'h':
 			fputs(usage_query, stdout);
 			return 0;
 		case ':':
-			return usage_error("option needs an argument", argv[optind - 1]);
+			return usage_error("query", "option needs an argument", argv[optind - 1]);
 		default:
-			return usage_error("unknown option", argv[optind - 1]);
+			return usage_error("query", "unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument", argv[optind]);
+		return usage_error("query", "unexpected argument", argv[optind]);
 	if (!db)
-		return usage_error("--db FILE is required", NULL);
+		return usage_error("query", "--db FILE is required", NULL);
 	if (f.since_ns != INT64_MIN && f.until_ns != INT64_MAX && f.since_ns >= f.until_ns)
-		return usage_error("--since must be earlier than --until", NULL);
+		return usage_error("query", "--since must be earlier than --until", NULL);
 
 	/* query__run has said why it failed. */
 	return query__run(db, &f, fmt, stdout) ? EXIT_IO : 0;
@@ -343,6 +353,204 @@ static int cmd_export(int argc, char **argv)
 	return 0;
 }
 
+static const char usage_prove[] =
+	"usage: custos prove inclusion --db FILE --seq N [--size M]\n"
+	"       custos prove consistency --db FILE --old M1 [--new M2]\n"
+	"\n"
+	"Write a proof to standard output that an auditor checks with custos\n"
+	"verify-proof and the trust file alone, without the database.  An inclusion\n"
+	"proof shows that record N is in the log that the signed checkpoint of size M\n"
+	"commits to.  A consistency proof shows that the checkpoint of size M2 extends\n"
+	"the one of size M1: no record below M1 was changed, removed or inserted since.\n"
+	"M, M1 and M2 must be sizes of checkpoints in the database.  The database is\n"
+	"opened read-only; building a proof reads the first M (or M2) records.\n"
+	"\n"
+	"Options:\n"
+	"  --db FILE          the database custosd writes (required)\n"
+	"  --seq N            inclusion: the record to prove (required)\n"
+	"  --size M           inclusion: the checkpoint to prove it in (default: the newest)\n"
+	"  --old M1           consistency: the earlier checkpoint (required)\n"
+	"  --new M2           consistency: the later checkpoint (default: the newest)\n"
+	"  -h, --help         print this help and exit\n"
+	"\n"
+	"Exit status:\n"
+	"  0  the proof was written\n"
+	"  1  the database contradicts its own checkpoint (a record missing or altered):\n"
+	"     no proof was written; run custos verify\n"
+	"  2  bad arguments, such as N >= M or a size that has no checkpoint\n"
+	"  3  the database could not be opened or read, or the output could not be written\n"
+	"\n"
+	"EXAMPLES\n"
+	"  Prove record 1234 in the newest checkpoint:\n"
+	"    custos prove inclusion --db /var/lib/custos/custos.db --seq 1234 > seq1234.proof\n"
+	"  Prove that the log of 5000 records extends the 4096 a witness saw:\n"
+	"    custos prove consistency --db custos.db --old 4096 --new 5000 > grew.proof\n"
+	"  Check either elsewhere:\n"
+	"    custos verify-proof --trust trust.vkeys seq1234.proof\n";
+
+static int cmd_prove(int argc, char **argv)
+{
+	enum { OPT_DB = 256, OPT_SEQ, OPT_SIZE, OPT_OLD, OPT_NEW };
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "seq", required_argument, NULL, OPT_SEQ },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "old", required_argument, NULL, OPT_OLD },
+		{ "new", required_argument, NULL, OPT_NEW },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* 0 is no size given: a checkpoint of size 0 cannot exist. */
+	int64_t seq = -1, size = 0, old_size = 0, new_size = 0;
+	const char *db = NULL;
+	int c, err, inclusion;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage_prove, stdout);
+		return 0;
+	}
+	if (argc < 2 || (strcmp(argv[1], "inclusion") && strcmp(argv[1], "consistency")))
+		return usage_error("prove", "want prove inclusion or prove consistency",
+				   argc < 2 ? NULL : argv[1]);
+	inclusion = !strcmp(argv[1], "inclusion");
+	argc--;
+	argv++;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			db = optarg;
+			break;
+		case OPT_SEQ:
+			if (!inclusion)
+				return usage_error("prove", "--seq is for prove inclusion", NULL);
+			if (util__parse_int(optarg, 0, INT64_MAX, &seq))
+				return usage_error("prove", "invalid --seq, want a number", optarg);
+			break;
+		case OPT_SIZE:
+			if (!inclusion)
+				return usage_error("prove", "--size is for prove inclusion", NULL);
+			if (util__parse_int(optarg, 1, INT64_MAX, &size))
+				return usage_error(
+					"prove", "invalid --size, want a checkpoint size", optarg);
+			break;
+		case OPT_OLD:
+			if (inclusion)
+				return usage_error("prove", "--old is for prove consistency", NULL);
+			if (util__parse_int(optarg, 1, INT64_MAX, &old_size))
+				return usage_error("prove", "invalid --old, want a checkpoint size",
+						   optarg);
+			break;
+		case OPT_NEW:
+			if (inclusion)
+				return usage_error("prove", "--new is for prove consistency", NULL);
+			if (util__parse_int(optarg, 1, INT64_MAX, &new_size))
+				return usage_error("prove", "invalid --new, want a checkpoint size",
+						   optarg);
+			break;
+		case 'h':
+			fputs(usage_prove, stdout);
+			return 0;
+		case ':':
+			return usage_error("prove", "option needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("prove", "unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("prove", "unexpected argument", argv[optind]);
+	if (!db)
+		return usage_error("prove", "--db FILE is required", NULL);
+	if (inclusion && seq < 0)
+		return usage_error("prove", "--seq N is required", NULL);
+	if (!inclusion && !old_size)
+		return usage_error("prove", "--old M1 is required", NULL);
+
+	/* proof__* have said why they failed. */
+	if (inclusion)
+		err = proof__inclusion(db, (uint64_t)seq, (uint64_t)size, stdout);
+	else
+		err = proof__consistency(db, (uint64_t)old_size, (uint64_t)new_size, stdout);
+	switch (err) {
+	case 0:
+		return 0;
+	case -EINVAL:
+		return EXIT_USAGE;
+	case -EBADMSG:
+		return EXIT_TAMPER;
+	default:
+		return EXIT_IO;
+	}
+}
+
+static const char usage_verify_proof[] =
+	"usage: custos verify-proof --trust FILE PROOF_FILE\n"
+	"\n"
+	"Check a proof written by custos prove with nothing but the trust file taken\n"
+	"when the log was made.  Every checkpoint in it must be signed by the log's\n"
+	"key and name the log's origin; for an inclusion proof the record and the\n"
+	"hashes must give the checkpoint's root, and the record is then printed in\n"
+	"one line; for a consistency proof the hashes must join the two roots.  The\n"
+	"epoch-key signatures are not checked here: custos verify checks that chain.\n"
+	"\n"
+	"Options:\n"
+	"  --trust FILE       trust.vkeys from the log's creation (required)\n"
+	"  -h, --help         print this help and exit\n"
+	"\n"
+	"Exit status:\n"
+	"  0  the proof holds\n"
+	"  1  it does not: a signature, a root or the record fails (altered, or the\n"
+	"     proof of another log)\n"
+	"  3  usage or I/O error, or not a well-formed proof file: nothing was concluded\n"
+	"\n"
+	"EXAMPLES\n"
+	"    custos verify-proof --trust trust.vkeys seq1234.proof\n"
+	"    custos prove inclusion --db custos.db --seq 7 |\n"
+	"        custos verify-proof --trust trust.vkeys /dev/stdin\n";
+
+static int cmd_verify_proof(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "trust", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *trust_path = NULL;
+	struct trust trust;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			trust_path = optarg;
+			break;
+		case 'h':
+			fputs(usage_verify_proof, stdout);
+			return 0;
+		case ':':
+			log_warnx("option %s needs a value (see custos verify-proof --help)",
+				  argv[optind - 1]);
+			return VERIFY_ERROR;
+		default:
+			log_warnx("unknown option %s (see custos verify-proof --help)",
+				  argv[optind - 1]);
+			return VERIFY_ERROR;
+		}
+	}
+	if (!trust_path || optind != argc - 1) {
+		log_warnx("--trust FILE and one PROOF_FILE are required (see custos verify-proof "
+			  "--help)");
+		return VERIFY_ERROR;
+	}
+	/* verify__load_trust has said why it failed. */
+	if (verify__load_trust(trust_path, &trust))
+		return VERIFY_ERROR;
+	return proof__verify(&trust, argv[optind], stdout);
+}
+
 /* Dispatch to the subcommand named by argv[1]; returns the exit status listed above. */
 int main(int argc, char **argv)
 {
@@ -360,6 +568,10 @@ int main(int argc, char **argv)
 		return cmd_query(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "prove"))
+		return cmd_prove(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify-proof"))
+		return cmd_verify_proof(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "export"))
 		return cmd_export(argc - 1, argv + 1);
 

@@ -496,9 +496,14 @@ int ledger__tick(struct ledger *l, const struct rec_heartbeat *hb)
 
 /* ---- open, seal, free --------------------------------------------------- */
 
-/* The last record; only its fixed-size fields stay valid (the row is gone). */
-static int read_last(struct ledger *l, struct record *last)
+/*
+ * The last record; only its fixed-size fields stay valid (the row is gone).
+ * *clean says whether it ends a clean stop: STOP, or the epoch close a stop
+ * seals with (a crash right after an interval close is still a crash).
+ */
+static int read_last(struct ledger *l, struct record *last, int *clean)
 {
+	static const char stop[] = "stop";
 	char sql[4096];
 	sqlite3_stmt *q = NULL;
 	int err = -ENOENT;
@@ -508,6 +513,10 @@ static int read_last(struct ledger *l, struct record *last)
 		return -EIO;
 	if (sqlite3_step(q) == SQLITE_ROW)
 		err = store__row_record(q, last);
+	*clean = !err &&
+		 (last->type == REC_STOP ||
+		  (last->type == REC_EPOCH_CLOSE && last->epoch_close.reason.len == strlen(stop) &&
+		   !memcmp(last->epoch_close.reason.p, stop, strlen(stop))));
 	sqlite3_finalize(q);
 	return err;
 }
@@ -549,7 +558,7 @@ static int load_tree(struct ledger *l)
 		if (!err && (len = record__encode(&r, rec, sizeof(rec))) < 0)
 			err = len;
 		if (!err)
-			err = record__leaf_hash(rec, len, leaf) ?: merkle__append(&l->tree, leaf);
+			err = merkle__hash_leaf(rec, len, leaf) ?: merkle__append(&l->tree, leaf);
 		if (!err && r.type == REC_EPOCH_CLOSE)
 			l->epoch_first = r.seq + 1;
 	}
@@ -682,6 +691,7 @@ static int recover_close(struct ledger *l)
 	struct record last;
 	char *fs_name = epoch_key_name(l);
 	int64_t next_epoch;
+	int clean;
 	int err;
 
 	if (!fs_name)
@@ -693,7 +703,7 @@ static int recover_close(struct ledger *l)
 	if (err)
 		return err;
 	pub_of(next, pub);
-	err = read_last(l, &last);
+	err = read_last(l, &last, &clean);
 	if (!err && last.type == REC_EPOCH_CLOSE &&
 	    !memcmp(last.epoch_close.next_key, pub, RECORD_KEY_LEN)) {
 		log_info("finishing the close of epoch %" PRIu64, l->epoch);
@@ -728,9 +738,9 @@ static int resume(struct ledger *l, const struct ledger_opts *o, const uint8_t c
 	struct record last, r;
 	const char *reason;
 	uint8_t hash[32];
-	int err;
+	int err, clean;
 
-	err = read_last(l, &last);
+	err = read_last(l, &last, &clean);
 	if (err)
 		return err;
 	gap.from_ns = last.t_real_ns;

@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "custos/abi.h"
 #include "record.h"
 
@@ -109,9 +107,10 @@ static void opaque(struct cursor *c, struct bytes *b, uint16_t max)
 	need(c, n);
 	if (c->err)
 		return;
-	if (c->w)
-		memcpy(c->w + c->pos, b->p, n);
-	else
+	if (c->w) {
+		if (n)
+			memcpy(c->w + c->pos, b->p, n);
+	} else
 		*b = (struct bytes){ .p = c->r + c->pos, .len = n };
 	c->pos += n;
 }
@@ -395,25 +394,6 @@ int record__decode_body(struct record *r, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int record__leaf_hash(const uint8_t *buf, size_t len, uint8_t out[RECORD_LEAF_LEN])
-{
-	static const uint8_t leaf_prefix = 0x00;
-	/* Fetched and allocated once: an implicit fetch per record would cost
-	 * more than the hash itself on the ingest path. */
-	static __thread EVP_MD_CTX *ctx;
-	static EVP_MD *sha256;
-
-	if (!sha256 && !(sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
-		return -EIO;
-	if (!ctx && !(ctx = EVP_MD_CTX_new()))
-		return -ENOMEM;
-	if (EVP_DigestInit_ex(ctx, sha256, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, &leaf_prefix, 1) != 1 || EVP_DigestUpdate(ctx, buf, len) != 1 ||
-	    EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-		return -EIO;
-	return 0;
-}
-
 const char *record__type_name(uint16_t type)
 {
 	static const char *const names[] = {
@@ -484,10 +464,9 @@ char *record__detail(const struct record *r)
 			     stat_name(r->loss.counter), r->loss.count, r->loss.total);
 		break;
 	case REC_GENESIS:
-		n = asprintf(&s, "origin=%.*s interval=%" PRIu64 "s heartbeat=%" PRIu64 "s",
-			     r->genesis.origin.len, r->genesis.origin.p,
-			     r->genesis.interval_ns / 1000000000,
-			     r->genesis.heartbeat_ns / 1000000000);
+		n = asprintf(&s, "origin=%.*s interval=%gs heartbeat=%gs", r->genesis.origin.len,
+			     r->genesis.origin.p, r->genesis.interval_ns / 1e9,
+			     r->genesis.heartbeat_ns / 1e9);
 		break;
 	case REC_EPOCH_CLOSE:
 		n = asprintf(

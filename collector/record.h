@@ -8,7 +8,8 @@
  *   opaque prev_leaf[32]; opaque boot_id[16]; uint64 t_real_ns;
  *   uint64 t_boot_ns; opaque body<0..2^16-1>;
  * The body of each type is laid out in record.c, next to its codec.
- * seq is the leaf index; prev_leaf is SHA-256(0x00 || previous record), all
+ * seq is the leaf index; prev_leaf is the previous record's leaf hash
+ * (merkle__hash_leaf: SHA-256(0x00 || its bytes)), all
  * zero for seq 0, so the records form a hash chain as they are written.
  * The header times say when the record entered the ledger (they only grow
  * within a boot, which the epoch rules rely on); an access's own time, from
@@ -193,9 +194,6 @@ int record__decode_body(struct record *r, const uint8_t *buf, size_t len);
 /* One line for a person about a non-access record ("reason=signal events=3"),
  * malloc'd; NULL for access records or when out of memory. */
 char *record__detail(const struct record *r);
-
-/* leaf = SHA-256(0x00 || encoded record), as RFC 6962 §2.1.  Returns 0 or -EIO. */
-int record__leaf_hash(const uint8_t *buf, size_t len, uint8_t out[RECORD_LEAF_LEN]);
 
 /* Name of a record type ("start") or of an access op ("open"); "unknown". */
 const char *record__type_name(uint16_t type);

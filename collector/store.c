@@ -7,6 +7,7 @@
 
 #include "custos/abi.h"
 #include "log.h"
+#include "merkle.h"
 #include "store.h"
 
 /*
@@ -43,19 +44,9 @@ const char *store_schema =
 	" note TEXT NOT NULL, t_ns INTEGER NOT NULL) STRICT;"
 	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;";
 
-/* Every column a record is rebuilt from, in the order store__row_record reads. */
-#define RECORD_COLS                                                                                \
-	"r.seq, r.type, r.epoch, b.boot_id, r.t_real_ns, r.t_boot_ns, r.prev_leaf, r.op,"          \
-	" r.open_flags, r.result, p.pid, p.tid, p.ppid, c.uid, c.euid, c.fsuid, c.gid, c.egid,"    \
-	" c.loginuid, c.sessionid, p.cgroup_id, f.dev, f.ino, r.mode, f.mnt_id, r.path_flags,"     \
-	" r.bpf_cpu, r.bpf_seq, r.bytes, r.reads, r.event_d, r.first_d, r.last_d, f.dataset,"      \
-	" p.comm,"                                                                                 \
-	" p.exe, f.path, r.body"
 #define RECORD_JOINS                                                                               \
 	" FROM record r LEFT JOIN boot b ON b.id = r.boot LEFT JOIN proc p ON p.id = r.proc"       \
 	" LEFT JOIN cred c ON c.id = r.cred LEFT JOIN file f ON f.id = r.file"
-
-const char *store_record_sql = "SELECT " RECORD_COLS RECORD_JOINS;
 
 const char *store_entry_sql =
 	"SELECT r.seq AS seq, r.t_real_ns - coalesce(r.event_d, 0) AS t_ns,"
@@ -198,8 +189,12 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
 	}
 	w = 0;
 	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 29);
+	/* A full final mix: a product's low bits (the slot index) depend only on
+	 * its inputs' low bits, so the high bytes must be folded down. */
+	h ^= w;
+	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdULL;
+	h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
 static void dict_bind(sqlite3_stmt *st, const struct dict_val *v, int n)
@@ -318,7 +313,7 @@ static int load_head(struct store *st)
 			log_warnx("failed to read the last record: it is malformed");
 		} else {
 			n = record__encode(&r, st->buf, sizeof(st->buf));
-			err = n < 0 ? n : record__leaf_hash(st->buf, n, st->prev_leaf);
+			err = n < 0 ? n : merkle__hash_leaf(st->buf, n, st->prev_leaf);
 			st->next_seq = r.seq + 1;
 		}
 	} else if (rc != SQLITE_DONE) {
@@ -481,7 +476,7 @@ int store__append(struct store *st, struct record *r)
 		log_warnx("failed to encode record %" PRIu64 ": %s", r->seq, strerror(-n));
 		return n;
 	}
-	err = record__leaf_hash(st->buf, n, st->prev_leaf);
+	err = merkle__hash_leaf(st->buf, n, st->prev_leaf);
 	if (err)
 		goto fail;
 	err = dict_id(st->db, &st->dict[DICT_BOOT], &boot, &boot_id);
@@ -620,24 +615,35 @@ struct row {
 	int bad;
 };
 
+/*
+ * An integer column.  The type is asked only of zeros: a NULL reads as 0,
+ * and the table is STRICT, so any other value is an integer.  (A value
+ * written behind SQLite's back with another type is read as a number and
+ * re-encoded, and any change of value changes the leaf.)  Half the API
+ * calls of a replay went to asking every column its type.
+ */
 static uint64_t row_u(struct row *w, uint64_t max, int nullable)
 {
-	int col = w->col++, type = sqlite3_column_type(w->q, col);
-	int64_t v;
+	int col = w->col++;
+	int64_t v = sqlite3_column_int64(w->q, col);
 
-	if (type == SQLITE_NULL) {
+	if (!v && sqlite3_column_type(w->q, col) == SQLITE_NULL) {
 		w->bad |= !nullable;
 		return 0;
 	}
-	if (type != SQLITE_INTEGER) {
-		w->bad = 1;
-		return 0;
-	}
-	v = sqlite3_column_int64(w->q, col);
 	/* u64 values are stored as their int64 bit pattern. */
 	if (max != UINT64_MAX && (v < 0 || (uint64_t)v > max))
 		w->bad = 1;
 	return (uint64_t)v;
+}
+
+static int32_t row_s32(struct row *w, int nullable)
+{
+	int64_t v = (int64_t)row_u(w, UINT64_MAX, nullable);
+
+	if (v < INT32_MIN || v > INT32_MAX)
+		w->bad = 1;
+	return (int32_t)v;
 }
 
 static struct bytes row_bytes(struct row *w, size_t max)
@@ -669,65 +675,332 @@ static void row_fixed(struct row *w, uint8_t *out, size_t len)
 		memcpy(out, b.p, len);
 }
 
+/*
+ * The record's own columns, the first RECORD_OWN_COLS of both selects: the
+ * header but the boot id, the per-event access values, the body.  Returns
+ * the body; a non-access record's access columns must all be NULL.
+ */
+#define RECORD_OWN                                                                                 \
+	"r.seq, r.type, r.epoch, r.t_real_ns, r.t_boot_ns, r.prev_leaf, r.op, r.open_flags,"       \
+	" r.result, r.mode, r.path_flags, r.bpf_cpu, r.bpf_seq, r.bytes, r.reads, r.event_d,"      \
+	" r.first_d, r.last_d, r.body"
+
+static struct bytes row_own(struct row *w, struct record *r)
+{
+	struct rec_access *a = &r->access;
+	struct bytes body;
+	int access, first_access_col;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = row_u(w, INT64_MAX, 0);
+	r->type = row_u(w, UINT16_MAX, 0);
+	r->epoch = row_u(w, INT64_MAX, 0);
+	r->t_real_ns = row_u(w, UINT64_MAX, 0);
+	r->t_boot_ns = row_u(w, UINT64_MAX, 0);
+	row_fixed(w, r->prev_leaf, sizeof(r->prev_leaf));
+	access = r->type == REC_FILE_ACCESS;
+	first_access_col = w->col;
+	a->op = row_u(w, UINT32_MAX, !access);
+	a->open_flags = row_u(w, UINT32_MAX, !access);
+	a->result = row_s32(w, !access);
+	a->mode = row_u(w, UINT32_MAX, !access);
+	a->path_flags = row_u(w, UINT32_MAX, !access);
+	a->bpf_cpu = row_u(w, UINT32_MAX, !access);
+	a->bpf_seq = row_u(w, UINT64_MAX, !access);
+	a->bytes = row_u(w, UINT64_MAX, !access);
+	a->reads = row_u(w, UINT64_MAX, !access);
+	a->event_ns = r->t_real_ns - row_u(w, UINT64_MAX, !access);
+	a->first_ns = a->event_ns - row_u(w, UINT64_MAX, !access);
+	a->last_ns = a->event_ns - row_u(w, UINT64_MAX, !access);
+	if (!access)
+		for (int col = first_access_col; col < w->col; col++)
+			if (sqlite3_column_type(w->q, col) != SQLITE_NULL)
+				w->bad = 1;
+	body = row_bytes(w, RECORD_MAX);
+	return body;
+}
+
+/* The last step of both readers: a non-access record is its body. */
+static int row_finish(struct row *w, struct record *r, struct bytes body, int refs)
+{
+	if (w->bad)
+		return -EBADMSG;
+	if (r->type == REC_FILE_ACCESS)
+		return body.len || refs != 3 ? -EBADMSG : 0;
+	if (refs)
+		return -EBADMSG;
+	memset(&r->access, 0, sizeof(r->access));
+	return record__decode_body(r, body.p, body.len);
+}
+
+const char *store_record_sql =
+	"SELECT " RECORD_OWN ", b.boot_id, p.pid, p.tid, p.ppid, p.cgroup_id, p.comm, p.exe,"
+	" c.uid, c.euid, c.fsuid, c.gid, c.egid, c.loginuid, c.sessionid, f.dev, f.ino, f.mnt_id,"
+	" f.dataset, f.path, r.proc IS NOT NULL, r.cred IS NOT NULL,"
+	" r.file IS NOT NULL" RECORD_JOINS;
+
+/* The dictionary columns, in the order of both the joined select and the
+ * dictionary tables (after their id). */
+static void row_boot(struct row *w, struct record *r)
+{
+	row_fixed(w, r->boot_id, sizeof(r->boot_id));
+}
+
+static void row_proc(struct row *w, struct rec_access *a, int nullable)
+{
+	a->pid = row_u(w, UINT32_MAX, nullable);
+	a->tid = row_u(w, UINT32_MAX, nullable);
+	a->ppid = row_u(w, UINT32_MAX, nullable);
+	a->cgroup_id = row_u(w, UINT64_MAX, nullable);
+	a->comm = row_bytes(w, CUSTOS_COMM_LEN);
+	a->exe = row_bytes(w, RECORD_PATH_MAX);
+}
+
+static void row_cred(struct row *w, struct rec_access *a, int nullable)
+{
+	a->uid = row_u(w, UINT32_MAX, nullable);
+	a->euid = row_u(w, UINT32_MAX, nullable);
+	a->fsuid = row_u(w, UINT32_MAX, nullable);
+	a->gid = row_u(w, UINT32_MAX, nullable);
+	a->egid = row_u(w, UINT32_MAX, nullable);
+	a->loginuid = row_u(w, UINT32_MAX, nullable);
+	a->sessionid = row_u(w, UINT32_MAX, nullable);
+}
+
+static void row_file(struct row *w, struct rec_access *a, int nullable)
+{
+	a->dev = row_u(w, UINT64_MAX, nullable);
+	a->ino = row_u(w, UINT64_MAX, nullable);
+	a->mnt_id = row_u(w, UINT32_MAX, nullable);
+	a->dataset = row_bytes(w, RECORD_NAME_MAX);
+	a->path = row_bytes(w, RECORD_PATH_MAX);
+}
+
 int store__row_record(sqlite3_stmt *q, struct record *r)
 {
 	struct row w = { .q = q };
+	struct bytes body = row_own(&w, r);
+	int access = r->type == REC_FILE_ACCESS, refs;
+
+	row_boot(&w, r);
+	row_proc(&w, &r->access, !access);
+	row_cred(&w, &r->access, !access);
+	row_file(&w, &r->access, !access);
+	/* A reference to a missing dictionary row joins as NULLs: tell them apart. */
+	refs = (int)row_u(&w, 1, 0) + (int)row_u(&w, 1, 0) + (int)row_u(&w, 1, 0);
+	return row_finish(&w, r, body, refs);
+}
+
+/*
+ * The scanner: for a replay of the whole log, the dictionaries are read
+ * into memory once and the record rows are read without joins (four fewer
+ * lookups and half the columns per record).
+ */
+struct dict_mem {
+	struct record *rows; /* only the fields of that dictionary are set */
+	uint8_t *present;
+	int64_t n;
+	sqlite3_stmt *q; /* keeps the loaded blobs alive */
+};
+
+struct store_scan {
+	sqlite3_stmt *q;
+	struct dict_mem dict[DICT_MAX];
+};
+
+static struct bytes dup_bytes(struct bytes b, int *err)
+{
+	uint8_t *p;
+
+	if (!b.len)
+		return (struct bytes){ 0 };
+	p = malloc(b.len);
+	if (!p) {
+		*err = -ENOMEM;
+		return (struct bytes){ 0 };
+	}
+	memcpy(p, b.p, b.len);
+	return (struct bytes){ .p = p, .len = b.len };
+}
+
+static int load_dict(sqlite3 *db, struct dict_mem *m, int kind)
+{
+	const char *const *cols = dict_def[kind].cols;
+	char sql[512], *p = sql;
+	sqlite3_stmt *max = NULL;
+	int rc, err = 0;
+
+	p += sprintf(p, "SELECT id");
+	for (int c = 0; c < DICT_COLS_MAX && cols[c]; c++)
+		p += sprintf(p, ", %s", cols[c]);
+	sprintf(p, " FROM %s ORDER BY id", dict_def[kind].table);
+	snprintf(sql + 400, 100, "SELECT coalesce(max(id), 0) FROM %s", dict_def[kind].table);
+	if (sqlite3_prepare_v2(db, sql + 400, -1, &max, NULL) != SQLITE_OK ||
+	    sqlite3_step(max) != SQLITE_ROW) {
+		sqlite3_finalize(max);
+		return -EIO;
+	}
+	m->n = sqlite3_column_int64(max, 0) + 1;
+	sqlite3_finalize(max);
+	if (m->n < 1 || m->n > (1LL << 32))
+		return -EBADMSG;
+	m->rows = calloc(m->n, sizeof(*m->rows));
+	m->present = calloc(m->n, 1);
+	if (!m->rows || !m->present)
+		return -ENOMEM;
+	/* Blobs are copied: the statement moves on. */
+	if (sqlite3_prepare_v2(db, sql, -1, &m->q, NULL) != SQLITE_OK)
+		return -EIO;
+	while (!err && (rc = sqlite3_step(m->q)) == SQLITE_ROW) {
+		struct row w = { .q = m->q };
+		int64_t id = (int64_t)row_u(&w, INT64_MAX, 0);
+		struct record *r = &m->rows[id < m->n ? id : 0];
+
+		if (id <= 0 || id >= m->n) {
+			err = -EBADMSG;
+			break;
+		}
+		if (kind == DICT_BOOT)
+			row_boot(&w, r);
+		else if (kind == DICT_PROC)
+			row_proc(&w, &r->access, 0);
+		else if (kind == DICT_CRED)
+			row_cred(&w, &r->access, 0);
+		else
+			row_file(&w, &r->access, 0);
+		r->access.comm = dup_bytes(r->access.comm, &err);
+		r->access.exe = dup_bytes(r->access.exe, &err);
+		r->access.dataset = dup_bytes(r->access.dataset, &err);
+		r->access.path = dup_bytes(r->access.path, &err);
+		if (w.bad)
+			err = -EBADMSG;
+		m->present[id] = 1;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = -EIO;
+	sqlite3_finalize(m->q);
+	m->q = NULL;
+	return err;
+}
+
+struct store_scan *store__scan_open(sqlite3 *db)
+{
+	struct store_scan *s = calloc(1, sizeof(*s));
+	int err = -ENOMEM;
+
+	if (!s)
+		goto fail;
+	for (int k = 0; k < DICT_MAX; k++) {
+		err = load_dict(db, &s->dict[k], k);
+		if (err)
+			goto fail;
+	}
+	if (sqlite3_prepare_v2(db,
+			       "SELECT " RECORD_OWN ", r.boot, r.proc, r.cred, r.file FROM record r"
+			       " ORDER BY r.seq",
+			       -1, &s->q, NULL) != SQLITE_OK) {
+		err = -EIO;
+		goto fail;
+	}
+	return s;
+fail:
+	if (err == -EBADMSG)
+		log_warnx("failed to read the dictionaries: a row is malformed");
+	else
+		log_warnx("failed to read the log: %s",
+			  err == -EIO ? sqlite3_errmsg(db) : strerror(-err));
+	store__scan_close(s);
+	errno = -err;
+	return NULL;
+}
+
+/* A dictionary row by id, or NULL for a reference to nothing. */
+static const struct record *dict_row(const struct dict_mem *m, struct row *w, int nullable,
+				     int *refs)
+{
+	int col = w->col;
+	int64_t id = (int64_t)row_u(w, INT64_MAX, nullable);
+
+	if (sqlite3_column_type(w->q, col) == SQLITE_NULL)
+		return NULL;
+	if (id <= 0 || id >= m->n || !m->present[id]) {
+		w->bad = 1;
+		return NULL;
+	}
+	(*refs)++;
+	return &m->rows[id];
+}
+
+int store__scan_next(struct store_scan *s, struct record *r)
+{
+	struct row w = { .q = s->q };
+	const struct record *boot, *proc, *cred, *file;
 	struct rec_access *a = &r->access;
 	struct bytes body;
-	int access;
+	int rc = sqlite3_step(s->q), access, refs = 0;
 
-	memset(r, 0, sizeof(*r));
-	r->seq = row_u(&w, INT64_MAX, 0);
-	r->type = row_u(&w, UINT16_MAX, 0);
-	r->epoch = row_u(&w, INT64_MAX, 0);
-	row_fixed(&w, r->boot_id, sizeof(r->boot_id));
-	r->t_real_ns = row_u(&w, UINT64_MAX, 0);
-	r->t_boot_ns = row_u(&w, UINT64_MAX, 0);
-	row_fixed(&w, r->prev_leaf, sizeof(r->prev_leaf));
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -EIO;
+	body = row_own(&w, r);
 	access = r->type == REC_FILE_ACCESS;
-	a->op = row_u(&w, UINT32_MAX, !access);
-	a->open_flags = row_u(&w, UINT32_MAX, !access);
-	a->result = (int32_t)row_u(&w, UINT64_MAX, !access);
-	a->pid = row_u(&w, UINT32_MAX, !access);
-	a->tid = row_u(&w, UINT32_MAX, !access);
-	a->ppid = row_u(&w, UINT32_MAX, !access);
-	a->uid = row_u(&w, UINT32_MAX, !access);
-	a->euid = row_u(&w, UINT32_MAX, !access);
-	a->fsuid = row_u(&w, UINT32_MAX, !access);
-	a->gid = row_u(&w, UINT32_MAX, !access);
-	a->egid = row_u(&w, UINT32_MAX, !access);
-	a->loginuid = row_u(&w, UINT32_MAX, !access);
-	a->sessionid = row_u(&w, UINT32_MAX, !access);
-	a->cgroup_id = row_u(&w, UINT64_MAX, !access);
-	a->dev = row_u(&w, UINT64_MAX, !access);
-	a->ino = row_u(&w, UINT64_MAX, !access);
-	a->mode = row_u(&w, UINT32_MAX, !access);
-	a->mnt_id = row_u(&w, UINT32_MAX, !access);
-	a->path_flags = row_u(&w, UINT32_MAX, !access);
-	a->bpf_cpu = row_u(&w, UINT32_MAX, !access);
-	a->bpf_seq = row_u(&w, UINT64_MAX, !access);
-	a->bytes = row_u(&w, UINT64_MAX, !access);
-	a->reads = row_u(&w, UINT64_MAX, !access);
-	a->event_ns = r->t_real_ns - row_u(&w, UINT64_MAX, !access);
-	a->first_ns = a->event_ns - row_u(&w, UINT64_MAX, !access);
-	a->last_ns = a->event_ns - row_u(&w, UINT64_MAX, !access);
-	a->dataset = row_bytes(&w, RECORD_NAME_MAX);
-	a->comm = row_bytes(&w, CUSTOS_COMM_LEN);
-	a->exe = row_bytes(&w, RECORD_PATH_MAX);
-	a->path = row_bytes(&w, RECORD_PATH_MAX);
-	body = row_bytes(&w, RECORD_MAX);
-	if ((int32_t)a->result != (int64_t)sqlite3_column_int64(q, 9))
+	boot = dict_row(&s->dict[DICT_BOOT], &w, 0, &refs);
+	refs = 0;
+	proc = dict_row(&s->dict[DICT_PROC], &w, !access, &refs);
+	cred = dict_row(&s->dict[DICT_CRED], &w, !access, &refs);
+	file = dict_row(&s->dict[DICT_FILE], &w, !access, &refs);
+	if (boot)
+		memcpy(r->boot_id, boot->boot_id, sizeof(r->boot_id));
+	else
 		w.bad = 1;
-	if (w.bad)
-		return -EBADMSG;
-	if (access)
-		return body.len ? -EBADMSG : 0;
-	/* Other types: nothing in the access columns (op .. path), the body decodes. */
-	for (int col = 7; col < w.col - 1; col++)
-		if (sqlite3_column_type(q, col) != SQLITE_NULL)
-			return -EBADMSG;
-	memset(&r->access, 0, sizeof(r->access));
-	return record__decode_body(r, body.p, body.len);
+	if (proc) {
+		a->pid = proc->access.pid;
+		a->tid = proc->access.tid;
+		a->ppid = proc->access.ppid;
+		a->cgroup_id = proc->access.cgroup_id;
+		a->comm = proc->access.comm;
+		a->exe = proc->access.exe;
+	}
+	if (cred) {
+		a->uid = cred->access.uid;
+		a->euid = cred->access.euid;
+		a->fsuid = cred->access.fsuid;
+		a->gid = cred->access.gid;
+		a->egid = cred->access.egid;
+		a->loginuid = cred->access.loginuid;
+		a->sessionid = cred->access.sessionid;
+	}
+	if (file) {
+		a->dev = file->access.dev;
+		a->ino = file->access.ino;
+		a->mnt_id = file->access.mnt_id;
+		a->dataset = file->access.dataset;
+		a->path = file->access.path;
+	}
+	rc = row_finish(&w, r, body, refs);
+	return rc ? rc : 1;
+}
+
+void store__scan_close(struct store_scan *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->q);
+	for (int k = 0; k < DICT_MAX; k++) {
+		struct dict_mem *m = &s->dict[k];
+
+		for (int64_t i = 0; m->rows && i < m->n; i++) {
+			free((void *)m->rows[i].access.comm.p);
+			free((void *)m->rows[i].access.exe.p);
+			free((void *)m->rows[i].access.dataset.p);
+			free((void *)m->rows[i].access.path.p);
+		}
+		sqlite3_finalize(m->q);
+		free(m->rows);
+		free(m->present);
+	}
+	free(s);
 }
 
 /* custos_detail(type, body): the detail text of a non-access record. */

@@ -74,6 +74,18 @@ extern const char *store_record_sql;
 int store__row_record(sqlite3_stmt *q, struct record *r);
 
 /*
+ * A scan of the whole log in seq order, for replays: the dictionaries are
+ * read into memory first.  store__scan_next returns 1 with *r rebuilt (its
+ * bytes valid until the next call), 0 at the end, -EBADMSG for a row that
+ * could not have been written by store__append, -EIO.  NULL with errno set
+ * (logged) when the dictionaries cannot be read.
+ */
+struct store_scan;
+struct store_scan *store__scan_open(sqlite3 *db);
+int store__scan_next(struct store_scan *s, struct record *r);
+void store__scan_close(struct store_scan *s);
+
+/*
  * store_entry_sql selects one flat row per record for people (seq, t_ns,
  * action, result, flags, path, path_flags, dev, ino, mnt_id, dataset, bytes,
  * reads, first_ns, last_ns, pid, tid, ppid, comm, exe, uid, euid, fsuid, gid,

@@ -482,20 +482,19 @@ static int open_db(struct verifier *v)
  * rejects what the format cannot hold (an over-long field, an unknown
  * type), so the bytes hashed are canonical. */
 struct db_source {
-	sqlite3_stmt *q;
+	struct store_scan *scan;
 	uint8_t buf[RECORD_MAX];
 };
 
 static int db_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *len)
 {
 	struct db_source *d = ctx;
-	int rc = sqlite3_step(d->q), n;
+	int rc = store__scan_next(d->scan, r), n;
 
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return -EIO;
-	if (store__row_record(d->q, r) || (n = record__encode(r, d->buf, sizeof(d->buf))) < 0)
+	if (rc <= 0)
+		return rc;
+	n = record__encode(r, d->buf, sizeof(d->buf));
+	if (n < 0)
 		return -EBADMSG;
 	*bytes = d->buf;
 	*len = (size_t)n;
@@ -557,17 +556,24 @@ static int replay(struct verifier *v, next_fn next, void *src)
 static int replay_db(struct verifier *v)
 {
 	struct db_source *d = calloc(1, sizeof(*d));
-	char sql[4096];
-	int err = -EIO;
+	int err = -ENOMEM;
 
-	if (!d)
-		return -ENOMEM;
-	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq", store_record_sql);
-	if (sqlite3_prepare_v2(v->db, sql, -1, &d->q, NULL) != SQLITE_OK)
-		log_warnx("failed to read records: %s", sqlite3_errmsg(v->db));
-	else
+	if (d)
+		d->scan = store__scan_open(v->db);
+	if (d && !d->scan) {
+		/* A dictionary row that cannot be read is evidence, not an I/O error. */
+		if (errno == EBADMSG) {
+			TAMPER(v, "a dictionary row is malformed: records referring to it were "
+				  "altered");
+			err = 0;
+		} else {
+			err = -errno;
+		}
+	} else if (d) {
 		err = replay(v, db_next, d);
-	sqlite3_finalize(d->q);
+	}
+	if (d)
+		store__scan_close(d->scan);
 	free(d);
 	return err;
 }

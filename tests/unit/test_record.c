@@ -176,21 +176,6 @@ TEST(encode_rejects_oversized_fields)
 	return true;
 }
 
-/* RFC 6962 §2.1: the hash of the empty leaf is SHA-256(0x00). */
-TEST(leaf_hash_matches_rfc6962)
-{
-	static const uint8_t want[32] = {
-		0x6e, 0x34, 0x0b, 0x9c, 0xff, 0xb3, 0x7a, 0x98, 0x9c, 0xa5, 0x44,
-		0xe6, 0xbb, 0x78, 0x0a, 0x2c, 0x78, 0x90, 0x1d, 0x3f, 0xb3, 0x37,
-		0x38, 0x76, 0x85, 0x11, 0xa3, 0x06, 0x17, 0xaf, 0xa0, 0x1d,
-	};
-	uint8_t out[32];
-
-	ASSERT_EQ(record__leaf_hash((const uint8_t *)"", 0, out), 0);
-	ASSERT_TRUE(!memcmp(out, want, 32));
-	return true;
-}
-
 RUN_TESTS(T(access_round_trip), T(header_is_big_endian), T(lifecycle_round_trip),
 	  T(decode_is_strict_under_bit_flips), T(decode_rejects_bad_framing),
-	  T(encode_rejects_oversized_fields), T(leaf_hash_matches_rfc6962))
+	  T(encode_rejects_oversized_fields))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "merkle.h"
 #include "record.h"
 #include "store.h"
 #include "test.h"
@@ -73,7 +74,7 @@ static bool chain_ok(sqlite3 *db, int64_t *count)
 			ok = false;
 			break;
 		}
-		record__leaf_hash(buf, len, prev);
+		merkle__hash_leaf(buf, len, prev);
 		expect++;
 	}
 	sqlite3_finalize(q);
