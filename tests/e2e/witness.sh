@@ -40,4 +40,12 @@ if [ $rc = 1 ] || [ $rc = 3 ]; then pass "a damaged bundle does not verify (exit
 	fail "a damaged bundle does not verify (exit $rc)"; fi
 "$CUSTOS" export --db "$WORK/db" --bundle "$WORK/evidence.bundle" >/dev/null 2>&1
 check "custos export refuses to overwrite a bundle (exit 3)" 3 $?
+# A restart with another watch list: the change itself is a CONFIG record.
+mkdir -p "$WORK/more"
+start_custosd --db "$WORK/db" --watch "$WORK/tree" --watch "$WORK/more=more" || exit 1
+stop_custosd || fail "custosd exits 0 after the restart"
+check "a changed watch list is recorded (one config record)" 1 \
+	"$("$CUSTOS" query --db "$WORK/db" --action config --format json | wc -l)"
+"$CUSTOS" query --db "$WORK/db" --action config --format json | grep -q 'more=more' &&
+	pass "the config record names the new tree" || fail "the config record names the new tree"
 finish
