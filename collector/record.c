@@ -19,55 +19,59 @@ struct cursor {
 	int err;
 };
 
-static void need(struct cursor *c, size_t n)
+/* The walkers below run once per field of every record the collector writes
+ * and the verifier replays: they are inline, and move whole words. */
+static inline int need(struct cursor *c, size_t n)
 {
 	if (!c->err && c->pos + n > c->len)
 		c->err = c->w ? -ENOSPC : -EBADMSG;
+	return c->err;
 }
 
-static void u64(struct cursor *c, uint64_t *v)
+static inline void u64(struct cursor *c, uint64_t *v)
 {
-	need(c, 8);
-	if (c->err)
+	uint64_t be;
+
+	if (need(c, 8))
 		return;
 	if (c->w) {
-		for (int i = 0; i < 8; i++)
-			c->w[c->pos + i] = *v >> (56 - 8 * i);
+		be = __builtin_bswap64(*v);
+		memcpy(c->w + c->pos, &be, 8);
 	} else {
-		*v = 0;
-		for (int i = 0; i < 8; i++)
-			*v = *v << 8 | c->r[c->pos + i];
+		memcpy(&be, c->r + c->pos, 8);
+		*v = __builtin_bswap64(be);
 	}
 	c->pos += 8;
 }
 
-static void u32(struct cursor *c, uint32_t *v)
+static inline void u32(struct cursor *c, uint32_t *v)
 {
-	uint64_t x = *v;
+	uint32_t be;
 
-	need(c, 4);
-	if (c->err)
+	if (need(c, 4))
 		return;
 	if (c->w) {
-		for (int i = 0; i < 4; i++)
-			c->w[c->pos + i] = x >> (24 - 8 * i);
+		be = __builtin_bswap32(*v);
+		memcpy(c->w + c->pos, &be, 4);
 	} else {
-		*v = (uint32_t)c->r[c->pos] << 24 | c->r[c->pos + 1] << 16 | c->r[c->pos + 2] << 8 |
-		     c->r[c->pos + 3];
+		memcpy(&be, c->r + c->pos, 4);
+		*v = __builtin_bswap32(be);
 	}
 	c->pos += 4;
 }
 
-static void u16(struct cursor *c, uint16_t *v)
+static inline void u16(struct cursor *c, uint16_t *v)
 {
-	need(c, 2);
-	if (c->err)
+	uint16_t be;
+
+	if (need(c, 2))
 		return;
 	if (c->w) {
-		c->w[c->pos] = *v >> 8;
-		c->w[c->pos + 1] = *v;
+		be = __builtin_bswap16(*v);
+		memcpy(c->w + c->pos, &be, 2);
 	} else {
-		*v = c->r[c->pos] << 8 | c->r[c->pos + 1];
+		memcpy(&be, c->r + c->pos, 2);
+		*v = __builtin_bswap16(be);
 	}
 	c->pos += 2;
 }

@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -508,41 +510,156 @@ static int bundle_next(void *ctx, struct record *r, const uint8_t **bytes, size_
 
 typedef int (*next_fn)(void *ctx, struct record *r, const uint8_t **bytes, size_t *len);
 
+/*
+ * Reading and hashing run on two threads: rebuilding a record from SQLite
+ * costs about as much as hashing, chaining and checking it, and the replay
+ * is the auditor's wait.  A single-producer, single-consumer ring carries
+ * each record's canonical bytes and its struct.  The consumer reads an
+ * access record's fixed fields only; other records (rare) are decoded again
+ * from the copied bytes, so whatever they point to lives in the slot.
+ */
+#define PIPE_SLOTS  4096
+#define SLOT_INLINE 512
+
+struct slot {
+	struct record r;
+	int rc;
+	size_t len;
+	uint8_t *bytes; /* inline, or big when larger */
+	uint8_t *big;
+	size_t big_cap;
+	uint8_t inline_buf[SLOT_INLINE];
+};
+
+struct pipe {
+	next_fn next;
+	void *src;
+	struct slot *slots;
+	uint64_t head; /* records produced (written by the producer) */
+	uint64_t tail; /* records consumed (written by the consumer) */
+	int stop;
+};
+
+static int slot_fill(struct slot *s, const uint8_t *bytes, size_t len)
+{
+	if (len > SLOT_INLINE) {
+		if (s->big_cap < len) {
+			uint8_t *p = realloc(s->big, len);
+
+			if (!p)
+				return -ENOMEM;
+			s->big = p;
+			s->big_cap = len;
+		}
+		s->bytes = s->big;
+	} else {
+		s->bytes = s->inline_buf;
+	}
+	memcpy(s->bytes, bytes, len);
+	s->len = len;
+	if (s->r.type != REC_FILE_ACCESS)
+		return record__decode(&s->r, s->bytes, len);
+	return 0;
+}
+
+static void *produce(void *arg)
+{
+	struct pipe *p = arg;
+	const uint8_t *bytes;
+	size_t len;
+	int rc;
+
+	do {
+		struct slot *s;
+
+		while (p->head - __atomic_load_n(&p->tail, __ATOMIC_ACQUIRE) == PIPE_SLOTS) {
+			if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+				return NULL;
+			sched_yield();
+		}
+		s = &p->slots[p->head % PIPE_SLOTS];
+		rc = p->next(p->src, &s->r, &bytes, &len);
+		if (rc == 1 && slot_fill(s, bytes, len))
+			rc = -EBADMSG;
+		s->rc = rc;
+		__atomic_store_n(&p->head, p->head + 1, __ATOMIC_RELEASE);
+	} while (rc == 1 && !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE));
+	return NULL;
+}
+
+/* The next slot the producer filled; the caller releases it with pipe_done. */
+static struct slot *pipe_get(struct pipe *p)
+{
+	while (__atomic_load_n(&p->head, __ATOMIC_ACQUIRE) == p->tail)
+		sched_yield();
+	return &p->slots[p->tail % PIPE_SLOTS];
+}
+
+static void pipe_done(struct pipe *p)
+{
+	__atomic_store_n(&p->tail, p->tail + 1, __ATOMIC_RELEASE);
+}
+
 /* Replay every record from a source; 0 when the log was read (whatever it
  * proved), -errno when it could not be read. */
 static int replay(struct verifier *v, next_fn next, void *src)
 {
+	struct pipe p = { .next = next, .src = src };
 	uint8_t leaf[RECORD_LEAF_LEN];
-	const uint8_t *bytes;
-	struct record r;
-	size_t len;
-	int rc;
+	pthread_t producer;
+	struct slot *s;
+	int rc = -ENOMEM;
 
-	while ((rc = next(src, &r, &bytes, &len)) == 1) {
-		if (r.seq != v->n) {
-			TAMPER(v, "seq %" PRIu64 ": found where seq %" PRIu64 " belongs: %s", r.seq,
-			       v->n, r.seq > v->n ? "records were removed" : "out of order");
-			return 0;
+	p.slots = calloc(PIPE_SLOTS, sizeof(*p.slots));
+	if (!p.slots)
+		return -ENOMEM;
+	if (pthread_create(&producer, NULL, produce, &p)) {
+		free(p.slots);
+		return -EAGAIN;
+	}
+	for (;;) {
+		const struct record *r;
+		bool signed_here;
+
+		s = pipe_get(&p);
+		r = &s->r;
+		rc = s->rc;
+		if (rc != 1)
+			break;
+		if (r->seq != v->n) {
+			TAMPER(v, "seq %" PRIu64 ": found where seq %" PRIu64 " belongs: %s",
+			       r->seq, v->n,
+			       r->seq > v->n ? "records were removed" : "out of order");
+			rc = 0;
+			break;
 		}
-		if (memcmp(r.prev_leaf, v->prev_leaf, RECORD_LEAF_LEN)) {
+		if (memcmp(r->prev_leaf, v->prev_leaf, RECORD_LEAF_LEN)) {
 			TAMPER(v,
 			       "seq %" PRIu64 ": does not chain to seq %" PRIu64
 			       " (inserted, removed or altered)",
-			       r.seq, r.seq - 1);
-			return 0;
+			       r->seq, r->seq - 1);
+			rc = 0;
+			break;
 		}
-		check_record(v, &r);
-		if (merkle__hash_leaf(bytes, len, leaf) || merkle__append(&v->tree, leaf)) {
-			log_warnx("failed to hash record %" PRIu64, r.seq);
-			return -EIO;
+		check_record(v, r);
+		if (merkle__hash_leaf(s->bytes, s->len, leaf) || merkle__append(&v->tree, leaf)) {
+			log_warnx("failed to hash record %" PRIu64, r->seq);
+			rc = -EIO;
+			break;
 		}
 		memcpy(v->prev_leaf, leaf, RECORD_LEAF_LEN);
 		v->n++;
-		bool signed_here = checkpoints_at_size(v);
-
-		if (r.type == REC_EPOCH_CLOSE)
-			check_epoch_close(v, &r, signed_here);
+		signed_here = checkpoints_at_size(v);
+		if (r->type == REC_EPOCH_CLOSE)
+			check_epoch_close(v, r, signed_here);
+		pipe_done(&p);
 	}
+	__atomic_store_n(&p.stop, 1, __ATOMIC_RELEASE);
+	pipe_done(&p); /* frees a slot, should the producer wait for one */
+	pthread_join(producer, NULL);
+	for (size_t i = 0; i < PIPE_SLOTS; i++)
+		free(p.slots[i].big);
+	free(p.slots);
 	if (rc == -EBADMSG) {
 		TAMPER(v, "seq %" PRIu64 ": not a well-formed record", v->n);
 		return 0;
