@@ -23,6 +23,11 @@ while [ $i -lt "$N" ]; do
 	DAEMON_PID=
 	i=$((i + 1))
 done
+# Right after a kill the last epoch is open: never reported as verified.
+"$CUSTOS" verify --db "$WORK/db" --trust "$WORK/keys/trust.vkeys" >"$WORK/report" 2>&1
+check "after a kill -9, verify reports warnings (exit 2)" 2 $?
+grep -q '^OPEN' "$WORK/report" && pass "the unsealed tail is reported OPEN" ||
+	fail "the unsealed tail is reported OPEN"
 # shellcheck disable=SC2086
 start_custosd $ARGS || exit 1
 sleep 1.5

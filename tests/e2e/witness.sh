@@ -5,11 +5,20 @@
 
 mkdir -p "$WORK/tree" "$WORK/out" "$WORK/witness"
 "$WORKLOAD" setup "$WORK/tree" "$WORK/out" || exit 1
+# A fresh log: its key files, and the first epoch key as it is on disk now.
 start_custosd --db "$WORK/db" --watch "$WORK/tree" --heartbeat 1 \
 	--witness-cmd "cat > $WORK/witness/\$(date +%s%N)" || exit 1
+check "the key directory is 0700" 700 "$(stat -c %a "$WORK/keys")"
+check "key files are 0600" "600 600" "$(stat -c %a "$WORK/keys/log.key" "$WORK/keys/current.key" | tr '\n' ' ' | sed 's/ $//')"
+first_key=$(tail -1 "$WORK/keys/current.key")
+check "custosd cannot dump core (core size limit 0)" "0 0" \
+	"$(awk '/^Max core file size/ {print $5, $6}' /proc/"$DAEMON_PID"/limits)"
 "$WORKLOAD" access "$WORK/tree" "$WORK/out" >/dev/null || exit 1
 sleep 2.5
 stop_custosd || fail "custosd exits 0"
+# The stop sealed epoch 0: its key must be gone from the key directory.
+if grep -rqF "$first_key" "$WORK/keys"; then fail "the closed epoch's key is erased"; else
+	pass "the closed epoch's key is erased"; fi
 sleep 0.2 # the last witness command runs on its own
 
 n=$(ls "$WORK/witness" | wc -l)
