@@ -116,16 +116,12 @@ int bundle__export(const char *db_path, const char *out_path, uint64_t *records)
 	gzFile f = NULL;
 	int err = -EIO;
 
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		log_warnx("failed to open database %s: %s", db_path,
-			  db ? sqlite3_errmsg(db) : "out of memory");
+	err = store__open_reader(db_path, &db);
+	if (err)
 		goto out;
-	}
-	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_busy_timeout(db, 5000);
+	err = -EIO;
 	/* One read transaction: checkpoints and records from the same snapshot. */
-	if (sqlite3_exec(db, "PRAGMA query_only=1; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		log_warnx("failed to read database %s: %s", db_path, sqlite3_errmsg(db));
 		goto out;
 	}

@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "note.h"
+#include "util.h"
 
 #define ALG_ED25519  0x01
 #define SEED_LEN     32
@@ -46,50 +47,6 @@ struct note_signer {
 	EVP_PKEY *pkey;
 };
 
-/*
- * Decode one UTF-8 sequence at s[0..n).  Returns its length, or 0 if it is
- * not the shortest encoding of a scalar value: overlong forms, surrogates
- * and values above U+10FFFF are refused, so a name or text has exactly one
- * byte form and cannot hide a '\n' or '+' from a looser decoder.
- */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	uint32_t v, min;
-	size_t len;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 /* The Unicode White_Space property, which is what Go's unicode.IsSpace tests. */
 static bool is_space(uint32_t c)
 {
@@ -105,7 +62,7 @@ static bool valid_text(const char *s, size_t n)
 	uint32_t c;
 
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_next(p + i, n - i, &c);
+		size_t k = util__utf8_seq(p + i, n - i, &c);
 
 		if (!k || (c < 0x20 && c != '\n'))
 			return false;
@@ -123,7 +80,7 @@ static bool valid_name(const char *s, size_t n)
 	if (n == 0 || n > NOTE_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_next(p + i, n - i, &c);
+		size_t k = util__utf8_seq(p + i, n - i, &c);
 
 		if (!k || c < 0x20 || c == '+' || is_space(c))
 			return false;

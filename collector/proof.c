@@ -72,19 +72,13 @@ struct prover {
 static int prover_open(struct prover *p)
 {
 	char sql[4096];
-	int rc = sqlite3_open_v2(p->path, &p->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc, err = store__open_reader(p->path, &p->db);
 
-	if (rc == SQLITE_OK) {
-		sqlite3_db_config(p->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-		sqlite3_db_config(p->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-		sqlite3_db_config(p->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-		sqlite3_db_config(p->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-		sqlite3_busy_timeout(p->db, 5000);
-		/* One read transaction: custosd may append meanwhile, and the checkpoints
-		 * and records must come from one snapshot. */
-		rc = sqlite3_exec(p->db, "PRAGMA query_only=1; PRAGMA cell_size_check=ON; BEGIN",
-				  NULL, NULL, NULL);
-	}
+	if (err)
+		return err;
+	/* One read transaction: custosd may append meanwhile, and the checkpoints
+	 * and records must come from one snapshot. */
+	rc = sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL);
 	if (rc == SQLITE_OK) {
 		snprintf(sql, sizeof(sql), "%s WHERE r.seq = ?", store_record_sql);
 		rc = sqlite3_prepare_v2(p->db, sql, -1, &p->rec, NULL);

@@ -223,48 +223,6 @@ static struct span col_bytes(sqlite3_stmt *st, enum col c)
 	return s;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at p (n > 0 bytes available) and
- * its code point, or 0 when p[0] does not start one: overlong forms,
- * surrogates and values past U+10FFFF are refused, as RFC 3629 requires.
- */
-static int utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
-{
-	uint32_t c = p[0], min;
-	size_t len;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		len = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* Whether the bytes are UTF-8 a JSON string can carry exactly (NUL would be cut by C readers). */
 static bool utf8_exact(struct span s)
 {
@@ -273,7 +231,7 @@ static bool utf8_exact(struct span s)
 	int len;
 
 	while (i < s.n) {
-		len = utf8_seq(s.p + i, s.n - i, &cp);
+		len = util__utf8_seq(s.p + i, s.n - i, &cp);
 		if (!len || cp == 0)
 			return false;
 		i += len;
@@ -295,7 +253,7 @@ static json_t *json_lossy(struct span s)
 	if (!buf)
 		return NULL;
 	while (i < s.n) {
-		len = utf8_seq(s.p + i, s.n - i, &cp);
+		len = util__utf8_seq(s.p + i, s.n - i, &cp);
 		if (!len || cp == 0) {
 			memcpy(buf + o, replacement, 3);
 			o += 3;
@@ -478,7 +436,7 @@ static char *escape(struct span s)
 	if (!buf)
 		return NULL;
 	while (i < s.n) {
-		len = utf8_seq(s.p + i, s.n - i, &cp);
+		len = util__utf8_seq(s.p + i, s.n - i, &cp);
 		if (len && cp >= 0x20 && cp != 0x7f && cp != '\\' && !is_invisible(cp)) {
 			memcpy(buf + o, s.p + i, len);
 			o += len;
@@ -552,117 +510,6 @@ cleanup:
 	free(action);
 	free(comm);
 	free(last);
-	return err;
-}
-
-/*
- * One attempt at opening name with flags, configured to distrust the file:
- * it may have been prepared by an attacker, so no triggers, views or
- * schema-defined functions run, and nothing can write.  Returns SQLITE_OK or
- * the extended result code; *db is set even on failure, for its message.
- */
-static int try_open(const char *name, int flags, sqlite3 **db)
-{
-	static const char *const pragmas = "PRAGMA query_only=1; PRAGMA cell_size_check=ON;"
-					   "SELECT count(*) FROM sqlite_schema;";
-	int rc;
-
-	rc = sqlite3_open_v2(name, db, flags, NULL);
-	if (rc != SQLITE_OK)
-		return *db ? sqlite3_extended_errcode(*db) : rc;
-	if (sqlite3_db_config(*db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) ||
-	    sqlite3_db_config(*db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) ||
-	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) ||
-	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL))
-		return SQLITE_ERROR;
-	/* custosd may be committing; in WAL mode a reader waits only on recovery. */
-	sqlite3_busy_timeout(*db, 5000);
-	/* Reading the schema now makes "not a database" an open error, not a query error. */
-	if (sqlite3_exec(*db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
-		return sqlite3_extended_errcode(*db);
-	return SQLITE_OK;
-}
-
-/* "file:PATH?immutable=1" with PATH percent-encoded (RFC 8089); the caller frees it. */
-static char *immutable_uri(const char *path)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789/._~-";
-	size_t o = 0;
-	char *uri;
-
-	uri = malloc(strlen("file:") + strlen(path) * 3 + strlen("?immutable=1") + 1);
-	if (!uri)
-		return NULL;
-	o += sprintf(uri, "file:");
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if (strchr(safe, *p))
-			uri[o++] = *p;
-		else
-			o += sprintf(uri + o, "%%%02X", *p);
-	}
-	strcpy(uri + o, "?immutable=1");
-	return uri;
-}
-
-/* Whether PATH-wal is absent, so the main file alone holds every committed record. */
-static bool wal_absent(const char *path)
-{
-	char *wal = NULL;
-	bool absent;
-
-	if (asprintf(&wal, "%s-wal", path) < 0)
-		return false;
-	absent = access(wal, F_OK) && errno == ENOENT;
-	free(wal);
-	return absent;
-}
-
-/*
- * Open the database read-only; a missing file is an error, never a new
- * database.  A WAL database in a directory the auditor may not write needs
- * its -wal and -shm files, which custosd keeps only while it runs; once it
- * has stopped and removed them, the main file is complete and unchanging, so
- * it is read as immutable instead (a restarting custosd writes to a new -wal,
- * not into the main file, until its first checkpoint).
- */
-static int open_db(const char *path, sqlite3 **out)
-{
-	sqlite3 *db = NULL;
-	char *uri = NULL;
-	int rc, sys, err = 0;
-
-	rc = try_open(path, SQLITE_OPEN_READONLY, &db);
-	if ((rc & 0xff) == SQLITE_READONLY && wal_absent(path)) {
-		uri = immutable_uri(path);
-		if (!uri) {
-			log_warnx("failed to open database %s: out of memory", path);
-			err = -ENOMEM;
-			goto cleanup;
-		}
-		sqlite3_close(db);
-		db = NULL;
-		rc = try_open(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &db);
-	}
-	if (rc != SQLITE_OK) {
-		/* The OS error says "No such file or directory" where SQLite says "unable to open".
-		 */
-		sys = db ? sqlite3_system_errno(db) : 0;
-		log_warnx("failed to open database %s: %s", path,
-			  sys  ? strerror(sys)
-			  : db ? sqlite3_errmsg(db)
-			       : sqlite3_errstr(rc));
-		err = sys ? -sys : -EIO;
-		goto cleanup;
-	}
-	err = store__register_functions(db);
-	if (err)
-		goto cleanup;
-	*out = db;
-	db = NULL;
-cleanup:
-	sqlite3_close(db);
-	free(uri);
 	return err;
 }
 
@@ -810,7 +657,7 @@ int query__run(const char *db_path, const struct query_filter *f, enum query_for
 	sqlite3 *db = NULL;
 	int rc, err;
 
-	err = open_db(db_path, &db);
+	err = store__open_reader(db_path, &db);
 	if (err)
 		goto cleanup;
 	err = read_host(db, db_path, &host, &host_copy);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "custos/abi.h"
 #include "log.h"
@@ -1001,6 +1003,118 @@ void store__scan_close(struct store_scan *s)
 		free(m->present);
 	}
 	free(s);
+}
+
+/*
+ * One attempt at opening name with flags, configured to distrust the file:
+ * it may have been prepared by an attacker, so no triggers, views or
+ * schema-defined functions run, and nothing can write.  Returns SQLITE_OK or
+ * the extended result code; *db is set even on failure, for its message.
+ */
+static int try_open(const char *name, int flags, sqlite3 **db)
+{
+	static const char *const pragmas = "PRAGMA query_only=1; PRAGMA cell_size_check=ON;"
+					   "SELECT count(*) FROM sqlite_schema;";
+	int rc;
+
+	rc = sqlite3_open_v2(name, db, flags, NULL);
+	if (rc != SQLITE_OK)
+		return *db ? sqlite3_extended_errcode(*db) : rc;
+	if (sqlite3_db_config(*db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL) ||
+	    sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL))
+		return SQLITE_ERROR;
+	/* custosd may be committing; in WAL mode a reader waits only on recovery. */
+	sqlite3_busy_timeout(*db, 5000);
+	/* Reading the schema now makes "not a database" an open error, not a query error. */
+	if (sqlite3_exec(*db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite3_extended_errcode(*db);
+	return SQLITE_OK;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded (RFC 8089); the caller frees it. */
+static char *immutable_uri(const char *path)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789/._~-";
+	size_t o = 0;
+	char *uri;
+
+	uri = malloc(strlen("file:") + strlen(path) * 3 + strlen("?immutable=1") + 1);
+	if (!uri)
+		return NULL;
+	o += sprintf(uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (strchr(safe, *p))
+			uri[o++] = *p;
+		else
+			o += sprintf(uri + o, "%%%02X", *p);
+	}
+	strcpy(uri + o, "?immutable=1");
+	return uri;
+}
+
+/* Whether PATH-wal is absent, so the main file alone holds every committed record. */
+static bool wal_absent(const char *path)
+{
+	char *wal = NULL;
+	bool absent;
+
+	if (asprintf(&wal, "%s-wal", path) < 0)
+		return false;
+	absent = access(wal, F_OK) && errno == ENOENT;
+	free(wal);
+	return absent;
+}
+
+/*
+ * Open the database read-only; a missing file is an error, never a new
+ * database.  A WAL database in a directory the auditor may not write needs
+ * its -wal and -shm files, which custosd keeps only while it runs; once it
+ * has stopped and removed them, the main file is complete and unchanging, so
+ * it is read as immutable instead (a restarting custosd writes to a new -wal,
+ * not into the main file, until its first checkpoint).
+ */
+int store__open_reader(const char *path, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	char *uri = NULL;
+	int rc, sys, err = 0;
+
+	rc = try_open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, &db);
+	if ((rc & 0xff) == SQLITE_READONLY && wal_absent(path)) {
+		uri = immutable_uri(path);
+		if (!uri) {
+			log_warnx("failed to open database %s: out of memory", path);
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		sqlite3_close(db);
+		db = NULL;
+		rc = try_open(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+			      &db);
+	}
+	if (rc != SQLITE_OK) {
+		/* The OS error says "No such file or directory" where SQLite says "unable to open".
+		 */
+		sys = db ? sqlite3_system_errno(db) : 0;
+		log_warnx("failed to open database %s: %s", path,
+			  sys  ? strerror(sys)
+			  : db ? sqlite3_errmsg(db)
+			       : sqlite3_errstr(rc));
+		err = sys ? -sys : -EIO;
+		goto cleanup;
+	}
+	err = store__register_functions(db);
+	if (err)
+		goto cleanup;
+	*out = db;
+	db = NULL;
+cleanup:
+	sqlite3_close(db);
+	free(uri);
+	return err;
 }
 
 /* custos_detail(type, body): the detail text of a non-access record. */

@@ -74,6 +74,15 @@ extern const char *store_record_sql;
 int store__row_record(sqlite3_stmt *q, struct record *r);
 
 /*
+ * Open the database at path for reading only, as every reader must: never
+ * created, defensive settings, no triggers or views, query_only, custos'
+ * SQL functions registered.  A stopped log in a directory the reader may
+ * not write is opened as immutable.  Returns 0, or -errno after logging
+ * "failed to open database PATH: reason" once.
+ */
+int store__open_reader(const char *path, sqlite3 **out);
+
+/*
  * A scan of the whole log in seq order, for replays: the dictionaries are
  * read into memory first.  store__scan_next returns 1 with *r rebuilt (its
  * bytes valid until the next call), 0 at the end, -EBADMSG for a row that

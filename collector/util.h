@@ -3,6 +3,7 @@
 #ifndef CUSTOS_UTIL_H
 #define CUSTOS_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TIME_STR_LEN 40
@@ -27,5 +28,13 @@ void util__format_time(int64_t ns, char *buf);
 /* CLOCK_REALTIME and CLOCK_BOOTTIME now, in ns. */
 int64_t util__realtime_ns(void);
 int64_t util__boottime_ns(void);
+
+/*
+ * Decode the UTF-8 sequence at p (n > 0 bytes available): its length and
+ * code point, or 0 when p[0] does not start the shortest encoding of a
+ * scalar value (overlong forms, surrogates and values past U+10FFFF are
+ * refused, as RFC 3629 requires), so text has exactly one byte form.
+ */
+size_t util__utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
 
 #endif /* CUSTOS_UTIL_H */

@@ -457,29 +457,6 @@ static void check_record(struct verifier *v, const struct record *r)
 
 /* ---- the replay --------------------------------------------------------- */
 
-static int open_db(struct verifier *v)
-{
-	/* One thread: no per-call mutex (it cost a fifth of the replay). */
-	int rc =
-		sqlite3_open_v2(v->o->db, &v->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-
-	if (rc == SQLITE_OK) {
-		sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-		sqlite3_db_config(v->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-		sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-		sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-		sqlite3_busy_timeout(v->db, 5000);
-		rc = sqlite3_exec(v->db, "PRAGMA query_only=1; PRAGMA cell_size_check=ON;", NULL,
-				  NULL, NULL);
-	}
-	if (rc != SQLITE_OK) {
-		log_warnx("failed to open database %s: %s", v->o->db,
-			  v->db ? sqlite3_errmsg(v->db) : sqlite3_errstr(rc));
-		return -EIO;
-	}
-	return 0;
-}
-
 /* The database as a record source: rows rebuilt and re-encoded.  Encoding
  * rejects what the format cannot hold (an over-long field, an unknown
  * type), so the bytes hashed are canonical. */
@@ -753,7 +730,7 @@ int verify__run(const struct verify_opts *o, FILE *out)
 			if (add_check(v, size, note, "bundle", false))
 				goto out;
 		}
-	} else if (open_db(v) || load_local_checkpoints(v) ||
+	} else if (store__open_reader(o->db, &v->db) || load_local_checkpoints(v) ||
 		   sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		goto out;
 	}
