@@ -39,29 +39,33 @@ static __always_inline struct scratch *scratch_get(void)
 }
 
 /*
- * Stamp the header and copy the record into the ring.  The sequence number is
- * taken before the write so that a failed write leaves a gap that matches the
- * CUSTOS_STAT_RB_FULL count exactly.
+ * Stamp the header and copy the record into the ring.  An event that becomes
+ * a ledger record takes a sequence number before the write, so that a
+ * failed write leaves a gap that matches the CUSTOS_STAT_RB_FULL count
+ * exactly; process-table events take none and count as PROC_LOST.
  */
 static __always_inline void emit(struct custos_event_hdr *hdr, __u16 type, __u32 size)
 {
+	int recorded = type == CUSTOS_EV_OPEN || type == CUSTOS_EV_READ_SESSION;
 	struct custos_stats *st = stats_get();
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (!st)
 		return;
-	if (size > sizeof(struct custos_read_event))
-		size = sizeof(struct custos_read_event);
+	/* Bounded for the verifier: no event is larger than the exec event. */
+	if (size > sizeof(struct custos_exec_event))
+		size = sizeof(struct custos_exec_event);
 	hdr->type = type;
 	hdr->size = size;
 	hdr->cpu = bpf_get_smp_processor_id();
-	hdr->seq = __sync_fetch_and_add(&st->seq, 1);
+	hdr->seq = recorded ? __sync_fetch_and_add(&st->seq, 1) : 0;
 	hdr->ktime_ns = bpf_ktime_get_boot_ns();
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, hdr, size, flags))
-		__sync_fetch_and_add(&st->count[CUSTOS_STAT_RB_FULL], 1);
-	else
+		__sync_fetch_and_add(
+			&st->count[recorded ? CUSTOS_STAT_RB_FULL : CUSTOS_STAT_PROC_LOST], 1);
+	else if (recorded)
 		__sync_fetch_and_add(&st->count[CUSTOS_STAT_EVENTS], 1);
 }
 

@@ -86,6 +86,7 @@ struct scratch {
 	union {
 		struct custos_open_event open;
 		struct custos_read_event read;
+		struct custos_exec_event exec;
 	};
 	/* The path is assembled right to left here, then copied into the event. */
 	char work[CUSTOS_PATH_MAX * 2];

@@ -17,13 +17,36 @@ static __always_inline void task_ids_fill(struct custos_task_ids *t)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_struct *parent;
+	struct task_struct *parent, *leader;
+	struct signal_struct *signal;
+	struct tty_struct *tty;
+	struct tty_driver *driver;
+	struct pid *session;
 	const struct cred *cred;
+	int major = 0, minor = 0, index = 0;
 
 	t->pid = pid_tgid >> 32;
 	t->tid = (__u32)pid_tgid;
+	t->cgroup_id = bpf_get_current_cgroup_id();
 	READ_KERN(parent, task->real_parent);
 	READ_KERN(t->ppid, parent->tgid);
+	/* The process is named by its leader's start: a thread's own differs. */
+	READ_KERN(leader, task->group_leader);
+	READ_KERN(t->start_ns, leader->start_boottime);
+	READ_KERN(signal, task->signal);
+	READ_KERN(session, signal->pids[PIDTYPE_SID]);
+	t->sid = 0;
+	if (session)
+		READ_KERN(t->sid, session->numbers[0].nr);
+	READ_KERN(tty, signal->tty);
+	if (tty) {
+		READ_KERN(index, tty->index);
+		READ_KERN(driver, tty->driver);
+		READ_KERN(major, driver->major);
+		READ_KERN(minor, driver->minor_start);
+	}
+	/* The kernel's dev_t (MINORBITS 20), as for files. */
+	t->tty = tty ? ((__u32)major << 20 | (__u32)(minor + index)) : 0;
 	READ_KERN(cred, task->cred);
 	READ_KERN(t->uid, cred->uid.val);
 	READ_KERN(t->euid, cred->euid.val);

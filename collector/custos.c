@@ -45,6 +45,7 @@ static const char usage_main[] =
 
 static const char usage_query[] =
 	"usage: custos query --db FILE [--path PREFIX] [--uid N] [--action A]\n"
+	"                    [--person ID] [--team T] [--role R] [--unattributed]\n"
 	"                    [--since TIME] [--until TIME] [--format table|json|csv]\n"
 	"\n"
 	"Print the records of a custos database that match every filter given, oldest\n"
@@ -55,6 +56,9 @@ static const char usage_query[] =
 	"  --path PREFIX      only PREFIX itself and paths below it (\"/a/b\" does not match "
 	"\"/a/bc\")\n"
 	"  --uid N            only accesses whose uid or euid is N\n"
+	"  --person ID        only accesses attributed to staff member ID (or service:NAME)\n"
+	"  --team T, --role R only accesses by members of team T, or with role R\n"
+	"  --unattributed     only accesses no person or service account was found for\n"
 	"  --action A         only one kind of record: open, read, start, stop, loss, gap,\n"
 	"                     heartbeat, epoch_close, clock, config or genesis\n"
 	"  --since TIME       only records at or after TIME\n"
@@ -118,7 +122,19 @@ static int parse_action(const char *s)
 
 static int cmd_query(int argc, char **argv)
 {
-	enum { OPT_DB = 256, OPT_PATH, OPT_UID, OPT_ACTION, OPT_SINCE, OPT_UNTIL, OPT_FORMAT };
+	enum {
+		OPT_DB = 256,
+		OPT_PATH,
+		OPT_UID,
+		OPT_ACTION,
+		OPT_SINCE,
+		OPT_UNTIL,
+		OPT_FORMAT,
+		OPT_PERSON,
+		OPT_TEAM,
+		OPT_ROLE,
+		OPT_UNATTRIBUTED,
+	};
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -127,6 +143,10 @@ static int cmd_query(int argc, char **argv)
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "person", required_argument, NULL, OPT_PERSON },
+		{ "team", required_argument, NULL, OPT_TEAM },
+		{ "role", required_argument, NULL, OPT_ROLE },
+		{ "unattributed", no_argument, NULL, OPT_UNATTRIBUTED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -162,10 +182,9 @@ static int cmd_query(int argc, char **argv)
 			break;
 		case OPT_ACTION:
 			if (parse_action(optarg))
-				return usage_error(
-					"query",
-					"invalid --action, want open, read, start, stop or loss",
-					optarg);
+				return usage_error("query",
+						   "invalid --action (see custos query --help)",
+						   optarg);
 			f.action = optarg;
 			break;
 		case OPT_SINCE:
@@ -175,6 +194,17 @@ static int cmd_query(int argc, char **argv)
 		case OPT_UNTIL:
 			if (util__parse_time(optarg, now, &f.until_ns))
 				return usage_error("query", "invalid --until time", optarg);
+			break;
+		case OPT_PERSON:
+		case OPT_TEAM:
+		case OPT_ROLE:
+			if (!*optarg)
+				return usage_error("query",
+						   "--person, --team and --role need a name", NULL);
+			*(c == OPT_PERSON ? &f.person : c == OPT_TEAM ? &f.team : &f.role) = optarg;
+			break;
+		case OPT_UNATTRIBUTED:
+			f.unattributed = 1;
 			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &fmt))

@@ -26,7 +26,9 @@
 #include "loader.h"
 #include "log.h"
 #include "ledger.h"
+#include "proctab.h"
 #include "record.h"
+#include "staff.h"
 #include "util.h"
 
 #define CUSTOSD_VERSION "0.1.0"
@@ -35,7 +37,7 @@
 #define BATCH_MAX	4096 /* records per transaction at most */
 #define DEFAULT_RING	(16u << 20)
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, reload;
 
 struct options {
 	const char *db;
@@ -45,6 +47,7 @@ struct options {
 	const char *witness_cmd;
 	int64_t epoch_s, heartbeat_s;
 	const char *pidfile;
+	const char *staff; /* the staff directory file, or NULL */
 	struct watch watch[MAX_WATCH];
 	int n_watch;
 	int64_t duration_s; /* 0: until a signal */
@@ -58,9 +61,12 @@ struct collector {
 	struct loader *loader;
 	struct consumer *cons;
 	uint8_t boot_id[16];
-	int64_t clock_off;  /* CLOCK_REALTIME - CLOCK_BOOTTIME, sampled per batch */
-	uint64_t events;    /* access records stored in this run */
-	uint64_t malformed; /* records from the ring that did not parse */
+	int64_t clock_off; /* CLOCK_REALTIME - CLOCK_BOOTTIME, sampled per batch */
+	uint64_t events;   /* access records stored in this run */
+	struct proctab *procs;
+	struct staff *staff; /* the directory in force, or NULL */
+	char config[8192];   /* the configuration text CONFIG records carry */
+	uint64_t malformed;  /* records from the ring that did not parse */
 	uint64_t malformed_seen;
 	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
 	struct custos_stats *stats_now;
@@ -69,7 +75,10 @@ struct collector {
 
 static void on_signal(int sig)
 {
-	exiting = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		exiting = 1;
 }
 
 static void usage(FILE *f)
@@ -77,7 +86,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--keys DIR]\n"
 		"               [--origin NAME] [--epoch SEC] [--heartbeat SEC]\n"
-		"               [--witness-dir DIR] [--witness-cmd CMD] [--pidfile FILE]\n"
+		"               [--witness-dir DIR] [--witness-cmd CMD] [--staff FILE]\n"
+		"               [--pidfile FILE]\n"
 		"               [--duration SEC] [--ring-size BYTES] [-v]\n"
 		"\n"
 		"Records every open and read of files below the watched directories in a\n"
@@ -92,6 +102,8 @@ static void usage(FILE *f)
 		"  --heartbeat SEC    heartbeat and checkpoint interval, 1 to 60 (default 10)\n"
 		"  --witness-dir DIR  copy every signed checkpoint into DIR\n"
 		"  --witness-cmd CMD  pipe every signed checkpoint to `sh -c CMD`\n"
+		"  --staff FILE       the staff directory (JSON) accesses are attributed with;\n"
+		"                     SIGHUP reloads it\n"
 		"  --pidfile FILE     written once every program is attached\n"
 		"  --duration SEC     stop cleanly after SEC seconds\n"
 		"  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
@@ -159,6 +171,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "heartbeat", required_argument, NULL, 'b' },
 		{ "witness-dir", required_argument, NULL, 'W' },
 		{ "witness-cmd", required_argument, NULL, 'C' },
+		{ "staff", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -222,6 +235,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'C':
 			o->witness_cmd = optarg;
+			break;
+		case 'S':
+			o->staff = optarg;
 			break;
 		case 'v':
 			o->verbose++;
@@ -302,6 +318,46 @@ static const char *dataset_label(struct collector *col, uint32_t id)
 	return "";
 }
 
+/* Per access, from the process table: program, arguments, lineage, and
+ * container.  The strings live in the collector until the next event. */
+static void describe_process(struct collector *col, struct rec_access *a,
+			     const struct custos_task_ids *t)
+{
+	static struct proc_desc d;
+	static char container[65];
+	size_t n;
+
+	proctab__describe(col->procs, t->pid, t->start_ns, t->comm, &d);
+	a->exe = bytes_of(d.exe, d.exe ? d.exe_len : 0);
+	a->args = bytes_of(d.args, d.args ? d.args_len : 0);
+	a->lineage = bytes_of(d.lineage, d.lineage_len);
+	n = t->cgroup_id ? proctab__container(col->procs, t->cgroup_id, t->pid, container) : 0;
+	a->container = bytes_of(container, n);
+}
+
+/* Who: the resolution rule of staff.h, with the directory in force. */
+static void attribute(struct collector *col, struct rec_access *a)
+{
+	static struct staff_attribution at;
+	static char service[300];
+	const char *method;
+
+	staff__resolve(col->staff, a->loginuid, a->uid, &at);
+	method = staff__method_name(at.method);
+	a->attribution = bytes_of(method, strlen(method));
+	if (at.person) {
+		a->person = bytes_of(at.person->id, strlen(at.person->id));
+		a->team = bytes_of(at.person->team, at.person->team ? strlen(at.person->team) : 0);
+		a->role = bytes_of(at.person->role, at.person->role ? strlen(at.person->role) : 0);
+		a->staff_flags = at.person->left ? RECORD_STAFF_LEFT : 0;
+	} else if (at.method == STAFF_SERVICE) {
+		snprintf(service, sizeof(service), "service:%s", at.service);
+		a->person = bytes_of(service, strlen(service));
+	}
+	if (col->staff)
+		a->directory = bytes_of(staff__version(col->staff), STAFF_VERSION_LEN);
+}
+
 static void access_from_event(struct collector *col, struct rec_access *a,
 			      const struct custos_event_hdr *h, const struct custos_task_ids *t,
 			      const struct custos_file_ref *f, const char *path)
@@ -328,6 +384,12 @@ static void access_from_event(struct collector *col, struct rec_access *a,
 	a->bpf_cpu = h->cpu;
 	a->bpf_seq = h->seq;
 	a->event_ns = h->ktime_ns + col->clock_off;
+	a->sid = t->sid;
+	a->tty = t->tty ? makedev(t->tty >> 20, t->tty & 0xfffff) : 0;
+	a->start_ns = t->start_ns + col->clock_off;
+	a->cgroup_id = t->cgroup_id;
+	describe_process(col, a, t);
+	attribute(col, a);
 }
 
 /* Well-formed: the fixed part is all there and the path ends the record. */
@@ -373,6 +435,25 @@ static int on_event(void *ctx, const void *data, size_t len)
 		r.access.last_ns = e->last_ns + col->clock_off;
 		break;
 	}
+	case CUSTOS_EV_EXEC: {
+		const struct custos_exec_event *e = data;
+
+		if (!ends_with_path(len, offsetof(struct custos_exec_event, path), &e->file) ||
+		    e->args_len > CUSTOS_ARGS_MAX)
+			goto malformed;
+		proctab__exec(col->procs, e);
+		return 0;
+	}
+	case CUSTOS_EV_FORK:
+		if (len != sizeof(struct custos_fork_event))
+			goto malformed;
+		proctab__fork(col->procs, data);
+		return 0;
+	case CUSTOS_EV_EXIT:
+		if (len != sizeof(struct custos_exit_event))
+			goto malformed;
+		proctab__exit(col->procs, data, util__boottime_ns());
+		return 0;
 	default:
 		goto malformed;
 	}
@@ -398,7 +479,8 @@ static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, ui
 static int check_loss(struct collector *col)
 {
 	static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL, CUSTOS_STAT_PROBE_READ,
-					  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL };
+					  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL,
+					  CUSTOS_STAT_PROC_LOST };
 	int ncpus = loader__ncpus(col->loader);
 	int err;
 
@@ -493,8 +575,9 @@ static int collect(struct collector *col)
 	return ledger__tick(col->ledger, &hb);
 }
 
-/* The watch list as text: what START and CONFIG records carry. */
-static void watch_config(const struct options *o, char *buf, size_t cap)
+/* The configuration as text: the watch list and the staff directory's
+ * version.  START and CONFIG records carry it. */
+static void make_config(const struct options *o, const struct staff *staff, char *buf, size_t cap)
 {
 	size_t off = 0;
 
@@ -505,6 +588,39 @@ static void watch_config(const struct options *o, char *buf, size_t cap)
 		off += snprintf(buf + off, cap - off, "%s%s=%s %u:%u:%lu", i ? "\n" : "", w->dir,
 				w->label, major(w->dev), minor(w->dev), (unsigned long)w->ino);
 	}
+	if (staff && off < cap)
+		snprintf(buf + off, cap - off, "\nstaff %s %s", o->staff,
+			 staff__version_hex(staff));
+}
+
+/* SIGHUP: a new directory takes over only once it loads whole; the change
+ * is a CONFIG record.  A bad file leaves the one in force. */
+static int reload_staff(struct collector *col)
+{
+	char err[512];
+	struct staff *next;
+
+	if (!col->opt->staff) {
+		log_info("SIGHUP: no --staff directory to reload");
+		return 0;
+	}
+	next = staff__load(col->opt->staff, err, sizeof(err));
+	if (!next) {
+		log_warnx("failed to reload staff directory: %s; keeping version %s", err,
+			  col->staff ? staff__version_hex(col->staff) : "none");
+		return 0;
+	}
+	if (col->staff &&
+	    !memcmp(staff__version(next), staff__version(col->staff), STAFF_VERSION_LEN)) {
+		staff__free(next);
+		return 0;
+	}
+	staff__free(col->staff);
+	col->staff = next;
+	make_config(col->opt, col->staff, col->config, sizeof(col->config));
+	log_info("staff directory %s version %s in force", col->opt->staff,
+		 staff__version_hex(col->staff));
+	return ledger__config(col->ledger, col->config);
 }
 
 static int append_start(struct collector *col, const char *config)
@@ -557,8 +673,13 @@ static int run(struct collector *col)
 			return err;
 		}
 		err = collect(col);
+		if (!err && reload) {
+			reload = 0;
+			err = reload_staff(col);
+		}
 		if (err)
 			return err;
+		proctab__expire(col->procs, util__boottime_ns());
 		if (deadline && util__boottime_ns() >= deadline)
 			break;
 	}
@@ -637,7 +758,7 @@ int main(int argc, char **argv)
 	struct collector col = { .opt = &opt };
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *reason = "signal";
-	static char config[8192];
+	char *config = col.config;
 	int err, status = 1;
 
 	log_init("custosd", 0);
@@ -645,6 +766,18 @@ int main(int argc, char **argv)
 	log_init("custosd", opt.verbose);
 	if (geteuid() != 0)
 		usage_error("must run as root (loads BPF programs)");
+	if (opt.staff) {
+		char why[512];
+
+		col.staff = staff__load(opt.staff, why, sizeof(why));
+		if (!col.staff)
+			usage_error("invalid --staff: %s", why);
+	}
+	col.procs = proctab__new();
+	if (!col.procs) {
+		log_warnx("failed to allocate the process table: out of memory");
+		goto out;
+	}
 	no_core_dumps();
 	if (gethostname(col.host, sizeof(col.host) - 1))
 		snprintf(col.host, sizeof(col.host), "unknown");
@@ -655,10 +788,11 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (loader__mount_fs())
 		goto out;
-	watch_config(&opt, config, sizeof(config));
+	make_config(&opt, col.staff, col.config, sizeof(col.config));
 	col.ledger = open_ledger(&col, config);
 	if (!col.ledger)
 		goto out;
@@ -674,6 +808,12 @@ int main(int argc, char **argv)
 	col.cons = consumer__open(loader__ring_fd(col.loader), loader__ring_size(col.loader));
 	if (!col.cons)
 		goto out;
+	/* After attach: whatever starts from now on is seen by its events. */
+	err = proctab__bootstrap(col.procs);
+	if (err < 0)
+		log_warnx("failed to read running processes from /proc: %s", strerror(-err));
+	else
+		log_debug("%d running processes", err);
 	if (append_start(&col, config) || batch_commit(&col))
 		goto out;
 	if (opt.pidfile && write_pidfile(opt.pidfile))
@@ -699,6 +839,8 @@ out:
 	consumer__close(col.cons);
 	loader__destroy(col.loader);
 	ledger__free(col.ledger);
+	proctab__free(col.procs);
+	staff__free(col.staff);
 	free(col.stats_seen);
 	free(col.stats_now);
 	if (opt.pidfile && status == 0)

@@ -762,14 +762,18 @@ static int resume(struct ledger *l, const struct ledger_opts *o, const uint8_t c
 	if (err)
 		return err;
 	sha256(o->config, strlen(o->config), hash);
-	if (memcmp(hash, config_hash, 32)) {
-		memset(&r, 0, sizeof(r));
-		r.type = REC_CONFIG;
-		r.config.text = (struct bytes){ (const uint8_t *)o->config, strlen(o->config) };
-		memcpy(r.config.hash, hash, 32);
-		err = append_one(l, &r);
-	}
+	if (memcmp(hash, config_hash, 32))
+		err = ledger__config(l, o->config);
 	return err;
+}
+
+int ledger__config(struct ledger *l, const char *text)
+{
+	struct record r = { .type = REC_CONFIG };
+
+	r.config.text = (struct bytes){ (const uint8_t *)text, strlen(text) };
+	sha256(text, strlen(text), r.config.hash);
+	return append_one(l, &r);
 }
 
 static int continue_log(struct ledger *l, const struct ledger_opts *o)

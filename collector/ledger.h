@@ -56,6 +56,10 @@ int ledger__in_batch(const struct ledger *l);
  */
 int ledger__tick(struct ledger *l, const struct rec_heartbeat *hb);
 
+/* Record a configuration change (a CONFIG record, committed).  Returns 0 or
+ * -errno. */
+int ledger__config(struct ledger *l, const char *text);
+
 /* CLOCK_REALTIME - CLOCK_BOOTTIME as the ledger last sampled it. */
 int64_t ledger__clock_offset(const struct ledger *l);
 

@@ -60,6 +60,18 @@ enum col {
 	COL_CPU,
 	COL_BPF_SEQ,
 	COL_DETAIL,
+	COL_PERSON,
+	COL_ATTRIBUTION,
+	COL_TEAM,
+	COL_ROLE,
+	COL_LEFT,
+	COL_DIRECTORY,
+	COL_LINEAGE,
+	COL_ARGS,
+	COL_SID,
+	COL_TTY,
+	COL_CONTAINER,
+	COL_CGROUP,
 	COL_MAX,
 };
 
@@ -94,6 +106,18 @@ static const char *const col_name[COL_MAX] = {
 	[COL_CPU] = "cpu",
 	[COL_BPF_SEQ] = "bpf_seq",
 	[COL_DETAIL] = "detail",
+	[COL_PERSON] = "person",
+	[COL_ATTRIBUTION] = "attribution",
+	[COL_TEAM] = "team",
+	[COL_ROLE] = "role",
+	[COL_LEFT] = "left_staff",
+	[COL_DIRECTORY] = "directory",
+	[COL_LINEAGE] = "lineage",
+	[COL_ARGS] = "args",
+	[COL_SID] = "sid",
+	[COL_TTY] = "tty",
+	[COL_CONTAINER] = "container",
+	[COL_CGROUP] = "cgroup_id",
 };
 
 /* Bound parameters of the WHERE clause, numbered as ?N in where_sql. */
@@ -105,6 +129,10 @@ enum param {
 	P_ACTION,
 	P_SINCE,
 	P_UNTIL,
+	P_PERSON,
+	P_TEAM,
+	P_ROLE,
+	P_UNATTRIBUTED,
 };
 
 /*
@@ -118,6 +146,10 @@ static const char where_sql[] = " FROM (%s) WHERE"
 				" AND (?5 IS NULL OR action = ?5)"
 				" AND (?6 IS NULL OR t_ns >= ?6)"
 				" AND (?7 IS NULL OR t_ns < ?7)"
+				" AND (?8 IS NULL OR person = ?8)"
+				" AND (?9 IS NULL OR team = ?9)"
+				" AND (?10 IS NULL OR role = ?10)"
+				" AND (?11 IS NULL OR attribution = CAST('unattributed' AS BLOB))"
 				" ORDER BY seq";
 
 /* How one output field is made from the row. */
@@ -130,6 +162,9 @@ enum kind {
 	K_DELETED,   /* CUSTOS_PATH_DELETED of path_flags, as a boolean */
 	K_HOST,	     /* the host name from the state table */
 	K_NULL,	     /* not known yet */
+	K_BOOL,	     /* integer column as a boolean */
+	K_ARGS,	     /* NUL-separated arguments as an array of strings */
+	K_HEX,	     /* bytes column in lowercase hex */
 };
 
 struct field {
@@ -172,8 +207,18 @@ static const struct field json_fields[] = {
 	{ "cpu", COL_CPU, K_INT },
 	{ "bpf_seq", COL_BPF_SEQ, K_INT },
 	{ "detail", COL_DETAIL, K_TEXT },
-	{ "person", COL_SEQ, K_NULL },
-	{ "attribution", COL_SEQ, K_NULL },
+	{ "person", COL_PERSON, K_TEXT },
+	{ "attribution", COL_ATTRIBUTION, K_TEXT },
+	{ "team", COL_TEAM, K_TEXT },
+	{ "role", COL_ROLE, K_TEXT },
+	{ "left", COL_LEFT, K_BOOL },
+	{ "directory", COL_DIRECTORY, K_HEX },
+	{ "lineage", COL_LINEAGE, K_TEXT },
+	{ "args", COL_ARGS, K_ARGS },
+	{ "sid", COL_SID, K_INT },
+	{ "tty", COL_TTY, K_INT },
+	{ "container", COL_CONTAINER, K_TEXT },
+	{ "cgroup_id", COL_CGROUP, K_INT },
 };
 
 static const struct field csv_fields[] = {
@@ -197,6 +242,12 @@ static const struct field csv_fields[] = {
 	{ "dev", COL_DEV, K_INT },
 	{ "ino", COL_INO, K_INT },
 	{ "detail", COL_DETAIL, K_TEXT },
+	{ "person", COL_PERSON, K_TEXT },
+	{ "attribution", COL_ATTRIBUTION, K_TEXT },
+	{ "team", COL_TEAM, K_TEXT },
+	{ "role", COL_ROLE, K_TEXT },
+	{ "lineage", COL_LINEAGE, K_TEXT },
+	{ "exe", COL_EXE, K_TEXT },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -299,6 +350,26 @@ static json_t *json_base64(struct span s)
 }
 
 /* A new reference to the JSON value of one field, or NULL when out of memory. */
+/* argv as the kernel keeps it, NUL after each argument: a JSON array. */
+static json_t *json_args(struct span s)
+{
+	json_t *a = json_array();
+	size_t i = 0;
+
+	while (a && i < s.n) {
+		const uint8_t *end = memchr(s.p + i, '\0', s.n - i);
+		size_t len = end ? (size_t)(end - (s.p + i)) : s.n - i;
+		struct span arg = { s.p + i, len, false };
+
+		if (json_array_append_new(a, json_lossy(arg))) {
+			json_decref(a);
+			return NULL;
+		}
+		i += len + 1;
+	}
+	return a;
+}
+
 static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span host)
 {
 	char tbuf[TIME_STR_LEN];
@@ -324,6 +395,21 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_TRUNCATED);
 	case K_DELETED:
 		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_DELETED);
+	case K_BOOL:
+		return json_boolean(sqlite3_column_int64(st, fd->col) != 0);
+	case K_ARGS:
+		return json_args(col_bytes(st, fd->col));
+	case K_HEX: {
+		char hex[2 * 64 + 1];
+
+		s = col_bytes(st, fd->col);
+		if (s.n > 64)
+			return json_null();
+		for (size_t i = 0; i < s.n; i++)
+			sprintf(hex + 2 * i, "%02x", s.p[i]);
+		hex[2 * s.n] = '\0';
+		return json_string(hex);
+	}
 	default:
 		return json_null();
 	}
@@ -452,12 +538,12 @@ static char *escape(struct span s)
 	return buf;
 }
 
-#define TABLE_FMT "%-20s %-6s %6s %7s %10s %10s %-16s %12s %s%s\n"
+#define TABLE_FMT "%-20s %-6s %6s %7s %10s %-16s %-16s %12s %s%s%s%s\n"
 
 static void print_table_header(FILE *out)
 {
-	fprintf(out, TABLE_FMT, "TIME", "ACTION", "RESULT", "PID", "UID", "LOGINUID", "COMM",
-		"BYTES", "PATH", "");
+	fprintf(out, TABLE_FMT, "TIME", "ACTION", "RESULT", "PID", "UID", "PERSON", "COMM", "BYTES",
+		"PATH", "", "", "");
 }
 
 /* An integer column for the table; "-" for NULL and for the unset id (u32)-1. */
@@ -476,9 +562,9 @@ static const char *table_int(sqlite3_stmt *st, enum col c, char *buf, size_t len
 
 static int print_table(sqlite3_stmt *st, FILE *out)
 {
-	char tbuf[TIME_STR_LEN], res[24], pid[24], uid[24], luid[24], bytes[24];
+	char tbuf[TIME_STR_LEN], res[24], pid[24], uid[24], bytes[24];
 	struct span path = col_bytes(st, COL_PATH), detail = col_bytes(st, COL_DETAIL);
-	char *action = NULL, *comm = NULL, *last = NULL;
+	char *action = NULL, *comm = NULL, *last = NULL, *person = NULL, *lineage = NULL;
 	const char *suffix = "";
 	int64_t pflags = sqlite3_column_int64(st, COL_PATH_FLAGS);
 	int err = 0;
@@ -491,7 +577,9 @@ static int print_table(sqlite3_stmt *st, FILE *out)
 	comm = escape(col_bytes(st, COL_COMM));
 	/* Lifecycle rows have no path; their detail says what happened instead. */
 	last = escape(path.null ? detail : path);
-	if (!action || !comm || !last) {
+	person = escape(col_bytes(st, COL_PERSON));
+	lineage = escape(col_bytes(st, COL_LINEAGE));
+	if (!action || !comm || !last || !person || !lineage) {
 		log_warnx("failed to format record %lld: out of memory",
 			  (long long)sqlite3_column_int64(st, COL_SEQ));
 		err = -ENOMEM;
@@ -502,14 +590,18 @@ static int print_table(sqlite3_stmt *st, FILE *out)
 	else if (!path.null && (pflags & CUSTOS_PATH_DELETED))
 		suffix = " (deleted)";
 
+	/* The person, then (after the path, as it can be long) how the process got there. */
 	fprintf(out, TABLE_FMT, tbuf, action, table_int(st, COL_RESULT, res, sizeof(res)),
 		table_int(st, COL_PID, pid, sizeof(pid)), table_int(st, COL_UID, uid, sizeof(uid)),
-		table_int(st, COL_LOGINUID, luid, sizeof(luid)), *comm ? comm : "-",
-		table_int(st, COL_BYTES, bytes, sizeof(bytes)), last, suffix);
+		*person ? person : "-", *comm ? comm : "-",
+		table_int(st, COL_BYTES, bytes, sizeof(bytes)), last, suffix,
+		*lineage ? "  via " : "", lineage);
 cleanup:
 	free(action);
 	free(comm);
 	free(last);
+	free(person);
+	free(lineage);
 	return err;
 }
 
@@ -598,6 +690,16 @@ static int bind_filter(sqlite3_stmt *st, const struct query_filter *f)
 		rc = sqlite3_bind_int64(st, P_SINCE, f->since_ns);
 	if (!rc && f->until_ns != INT64_MAX)
 		rc = sqlite3_bind_int64(st, P_UNTIL, f->until_ns);
+	/* The who columns are raw bytes, so the names are bound as blobs. */
+	if (!rc && f->person)
+		rc = sqlite3_bind_blob(st, P_PERSON, f->person, strlen(f->person),
+				       SQLITE_TRANSIENT);
+	if (!rc && f->team)
+		rc = sqlite3_bind_blob(st, P_TEAM, f->team, strlen(f->team), SQLITE_TRANSIENT);
+	if (!rc && f->role)
+		rc = sqlite3_bind_blob(st, P_ROLE, f->role, strlen(f->role), SQLITE_TRANSIENT);
+	if (!rc && f->unattributed)
+		rc = sqlite3_bind_int(st, P_UNATTRIBUTED, 1);
 	if (rc)
 		err = rc == SQLITE_NOMEM ? -ENOMEM : -EINVAL;
 cleanup:

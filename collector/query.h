@@ -18,6 +18,10 @@ struct query_filter {
 	const char *action;	 /* NULL: any; "open", "read", "start", "stop", "loss" */
 	int64_t since_ns;	 /* INT64_MIN: no bound; inclusive */
 	int64_t until_ns;	 /* INT64_MAX: no bound; exclusive */
+	const char *person;	 /* NULL: any; staff id or "service:NAME" */
+	const char *team;	 /* NULL: any */
+	const char *role;	 /* NULL: any */
+	int unattributed;	 /* only accesses attributed to no one */
 };
 
 /* Run the query on the database at db_path, opened read-only, and print the

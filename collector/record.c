@@ -134,7 +134,10 @@ static void s32(struct cursor *c, int32_t *v)
  *   uint64 cgroup_id, dev, ino; uint32 mode, mnt_id, path_flags, bpf_cpu;
  *   uint64 bpf_seq, bytes, reads, first_ns, last_ns;
  *   opaque dataset<0..255>; opaque comm<0..16>; opaque exe<0..4096>;
- *   opaque path<0..4096>;
+ *   opaque path<0..4096>; uint32 sid, tty; uint64 start_ns; opaque args<0..256>;
+ *   opaque lineage<0..1024>; opaque container<0..255>; opaque person<0..255>;
+ *   opaque attribution<0..255>; opaque team<0..255>; opaque role<0..255>;
+ *   opaque directory<0..32>; uint32 staff_flags;
  */
 static void body_access(struct cursor *c, struct rec_access *a)
 {
@@ -168,6 +171,18 @@ static void body_access(struct cursor *c, struct rec_access *a)
 	opaque(c, &a->comm, CUSTOS_COMM_LEN);
 	opaque(c, &a->exe, RECORD_PATH_MAX);
 	opaque(c, &a->path, RECORD_PATH_MAX);
+	u32(c, &a->sid);
+	u32(c, &a->tty);
+	u64(c, &a->start_ns);
+	opaque(c, &a->args, RECORD_ARGS_MAX);
+	opaque(c, &a->lineage, RECORD_LINEAGE_MAX);
+	opaque(c, &a->container, RECORD_NAME_MAX);
+	opaque(c, &a->person, RECORD_NAME_MAX);
+	opaque(c, &a->attribution, RECORD_NAME_MAX);
+	opaque(c, &a->team, RECORD_NAME_MAX);
+	opaque(c, &a->role, RECORD_NAME_MAX);
+	opaque(c, &a->directory, 32);
+	u32(c, &a->staff_flags);
 }
 
 /* Start body: uint32 abi_version, pid; opaque host<0..255>;
@@ -440,6 +455,7 @@ static const char *stat_name(uint32_t counter)
 		[CUSTOS_STAT_PATH_TRUNCATED] = "path_truncated",
 		[CUSTOS_STAT_STASH_FULL] = "stash_full",
 		[CUSTOS_STAT_SESSION_FULL] = "session_full",
+		[CUSTOS_STAT_PROC_LOST] = "proc_lost",
 		[CUSTOS_STAT_MAX] = "malformed",
 	};
 

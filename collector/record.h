@@ -75,7 +75,24 @@ struct rec_access {
 	struct bytes comm;
 	struct bytes exe;
 	struct bytes path; /* raw bytes as the kernel resolved them */
+	/* The process, from the process table. */
+	uint32_t sid;		/* session (leader's pid) */
+	uint32_t tty;		/* controlling terminal, stat(2) dev_t encoding; 0 for none */
+	uint64_t start_ns;	/* the process's start, CLOCK_REALTIME */
+	struct bytes args;	/* its arguments, NUL-separated, at most 256 bytes */
+	struct bytes lineage;	/* "sshd→bash→sudo→bash→cat", oldest first */
+	struct bytes container; /* container id from the cgroup path, or empty */
+	/* Who: the staff directory's answer at the time of the access. */
+	struct bytes person;	  /* staff id, "service:NAME", or empty */
+	struct bytes attribution; /* "loginuid", "uid", "service", "unattributed" */
+	struct bytes team, role;
+	struct bytes directory; /* SHA-256 of the directory file in force; empty if none */
+	uint32_t staff_flags;	/* RECORD_STAFF_* */
 };
+
+#define RECORD_STAFF_LEFT  (1u << 0) /* the person's status is "left" */
+#define RECORD_ARGS_MAX	   256
+#define RECORD_LINEAGE_MAX 1024
 
 /* START: the collector began; what it runs and watches. */
 struct rec_start {

@@ -27,8 +27,13 @@ const char *store_schema =
 	"CREATE TABLE IF NOT EXISTS boot (id INTEGER PRIMARY KEY, boot_id BLOB NOT NULL UNIQUE)"
 	" STRICT;"
 	"CREATE TABLE IF NOT EXISTS proc (id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
-	" ppid INTEGER, cgroup_id INTEGER, comm BLOB, exe BLOB,"
-	" UNIQUE (pid, tid, ppid, cgroup_id, comm, exe)) STRICT;"
+	" ppid INTEGER, cgroup_id INTEGER, comm BLOB, exe BLOB, sid INTEGER, tty INTEGER,"
+	" start_ns INTEGER, args BLOB, lineage BLOB, container BLOB,"
+	" UNIQUE (pid, tid, ppid, cgroup_id, comm, exe, sid, tty, start_ns, args, lineage,"
+	" container)) STRICT;"
+	"CREATE TABLE IF NOT EXISTS who (id INTEGER PRIMARY KEY, person BLOB, attribution BLOB,"
+	" team BLOB, role BLOB, directory BLOB, staff_flags INTEGER,"
+	" UNIQUE (person, attribution, team, role, directory, staff_flags)) STRICT;"
 	"CREATE TABLE IF NOT EXISTS cred (id INTEGER PRIMARY KEY, uid INTEGER, euid INTEGER,"
 	" fsuid INTEGER, gid INTEGER, egid INTEGER, loginuid INTEGER, sessionid INTEGER,"
 	" UNIQUE (uid, euid, fsuid, gid, egid, loginuid, sessionid)) STRICT;"
@@ -39,7 +44,8 @@ const char *store_schema =
 	" epoch INTEGER NOT NULL, boot INTEGER NOT NULL, t_real_ns INTEGER NOT NULL,"
 	" t_boot_ns INTEGER NOT NULL, prev_leaf BLOB NOT NULL,"
 	" op INTEGER, open_flags INTEGER, result INTEGER, proc INTEGER, cred INTEGER,"
-	" file INTEGER, mode INTEGER, path_flags INTEGER, bpf_cpu INTEGER, bpf_seq INTEGER,"
+	" file INTEGER, who INTEGER, mode INTEGER, path_flags INTEGER, bpf_cpu INTEGER,"
+	" bpf_seq INTEGER,"
 	" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d INTEGER, last_d INTEGER,"
 	" body BLOB) STRICT;"
 	"CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
@@ -48,7 +54,8 @@ const char *store_schema =
 
 #define RECORD_JOINS                                                                               \
 	" FROM record r LEFT JOIN boot b ON b.id = r.boot LEFT JOIN proc p ON p.id = r.proc"       \
-	" LEFT JOIN cred c ON c.id = r.cred LEFT JOIN file f ON f.id = r.file"
+	" LEFT JOIN cred c ON c.id = r.cred LEFT JOIN file f ON f.id = r.file"                     \
+	" LEFT JOIN who w ON w.id = r.who"
 
 const char *store_entry_sql =
 	"SELECT r.seq AS seq, r.t_real_ns - coalesce(r.event_d, 0) AS t_ns,"
@@ -64,13 +71,17 @@ const char *store_entry_sql =
 	" p.pid AS pid, p.tid AS tid, p.ppid AS ppid, p.comm AS comm, p.exe AS exe, c.uid AS uid,"
 	" c.euid AS euid, c.fsuid AS fsuid, c.gid AS gid, c.egid AS egid, c.loginuid AS loginuid,"
 	" c.sessionid AS sessionid, r.bpf_cpu AS cpu, r.bpf_seq AS bpf_seq,"
-	" custos_detail(r.type, r.body) AS detail" RECORD_JOINS;
+	" custos_detail(r.type, r.body) AS detail, w.person AS person,"
+	" w.attribution AS attribution, w.team AS team, w.role AS role,"
+	" w.staff_flags & 1 AS left_staff, w.directory AS directory, p.lineage AS lineage,"
+	" p.args AS args, p.sid AS sid, p.tty AS tty, p.container AS container,"
+	" p.cgroup_id AS cgroup_id" RECORD_JOINS;
 
 /*
  * A dictionary: a table whose rows are unique tuples, and a direct-mapped
  * cache of recent tuples so that the common case costs a hash, not a query.
  */
-#define DICT_COLS_MAX 7
+#define DICT_COLS_MAX 12
 #define DICT_SLOTS    16384
 
 struct dict_val {
@@ -94,17 +105,21 @@ struct dict {
 	uint8_t key[DICT_COLS_MAX * (2 + RECORD_PATH_MAX)];
 };
 
-enum { DICT_BOOT, DICT_PROC, DICT_CRED, DICT_FILE, DICT_MAX };
+enum { DICT_BOOT, DICT_PROC, DICT_CRED, DICT_FILE, DICT_WHO, DICT_MAX };
 
 static const struct {
 	const char *table;
 	const char *cols[DICT_COLS_MAX];
 } dict_def[DICT_MAX] = {
 	[DICT_BOOT] = { "boot", { "boot_id" } },
-	[DICT_PROC] = { "proc", { "pid", "tid", "ppid", "cgroup_id", "comm", "exe" } },
+	[DICT_PROC] = { "proc",
+			{ "pid", "tid", "ppid", "cgroup_id", "comm", "exe", "sid", "tty",
+			  "start_ns", "args", "lineage", "container" } },
 	[DICT_CRED] = { "cred",
 			{ "uid", "euid", "fsuid", "gid", "egid", "loginuid", "sessionid" } },
 	[DICT_FILE] = { "file", { "dev", "ino", "mnt_id", "dataset", "path" } },
+	[DICT_WHO] = { "who",
+		       { "person", "attribution", "team", "role", "directory", "staff_flags" } },
 };
 
 struct store {
@@ -355,7 +370,7 @@ struct store *store__open(const char *path)
 	    exec(st->db, store_schema))
 		goto fail;
 	if (prepare(st->db,
-		    "INSERT INTO record VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    "INSERT INTO record VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &st->ins_record) ||
 	    prepare(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", &st->set_state) ||
 	    prepare(st->db, "SELECT v FROM state WHERE k = ?", &st->get_state) ||
@@ -384,7 +399,7 @@ int store__begin(struct store *st)
 	return exec(st->db, "BEGIN IMMEDIATE");
 }
 
-static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[3])
+static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[4])
 {
 	const struct dict_val proc[] = {
 		{ .i = a->pid },
@@ -393,6 +408,17 @@ static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[
 		{ .i = (int64_t)a->cgroup_id },
 		{ .b = a->comm, .is_blob = 1 },
 		{ .b = a->exe, .is_blob = 1 },
+		{ .i = a->sid },
+		{ .i = a->tty },
+		{ .i = (int64_t)a->start_ns },
+		{ .b = a->args, .is_blob = 1 },
+		{ .b = a->lineage, .is_blob = 1 },
+		{ .b = a->container, .is_blob = 1 },
+	};
+	const struct dict_val who[] = {
+		{ .b = a->person, .is_blob = 1 },    { .b = a->attribution, .is_blob = 1 },
+		{ .b = a->team, .is_blob = 1 },	     { .b = a->role, .is_blob = 1 },
+		{ .b = a->directory, .is_blob = 1 }, { .i = a->staff_flags },
 	};
 	const struct dict_val cred[] = {
 		{ .i = a->uid },  { .i = a->euid },	{ .i = a->fsuid },     { .i = a->gid },
@@ -408,15 +434,16 @@ static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[
 
 	return dict_id(st->db, &st->dict[DICT_PROC], proc, &ids[0]) ?:
 		       dict_id(st->db, &st->dict[DICT_CRED], cred, &ids[1]) ?:
-		       dict_id(st->db, &st->dict[DICT_FILE], file, &ids[2]);
+		       dict_id(st->db, &st->dict[DICT_FILE], file, &ids[2]) ?:
+		       dict_id(st->db, &st->dict[DICT_WHO], who, &ids[3]);
 }
 
-/* Bind a record's columns: 1 seq .. 23 body, as in store_schema. */
+/* Bind a record's columns: 1 seq .. 24 body, as in store_schema. */
 static int bind_record(struct store *st, const struct record *r, int64_t boot)
 {
 	sqlite3_stmt *s = st->ins_record;
 	const struct rec_access *a = &r->access;
-	int64_t ids[3];
+	int64_t ids[4];
 	int n, err;
 
 	sqlite3_bind_int64(s, 1, (int64_t)r->seq);
@@ -427,12 +454,12 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 	sqlite3_bind_int64(s, 6, (int64_t)r->t_boot_ns);
 	sqlite3_bind_blob(s, 7, r->prev_leaf, RECORD_LEAF_LEN, SQLITE_STATIC);
 	if (r->type != REC_FILE_ACCESS) {
-		for (int col = 8; col <= 22; col++)
+		for (int col = 8; col <= 23; col++)
 			sqlite3_bind_null(s, col);
 		n = record__encode_body(r, st->buf, sizeof(st->buf));
 		if (n < 0)
 			return n;
-		sqlite3_bind_blob(s, 23, st->buf, n, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 24, st->buf, n, SQLITE_STATIC);
 		return 0;
 	}
 	err = access_ids(st, a, ids);
@@ -446,6 +473,7 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 		ids[0],
 		ids[1],
 		ids[2],
+		ids[3],
 		a->mode,
 		a->path_flags,
 		a->bpf_cpu,
@@ -456,9 +484,9 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 		(int64_t)(a->event_ns - a->first_ns),
 		(int64_t)(a->event_ns - a->last_ns),
 	};
-	for (int k = 0; k < 15; k++)
+	for (int k = 0; k < 16; k++)
 		sqlite3_bind_int64(s, 8 + k, v[k]);
-	sqlite3_bind_null(s, 23);
+	sqlite3_bind_null(s, 24);
 	return 0;
 }
 
@@ -728,7 +756,7 @@ static int row_finish(struct row *w, struct record *r, struct bytes body, int re
 	if (w->bad)
 		return -EBADMSG;
 	if (r->type == REC_FILE_ACCESS)
-		return body.len || refs != 3 ? -EBADMSG : 0;
+		return body.len || refs != 4 ? -EBADMSG : 0;
 	if (refs)
 		return -EBADMSG;
 	memset(&r->access, 0, sizeof(r->access));
@@ -737,9 +765,11 @@ static int row_finish(struct row *w, struct record *r, struct bytes body, int re
 
 const char *store_record_sql =
 	"SELECT " RECORD_OWN ", b.boot_id, p.pid, p.tid, p.ppid, p.cgroup_id, p.comm, p.exe,"
+	" p.sid, p.tty, p.start_ns, p.args, p.lineage, p.container,"
 	" c.uid, c.euid, c.fsuid, c.gid, c.egid, c.loginuid, c.sessionid, f.dev, f.ino, f.mnt_id,"
-	" f.dataset, f.path, r.proc IS NOT NULL, r.cred IS NOT NULL,"
-	" r.file IS NOT NULL" RECORD_JOINS;
+	" f.dataset, f.path, w.person, w.attribution, w.team, w.role, w.directory, w.staff_flags,"
+	" r.proc IS NOT NULL, r.cred IS NOT NULL, r.file IS NOT NULL,"
+	" r.who IS NOT NULL" RECORD_JOINS;
 
 /* The dictionary columns, in the order of both the joined select and the
  * dictionary tables (after their id). */
@@ -756,6 +786,22 @@ static void row_proc(struct row *w, struct rec_access *a, int nullable)
 	a->cgroup_id = row_u(w, UINT64_MAX, nullable);
 	a->comm = row_bytes(w, CUSTOS_COMM_LEN);
 	a->exe = row_bytes(w, RECORD_PATH_MAX);
+	a->sid = row_u(w, UINT32_MAX, nullable);
+	a->tty = row_u(w, UINT32_MAX, nullable);
+	a->start_ns = row_u(w, UINT64_MAX, nullable);
+	a->args = row_bytes(w, RECORD_ARGS_MAX);
+	a->lineage = row_bytes(w, RECORD_LINEAGE_MAX);
+	a->container = row_bytes(w, RECORD_NAME_MAX);
+}
+
+static void row_who(struct row *w, struct rec_access *a, int nullable)
+{
+	a->person = row_bytes(w, RECORD_NAME_MAX);
+	a->attribution = row_bytes(w, RECORD_NAME_MAX);
+	a->team = row_bytes(w, RECORD_NAME_MAX);
+	a->role = row_bytes(w, RECORD_NAME_MAX);
+	a->directory = row_bytes(w, 32);
+	a->staff_flags = row_u(w, UINT32_MAX, nullable);
 }
 
 static void row_cred(struct row *w, struct rec_access *a, int nullable)
@@ -788,8 +834,10 @@ int store__row_record(sqlite3_stmt *q, struct record *r)
 	row_proc(&w, &r->access, !access);
 	row_cred(&w, &r->access, !access);
 	row_file(&w, &r->access, !access);
+	row_who(&w, &r->access, !access);
 	/* A reference to a missing dictionary row joins as NULLs: tell them apart. */
-	refs = (int)row_u(&w, 1, 0) + (int)row_u(&w, 1, 0) + (int)row_u(&w, 1, 0);
+	refs = (int)row_u(&w, 1, 0) + (int)row_u(&w, 1, 0) + (int)row_u(&w, 1, 0) +
+	       (int)row_u(&w, 1, 0);
 	return row_finish(&w, r, body, refs);
 }
 
@@ -868,12 +916,22 @@ static int load_dict(sqlite3 *db, struct dict_mem *m, int kind)
 			row_proc(&w, &r->access, 0);
 		else if (kind == DICT_CRED)
 			row_cred(&w, &r->access, 0);
-		else
+		else if (kind == DICT_FILE)
 			row_file(&w, &r->access, 0);
+		else
+			row_who(&w, &r->access, 0);
 		r->access.comm = dup_bytes(r->access.comm, &err);
 		r->access.exe = dup_bytes(r->access.exe, &err);
 		r->access.dataset = dup_bytes(r->access.dataset, &err);
 		r->access.path = dup_bytes(r->access.path, &err);
+		r->access.args = dup_bytes(r->access.args, &err);
+		r->access.lineage = dup_bytes(r->access.lineage, &err);
+		r->access.container = dup_bytes(r->access.container, &err);
+		r->access.person = dup_bytes(r->access.person, &err);
+		r->access.attribution = dup_bytes(r->access.attribution, &err);
+		r->access.team = dup_bytes(r->access.team, &err);
+		r->access.role = dup_bytes(r->access.role, &err);
+		r->access.directory = dup_bytes(r->access.directory, &err);
 		if (w.bad)
 			err = -EBADMSG;
 		m->present[id] = 1;
@@ -898,7 +956,8 @@ struct store_scan *store__scan_open(sqlite3 *db)
 			goto fail;
 	}
 	if (sqlite3_prepare_v2(db,
-			       "SELECT " RECORD_OWN ", r.boot, r.proc, r.cred, r.file FROM record r"
+			       "SELECT " RECORD_OWN
+			       ", r.boot, r.proc, r.cred, r.file, r.who FROM record r"
 			       " ORDER BY r.seq",
 			       -1, &s->q, NULL) != SQLITE_OK) {
 		err = -EIO;
@@ -936,7 +995,7 @@ static const struct record *dict_row(const struct dict_mem *m, struct row *w, in
 int store__scan_next(struct store_scan *s, struct record *r)
 {
 	struct row w = { .q = s->q };
-	const struct record *boot, *proc, *cred, *file;
+	const struct record *boot, *proc, *cred, *file, *who;
 	struct rec_access *a = &r->access;
 	struct bytes body;
 	int rc = sqlite3_step(s->q), access, refs = 0;
@@ -952,6 +1011,7 @@ int store__scan_next(struct store_scan *s, struct record *r)
 	proc = dict_row(&s->dict[DICT_PROC], &w, !access, &refs);
 	cred = dict_row(&s->dict[DICT_CRED], &w, !access, &refs);
 	file = dict_row(&s->dict[DICT_FILE], &w, !access, &refs);
+	who = dict_row(&s->dict[DICT_WHO], &w, !access, &refs);
 	if (boot)
 		memcpy(r->boot_id, boot->boot_id, sizeof(r->boot_id));
 	else
@@ -963,6 +1023,20 @@ int store__scan_next(struct store_scan *s, struct record *r)
 		a->cgroup_id = proc->access.cgroup_id;
 		a->comm = proc->access.comm;
 		a->exe = proc->access.exe;
+		a->sid = proc->access.sid;
+		a->tty = proc->access.tty;
+		a->start_ns = proc->access.start_ns;
+		a->args = proc->access.args;
+		a->lineage = proc->access.lineage;
+		a->container = proc->access.container;
+	}
+	if (who) {
+		a->person = who->access.person;
+		a->attribution = who->access.attribution;
+		a->team = who->access.team;
+		a->role = who->access.role;
+		a->directory = who->access.directory;
+		a->staff_flags = who->access.staff_flags;
 	}
 	if (cred) {
 		a->uid = cred->access.uid;
@@ -997,6 +1071,14 @@ void store__scan_close(struct store_scan *s)
 			free((void *)m->rows[i].access.exe.p);
 			free((void *)m->rows[i].access.dataset.p);
 			free((void *)m->rows[i].access.path.p);
+			free((void *)m->rows[i].access.args.p);
+			free((void *)m->rows[i].access.lineage.p);
+			free((void *)m->rows[i].access.container.p);
+			free((void *)m->rows[i].access.person.p);
+			free((void *)m->rows[i].access.attribution.p);
+			free((void *)m->rows[i].access.team.p);
+			free((void *)m->rows[i].access.role.p);
+			free((void *)m->rows[i].access.directory.p);
 		}
 		sqlite3_finalize(m->q);
 		free(m->rows);

@@ -17,19 +17,24 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 1
+#define CUSTOS_ABI_VERSION 2
 
 /* Longest path the kernel side builds; longer ones carry CUSTOS_PATH_TRUNCATED. */
 #define CUSTOS_PATH_MAX 4096
 /* Bound of the dentry walk (components plus mount crossings). */
 #define CUSTOS_WALK_MAX 64
 #define CUSTOS_COMM_LEN 16
+/* Bytes of a new program's argument list kept (NUL-separated, cut there). */
+#define CUSTOS_ARGS_MAX 256
 /* Protected trees custosd may install (entries of the protected map). */
 #define CUSTOS_MAX_PROTECTED 1024
 
 enum custos_event_type {
 	CUSTOS_EV_OPEN = 1,	    /* an open of a protected file returned */
 	CUSTOS_EV_READ_SESSION = 2, /* reads of one open file description, at its last close */
+	CUSTOS_EV_EXEC = 3,	    /* a process ran a new program: for the process table */
+	CUSTOS_EV_FORK = 4,	    /* a new process (not a thread) */
+	CUSTOS_EV_EXIT = 5,	    /* a process ended (its thread group leader exited) */
 };
 
 /* Indexes of the per-CPU stats array.  Every way an event can be lost or
@@ -42,7 +47,8 @@ enum custos_stat {
 	CUSTOS_STAT_PATH_TRUNCATED = 3, /* path longer than the buffer or the walk bound */
 	CUSTOS_STAT_STASH_FULL = 4,	/* syscall entry could not be stashed: event lost */
 	CUSTOS_STAT_SESSION_FULL = 5,	/* read session could not be created: reads uncounted */
-	CUSTOS_STAT_MAX = 6,
+	CUSTOS_STAT_PROC_LOST = 6,	/* a process event was lost: lineage may be incomplete */
+	CUSTOS_STAT_MAX = 7,
 };
 
 /* Flags of struct custos_file_ref.path_flags. */
@@ -70,6 +76,10 @@ struct custos_task_ids {
 	__u32 egid;
 	__u32 loginuid; /* (__u32)-1 when unset */
 	__u32 sessionid;
+	__u32 sid;	/* session id (the session leader's pid) */
+	__u32 tty;	/* controlling terminal, kernel dev_t; 0 when none */
+	__u64 start_ns; /* the process's start, CLOCK_BOOTTIME: (pid, start) names it */
+	__u64 cgroup_id;
 	char comm[CUSTOS_COMM_LEN];
 };
 
@@ -107,6 +117,35 @@ struct custos_read_event {
 	char path[CUSTOS_PATH_MAX];
 };
 
+/* A program started: the process table learns its exe and arguments. */
+struct custos_exec_event {
+	struct custos_event_hdr hdr;
+	struct custos_task_ids task;
+	__u32 args_len; /* bytes of args, NUL-separated */
+	__u32 _pad;
+	char args[CUSTOS_ARGS_MAX];
+	struct custos_file_ref file; /* the executable; dataset is 0 */
+	char path[CUSTOS_PATH_MAX];
+};
+
+/* A new process, and the one it came from. */
+struct custos_fork_event {
+	struct custos_event_hdr hdr;
+	__u32 parent_pid;
+	__u32 child_pid;
+	__u64 parent_start_ns;
+	__u64 child_start_ns;
+	char comm[CUSTOS_COMM_LEN];
+};
+
+/* A process ended. */
+struct custos_exit_event {
+	struct custos_event_hdr hdr;
+	__u32 pid;
+	__u32 _pad;
+	__u64 start_ns;
+};
+
 /* Key and value of the protected map: a directory (or file) whose subtree is
  * protected.  dev uses the kernel's internal encoding, as in custos_file_ref. */
 struct custos_inode_key {
@@ -123,7 +162,7 @@ struct custos_protected {
 /* The per-CPU stats value: counters plus the CPU's event sequence. */
 struct custos_stats {
 	__u64 count[CUSTOS_STAT_MAX];
-	__u64 seq; /* next sequence number to hand out on this CPU */
+	__u64 seq; /* next sequence number of a recorded event on this CPU */
 };
 
 #endif /* CUSTOS_ABI_H */

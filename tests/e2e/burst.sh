@@ -7,7 +7,8 @@ N=${BURST_N:-20000}
 # loss_count DB: the events the LOSS records of DB say were lost.
 loss_count() {
 	"$CUSTOS" query --db "$1" --action loss --format json |
-		jq -s '[.[].detail | capture("count=(?<n>[0-9]+)").n | tonumber] | add // 0'
+		jq -s '[.[].detail | select(test("counter=ring_full")) |
+			capture("count=(?<n>[0-9]+)").n | tonumber] | add // 0'
 }
 
 # events DB: the access records in DB.

@@ -5,6 +5,8 @@
  *   workload setup TREE OUT    create the files (sizes the assertions know)
  *   workload access TREE OUT   the access scenario; prints "pid=N child=M"
  *   workload cat PATH          read PATH whole; prints "pid=N"
+ *   workload as LOGINUID UID PATH   a login session of LOGINUID ("-": none), then
+ *                              switch to UID (as sudo and su do) and read PATH
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
  *
  * Each step's expected record is spelled out in tests/e2e/capture.sh.
@@ -186,6 +188,23 @@ static void cat(const char *path)
 	printf("pid=%d\n", getpid());
 }
 
+/* Simulate a login (the loginuid PAM's pam_loginuid writes) and a later
+ * switch of user, then read: what custos must attribute. */
+static void as_user(const char *loginuid, const char *uid, const char *path)
+{
+	uid_t u = (uid_t)strtoul(uid, NULL, 10);
+
+	if (strcmp(loginuid, "-")) {
+		FILE *f = fopen("/proc/self/loginuid", "w");
+
+		if (!f || fprintf(f, "%s", loginuid) < 0 || fclose(f))
+			die("write /proc/self/loginuid");
+	}
+	if (setresgid(u, u, u) || setresuid(u, u, u))
+		die("switch user");
+	cat(path);
+}
+
 static void burst(const char *tree, long n)
 {
 	char buf[4096];
@@ -209,11 +228,14 @@ int main(int argc, char **argv)
 		access_scenario(argv[2], argv[3]);
 	else if (argc == 3 && !strcmp(argv[1], "cat"))
 		cat(argv[2]);
+	else if (argc == 5 && !strcmp(argv[1], "as"))
+		as_user(argv[2], argv[3], argv[4]);
 	else if (argc == 4 && !strcmp(argv[1], "burst"))
 		burst(argv[2], atol(argv[3]));
 	else {
 		fprintf(stderr,
-			"usage: workload setup|access TREE OUT | cat PATH | burst TREE N\n");
+			"usage: workload setup|access TREE OUT | cat PATH | as LOGINUID UID PATH |"
+			" burst TREE N\n");
 		return 2;
 	}
 	return 0;

@@ -36,11 +36,13 @@ static struct query_filter any(void)
 }
 
 static const char *const json_keys[] = {
-	"seq",	    "time",	 "host",       "action",    "result", "flags",	"path",
-	"path_b64", "truncated", "deleted",    "dev",	    "ino",    "mnt_id", "dataset",
-	"bytes",    "reads",	 "first_time", "last_time", "pid",    "tid",	"ppid",
-	"comm",	    "exe",	 "uid",	       "euid",	    "fsuid",  "gid",	"egid",
-	"loginuid", "sessionid", "cpu",	       "bpf_seq",   "detail", "person", "attribution",
+	"seq",	    "time",	 "host",       "action",    "result",  "flags",	 "path",
+	"path_b64", "truncated", "deleted",    "dev",	    "ino",     "mnt_id", "dataset",
+	"bytes",    "reads",	 "first_time", "last_time", "pid",     "tid",	 "ppid",
+	"comm",	    "exe",	 "uid",	       "euid",	    "fsuid",   "gid",	 "egid",
+	"loginuid", "sessionid", "cpu",	       "bpf_seq",   "detail",  "person", "attribution",
+	"team",	    "role",	 "left",       "directory", "lineage", "args",	 "sid",
+	"tty",	    "container", "cgroup_id",
 };
 
 static const char path_newline[] = "/a/b/new\nline";
@@ -558,7 +560,8 @@ TEST(filters_combine)
 TEST(csv_quotes_and_raw_bytes)
 {
 	static const char header[] = "seq,time,action,result,path,dataset,bytes,reads,pid,tid,"
-				     "ppid,comm,uid,euid,gid,loginuid,sessionid,dev,ino,detail\n";
+				     "ppid,comm,uid,euid,gid,loginuid,sessionid,dev,ino,detail,"
+				     "person,attribution,team,role,lineage,exe\n";
 	struct query_filter f = any();
 	size_t len, records = 0, fields = 1;
 	bool quoted = false;
@@ -567,7 +570,8 @@ TEST(csv_quotes_and_raw_bytes)
 	ASSERT_EQ(run(&f, QUERY_CSV, &out, &len), 0);
 	ASSERT_TRUE(!strncmp(out, header, strlen(header)));
 	ASSERT_TRUE(strstr(out, "\n4,2026-11-27T06:00:04.000000000Z,open,3,\"/a/b/new\nline\","
-				"cohort-a,,,4242,4243,1,cat,1003,0,100,1003,7,2049,123456,\n"));
+				"cohort-a,,,4242,4243,1,cat,1003,0,100,1003,7,2049,123456,,,,,,,"
+				"/usr/bin/cat\n"));
 	ASSERT_TRUE(strstr(out, ",\"/a/b/q\"\"u,o\","));
 	ASSERT_TRUE(strstr(out, ",/a/b/bad\xff\xfe name,"));
 	ASSERT_TRUE(strstr(out, "\n3,2026-11-27T06:00:03.000000000Z,read,0,/a/b/x.txt,cohort-a,"
@@ -575,14 +579,14 @@ TEST(csv_quotes_and_raw_bytes)
 	/* The raw NUL byte of seq 9 is written as it is. */
 	ASSERT_TRUE(memmem(out, len, ",/a/b/n\0l,", 10));
 
-	/* Read it back as RFC 4180: 11 records of 20 fields each. */
+	/* Read it back as RFC 4180: 11 records of 26 fields each. */
 	for (size_t i = 0; i < len; i++) {
 		if (out[i] == '"')
 			quoted = !quoted;
 		else if (!quoted && out[i] == ',')
 			fields++;
 		else if (!quoted && out[i] == '\n') {
-			ASSERT_EQ(fields, 20);
+			ASSERT_EQ(fields, 26);
 			records++;
 			fields = 1;
 		}
