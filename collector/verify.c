@@ -437,7 +437,7 @@ static void check_record(struct verifier *v, const struct record *r)
 		    (double)(r->clock.new_offset_ns - r->clock.old_offset_ns) / 1e9);
 		break;
 	case REC_CONFIG:
-		say(v, "CONFIG   seq %" PRIu64 ": watch list changed to: %.*s", r->seq,
+		say(v, "CONFIG   seq %" PRIu64 ": configuration changed to: %.*s", r->seq,
 		    r->config.text.len, r->config.text.p);
 		break;
 	case REC_FILE_ACCESS:
