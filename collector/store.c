@@ -122,6 +122,10 @@ static const struct {
 		       { "person", "attribution", "team", "role", "directory", "staff_flags" } },
 };
 
+/* The layout of the tables; a database of another layout is refused, never
+ * altered (it is evidence). */
+#define STORE_FORMAT 3
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_record, *set_state, *get_state, *ins_checkpoint;
@@ -341,6 +345,41 @@ static int load_head(struct store *st)
 	return err;
 }
 
+static int64_t scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* An empty database gets this format; one with tables must have it. */
+static int check_format(sqlite3 *db, const char *path)
+{
+	int64_t format = scalar(db, "PRAGMA user_version");
+	int64_t tables = scalar(db, "SELECT count(*) FROM sqlite_schema");
+	char sql[64];
+
+	if (format < 0 || tables < 0) {
+		log_warnx("failed to open database %s: %s", path, sqlite3_errmsg(db));
+		return -EIO;
+	}
+	if (tables == 0) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_FORMAT);
+		return exec(db, sql);
+	}
+	if (format != STORE_FORMAT) {
+		log_warnx("failed to open database %s: it has format %lld, this custos writes %d;"
+			  " move it aside (it is evidence: keep it)",
+			  path, (long long)format, STORE_FORMAT);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 struct store *store__open(const char *path)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -361,6 +400,9 @@ struct store *store__open(const char *path)
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_busy_timeout(st->db, 5000);
 	err = store__register_functions(st->db);
+	if (err)
+		goto fail;
+	err = check_format(st->db, path);
 	if (err)
 		goto fail;
 	/* FULL: a commit acknowledged is on disk (reliability.md, finding 5). */
@@ -1186,6 +1228,12 @@ int store__open_reader(const char *path, sqlite3 **out)
 			  : db ? sqlite3_errmsg(db)
 			       : sqlite3_errstr(rc));
 		err = sys ? -sys : -EIO;
+		goto cleanup;
+	}
+	if (scalar(db, "PRAGMA user_version") != STORE_FORMAT) {
+		log_warnx("failed to open database %s: not a custos database of format %d", path,
+			  STORE_FORMAT);
+		err = -EPROTO;
 		goto cleanup;
 	}
 	err = store__register_functions(db);

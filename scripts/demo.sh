@@ -17,16 +17,34 @@ mkdir -p "$data/customers" "$data/payroll"
 [ -e "$data/customers/bob.csv" ] || printf 'id,name,iban\n2,Bob,FR00 5678\n' >"$data/customers/bob.csv"
 [ -e "$data/payroll/2026-11.csv" ] || printf 'staff,amount\nops-1,4200\n' >"$data/payroll/2026-11.csv"
 
+# A demo staff directory: the user who ran sudo (or uid 1000) is a person,
+# root a service account.  Edit it and send custosd SIGHUP to reload.
+if [ ! -e "$demo/staff.json" ]; then
+	cat >"$demo/staff.json" <<JSON
+{
+  "version": 1,
+  "staff": [
+    { "id": "demo-1", "name": "Demo Operator", "uids": [${SUDO_UID:-1000}],
+      "team": "demo", "role": "operator", "status": "active" }
+  ],
+  "services": [ { "name": "root", "logins": ["root"] } ]
+}
+JSON
+fi
+
 cat <<MSG
 custos demo: protecting $data/customers (dataset "customers")
              and $data/payroll (dataset "payroll");
-             ledger $demo/custos.db.  Ctrl-C stops custosd cleanly.
+             ledger $demo/custos.db, staff directory $demo/staff.json.
+             Ctrl-C stops custosd cleanly.
 
 From another shell, touch the data and ask the ledger who did:
   cat $data/customers/alice.csv
   $top/build/custos query --db $demo/custos.db
   $top/build/custos query --db $demo/custos.db --action read --format json
+  $top/build/custos verify --db $demo/custos.db --trust $demo/keys/trust.vkeys
 
 MSG
 exec "$top/build/custosd" --db "$demo/custos.db" \
-	--watch "$data/customers=customers" --watch "$data/payroll=payroll" -v
+	--watch "$data/customers=customers" --watch "$data/payroll=payroll" \
+	--staff "$demo/staff.json" -v

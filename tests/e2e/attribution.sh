@@ -25,7 +25,13 @@ cat >"$WORK/staff.json" <<'JSON'
 }
 JSON
 
+# A process older than custosd: known from /proc, not from its events.
+cp "$WORKLOAD" "$WORK/old-reader"
+"$WORK/old-reader" waitcat "$WORK/go" "$TREE/sub/b" >/dev/null &
+OLD=$!
 start_custosd --db "$WORK/db" --watch "$TREE=customers" --staff "$WORK/staff.json" || exit 1
+touch "$WORK/go"
+wait $OLD || fail "the old reader"
 # Alice logs in, then becomes root (sudo -i / su): still Alice.
 "$WORKLOAD" as 1001 0 "$TREE/a" >/dev/null || fail "alice's read"
 # Alice without a switch: the uid alone would say the same.
@@ -111,10 +117,12 @@ if [ "$pid2" = "$pid" ]; then
 else
 	fail "pid reuse was not arranged (got $pid2 after $pid)"
 fi
+check "a process older than custosd: its program from /proc" "$WORK/old-reader" \
+	"$(jq -r --argjson pid "$OLD" 'select(.pid == $pid) | .exe' "$WORK/reads.json")"
 n=$("$CUSTOS" query --db "$WORK/db" --person e1001 --format json | jq -r .path | sort -u | wc -l)
 check "custos query --person e1001: what alice read" 3 "$n"
-# uid 4242 before it was carol's, and the three reads by root without a login.
-check "custos query --unattributed" 4 \
+# uid 4242 before it was carol's, and the four reads by root without a login.
+check "custos query --unattributed" 5 \
 	"$("$CUSTOS" query --db "$WORK/db" --unattributed --action read --format json | wc -l)"
 check "custos query --team data --action read" 3 \
 	"$("$CUSTOS" query --db "$WORK/db" --team data --action read --format json | wc -l)"

@@ -5,6 +5,8 @@
  *   workload setup TREE OUT    create the files (sizes the assertions know)
  *   workload access TREE OUT   the access scenario; prints "pid=N child=M"
  *   workload cat PATH          read PATH whole; prints "pid=N"
+ *   workload waitcat FLAG PATH wait until FLAG exists, then read PATH (a process
+ *                              older than custosd)
  *   workload as LOGINUID UID PATH   a login session of LOGINUID ("-": none), then
  *                              switch to UID (as sudo and su do) and read PATH
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
@@ -228,7 +230,11 @@ int main(int argc, char **argv)
 		access_scenario(argv[2], argv[3]);
 	else if (argc == 3 && !strcmp(argv[1], "cat"))
 		cat(argv[2]);
-	else if (argc == 5 && !strcmp(argv[1], "as"))
+	else if (argc == 4 && !strcmp(argv[1], "waitcat")) {
+		for (int i = 0; access(argv[2], F_OK) && i < 3000; i++)
+			usleep(10000);
+		cat(argv[3]);
+	} else if (argc == 5 && !strcmp(argv[1], "as"))
 		as_user(argv[2], argv[3], argv[4]);
 	else if (argc == 4 && !strcmp(argv[1], "burst"))
 		burst(argv[2], atol(argv[3]));

@@ -216,6 +216,29 @@ __attribute__((constructor)) static void setup(void)
 	atexit(teardown);
 }
 
+/* A database of another layout is refused, and left as it was. */
+TEST(another_format_is_refused)
+{
+	char other[96];
+	sqlite3 *db = NULL;
+
+	snprintf(other, sizeof(other), "%s/other.db", dir);
+	ASSERT_EQ(sqlite3_open(other, &db), SQLITE_OK);
+	ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE record (seq INTEGER PRIMARY KEY, body BLOB)", NULL,
+			       NULL, NULL),
+		  SQLITE_OK);
+	sqlite3_close(db);
+	errno = 0;
+	ASSERT_TRUE(store__open(other) == NULL);
+	ASSERT_EQ(errno, EPROTO);
+	ASSERT_EQ(store__open_reader(other, &db), -EPROTO);
+	ASSERT_EQ(sqlite3_open(other, &db), SQLITE_OK);
+	ASSERT_EQ(scalar(db, "PRAGMA user_version"), 0);
+	ASSERT_EQ(scalar(db, "SELECT count(*) FROM sqlite_schema"), 1);
+	sqlite3_close(db);
+	return true;
+}
+
 RUN_TESTS(T(append_assigns_seq_and_chains), T(reopen_continues_the_chain),
 	  T(rollback_restores_the_head), T(lifecycle_rows_have_detail),
-	  T(open_fails_cleanly_in_a_missing_directory))
+	  T(open_fails_cleanly_in_a_missing_directory), T(another_format_is_refused))
