@@ -361,14 +361,15 @@ static int check_format(sqlite3 *db, const char *path)
 {
 	int64_t format = scalar(db, "PRAGMA user_version");
 	int64_t tables = scalar(db, "SELECT count(*) FROM sqlite_schema");
-	char sql[64];
+	char sql[96];
 
 	if (format < 0 || tables < 0) {
 		log_warnx("failed to open database %s: %s", path, sqlite3_errmsg(db));
 		return -EIO;
 	}
 	if (tables == 0) {
-		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", STORE_FORMAT);
+		snprintf(sql, sizeof(sql), "PRAGMA page_size=16384; PRAGMA user_version=%d",
+			 STORE_FORMAT);
 		return exec(db, sql);
 	}
 	if (format != STORE_FORMAT) {
