@@ -46,7 +46,8 @@ static __always_inline struct scratch *scratch_get(void)
  */
 static __always_inline void emit(struct custos_event_hdr *hdr, __u16 type, __u32 size)
 {
-	int recorded = type == CUSTOS_EV_OPEN || type == CUSTOS_EV_READ_SESSION;
+	int recorded =
+		type == CUSTOS_EV_OPEN || type == CUSTOS_EV_READ_SESSION || type == CUSTOS_EV_MMAP;
 	struct custos_stats *st = stats_get();
 	__u64 flags = BPF_RB_NO_WAKEUP;
 

@@ -53,13 +53,27 @@ struct {
 	__type(value, struct open_args);
 } open_stash SEC(".maps") __weak;
 
-/* A read in flight on a file that has a session: the session key, by tid. */
+/* A read in flight on a file that has a session, by tid: the session key
+ * and the read path; or an mmap of a protected file in flight. */
+struct read_args {
+	__u64 file;
+	__u32 path; /* enum custos_read_path bit; mmap: the prot argument */
+	__u32 _pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct read_args);
 } read_stash SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct read_args);
+} mmap_stash SEC(".maps") __weak;
 
 /* Read accounting of one open file description of a protected file, keyed
  * by the struct file pointer so that dup, fork and fd passing share it. */
@@ -70,7 +84,7 @@ struct session {
 	__u64 first_ns;
 	__u64 last_ns;
 	__u32 dataset;
-	__u32 _pad;
+	__u32 read_paths;
 };
 
 struct {

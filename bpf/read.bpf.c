@@ -1,27 +1,29 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Reads through an open file description that has a session: bytes the
- * kernel actually returned, counted in the session, no event per read. */
+ * kernel actually returned, counted in the session, no event per read.
+ * Every syscall that copies a file's bytes out counts: read, pread64, readv,
+ * preadv, preadv2, and sendfile, splice and copy_file_range from the file. */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "task.bpf.h"
 
 /* The session lookup happens at entry, where the fd is known; the exit only
  * has the result, so the session key is stashed by tid in between. */
-static __always_inline int read_enter(long fd)
+static __always_inline int read_enter(long fd, __u32 path)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct read_args args = { .path = path };
 	struct file *file;
-	__u64 key;
 
 	if (is_self())
 		return 0;
 	file = fd_file(fd);
 	if (!file)
 		return 0;
-	key = (__u64)file;
-	if (!bpf_map_lookup_elem(&sessions, &key))
+	args.file = (__u64)file;
+	if (!bpf_map_lookup_elem(&sessions, &args.file))
 		return 0;
-	if (bpf_map_update_elem(&read_stash, &tid, &key, BPF_ANY))
+	if (bpf_map_update_elem(&read_stash, &tid, &args, BPF_ANY))
 		stat_inc(CUSTOS_STAT_STASH_FULL);
 	return 0;
 }
@@ -29,15 +31,16 @@ static __always_inline int read_enter(long fd)
 static __always_inline int read_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct read_args *args;
 	struct session *s;
-	__u64 *key, now;
+	__u64 now;
 
-	key = bpf_map_lookup_elem(&read_stash, &tid);
-	if (!key)
+	args = bpf_map_lookup_elem(&read_stash, &tid);
+	if (!args)
 		return 0;
 	if (ret <= 0)
 		goto cleanup;
-	s = bpf_map_lookup_elem(&sessions, key);
+	s = bpf_map_lookup_elem(&sessions, &args->file);
 	if (!s)
 		goto cleanup;
 	now = bpf_ktime_get_boot_ns();
@@ -48,55 +51,32 @@ static __always_inline int read_exit(long ret)
 	s->last_ns = now;
 	__sync_fetch_and_add(&s->bytes, ret);
 	__sync_fetch_and_add(&s->reads, 1);
+	/* Not atomic (no atomic OR before -mcpu=v3): two readers racing on
+	 * one file description may drop a bit, never bytes or counts. */
+	s->read_paths |= args->path;
 cleanup:
 	bpf_map_delete_elem(&read_stash, &tid);
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_read")
-int read_enter_tp(struct trace_event_raw_sys_enter *ctx)
-{
-	return read_enter(ctx->args[0]);
-}
+/* One line per syscall: which argument is the file read from. */
+#define READ_PROBE(name, fd_arg, path)                                                             \
+	SEC("tp/syscalls/sys_enter_" #name)                                                        \
+	int sys_##name##_enter(struct trace_event_raw_sys_enter *ctx)                              \
+	{                                                                                          \
+		return read_enter(ctx->args[fd_arg], path);                                        \
+	}                                                                                          \
+	SEC("tp/syscalls/sys_exit_" #name)                                                         \
+	int sys_##name##_exit(struct trace_event_raw_sys_exit *ctx)                                \
+	{                                                                                          \
+		return read_exit(ctx->ret);                                                        \
+	}
 
-SEC("tp/syscalls/sys_enter_pread64")
-int pread64_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return read_enter(ctx->args[0]);
-}
-
-SEC("tp/syscalls/sys_enter_readv")
-int readv_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return read_enter(ctx->args[0]);
-}
-
-SEC("tp/syscalls/sys_enter_preadv")
-int preadv_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return read_enter(ctx->args[0]);
-}
-
-SEC("tp/syscalls/sys_exit_read")
-int read_exit_tp(struct trace_event_raw_sys_exit *ctx)
-{
-	return read_exit(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_pread64")
-int pread64_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return read_exit(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_readv")
-int readv_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return read_exit(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_preadv")
-int preadv_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return read_exit(ctx->ret);
-}
+READ_PROBE(read, 0, CUSTOS_READ_READ)
+READ_PROBE(pread64, 0, CUSTOS_READ_PREAD)
+READ_PROBE(readv, 0, CUSTOS_READ_READV)
+READ_PROBE(preadv, 0, CUSTOS_READ_PREADV)
+READ_PROBE(preadv2, 0, CUSTOS_READ_PREADV2)
+READ_PROBE(sendfile64, 1, CUSTOS_READ_SENDFILE)
+READ_PROBE(splice, 0, CUSTOS_READ_SPLICE)
+READ_PROBE(copy_file_range, 0, CUSTOS_READ_COPY_FILE_RANGE)

@@ -56,6 +56,7 @@ int close_enter(struct trace_event_raw_sys_enter *ctx)
 	ev->reads = sess->reads;
 	ev->first_ns = sess->first_ns;
 	ev->last_ns = sess->last_ns;
+	ev->read_paths = sess->read_paths;
 	len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
 	emit(&ev->hdr, CUSTOS_EV_READ_SESSION, offsetof(struct custos_read_event, path) + len);
 cleanup:

@@ -409,14 +409,15 @@ static int on_event(void *ctx, const void *data, size_t len)
 	if (len < sizeof(*h) || h->size != len)
 		goto malformed;
 	switch (h->type) {
-	case CUSTOS_EV_OPEN: {
+	case CUSTOS_EV_OPEN:
+	case CUSTOS_EV_MMAP: {
 		const struct custos_open_event *e = data;
 
 		if (!ends_with_path(len, offsetof(struct custos_open_event, path), &e->file))
 			goto malformed;
 		record_init(&r, REC_FILE_ACCESS);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
-		r.access.op = OP_OPEN;
+		r.access.op = h->type == CUSTOS_EV_OPEN ? OP_OPEN : OP_MMAP;
 		r.access.open_flags = e->flags;
 		r.access.result = e->result;
 		break;
@@ -433,6 +434,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 		r.access.reads = e->reads;
 		r.access.first_ns = e->first_ns + col->clock_off;
 		r.access.last_ns = e->last_ns + col->clock_off;
+		r.access.read_paths = e->read_paths;
 		break;
 	}
 	case CUSTOS_EV_EXEC: {

@@ -72,6 +72,7 @@ enum col {
 	COL_TTY,
 	COL_CONTAINER,
 	COL_CGROUP,
+	COL_READ_PATHS,
 	COL_MAX,
 };
 
@@ -118,6 +119,7 @@ static const char *const col_name[COL_MAX] = {
 	[COL_TTY] = "tty",
 	[COL_CONTAINER] = "container",
 	[COL_CGROUP] = "cgroup_id",
+	[COL_READ_PATHS] = "read_paths",
 };
 
 /* Bound parameters of the WHERE clause, numbered as ?N in where_sql. */
@@ -154,17 +156,18 @@ static const char where_sql[] = " FROM (%s) WHERE"
 
 /* How one output field is made from the row. */
 enum kind {
-	K_INT,	     /* integer column, or null */
-	K_TIME,	     /* ns column as RFC 3339, or null */
-	K_TEXT,	     /* bytes column: JSON lossy UTF-8, CSV raw bytes */
-	K_B64,	     /* bytes column in base64 when K_TEXT could not keep them exactly */
-	K_TRUNCATED, /* CUSTOS_PATH_TRUNCATED of path_flags, as a boolean */
-	K_DELETED,   /* CUSTOS_PATH_DELETED of path_flags, as a boolean */
-	K_HOST,	     /* the host name from the state table */
-	K_NULL,	     /* not known yet */
-	K_BOOL,	     /* integer column as a boolean */
-	K_ARGS,	     /* NUL-separated arguments as an array of strings */
-	K_HEX,	     /* bytes column in lowercase hex */
+	K_INT,	      /* integer column, or null */
+	K_TIME,	      /* ns column as RFC 3339, or null */
+	K_TEXT,	      /* bytes column: JSON lossy UTF-8, CSV raw bytes */
+	K_B64,	      /* bytes column in base64 when K_TEXT could not keep them exactly */
+	K_TRUNCATED,  /* CUSTOS_PATH_TRUNCATED of path_flags, as a boolean */
+	K_DELETED,    /* CUSTOS_PATH_DELETED of path_flags, as a boolean */
+	K_HOST,	      /* the host name from the state table */
+	K_NULL,	      /* not known yet */
+	K_BOOL,	      /* integer column as a boolean */
+	K_ARGS,	      /* NUL-separated arguments as an array of strings */
+	K_HEX,	      /* bytes column in lowercase hex */
+	K_READ_PATHS, /* enum custos_read_path bits as an array of syscall names */
 };
 
 struct field {
@@ -219,6 +222,7 @@ static const struct field json_fields[] = {
 	{ "tty", COL_TTY, K_INT },
 	{ "container", COL_CONTAINER, K_TEXT },
 	{ "cgroup_id", COL_CGROUP, K_INT },
+	{ "read_paths", COL_READ_PATHS, K_READ_PATHS },
 };
 
 static const struct field csv_fields[] = {
@@ -399,6 +403,20 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 		return json_boolean(sqlite3_column_int64(st, fd->col) != 0);
 	case K_ARGS:
 		return json_args(col_bytes(st, fd->col));
+	case K_READ_PATHS: {
+		static const char *const names[] = { "read",   "pread64",	 "readv",
+						     "preadv", "preadv2",	 "sendfile",
+						     "splice", "copy_file_range" };
+		int64_t bits = sqlite3_column_int64(st, fd->col);
+		json_t *a = json_array();
+
+		for (size_t i = 0; a && i < sizeof(names) / sizeof(names[0]); i++)
+			if (bits & (1 << i) && json_array_append_new(a, json_string(names[i]))) {
+				json_decref(a);
+				return NULL;
+			}
+		return a;
+	}
 	case K_HEX: {
 		char hex[2 * 64 + 1];
 

@@ -137,7 +137,7 @@ static void s32(struct cursor *c, int32_t *v)
  *   opaque path<0..4096>; uint32 sid, tty; uint64 start_ns; opaque args<0..256>;
  *   opaque lineage<0..1024>; opaque container<0..255>; opaque person<0..255>;
  *   opaque attribution<0..255>; opaque team<0..255>; opaque role<0..255>;
- *   opaque directory<0..32>; uint32 staff_flags;
+ *   opaque directory<0..32>; uint32 staff_flags, read_paths;
  */
 static void body_access(struct cursor *c, struct rec_access *a)
 {
@@ -183,6 +183,7 @@ static void body_access(struct cursor *c, struct rec_access *a)
 	opaque(c, &a->role, RECORD_NAME_MAX);
 	opaque(c, &a->directory, 32);
 	u32(c, &a->staff_flags);
+	u32(c, &a->read_paths);
 }
 
 /* Start body: uint32 abi_version, pid; opaque host<0..255>;
@@ -441,6 +442,8 @@ const char *record__op_name(uint32_t op)
 		return "open";
 	case OP_READ:
 		return "read";
+	case OP_MMAP:
+		return "mmap";
 	default:
 		return "unknown";
 	}

@@ -46,6 +46,7 @@ enum record_type {
 enum record_op {
 	OP_OPEN = 1,
 	OP_READ = 2, /* one read session: totals of an open file description */
+	OP_MMAP = 3, /* a mapping of the file: its pages can be read without syscalls */
 };
 
 /* A byte string that points into memory the caller owns. */
@@ -88,6 +89,7 @@ struct rec_access {
 	struct bytes team, role;
 	struct bytes directory; /* SHA-256 of the directory file in force; empty if none */
 	uint32_t staff_flags;	/* RECORD_STAFF_* */
+	uint32_t read_paths;	/* OP_READ: enum custos_read_path bits */
 };
 
 #define RECORD_STAFF_LEFT  (1u << 0) /* the person's status is "left" */

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 2
+#define CUSTOS_ABI_VERSION 3
 
 /* Longest path the kernel side builds; longer ones carry CUSTOS_PATH_TRUNCATED. */
 #define CUSTOS_PATH_MAX 4096
@@ -35,6 +35,19 @@ enum custos_event_type {
 	CUSTOS_EV_EXEC = 3,	    /* a process ran a new program: for the process table */
 	CUSTOS_EV_FORK = 4,	    /* a new process (not a thread) */
 	CUSTOS_EV_EXIT = 5,	    /* a process ended (its thread group leader exited) */
+	CUSTOS_EV_MMAP = 6,	    /* a protected file was mapped: struct custos_open_event */
+};
+
+/* The ways a read session's bytes came out: custos_read_event.read_paths. */
+enum custos_read_path {
+	CUSTOS_READ_READ = 1 << 0,
+	CUSTOS_READ_PREAD = 1 << 1,
+	CUSTOS_READ_READV = 1 << 2,
+	CUSTOS_READ_PREADV = 1 << 3,
+	CUSTOS_READ_PREADV2 = 1 << 4,
+	CUSTOS_READ_SENDFILE = 1 << 5,
+	CUSTOS_READ_SPLICE = 1 << 6,
+	CUSTOS_READ_COPY_FILE_RANGE = 1 << 7,
 };
 
 /* Indexes of the per-CPU stats array.  Every way an event can be lost or
@@ -113,6 +126,8 @@ struct custos_read_event {
 	__u64 reads; /* number of successful read calls */
 	__u64 first_ns;
 	__u64 last_ns;
+	__u32 read_paths; /* enum custos_read_path bits */
+	__u32 _pad;
 	struct custos_file_ref file;
 	char path[CUSTOS_PATH_MAX];
 };

@@ -10,6 +10,9 @@
  *   workload as LOGINUID UID PATH   a login session of LOGINUID ("-": none), then
  *                              switch to UID (as sudo and su do) and read PATH
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
+ *   workload via HOW PATH      read PATH whole another way: sendfile, splice, copy,
+ *                              preadv2, mmap, handle, procfd, scm, dup2; or
+ *   workload chroot DIR REL    chroot to DIR and read REL there
  *
  * Each step's expected record is spelled out in tests/e2e/capture.sh.
  */
@@ -22,6 +25,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -207,6 +213,124 @@ static void as_user(const char *loginuid, const char *uid, const char *path)
 	cat(path);
 }
 
+static size_t file_size(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		die("fstat");
+	return (size_t)st.st_size;
+}
+
+/* The other ways to get a file's bytes out; each must be recorded. */
+static void read_via(const char *how, const char *path)
+{
+	char buf[4096];
+	int fd = open_or_die(path), out, p[2], sv[2];
+	size_t size = file_size(fd);
+	ssize_t n;
+
+	if (!strcmp(how, "sendfile")) {
+		out = open("/dev/null", O_WRONLY);
+		while ((n = sendfile(out, fd, NULL, 4096)) > 0)
+			;
+		close(out);
+	} else if (!strcmp(how, "splice")) {
+		if (pipe(p))
+			die("pipe");
+		while ((n = splice(fd, NULL, p[1], NULL, 4096, 0)) > 0)
+			if (read(p[0], buf, sizeof(buf)) != n)
+				die("drain");
+		close(p[0]);
+		close(p[1]);
+	} else if (!strcmp(how, "copy")) {
+		out = open("/tmp/custos-copy.out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		while ((n = copy_file_range(fd, NULL, out, NULL, 4096, 0)) > 0)
+			;
+		close(out);
+		unlink("/tmp/custos-copy.out");
+	} else if (!strcmp(how, "preadv2")) {
+		struct iovec iov = { buf, sizeof(buf) };
+		off_t off = 0;
+
+		while ((n = preadv2(fd, &iov, 1, off, 0)) > 0)
+			off += n;
+	} else if (!strcmp(how, "mmap")) {
+		volatile char sum = 0;
+		char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (m == MAP_FAILED)
+			die("mmap");
+		for (size_t i = 0; i < size; i += 512)
+			sum += m[i];
+		munmap(m, size);
+	} else if (!strcmp(how, "handle")) {
+		struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+		int mount_id, hfd;
+
+		fh->handle_bytes = MAX_HANDLE_SZ;
+		if (name_to_handle_at(AT_FDCWD, path, fh, &mount_id, 0))
+			die("name_to_handle_at");
+		/* Any fd on the file system names the mount. */
+		hfd = open_by_handle_at(fd, fh, O_RDONLY);
+		if (hfd < 0)
+			die("open_by_handle_at");
+		read_all(hfd);
+		close(hfd);
+		free(fh);
+	} else if (!strcmp(how, "procfd")) {
+		char link[64];
+		int again;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		again = open_or_die(link);
+		read_all(again);
+		close(again);
+	} else if (!strcmp(how, "scm")) {
+		/* The fd crosses a Unix socket to another process, which reads. */
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { buf, 1 };
+		struct msghdr msg = { .msg_iov = &iov,
+				      .msg_iovlen = 1,
+				      .msg_control = cbuf,
+				      .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c;
+		pid_t child;
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+			die("socketpair");
+		child = fork();
+		if (child == 0) {
+			if (recvmsg(sv[1], &msg, 0) < 0)
+				die("recvmsg");
+			c = CMSG_FIRSTHDR(&msg);
+			memcpy(&out, CMSG_DATA(c), sizeof(int));
+			read_all(out);
+			close(out);
+			_exit(0);
+		}
+		c = (struct cmsghdr *)cbuf;
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		if (sendmsg(sv[0], &msg, 0) < 0)
+			die("sendmsg");
+		waitpid(child, NULL, 0);
+		printf("reader=%d\n", child);
+	} else if (!strcmp(how, "dup2")) {
+		if (dup2(fd, 100) != 100)
+			die("dup2");
+		close(fd);
+		fd = 100;
+		read_all(fd);
+	} else {
+		die("know that way");
+	}
+	close(fd);
+	printf("pid=%d\n", getpid());
+}
+
 static void burst(const char *tree, long n)
 {
 	char buf[4096];
@@ -230,7 +354,13 @@ int main(int argc, char **argv)
 		access_scenario(argv[2], argv[3]);
 	else if (argc == 3 && !strcmp(argv[1], "cat"))
 		cat(argv[2]);
-	else if (argc == 4 && !strcmp(argv[1], "waitcat")) {
+	else if (argc == 4 && !strcmp(argv[1], "via"))
+		read_via(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "chroot")) {
+		if (chroot(argv[2]) || chdir("/"))
+			die("chroot");
+		cat(argv[3]);
+	} else if (argc == 4 && !strcmp(argv[1], "waitcat")) {
 		for (int i = 0; access(argv[2], F_OK) && i < 3000; i++)
 			usleep(10000);
 		cat(argv[3]);

@@ -1,0 +1,69 @@
+# The evasion suite (capture.md, last section): each way an auditor would
+# try to read protected data without leaving a trace, and what custos
+# recorded for it: the action, the kernel's path, the bytes, the process.
+. "$(dirname "$0")/../lib.sh"
+
+chmod 755 "$WORK"
+TREE=$WORK/tree
+mkdir -p "$TREE" "$WORK/out" "$WORK/elsewhere"
+"$WORKLOAD" setup "$TREE" "$WORK/out" || exit 1
+start_custosd --db "$WORK/db" --watch "$TREE=customers" || exit 1
+
+# run NAME CMD...: run one attempt, keep its pid for the checks.
+run() {
+	name=$1
+	shift
+	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || fail "$name: the attempt itself failed"
+	eval "pid_$name=\$(sed -n 's/^pid=//p' \"\$WORK/$name.out\")"
+}
+run sendfile "$WORKLOAD" via sendfile "$TREE/sub/b"
+run splice "$WORKLOAD" via splice "$TREE/sub/b"
+run copy "$WORKLOAD" via copy "$TREE/sub/b"
+run preadv2 "$WORKLOAD" via preadv2 "$TREE/sub/b"
+run mmap "$WORKLOAD" via mmap "$TREE/sub/b"
+run handle "$WORKLOAD" via handle "$TREE/sub/b"
+run procfd "$WORKLOAD" via procfd "$TREE/sub/b"
+run scm "$WORKLOAD" via scm "$TREE/sub/b"
+reader_scm=$(sed -n 's/^reader=//p' "$WORK/scm.out")
+run dup2 "$WORKLOAD" via dup2 "$TREE/sub/b"
+# chroot: the path is still the host's.
+run chroot "$WORKLOAD" chroot "$TREE" /sub/b
+# A new mount namespace with the tree bound elsewhere.
+run unshare unshare -m sh -c "mount --bind '$TREE' '$WORK/elsewhere' &&
+	exec '$WORKLOAD' cat '$WORK/elsewhere/sub/b'"
+stop_custosd || fail "custosd exits 0"
+
+"$CUSTOS" query --db "$WORK/db" --format json >"$WORK/all.json"
+# reads PID: "bytes via" of that process's read sessions of sub/b
+reads() {
+	jq -r --argjson pid "$1" 'select(.action == "read" and .pid == $pid) |
+		"\(.bytes) \(.read_paths | join(","))"' "$WORK/all.json" | sort | tr '\n' ' ' |
+		sed 's/ $//'
+}
+B=$TREE/sub/b
+check "sendfile: 10000 bytes" "10000 sendfile" "$(reads "$pid_sendfile")"
+check "splice: 10000 bytes" "10000 splice" "$(reads "$pid_splice")"
+check "copy_file_range: 10000 bytes" "10000 copy_file_range" "$(reads "$pid_copy")"
+check "preadv2: 10000 bytes" "10000 preadv2" "$(reads "$pid_preadv2")"
+check "mmap: recorded as its own action, on the kernel's path" "mmap $B 0" \
+	"$(jq -r --argjson pid "$pid_mmap" 'select(.action == "mmap" and .pid == $pid) |
+		"\(.action) \(.path) \(.result)"' "$WORK/all.json")"
+check "open_by_handle_at: the open and 10000 bytes" "open 10000 read" \
+	"$(jq -r --argjson pid "$pid_handle" 'select(.pid == $pid and .action == "open") |
+		.action' "$WORK/all.json" | sort -u | head -1) $(reads "$pid_handle")"
+check "reopen through /proc/self/fd: two opens of the real path" 2 \
+	"$(jq -r --argjson pid "$pid_procfd" --arg p "$B" \
+		'select(.pid == $pid and .action == "open" and .path == $p)' "$WORK/all.json" |
+		grep -c '"action"')"
+check "SCM_RIGHTS: the receiving process read 10000 bytes" "10000 read" \
+	"$(reads "$reader_scm")"
+check "dup2 then close: one session, 10000 bytes" "10000 read" "$(reads "$pid_dup2")"
+check "chroot: recorded under the host's path" "$B 10000" \
+	"$(jq -r --argjson pid "$pid_chroot" 'select(.action == "read" and .pid == $pid) |
+		"\(.path) \(.bytes)"' "$WORK/all.json")"
+check "unshare -m and a bind mount: still protected, the namespace's path" \
+	"$WORK/elsewhere/sub/b 10000" \
+	"$(jq -r --argjson pid "$pid_unshare" 'select(.action == "read" and .pid == $pid) |
+		"\(.path) \(.bytes)"' "$WORK/all.json")"
+check "no loss" 0 "$(jq -r 'select(.action == "loss")' "$WORK/all.json" | grep -c loss)"
+finish
