@@ -8,6 +8,7 @@
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "path.bpf.h"
+#include "session.bpf.h"
 #include "task.bpf.h"
 #include <bpf/bpf_tracing.h>
 
@@ -66,11 +67,56 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	return 0;
 }
 
+/* The fd table walk at exit, one descriptor per step (under bpf_loop). */
+struct fd_walk {
+	struct file **fds;
+};
+
+#define EXIT_FDS_MAX 4096 /* descriptors looked at when a process exits */
+
+static long exit_fd_step(__u64 i, void *ctx)
+{
+	struct fd_walk *w = ctx;
+	struct file **fds = w->fds; /* a local: reading through w->fds would relocate w */
+	struct file *file = NULL;
+
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[i]);
+	if (file)
+		session_end(file);
+	return 0;
+}
+
+/*
+ * A process that exits with files open never calls close(2): its table is
+ * dropped after this tracepoint.  When this task holds the last reference
+ * to the table, every session whose last reference is in it ends now.
+ * (Descriptors past EXIT_FDS_MAX are left to the LRU and counted.)
+ */
+static __always_inline void end_sessions_at_exit(struct task_struct *task)
+{
+	struct files_struct *files = task->files;
+	struct fd_walk w = {};
+	unsigned int max;
+	struct fdtable *fdt;
+
+	if (!files || files->count.counter != 1)
+		return;
+	fdt = files->fdt;
+	w.fds = fdt->fd;
+	max = fdt->max_fds;
+	if (max > EXIT_FDS_MAX) {
+		stat_inc(CUSTOS_STAT_SESSION_FULL);
+		max = EXIT_FDS_MAX;
+	}
+	bpf_loop(max, exit_fd_step, &w, 0);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(process_exit, struct task_struct *task)
 {
 	struct custos_exit_event ev = {};
 
+	end_sessions_at_exit(task);
 	/* The process ends with its leader; other threads' exits say nothing. */
 	if (task->pid != task->tgid)
 		return 0;

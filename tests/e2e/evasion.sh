@@ -26,6 +26,7 @@ run procfd "$WORKLOAD" via procfd "$TREE/sub/b"
 run scm "$WORKLOAD" via scm "$TREE/sub/b"
 reader_scm=$(sed -n 's/^reader=//p' "$WORK/scm.out")
 run dup2 "$WORKLOAD" via dup2 "$TREE/sub/b"
+run noclose "$WORKLOAD" via noclose "$TREE/sub/b"
 # chroot: the path is still the host's.
 run chroot "$WORKLOAD" chroot "$TREE" /sub/b
 # A new mount namespace with the tree bound elsewhere.
@@ -58,6 +59,8 @@ check "reopen through /proc/self/fd: two opens of the real path" 2 \
 check "SCM_RIGHTS: the receiving process read 10000 bytes" "10000 read" \
 	"$(reads "$reader_scm")"
 check "dup2 then close: one session, 10000 bytes" "10000 read" "$(reads "$pid_dup2")"
+check "exit without close(2): the session ends with the process" "10000 read" \
+	"$(reads "$pid_noclose")"
 check "chroot: recorded under the host's path" "$B 10000" \
 	"$(jq -r --argjson pid "$pid_chroot" 'select(.action == "read" and .pid == $pid) |
 		"\(.path) \(.bytes)"' "$WORK/all.json")"

@@ -11,7 +11,7 @@
  *                              switch to UID (as sudo and su do) and read PATH
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
  *   workload via HOW PATH      read PATH whole another way: sendfile, splice, copy,
- *                              preadv2, mmap, handle, procfd, scm, dup2; or
+ *                              preadv2, mmap, handle, procfd, scm, dup2, noclose; or
  *   workload chroot DIR REL    chroot to DIR and read REL there
  *
  * Each step's expected record is spelled out in tests/e2e/capture.sh.
@@ -318,6 +318,12 @@ static void read_via(const char *how, const char *path)
 			die("sendmsg");
 		waitpid(child, NULL, 0);
 		printf("reader=%d\n", child);
+	} else if (!strcmp(how, "noclose")) {
+		/* Exit with the file open: the kernel drops it, no close(2). */
+		read_all(fd);
+		printf("pid=%d\n", getpid());
+		fflush(stdout);
+		_exit(0);
 	} else if (!strcmp(how, "dup2")) {
 		if (dup2(fd, 100) != 100)
 			die("dup2");
