@@ -33,6 +33,15 @@ struct {
 	__type(value, struct custos_protected);
 } protected SEC(".maps") __weak;
 
+/* Files seen inside a protected tree, by inode: a hard link to one made
+ * outside the tree reaches the same inode, not the tree. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct custos_inode_key);
+	__type(value, struct custos_protected);
+} protected_inodes SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -85,11 +85,26 @@ static long protected_step(__u64 i, void *ctx)
 static __always_inline __u32 protected_dataset(struct dentry *d, struct vfsmount *vfsmnt)
 {
 	struct walk w = { .d = d, .mnt = real_mount(vfsmnt) };
+	struct custos_inode_key key = {};
+	struct custos_protected *p, seen = {};
+	struct super_block *sb;
+	struct inode *inode;
 
+	READ_KERN(inode, d->d_inode);
+	READ_KERN(key.ino, inode->i_ino);
+	READ_KERN(sb, d->d_sb);
+	READ_KERN(key.dev, sb->s_dev);
+	p = bpf_map_lookup_elem(&protected_inodes, &key);
+	if (p)
+		return p->dataset;
 	bpf_loop(CUSTOS_WALK_MAX, protected_step, &w, 0);
 	/* Deeper than the bound: the tree cannot be told, and that is counted. */
 	if (!w.dataset && !w.done)
 		stat_inc(CUSTOS_STAT_PATH_TRUNCATED);
+	if (w.dataset) {
+		seen.dataset = w.dataset;
+		bpf_map_update_elem(&protected_inodes, &key, &seen, BPF_ANY);
+	}
 	return w.dataset;
 }
 

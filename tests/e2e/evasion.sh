@@ -7,6 +7,9 @@ chmod 755 "$WORK"
 TREE=$WORK/tree
 mkdir -p "$TREE" "$WORK/out" "$WORK/elsewhere"
 "$WORKLOAD" setup "$TREE" "$WORK/out" || exit 1
+# Hard links made outside the tree, before custosd runs.
+ln "$TREE/sub/b" "$WORK/out/b-link"
+ln "$TREE/e" "$WORK/out/e-link"
 start_custosd --db "$WORK/db" --watch "$TREE=customers" || exit 1
 
 # run NAME CMD...: run one attempt, keep its pid for the checks.
@@ -27,6 +30,10 @@ run scm "$WORKLOAD" via scm "$TREE/sub/b"
 reader_scm=$(sed -n 's/^reader=//p' "$WORK/scm.out")
 run dup2 "$WORKLOAD" via dup2 "$TREE/sub/b"
 run noclose "$WORKLOAD" via noclose "$TREE/sub/b"
+# sub/b has been read through the tree: its inode is known, the link is caught.
+run hardlink "$WORKLOAD" cat "$WORK/out/b-link"
+# e has not been opened through the tree yet: its link is not (documented).
+run hardlink_first "$WORKLOAD" cat "$WORK/out/e-link"
 # chroot: the path is still the host's.
 run chroot "$WORKLOAD" chroot "$TREE" /sub/b
 # A new mount namespace with the tree bound elsewhere.
@@ -68,5 +75,12 @@ check "unshare -m and a bind mount: still protected, the namespace's path" \
 	"$WORK/elsewhere/sub/b 10000" \
 	"$(jq -r --argjson pid "$pid_unshare" 'select(.action == "read" and .pid == $pid) |
 		"\(.path) \(.bytes)"' "$WORK/all.json")"
+check "a hard link outside the tree to a file already seen: caught, under the link's path" \
+	"$WORK/out/b-link 10000" \
+	"$(jq -r --argjson pid "$pid_hardlink" 'select(.action == "read" and .pid == $pid) |
+		"\(.path) \(.bytes)"' "$WORK/all.json")"
+check "a hard link to a file never opened through the tree: not caught (as documented)" 0 \
+	"$(jq -r --argjson pid "$pid_hardlink_first" 'select(.pid == $pid)' "$WORK/all.json" |
+		grep -c '"pid"')"
 check "no loss" 0 "$(jq -r 'select(.action == "loss")' "$WORK/all.json" | grep -c loss)"
 finish
