@@ -14,6 +14,16 @@
 /* GPL-compatible: the programs use GPL-only helpers (probe reads). */
 char LICENSE[] SEC("license") __weak = "Dual BSD/GPL";
 
+/* Number of entries of the roots map custosd filled. */
+const volatile __u32 targ_nroots __weak = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CUSTOS_MAX_ROOTS);
+	__type(key, __u32);
+	__type(value, struct custos_root);
+} roots SEC(".maps") __weak;
+
 /* Set by custosd before load: its own tgid, so it never records its own I/O. */
 const volatile __u32 targ_self_tgid __weak = 0;
 /* Wake the consumer only once the ring holds this much; below it custosd
@@ -52,7 +62,8 @@ struct {
 /* Arguments saved at syscall entry, keyed by tid. */
 struct open_args {
 	__u32 flags;
-	__u32 _pad;
+	__s32 dfd;	/* where a relative name starts */
+	__u64 filename; /* the caller's name, user memory */
 };
 
 struct {

@@ -151,6 +151,8 @@ static void add_watch(struct options *o, char *arg)
 		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
 	}
 	close(fd);
+	if (!realpath(w->dir, w->real))
+		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
 	w->dataset = o->n_watch + 1;
@@ -392,6 +394,24 @@ static void access_from_event(struct collector *col, struct rec_access *a,
 	attribute(col, a);
 }
 
+/*
+ * A failed open's path is the name the caller gave, joined to its start
+ * directory, matched with a root as a string before "." and ".." were
+ * folded.  The record keeps the folded name (flagged unresolved).  One that
+ * folds out of the tree is still recorded: the kernel counted it, and an
+ * attempt with ".." games is worth an auditor's look.
+ */
+static void failed_open_path(struct rec_access *a, const struct custos_open_event *e)
+{
+	static char path[CUSTOS_PATH_MAX];
+	size_t len = e->file.path_len;
+
+	memcpy(path, e->path, len);
+	a->path = bytes_of(path, util__path_fold(path, len));
+	a->dev = 0;
+	a->ino = 0;
+}
+
 /* Well-formed: the fixed part is all there and the path ends the record. */
 static int ends_with_path(size_t len, size_t path_off, const struct custos_file_ref *f)
 {
@@ -418,6 +438,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 		record_init(&r, REC_FILE_ACCESS);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
 		r.access.op = h->type == CUSTOS_EV_OPEN ? OP_OPEN : OP_MMAP;
+		if (e->file.path_flags & CUSTOS_PATH_UNRESOLVED)
+			failed_open_path(&r.access, e);
 		r.access.open_flags = e->flags;
 		r.access.result = e->result;
 		break;

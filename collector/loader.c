@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -28,13 +29,10 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 		return 0;
 	if (level == LIBBPF_INFO && log_verbose() < 1)
 		return 0;
-	/* libbpf ends its messages with a newline; vlog adds one. */
-	char buf[1024];
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-
-	if (n > 0 && n < (int)sizeof(buf) && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	log_warnx("libbpf: %s", buf);
+	/* As libbpf writes it: a verifier log is one message of many lines,
+	 * and a cut one hides the line that says why. */
+	fputs("custosd: libbpf: ", stderr);
+	vfprintf(stderr, fmt, ap);
 	return 0;
 }
 
@@ -66,6 +64,43 @@ int loader__mount_fs(void)
 static __u32 kernel_dev(dev_t dev)
 {
 	return (__u32)(major(dev) << 20 | minor(dev));
+}
+
+/* The roots as strings, for failed opens (loader.h).  A root longer than
+ * CUSTOS_ROOT_MAX or past CUSTOS_MAX_ROOTS is left out, and said so. */
+static int fill_roots(struct loader *l, const struct watch *w, int n)
+{
+	__u32 k = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct custos_root root = { .len = strlen(w[i].real), .dataset = w[i].dataset };
+
+		if (root.len > CUSTOS_ROOT_MAX || k == CUSTOS_MAX_ROOTS) {
+			log_warnx("failed opens below %s are not recorded: more than %d trees or a"
+				  " path over %d bytes",
+				  w[i].dir, CUSTOS_MAX_ROOTS, CUSTOS_ROOT_MAX);
+			continue;
+		}
+		memcpy(root.path, w[i].real, root.len);
+		if (bpf_map__update_elem(l->skel->maps.roots, &k, sizeof(k), &root, sizeof(root),
+					 BPF_ANY)) {
+			int err = -errno;
+
+			log_warn("failed to install root %s", w[i].dir);
+			return err;
+		}
+		k++;
+	}
+	return 0;
+}
+
+static __u32 count_roots(const struct watch *w, int n)
+{
+	__u32 k = 0;
+
+	for (int i = 0; i < n && k < CUSTOS_MAX_ROOTS; i++)
+		k += strlen(w[i].real) <= CUSTOS_ROOT_MAX;
+	return k;
 }
 
 static int fill_protected(struct loader *l, const struct watch *w, int n)
@@ -112,6 +147,7 @@ struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_b
 	/* Wake the consumer early enough that a burst cannot fill the ring
 	 * between two polls. */
 	l->skel->rodata->targ_wakeup_bytes = ring_bytes / 4;
+	l->skel->rodata->targ_nroots = count_roots(w, n_watch);
 	err = bpf_map__set_max_entries(l->skel->maps.events, ring_bytes);
 	if (err) {
 		log_warnx("failed to size the ring buffer to %u bytes: %s", ring_bytes,
@@ -123,7 +159,7 @@ struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_b
 		log_warnx("failed to load BPF programs: %s", strerror(-err));
 		goto fail;
 	}
-	err = fill_protected(l, w, n_watch);
+	err = fill_protected(l, w, n_watch) ?: fill_roots(l, w, n_watch);
 	if (err)
 		goto fail;
 	err = custos_bpf__attach(l->skel);

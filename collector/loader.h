@@ -15,6 +15,7 @@
 struct watch {
 	const char *dir;
 	const char *label;
+	char real[4096];  /* the absolute path with no symlink, for failed opens */
 	uint32_t dataset; /* 1-based id the kernel reports back */
 	dev_t dev;	  /* stat(2) form */
 	ino_t ino;

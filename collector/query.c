@@ -162,6 +162,7 @@ enum kind {
 	K_B64,	      /* bytes column in base64 when K_TEXT could not keep them exactly */
 	K_TRUNCATED,  /* CUSTOS_PATH_TRUNCATED of path_flags, as a boolean */
 	K_DELETED,    /* CUSTOS_PATH_DELETED of path_flags, as a boolean */
+	K_UNRESOLVED, /* CUSTOS_PATH_UNRESOLVED of path_flags, as a boolean */
 	K_HOST,	      /* the host name from the state table */
 	K_NULL,	      /* not known yet */
 	K_BOOL,	      /* integer column as a boolean */
@@ -187,6 +188,7 @@ static const struct field json_fields[] = {
 	{ "path_b64", COL_PATH, K_B64 },
 	{ "truncated", COL_PATH_FLAGS, K_TRUNCATED },
 	{ "deleted", COL_PATH_FLAGS, K_DELETED },
+	{ "unresolved", COL_PATH_FLAGS, K_UNRESOLVED },
 	{ "dev", COL_DEV, K_INT },
 	{ "ino", COL_INO, K_INT },
 	{ "mnt_id", COL_MNT_ID, K_INT },
@@ -399,6 +401,8 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_TRUNCATED);
 	case K_DELETED:
 		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_DELETED);
+	case K_UNRESOLVED:
+		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_UNRESOLVED);
 	case K_BOOL:
 		return json_boolean(sqlite3_column_int64(st, fd->col) != 0);
 	case K_ARGS:

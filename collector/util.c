@@ -335,3 +335,37 @@ size_t util__utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
 	*cp = c;
 	return len;
 }
+
+size_t util__path_fold(char *p, size_t len)
+{
+	size_t in = 0, out = 0;
+	int absolute = len && p[0] == '/';
+
+	while (in < len) {
+		size_t start, n;
+
+		while (in < len && p[in] == '/')
+			in++;
+		start = in;
+		while (in < len && p[in] != '/')
+			in++;
+		n = in - start;
+		if (n == 0 || (n == 1 && p[start] == '.'))
+			continue;
+		if (n == 2 && p[start] == '.' && p[start + 1] == '.') {
+			/* Back to the previous '/', if any. */
+			while (out > 0 && p[out - 1] != '/')
+				out--;
+			if (out > 0)
+				out--;
+			continue;
+		}
+		if (out || absolute)
+			p[out++] = '/';
+		memmove(p + out, p + start, n);
+		out += n;
+	}
+	if (!out && absolute)
+		p[out++] = '/';
+	return out;
+}

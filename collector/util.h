@@ -37,4 +37,12 @@ int64_t util__boottime_ns(void);
  */
 size_t util__utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
 
+/*
+ * Fold a path lexically, in place: empty and "." components go, ".." drops
+ * the one before it (never above "/").  An absolute path stays absolute.
+ * Returns the new length.  For names that were never resolved (failed
+ * opens); symlinks are not followed.
+ */
+size_t util__path_fold(char *p, size_t len);
+
 #endif /* CUSTOS_UTIL_H */

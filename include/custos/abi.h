@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 3
+#define CUSTOS_ABI_VERSION 4
 
 /* Longest path the kernel side builds; longer ones carry CUSTOS_PATH_TRUNCATED. */
 #define CUSTOS_PATH_MAX 4096
@@ -67,6 +67,20 @@ enum custos_stat {
 /* Flags of struct custos_file_ref.path_flags. */
 #define CUSTOS_PATH_TRUNCATED (1u << 0) /* leading components are missing */
 #define CUSTOS_PATH_DELETED   (1u << 1) /* the file was unlinked while open */
+/* A failed open: no file was reached, the path is the start directory's
+ * kernel path joined with the name the caller gave (not resolved). */
+#define CUSTOS_PATH_UNRESOLVED (1u << 2)
+
+/* Protected roots as path strings, for failed opens only (no inode to walk
+ * from): CUSTOS_MAX_ROOTS entries of at most CUSTOS_ROOT_MAX bytes. */
+#define CUSTOS_MAX_ROOTS 16
+#define CUSTOS_ROOT_MAX	 256
+
+struct custos_root {
+	__u32 len;
+	__u32 dataset;
+	char path[CUSTOS_ROOT_MAX];
+};
 
 /* Common header of every ring-buffer record. */
 struct custos_event_hdr {

@@ -13,6 +13,7 @@
  *   workload via HOW PATH      read PATH whole another way: sendfile, splice, copy,
  *                              preadv2, mmap, handle, procfd, scm, dup2, noclose; or
  *   workload chroot DIR REL    chroot to DIR and read REL there
+ *   workload try DIR NAME      openat(DIR or "." for the cwd, NAME); prints the result
  *
  * Each step's expected record is spelled out in tests/e2e/capture.sh.
  */
@@ -362,7 +363,12 @@ int main(int argc, char **argv)
 		cat(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "via"))
 		read_via(argv[2], argv[3]);
-	else if (argc == 4 && !strcmp(argv[1], "chroot")) {
+	else if (argc == 4 && !strcmp(argv[1], "try")) {
+		int dir = strcmp(argv[2], ".") ? open(argv[2], O_RDONLY | O_DIRECTORY) : AT_FDCWD;
+		int fd = openat(dir, argv[3], O_RDONLY);
+
+		printf("pid=%d result=%d\n", getpid(), fd < 0 ? -errno : 0);
+	} else if (argc == 4 && !strcmp(argv[1], "chroot")) {
 		if (chroot(argv[2]) || chdir("/"))
 			die("chroot");
 		cat(argv[3]);

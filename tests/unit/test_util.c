@@ -239,6 +239,36 @@ TEST(clocks_advance)
 	return true;
 }
 
-RUN_TESTS(T(parse_int_accepts_in_range), T(parse_int_rejects_garbage_and_range), T(parse_rfc3339),
-	  T(parse_rfc3339_offsets), T(parse_dates_and_minutes), T(parse_relative_and_epoch),
-	  T(parse_rejects_garbage), T(format_time), T(format_parse_round_trip), T(clocks_advance))
+static bool folds_to(const char *in, const char *want)
+{
+	char buf[256];
+	size_t n = strlen(in);
+
+	memcpy(buf, in, n);
+	n = util__path_fold(buf, n);
+	buf[n] = '\0';
+	if (strcmp(buf, want)) {
+		fprintf(stderr, "  fold(%s) = %s, want %s\n", in, buf, want);
+		return false;
+	}
+	return true;
+}
+
+TEST(path_fold)
+{
+	ASSERT_TRUE(folds_to("/srv/data/x", "/srv/data/x"));
+	ASSERT_TRUE(folds_to("/srv//data/./x/", "/srv/data/x"));
+	ASSERT_TRUE(folds_to("/srv/data/sub/../x", "/srv/data/x"));
+	ASSERT_TRUE(folds_to("/srv/data/../../../etc/passwd", "/etc/passwd"));
+	ASSERT_TRUE(folds_to("/..", "/"));
+	ASSERT_TRUE(folds_to("/", "/"));
+	ASSERT_TRUE(folds_to("a/./b/../c", "a/c"));
+	/* A name that only looks like ".." is a name. */
+	ASSERT_TRUE(folds_to("/srv/..x/...", "/srv/..x/..."));
+	return true;
+}
+
+RUN_TESTS(T(path_fold), T(parse_int_accepts_in_range), T(parse_int_rejects_garbage_and_range),
+	  T(parse_rfc3339), T(parse_rfc3339_offsets), T(parse_dates_and_minutes),
+	  T(parse_relative_and_epoch), T(parse_rejects_garbage), T(format_time),
+	  T(format_parse_round_trip), T(clocks_advance))
