@@ -92,7 +92,7 @@ $(OUTPUT)/tests/ledgertool: tests/e2e/ledgertool.c $(COMMON_OBJS) $(OUTPUT)/coll
 
 $(OUTPUT)/tests/workload: tests/e2e/workload.c | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $< -luring -o $@
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/collector $(OUTPUT)/tests:
 	$(Q)mkdir -p $@

@@ -4,6 +4,7 @@
 #include "emit.bpf.h"
 #include "path.bpf.h"
 #include "task.bpf.h"
+#include "open.bpf.h"
 
 #define CREAT_FLAGS (00000100 | 00000001 | 00001000) /* O_CREAT | O_WRONLY | O_TRUNC */
 
@@ -128,47 +129,21 @@ static __always_inline void failed_open(struct open_args *args, long ret)
 static __always_inline int open_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct custos_open_event *ev;
-	struct session fresh = {};
 	struct open_args *args;
-	struct vfsmount *vfsmnt;
-	struct dentry *dentry;
-	struct scratch *s;
 	struct file *file;
-	__u64 key;
-	__u32 len;
 
 	args = bpf_map_lookup_elem(&open_stash, &tid);
 	if (!args)
 		return 0;
 	if (ret < 0) {
 		failed_open(args, ret);
-		goto cleanup;
+	} else {
+		file = fd_file(ret);
+		if (file)
+			open_success(file, ret, args->flags);
+		else
+			stat_inc(CUSTOS_STAT_PROBE_READ);
 	}
-	file = fd_file(ret);
-	if (!file) {
-		stat_inc(CUSTOS_STAT_PROBE_READ);
-		goto cleanup;
-	}
-	READ_KERN(dentry, file->f_path.dentry);
-	READ_KERN(vfsmnt, file->f_path.mnt);
-	fresh.dataset = protected_dataset(dentry, vfsmnt);
-	if (!fresh.dataset)
-		goto cleanup;
-	s = scratch_get();
-	if (!s)
-		goto cleanup;
-	ev = &s->open;
-	task_ids_fill(&ev->task);
-	ev->result = ret;
-	ev->flags = args->flags;
-	len = file_ref_fill(s, &ev->file, ev->path, file, fresh.dataset);
-	/* A freed file's address may come back for a new open: start afresh. */
-	key = (__u64)file;
-	if (bpf_map_update_elem(&sessions, &key, &fresh, BPF_ANY))
-		stat_inc(CUSTOS_STAT_SESSION_FULL);
-	emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
-cleanup:
 	bpf_map_delete_elem(&open_stash, &tid);
 	return 0;
 }

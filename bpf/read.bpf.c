@@ -6,6 +6,7 @@
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "task.bpf.h"
+#include "session.bpf.h"
 
 /* The session lookup happens at entry, where the fd is known; the exit only
  * has the result, so the session key is stashed by tid in between. */
@@ -33,7 +34,6 @@ static __always_inline int read_exit(long ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct read_args *args;
 	struct session *s;
-	__u64 now;
 
 	args = bpf_map_lookup_elem(&read_stash, &tid);
 	if (!args)
@@ -41,19 +41,8 @@ static __always_inline int read_exit(long ret)
 	if (ret <= 0)
 		goto cleanup;
 	s = bpf_map_lookup_elem(&sessions, &args->file);
-	if (!s)
-		goto cleanup;
-	now = bpf_ktime_get_boot_ns();
-	if (!s->first_ns) {
-		s->first_ns = now;
-		task_ids_fill(&s->task);
-	}
-	s->last_ns = now;
-	__sync_fetch_and_add(&s->bytes, ret);
-	__sync_fetch_and_add(&s->reads, 1);
-	/* Not atomic (no atomic OR before -mcpu=v3): two readers racing on
-	 * one file description may drop a bit, never bytes or counts. */
-	s->read_paths |= args->path;
+	if (s)
+		session_add(s, ret, args->path);
 cleanup:
 	bpf_map_delete_elem(&read_stash, &tid);
 	return 0;

@@ -7,6 +7,7 @@
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "path.bpf.h"
+#include "task.bpf.h"
 
 /* Before 6.13 (commit 90ee6ed776c0) the count was atomic_long_t f_count. */
 struct file___fcount {
@@ -26,6 +27,23 @@ static __always_inline int last_reference(struct file *file)
 	}
 	READ_KERN(count, old->f_count.counter);
 	return count == 1;
+}
+
+/* A read through the session's file description returned ret bytes. */
+static __always_inline void session_add(struct session *s, long ret, __u32 path)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (!s->first_ns) {
+		s->first_ns = now;
+		task_ids_fill(&s->task);
+	}
+	s->last_ns = now;
+	__sync_fetch_and_add(&s->bytes, ret);
+	__sync_fetch_and_add(&s->reads, 1);
+	/* Not atomic (no atomic OR before -mcpu=v3): two readers racing on
+	 * one file description may drop a bit, never bytes or counts. */
+	s->read_paths |= path;
 }
 
 /* If file's session ends with the reference about to go, emit its totals

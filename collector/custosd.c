@@ -656,7 +656,8 @@ static int append_start(struct collector *col, const char *config)
 	r.start.pid = getpid();
 	r.start.host = bytes_of(col->host, strlen(col->host));
 	r.start.version = bytes_of(CUSTOSD_VERSION, strlen(CUSTOSD_VERSION));
-	r.start.backend = bytes_of("tracepoints", strlen("tracepoints"));
+	r.start.backend =
+		bytes_of(loader__backend(col->loader), strlen(loader__backend(col->loader)));
 	r.start.config = bytes_of(config, strlen(config));
 	return append(col, &r);
 }

@@ -9,6 +9,7 @@
 #include <sys/vfs.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "custos.skel.h"
@@ -21,6 +22,7 @@
 struct loader {
 	struct custos_bpf *skel;
 	int ncpus;
+	int uring; /* io_uring completions are watched */
 };
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -120,6 +122,31 @@ static int fill_protected(struct loader *l, const struct watch *w, int n)
 	return 0;
 }
 
+/*
+ * Feature probing, by what the kernel's BTF says and never by its version:
+ * io_uring_complete is (ring, req, cqe) since 6.3; before, it passed the
+ * result as numbers and uring.bpf.c cannot read it.
+ */
+static int uring_complete_usable(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	int id, usable = 0;
+
+	if (!btf)
+		return 0;
+	id = btf__find_by_name_kind(btf, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	if (t)
+		t = btf__type_by_id(btf, t->type); /* the pointer */
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type); /* the prototype */
+	if (t && btf_is_func_proto(t))
+		usable = btf_vlen(t) == 4;
+	btf__free(btf);
+	return usable;
+}
+
 struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_bytes,
 			     uint32_t self_tgid)
 {
@@ -144,6 +171,9 @@ struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_b
 		goto fail;
 	}
 	l->skel->rodata->targ_self_tgid = self_tgid;
+	l->uring = uring_complete_usable();
+	if (!l->uring)
+		bpf_program__set_autoload(l->skel->progs.uring_complete, false);
 	/* Wake the consumer early enough that a burst cannot fill the ring
 	 * between two polls. */
 	l->skel->rodata->targ_wakeup_bytes = ring_bytes / 4;
@@ -172,6 +202,11 @@ fail:
 	loader__destroy(l);
 	errno = -err;
 	return NULL;
+}
+
+const char *loader__backend(const struct loader *l)
+{
+	return l->uring ? "tracepoints+io_uring" : "tracepoints";
 }
 
 int loader__ring_fd(const struct loader *l)

@@ -34,6 +34,10 @@ int loader__mount_fs(void);
 struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_bytes,
 			     uint32_t self_tgid);
 
+/* What is attached, for the START record: "tracepoints", with
+ * "+io_uring" when the kernel's io_uring tracepoint can be read. */
+const char *loader__backend(const struct loader *l);
+
 /* Fd and size of the ring buffer map, for the consumer. */
 int loader__ring_fd(const struct loader *l);
 uint32_t loader__ring_size(const struct loader *l);

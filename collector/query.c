@@ -408,9 +408,9 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 	case K_ARGS:
 		return json_args(col_bytes(st, fd->col));
 	case K_READ_PATHS: {
-		static const char *const names[] = { "read",   "pread64",	 "readv",
-						     "preadv", "preadv2",	 "sendfile",
-						     "splice", "copy_file_range" };
+		static const char *const names[] = { "read",   "pread64",	  "readv",
+						     "preadv", "preadv2",	  "sendfile",
+						     "splice", "copy_file_range", "io_uring" };
 		int64_t bits = sqlite3_column_int64(st, fd->col);
 		json_t *a = json_array();
 

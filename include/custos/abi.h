@@ -48,6 +48,7 @@ enum custos_read_path {
 	CUSTOS_READ_SENDFILE = 1 << 5,
 	CUSTOS_READ_SPLICE = 1 << 6,
 	CUSTOS_READ_COPY_FILE_RANGE = 1 << 7,
+	CUSTOS_READ_IO_URING = 1 << 8,
 };
 
 /* Indexes of the per-CPU stats array.  Every way an event can be lost or

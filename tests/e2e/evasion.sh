@@ -30,6 +30,7 @@ run scm "$WORKLOAD" via scm "$TREE/sub/b"
 reader_scm=$(sed -n 's/^reader=//p' "$WORK/scm.out")
 run dup2 "$WORKLOAD" via dup2 "$TREE/sub/b"
 run noclose "$WORKLOAD" via noclose "$TREE/sub/b"
+run uring "$WORKLOAD" via uring "$TREE/sub/b"
 # sub/b has been read through the tree: its inode is known, the link is caught.
 run hardlink "$WORKLOAD" cat "$WORK/out/b-link"
 # e has not been opened through the tree yet: its link is not (documented).
@@ -68,6 +69,11 @@ check "SCM_RIGHTS: the receiving process read 10000 bytes" "10000 read" \
 check "dup2 then close: one session, 10000 bytes" "10000 read" "$(reads "$pid_dup2")"
 check "exit without close(2): the session ends with the process" "10000 read" \
 	"$(reads "$pid_noclose")"
+# io_uring: the open of the ring's fd and the reads, none of them syscalls.
+check "io_uring openat: an open of the real path" "open $B" \
+	"$(jq -r --argjson pid "$pid_uring" 'select(.pid == $pid and .action == "open" and
+		.path == "'"$B"'") | "\(.action) \(.path)"' "$WORK/all.json" | head -1)"
+check "io_uring read: 10000 bytes in the session" "10000 io_uring" "$(reads "$pid_uring")"
 check "chroot: recorded under the host's path" "$B 10000" \
 	"$(jq -r --argjson pid "$pid_chroot" 'select(.action == "read" and .pid == $pid) |
 		"\(.path) \(.bytes)"' "$WORK/all.json")"

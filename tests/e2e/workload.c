@@ -11,7 +11,8 @@
  *                              switch to UID (as sudo and su do) and read PATH
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
  *   workload via HOW PATH      read PATH whole another way: sendfile, splice, copy,
- *                              preadv2, mmap, handle, procfd, scm, dup2, noclose; or
+ *                              preadv2, mmap, handle, procfd, scm, dup2, noclose,
+ *                              uring; or
  *   workload chroot DIR REL    chroot to DIR and read REL there
  *   workload try DIR NAME      openat(DIR or "." for the cwd, NAME); prints the result
  *
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +321,36 @@ static void read_via(const char *how, const char *path)
 			die("sendmsg");
 		waitpid(child, NULL, 0);
 		printf("reader=%d\n", child);
+	} else if (!strcmp(how, "uring")) {
+		/* Open and read with io_uring alone: no open or read syscall. */
+		struct io_uring ring;
+		struct io_uring_sqe *sqe;
+		struct io_uring_cqe *cqe;
+		off_t off = 0;
+		int ufd;
+
+		if (io_uring_queue_init(4, &ring, 0))
+			die("io_uring_queue_init");
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_openat(sqe, AT_FDCWD, path, O_RDONLY, 0);
+		io_uring_submit(&ring);
+		if (io_uring_wait_cqe(&ring, &cqe) || cqe->res < 0)
+			die("io_uring openat");
+		ufd = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		do {
+			sqe = io_uring_get_sqe(&ring);
+			io_uring_prep_read(sqe, ufd, buf, sizeof(buf), off);
+			io_uring_submit(&ring);
+			if (io_uring_wait_cqe(&ring, &cqe))
+				die("io_uring read");
+			n = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+			if (n > 0)
+				off += n;
+		} while (n > 0);
+		io_uring_queue_exit(&ring);
+		close(ufd);
 	} else if (!strcmp(how, "noclose")) {
 		/* Exit with the file open: the kernel drops it, no close(2). */
 		read_all(fd);
