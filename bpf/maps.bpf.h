@@ -14,6 +14,9 @@
 /* GPL-compatible: the programs use GPL-only helpers (probe reads). */
 char LICENSE[] SEC("license") __weak = "Dual BSD/GPL";
 
+/* A session still open reports its totals this often (0: only at its end). */
+const volatile __u64 targ_progress_ns __weak = 10000000000ULL;
+
 /* Number of entries of the roots map custosd filled. */
 const volatile __u32 targ_nroots __weak = 0;
 
@@ -103,13 +106,17 @@ struct session {
 	__u64 reads;
 	__u64 first_ns;
 	__u64 last_ns;
+	__u64 reported_ns; /* when the last progress report went out */
 	__u32 dataset;
 	__u32 read_paths;
 };
 
+/* Not an LRU: an evicted session would lose its bytes without a word.  A
+ * full table refuses new sessions instead, and that is counted (and
+ * becomes a LOSS record). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 131072);
 	__type(key, __u64);
 	__type(value, struct session);
 } sessions SEC(".maps") __weak;

@@ -42,7 +42,7 @@ static __always_inline int read_exit(long ret)
 		goto cleanup;
 	s = bpf_map_lookup_elem(&sessions, &args->file);
 	if (s)
-		session_add(s, ret, args->path);
+		session_add((struct file *)args->file, s, ret, args->path);
 cleanup:
 	bpf_map_delete_elem(&read_stash, &tid);
 	return 0;

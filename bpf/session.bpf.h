@@ -29,13 +29,39 @@ static __always_inline int last_reference(struct file *file)
 	return count == 1;
 }
 
-/* A read through the session's file description returned ret bytes. */
-static __always_inline void session_add(struct session *s, long ret, __u32 path)
+/* Emit the session's totals so far; partial while the file is still open. */
+static __always_inline void session_emit(struct file *file, struct session *sess, __u32 partial)
+{
+	struct scratch *s = scratch_get();
+	struct custos_read_event *ev;
+	__u32 len;
+
+	if (!s)
+		return;
+	ev = &s->read;
+	ev->task = sess->task;
+	ev->bytes = sess->bytes;
+	ev->reads = sess->reads;
+	ev->first_ns = sess->first_ns;
+	ev->last_ns = sess->last_ns;
+	ev->read_paths = sess->read_paths;
+	ev->partial = partial;
+	len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
+	emit(&ev->hdr, CUSTOS_EV_READ_SESSION, offsetof(struct custos_read_event, path) + len);
+}
+
+/*
+ * A read through file's description returned ret bytes.  A description
+ * kept open for long reports its totals every targ_progress_ns, so that
+ * reading the log at any moment shows what is being read now.
+ */
+static __always_inline void session_add(struct file *file, struct session *s, long ret, __u32 path)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 
 	if (!s->first_ns) {
 		s->first_ns = now;
+		s->reported_ns = now;
 		task_ids_fill(&s->task);
 	}
 	s->last_ns = now;
@@ -44,34 +70,24 @@ static __always_inline void session_add(struct session *s, long ret, __u32 path)
 	/* Not atomic (no atomic OR before -mcpu=v3): two readers racing on
 	 * one file description may drop a bit, never bytes or counts. */
 	s->read_paths |= path;
+	if (targ_progress_ns && now - s->reported_ns >= targ_progress_ns) {
+		s->reported_ns = now;
+		session_emit(file, s, 1);
+	}
 }
 
 /* If file's session ends with the reference about to go, emit its totals
  * (when anything was read) and forget it. */
 static __always_inline void session_end(struct file *file)
 {
-	struct custos_read_event *ev;
 	struct session *sess;
-	struct scratch *s;
 	__u64 key = (__u64)file;
-	__u32 len;
 
 	sess = bpf_map_lookup_elem(&sessions, &key);
 	if (!sess || !last_reference(file))
 		return;
-	s = scratch_get();
-	if (sess->reads && s) {
-		ev = &s->read;
-		ev->task = sess->task;
-		ev->bytes = sess->bytes;
-		ev->reads = sess->reads;
-		ev->first_ns = sess->first_ns;
-		ev->last_ns = sess->last_ns;
-		ev->read_paths = sess->read_paths;
-		len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
-		emit(&ev->hdr, CUSTOS_EV_READ_SESSION,
-		     offsetof(struct custos_read_event, path) + len);
-	}
+	if (sess->reads)
+		session_emit(file, sess, 0);
 	bpf_map_delete_elem(&sessions, &key);
 }
 

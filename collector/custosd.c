@@ -45,7 +45,7 @@ struct options {
 	const char *origin;
 	const char *witness_dir;
 	const char *witness_cmd;
-	int64_t epoch_s, heartbeat_s;
+	int64_t epoch_s, heartbeat_s, progress_s;
 	const char *pidfile;
 	const char *staff; /* the staff directory file, or NULL */
 	struct watch watch[MAX_WATCH];
@@ -87,7 +87,7 @@ static void usage(FILE *f)
 		"usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--keys DIR]\n"
 		"               [--origin NAME] [--epoch SEC] [--heartbeat SEC]\n"
 		"               [--witness-dir DIR] [--witness-cmd CMD] [--staff FILE]\n"
-		"               [--pidfile FILE]\n"
+		"               [--progress SEC] [--pidfile FILE]\n"
 		"               [--duration SEC] [--ring-size BYTES] [-v]\n"
 		"\n"
 		"Records every open and read of files below the watched directories in a\n"
@@ -102,6 +102,8 @@ static void usage(FILE *f)
 		"  --heartbeat SEC    heartbeat and checkpoint interval, 1 to 60 (default 10)\n"
 		"  --witness-dir DIR  copy every signed checkpoint into DIR\n"
 		"  --witness-cmd CMD  pipe every signed checkpoint to `sh -c CMD`\n"
+		"  --progress SEC     a file kept open reports its reads this often, 0 to\n"
+		"                     3600; 0: only when closed (default 10)\n"
 		"  --staff FILE       the staff directory (JSON) accesses are attributed with;\n"
 		"                     SIGHUP reloads it\n"
 		"  --pidfile FILE     written once every program is attached\n"
@@ -174,6 +176,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "witness-dir", required_argument, NULL, 'W' },
 		{ "witness-cmd", required_argument, NULL, 'C' },
 		{ "staff", required_argument, NULL, 'S' },
+		{ "progress", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -187,6 +190,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->ring_bytes = DEFAULT_RING;
 	o->epoch_s = 60;
 	o->heartbeat_s = 10;
+	o->progress_s = 10;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -240,6 +244,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->staff = optarg;
+			break;
+		case 'P':
+			if (util__parse_int(optarg, 0, 3600, &v))
+				usage_error("invalid --progress %s: want 0 to 3600 seconds",
+					    optarg);
+			o->progress_s = v;
 			break;
 		case 'v':
 			o->verbose++;
@@ -457,6 +467,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 		r.access.first_ns = e->first_ns + col->clock_off;
 		r.access.last_ns = e->last_ns + col->clock_off;
 		r.access.read_paths = e->read_paths;
+		r.access.partial = e->partial ? 1 : 0;
 		break;
 	}
 	case CUSTOS_EV_EXEC: {
@@ -821,7 +832,8 @@ int main(int argc, char **argv)
 	col.ledger = open_ledger(&col, config);
 	if (!col.ledger)
 		goto out;
-	col.loader = loader__start(opt.watch, opt.n_watch, opt.ring_bytes, getpid());
+	col.loader = loader__start(opt.watch, opt.n_watch, opt.ring_bytes, getpid(),
+				   (uint64_t)opt.progress_s * 1000000000ULL);
 	if (!col.loader)
 		goto out;
 	col.stats_seen = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));

@@ -27,12 +27,13 @@ struct loader;
 int loader__mount_fs(void);
 
 /*
- * Load and attach every program, with self_tgid's own I/O excluded and the
- * ring sized ring_bytes (a power of two).  Returns NULL with errno set; the
+ * Load and attach every program, with self_tgid's own I/O excluded, the
+ * ring sized ring_bytes (a power of two), and read sessions still open
+ * reporting every progress_ns (0: only at their end).  Returns NULL with errno set; the
  * reason was logged.
  */
 struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_bytes,
-			     uint32_t self_tgid);
+			     uint32_t self_tgid, uint64_t progress_ns);
 
 /* What is attached, for the START record: "tracepoints", with
  * "+io_uring" when the kernel's io_uring tracepoint can be read. */

@@ -73,6 +73,7 @@ enum col {
 	COL_CONTAINER,
 	COL_CGROUP,
 	COL_READ_PATHS,
+	COL_PARTIAL,
 	COL_MAX,
 };
 
@@ -120,6 +121,7 @@ static const char *const col_name[COL_MAX] = {
 	[COL_CONTAINER] = "container",
 	[COL_CGROUP] = "cgroup_id",
 	[COL_READ_PATHS] = "read_paths",
+	[COL_PARTIAL] = "partial",
 };
 
 /* Bound parameters of the WHERE clause, numbered as ?N in where_sql. */
@@ -225,6 +227,7 @@ static const struct field json_fields[] = {
 	{ "container", COL_CONTAINER, K_TEXT },
 	{ "cgroup_id", COL_CGROUP, K_INT },
 	{ "read_paths", COL_READ_PATHS, K_READ_PATHS },
+	{ "partial", COL_PARTIAL, K_BOOL },
 };
 
 static const struct field csv_fields[] = {

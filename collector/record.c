@@ -137,7 +137,7 @@ static void s32(struct cursor *c, int32_t *v)
  *   opaque path<0..4096>; uint32 sid, tty; uint64 start_ns; opaque args<0..256>;
  *   opaque lineage<0..1024>; opaque container<0..255>; opaque person<0..255>;
  *   opaque attribution<0..255>; opaque team<0..255>; opaque role<0..255>;
- *   opaque directory<0..32>; uint32 staff_flags, read_paths;
+ *   opaque directory<0..32>; uint32 staff_flags, read_paths, partial;
  */
 static void body_access(struct cursor *c, struct rec_access *a)
 {
@@ -184,6 +184,7 @@ static void body_access(struct cursor *c, struct rec_access *a)
 	opaque(c, &a->directory, 32);
 	u32(c, &a->staff_flags);
 	u32(c, &a->read_paths);
+	u32(c, &a->partial);
 }
 
 /* Start body: uint32 abi_version, pid; opaque host<0..255>;

@@ -90,6 +90,7 @@ struct rec_access {
 	struct bytes directory; /* SHA-256 of the directory file in force; empty if none */
 	uint32_t staff_flags;	/* RECORD_STAFF_* */
 	uint32_t read_paths;	/* OP_READ: enum custos_read_path bits */
+	uint32_t partial;	/* OP_READ: 1 for a progress report of a session still open */
 };
 
 #define RECORD_STAFF_LEFT  (1u << 0) /* the person's status is "left" */

@@ -47,7 +47,7 @@ const char *store_schema =
 	" file INTEGER, who INTEGER, mode INTEGER, path_flags INTEGER, bpf_cpu INTEGER,"
 	" bpf_seq INTEGER,"
 	" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d INTEGER, last_d INTEGER,"
-	" read_paths INTEGER, body BLOB) STRICT;"
+	" read_paths INTEGER, partial INTEGER, body BLOB) STRICT;"
 	"CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
 	" note TEXT NOT NULL, t_ns INTEGER NOT NULL) STRICT;"
 	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;";
@@ -76,8 +76,8 @@ const char *store_entry_sql =
 	" w.attribution AS attribution, w.team AS team, w.role AS role,"
 	" w.staff_flags & 1 AS left_staff, w.directory AS directory, p.lineage AS lineage,"
 	" p.args AS args, p.sid AS sid, p.tty AS tty, p.container AS container,"
-	" p.cgroup_id AS cgroup_id, CASE r.op WHEN 2 THEN r.read_paths END AS "
-	"read_paths" RECORD_JOINS;
+	" p.cgroup_id AS cgroup_id, CASE r.op WHEN 2 THEN r.read_paths END AS read_paths,"
+	" CASE r.op WHEN 2 THEN r.partial END AS partial" RECORD_JOINS;
 
 /*
  * A dictionary: a table whose rows are unique tuples, and a direct-mapped
@@ -126,7 +126,7 @@ static const struct {
 
 /* The layout of the tables; a database of another layout is refused, never
  * altered (it is evidence). */
-#define STORE_FORMAT 4
+#define STORE_FORMAT 5
 
 struct store {
 	sqlite3 *db;
@@ -415,7 +415,8 @@ struct store *store__open(const char *path)
 	    exec(st->db, store_schema))
 		goto fail;
 	if (prepare(st->db,
-		    "INSERT INTO record VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    "INSERT INTO record VALUES "
+		    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &st->ins_record) ||
 	    prepare(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", &st->set_state) ||
 	    prepare(st->db, "SELECT v FROM state WHERE k = ?", &st->get_state) ||
@@ -483,7 +484,7 @@ static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[
 		       dict_id(st->db, &st->dict[DICT_WHO], who, &ids[3]);
 }
 
-/* Bind a record's columns: 1 seq .. 25 body, as in store_schema. */
+/* Bind a record's columns: 1 seq .. 26 body, as in store_schema. */
 static int bind_record(struct store *st, const struct record *r, int64_t boot)
 {
 	sqlite3_stmt *s = st->ins_record;
@@ -499,12 +500,12 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 	sqlite3_bind_int64(s, 6, (int64_t)r->t_boot_ns);
 	sqlite3_bind_blob(s, 7, r->prev_leaf, RECORD_LEAF_LEN, SQLITE_STATIC);
 	if (r->type != REC_FILE_ACCESS) {
-		for (int col = 8; col <= 24; col++)
+		for (int col = 8; col <= 25; col++)
 			sqlite3_bind_null(s, col);
 		n = record__encode_body(r, st->buf, sizeof(st->buf));
 		if (n < 0)
 			return n;
-		sqlite3_bind_blob(s, 25, st->buf, n, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 26, st->buf, n, SQLITE_STATIC);
 		return 0;
 	}
 	err = access_ids(st, a, ids);
@@ -529,10 +530,11 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 		(int64_t)(a->event_ns - a->first_ns),
 		(int64_t)(a->event_ns - a->last_ns),
 		a->read_paths,
+		a->partial,
 	};
-	for (int k = 0; k < 17; k++)
+	for (int k = 0; k < 18; k++)
 		sqlite3_bind_int64(s, 8 + k, v[k]);
-	sqlite3_bind_null(s, 25);
+	sqlite3_bind_null(s, 26);
 	return 0;
 }
 
@@ -759,7 +761,7 @@ static void row_fixed(struct row *w, uint8_t *out, size_t len)
 #define RECORD_OWN                                                                                 \
 	"r.seq, r.type, r.epoch, r.t_real_ns, r.t_boot_ns, r.prev_leaf, r.op, r.open_flags,"       \
 	" r.result, r.mode, r.path_flags, r.bpf_cpu, r.bpf_seq, r.bytes, r.reads, r.event_d,"      \
-	" r.first_d, r.last_d, r.read_paths, r.body"
+	" r.first_d, r.last_d, r.read_paths, r.partial, r.body"
 
 static struct bytes row_own(struct row *w, struct record *r)
 {
@@ -789,6 +791,7 @@ static struct bytes row_own(struct row *w, struct record *r)
 	a->first_ns = a->event_ns - row_u(w, UINT64_MAX, !access);
 	a->last_ns = a->event_ns - row_u(w, UINT64_MAX, !access);
 	a->read_paths = row_u(w, UINT32_MAX, !access);
+	a->partial = row_u(w, 1, !access);
 	if (!access)
 		for (int col = first_access_col; col < w->col; col++)
 			if (sqlite3_column_type(w->q, col) != SQLITE_NULL)

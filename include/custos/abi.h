@@ -132,8 +132,9 @@ struct custos_open_event {
 	char path[CUSTOS_PATH_MAX]; /* only file.path_len bytes are sent */
 };
 
-/* One open file description's reads, emitted when its last reference is
- * closed.  task is the first task that read through it. */
+/* One open file description's reads, emitted when its last reference goes,
+ * and every so often while it lives (partial).  task is the first task that
+ * read through it. */
 struct custos_read_event {
 	struct custos_event_hdr hdr;
 	struct custos_task_ids task;
@@ -142,7 +143,7 @@ struct custos_read_event {
 	__u64 first_ns;
 	__u64 last_ns;
 	__u32 read_paths; /* enum custos_read_path bits */
-	__u32 _pad;
+	__u32 partial;	  /* 1: a progress report of a session still open (totals so far) */
 	struct custos_file_ref file;
 	char path[CUSTOS_PATH_MAX];
 };

@@ -12,7 +12,7 @@
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
  *   workload via HOW PATH      read PATH whole another way: sendfile, splice, copy,
  *                              preadv2, mmap, handle, procfd, scm, dup2, noclose,
- *                              uring; or
+ *                              uring, slow; or
  *   workload chroot DIR REL    chroot to DIR and read REL there
  *   workload try DIR NAME      openat(DIR or "." for the cwd, NAME); prints the result
  *
@@ -351,6 +351,14 @@ static void read_via(const char *how, const char *path)
 		} while (n > 0);
 		io_uring_queue_exit(&ring);
 		close(ufd);
+	} else if (!strcmp(how, "slow")) {
+		/* Keep the file open: 100 bytes, then 100 more every 0.6 s. */
+		for (int i = 0; i < 5; i++) {
+			if (read(fd, buf, 100) != 100)
+				die("read");
+			if (i < 4)
+				usleep(600000);
+		}
 	} else if (!strcmp(how, "noclose")) {
 		/* Exit with the file open: the kernel drops it, no close(2). */
 		read_all(fd);

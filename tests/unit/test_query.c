@@ -42,7 +42,7 @@ static const char *const json_keys[] = {
 	"ppid",	       "comm",	    "exe",	 "uid",	       "euid",	     "fsuid",	"gid",
 	"egid",	       "loginuid",  "sessionid", "cpu",	       "bpf_seq",    "detail",	"person",
 	"attribution", "team",	    "role",	 "left",       "directory",  "lineage", "args",
-	"sid",	       "tty",	    "container", "cgroup_id",  "read_paths",
+	"sid",	       "tty",	    "container", "cgroup_id",  "read_paths", "partial",
 };
 
 static const char path_newline[] = "/a/b/new\nline";
