@@ -82,6 +82,7 @@ struct read_args {
 	__u64 file;
 	__u32 path; /* enum custos_read_path bit; mmap: the prot argument */
 	__u32 _pad;
+	__s64 off; /* where the read starts in the file; -1: not known */
 };
 
 struct {
@@ -107,6 +108,8 @@ struct session {
 	__u64 first_ns;
 	__u64 last_ns;
 	__u64 reported_ns; /* when the last progress report went out */
+	__u64 min_off;	   /* (__u64)-1 until a read with a known offset */
+	__u64 max_end;
 	__u32 dataset;
 	__u32 read_paths;
 };

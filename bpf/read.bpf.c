@@ -10,10 +10,14 @@
 
 /* The session lookup happens at entry, where the fd is known; the exit only
  * has the result, so the session key is stashed by tid in between. */
-static __always_inline int read_enter(long fd, __u32 path)
+/* Where a read starts: the file position, an offset argument, or an
+ * offset the caller points to (NULL: the file position). */
+enum off_kind { OFF_POS, OFF_ARG, OFF_PTR };
+
+static __always_inline int read_enter(long fd, __u32 path, enum off_kind kind, long off_arg)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct read_args args = { .path = path };
+	struct read_args args = { .path = path, .off = -1 };
 	struct file *file;
 
 	if (is_self())
@@ -24,6 +28,13 @@ static __always_inline int read_enter(long fd, __u32 path)
 	args.file = (__u64)file;
 	if (!bpf_map_lookup_elem(&sessions, &args.file))
 		return 0;
+	if (kind == OFF_ARG && off_arg >= 0)
+		args.off = off_arg;
+	else if (kind == OFF_PTR && off_arg &&
+		 bpf_probe_read_user(&args.off, sizeof(args.off), (void *)off_arg))
+		args.off = -1;
+	else if (kind == OFF_POS || (kind == OFF_PTR && !off_arg) || kind == OFF_ARG)
+		READ_KERN(args.off, file->f_pos);
 	if (bpf_map_update_elem(&read_stash, &tid, &args, BPF_ANY))
 		stat_inc(CUSTOS_STAT_STASH_FULL);
 	return 0;
@@ -42,18 +53,19 @@ static __always_inline int read_exit(long ret)
 		goto cleanup;
 	s = bpf_map_lookup_elem(&sessions, &args->file);
 	if (s)
-		session_add((struct file *)args->file, s, ret, args->path);
+		session_add((struct file *)args->file, s, ret, args->path, args->off);
 cleanup:
 	bpf_map_delete_elem(&read_stash, &tid);
 	return 0;
 }
 
-/* One line per syscall: which argument is the file read from. */
-#define READ_PROBE(name, fd_arg, path)                                                             \
+/* One line per syscall: which argument is the file read from, and where
+ * the offset is. */
+#define READ_PROBE(name, fd_arg, path, kind, off_arg)                                              \
 	SEC("tp/syscalls/sys_enter_" #name)                                                        \
 	int sys_##name##_enter(struct trace_event_raw_sys_enter *ctx)                              \
 	{                                                                                          \
-		return read_enter(ctx->args[fd_arg], path);                                        \
+		return read_enter(ctx->args[fd_arg], path, kind, ctx->args[off_arg]);              \
 	}                                                                                          \
 	SEC("tp/syscalls/sys_exit_" #name)                                                         \
 	int sys_##name##_exit(struct trace_event_raw_sys_exit *ctx)                                \
@@ -61,11 +73,11 @@ cleanup:
 		return read_exit(ctx->ret);                                                        \
 	}
 
-READ_PROBE(read, 0, CUSTOS_READ_READ)
-READ_PROBE(pread64, 0, CUSTOS_READ_PREAD)
-READ_PROBE(readv, 0, CUSTOS_READ_READV)
-READ_PROBE(preadv, 0, CUSTOS_READ_PREADV)
-READ_PROBE(preadv2, 0, CUSTOS_READ_PREADV2)
-READ_PROBE(sendfile64, 1, CUSTOS_READ_SENDFILE)
-READ_PROBE(splice, 0, CUSTOS_READ_SPLICE)
-READ_PROBE(copy_file_range, 0, CUSTOS_READ_COPY_FILE_RANGE)
+READ_PROBE(read, 0, CUSTOS_READ_READ, OFF_POS, 0)
+READ_PROBE(pread64, 0, CUSTOS_READ_PREAD, OFF_ARG, 3)
+READ_PROBE(readv, 0, CUSTOS_READ_READV, OFF_POS, 0)
+READ_PROBE(preadv, 0, CUSTOS_READ_PREADV, OFF_ARG, 3)
+READ_PROBE(preadv2, 0, CUSTOS_READ_PREADV2, OFF_ARG, 3) /* -1: the file position */
+READ_PROBE(sendfile64, 1, CUSTOS_READ_SENDFILE, OFF_PTR, 2)
+READ_PROBE(splice, 0, CUSTOS_READ_SPLICE, OFF_PTR, 1)
+READ_PROBE(copy_file_range, 0, CUSTOS_READ_COPY_FILE_RANGE, OFF_PTR, 1)

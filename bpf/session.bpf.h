@@ -46,6 +46,8 @@ static __always_inline void session_emit(struct file *file, struct session *sess
 	ev->last_ns = sess->last_ns;
 	ev->read_paths = sess->read_paths;
 	ev->partial = partial;
+	ev->min_offset = sess->min_off;
+	ev->max_offset = sess->max_end;
 	len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
 	emit(&ev->hdr, CUSTOS_EV_READ_SESSION, offsetof(struct custos_read_event, path) + len);
 }
@@ -55,14 +57,24 @@ static __always_inline void session_emit(struct file *file, struct session *sess
  * kept open for long reports its totals every targ_progress_ns, so that
  * reading the log at any moment shows what is being read now.
  */
-static __always_inline void session_add(struct file *file, struct session *s, long ret, __u32 path)
+static __always_inline void session_add(struct file *file, struct session *s, long ret, __u32 path,
+					__s64 off)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 
 	if (!s->first_ns) {
 		s->first_ns = now;
 		s->reported_ns = now;
+		s->min_off = (__u64)-1;
 		task_ids_fill(&s->task);
+	}
+	/* The range read; racing readers may widen it a little late, never
+	 * narrow it. */
+	if (off >= 0) {
+		if ((__u64)off < s->min_off)
+			s->min_off = off;
+		if ((__u64)off + ret > s->max_end)
+			s->max_end = off + ret;
 	}
 	s->last_ns = now;
 	__sync_fetch_and_add(&s->bytes, ret);

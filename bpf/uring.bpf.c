@@ -54,6 +54,6 @@ int BPF_PROG(uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe
 	key = (__u64)file;
 	sess = file ? bpf_map_lookup_elem(&sessions, &key) : NULL;
 	if (sess && res > 0)
-		session_add(file, sess, res, CUSTOS_READ_IO_URING);
+		session_add(file, sess, res, CUSTOS_READ_IO_URING, -1);
 	return 0;
 }

@@ -8,15 +8,15 @@
 
 #include "custos/abi.h"
 
-_Static_assert(CUSTOS_ABI_VERSION == 4, "update the layout checks with the ABI version");
+_Static_assert(CUSTOS_ABI_VERSION == 5, "update the layout checks with the ABI version");
 _Static_assert(sizeof(struct custos_root) == 8 + CUSTOS_ROOT_MAX, "custos_root");
 _Static_assert(sizeof(struct custos_event_hdr) == 24, "custos_event_hdr");
 _Static_assert(sizeof(struct custos_task_ids) == 80, "custos_task_ids");
 _Static_assert(sizeof(struct custos_file_ref) == 32, "custos_file_ref");
 _Static_assert(offsetof(struct custos_open_event, path) == 144, "custos_open_event");
 _Static_assert(sizeof(struct custos_open_event) == 144 + CUSTOS_PATH_MAX, "custos_open_event");
-_Static_assert(offsetof(struct custos_read_event, path) == 176, "custos_read_event");
-_Static_assert(sizeof(struct custos_read_event) == 176 + CUSTOS_PATH_MAX, "custos_read_event");
+_Static_assert(offsetof(struct custos_read_event, path) == 192, "custos_read_event");
+_Static_assert(sizeof(struct custos_read_event) == 192 + CUSTOS_PATH_MAX, "custos_read_event");
 _Static_assert(offsetof(struct custos_exec_event, args) == 112, "custos_exec_event");
 _Static_assert(offsetof(struct custos_exec_event, path) == 400, "custos_exec_event");
 _Static_assert(sizeof(struct custos_fork_event) == 64, "custos_fork_event");

@@ -468,6 +468,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 		r.access.last_ns = e->last_ns + col->clock_off;
 		r.access.read_paths = e->read_paths;
 		r.access.partial = e->partial ? 1 : 0;
+		r.access.min_offset = e->min_offset;
+		r.access.max_offset = e->max_offset;
 		break;
 	}
 	case CUSTOS_EV_EXEC: {

@@ -74,6 +74,8 @@ enum col {
 	COL_CGROUP,
 	COL_READ_PATHS,
 	COL_PARTIAL,
+	COL_MIN_OFFSET,
+	COL_MAX_OFFSET,
 	COL_MAX,
 };
 
@@ -122,6 +124,8 @@ static const char *const col_name[COL_MAX] = {
 	[COL_CGROUP] = "cgroup_id",
 	[COL_READ_PATHS] = "read_paths",
 	[COL_PARTIAL] = "partial",
+	[COL_MIN_OFFSET] = "min_offset",
+	[COL_MAX_OFFSET] = "max_offset",
 };
 
 /* Bound parameters of the WHERE clause, numbered as ?N in where_sql. */
@@ -228,6 +232,8 @@ static const struct field json_fields[] = {
 	{ "cgroup_id", COL_CGROUP, K_INT },
 	{ "read_paths", COL_READ_PATHS, K_READ_PATHS },
 	{ "partial", COL_PARTIAL, K_BOOL },
+	{ "min_offset", COL_MIN_OFFSET, K_INT },
+	{ "max_offset", COL_MAX_OFFSET, K_INT },
 };
 
 static const struct field csv_fields[] = {

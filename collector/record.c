@@ -138,6 +138,7 @@ static void s32(struct cursor *c, int32_t *v)
  *   opaque lineage<0..1024>; opaque container<0..255>; opaque person<0..255>;
  *   opaque attribution<0..255>; opaque team<0..255>; opaque role<0..255>;
  *   opaque directory<0..32>; uint32 staff_flags, read_paths, partial;
+ *   uint64 min_offset, max_offset;
  */
 static void body_access(struct cursor *c, struct rec_access *a)
 {
@@ -185,6 +186,8 @@ static void body_access(struct cursor *c, struct rec_access *a)
 	u32(c, &a->staff_flags);
 	u32(c, &a->read_paths);
 	u32(c, &a->partial);
+	u64(c, &a->min_offset);
+	u64(c, &a->max_offset);
 }
 
 /* Start body: uint32 abi_version, pid; opaque host<0..255>;

@@ -91,6 +91,8 @@ struct rec_access {
 	uint32_t staff_flags;	/* RECORD_STAFF_* */
 	uint32_t read_paths;	/* OP_READ: enum custos_read_path bits */
 	uint32_t partial;	/* OP_READ: 1 for a progress report of a session still open */
+	uint64_t min_offset;	/* OP_READ: lowest offset read; UINT64_MAX when none known */
+	uint64_t max_offset;	/* OP_READ: end of the highest range read */
 };
 
 #define RECORD_STAFF_LEFT  (1u << 0) /* the person's status is "left" */

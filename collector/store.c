@@ -47,7 +47,8 @@ const char *store_schema =
 	" file INTEGER, who INTEGER, mode INTEGER, path_flags INTEGER, bpf_cpu INTEGER,"
 	" bpf_seq INTEGER,"
 	" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d INTEGER, last_d INTEGER,"
-	" read_paths INTEGER, partial INTEGER, body BLOB) STRICT;"
+	" read_paths INTEGER, partial INTEGER, min_offset INTEGER, max_offset INTEGER,"
+	" body BLOB) STRICT;"
 	"CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
 	" note TEXT NOT NULL, t_ns INTEGER NOT NULL) STRICT;"
 	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;";
@@ -77,7 +78,10 @@ const char *store_entry_sql =
 	" w.staff_flags & 1 AS left_staff, w.directory AS directory, p.lineage AS lineage,"
 	" p.args AS args, p.sid AS sid, p.tty AS tty, p.container AS container,"
 	" p.cgroup_id AS cgroup_id, CASE r.op WHEN 2 THEN r.read_paths END AS read_paths,"
-	" CASE r.op WHEN 2 THEN r.partial END AS partial" RECORD_JOINS;
+	" CASE r.op WHEN 2 THEN r.partial END AS partial,"
+	" CASE WHEN r.op = 2 AND r.min_offset >= 0 THEN r.min_offset END AS min_offset,"
+	" CASE WHEN r.op = 2 AND r.min_offset >= 0 THEN r.max_offset END AS "
+	"max_offset" RECORD_JOINS;
 
 /*
  * A dictionary: a table whose rows are unique tuples, and a direct-mapped
@@ -126,7 +130,7 @@ static const struct {
 
 /* The layout of the tables; a database of another layout is refused, never
  * altered (it is evidence). */
-#define STORE_FORMAT 5
+#define STORE_FORMAT 6
 
 struct store {
 	sqlite3 *db;
@@ -416,7 +420,7 @@ struct store *store__open(const char *path)
 		goto fail;
 	if (prepare(st->db,
 		    "INSERT INTO record VALUES "
-		    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &st->ins_record) ||
 	    prepare(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", &st->set_state) ||
 	    prepare(st->db, "SELECT v FROM state WHERE k = ?", &st->get_state) ||
@@ -484,7 +488,7 @@ static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[
 		       dict_id(st->db, &st->dict[DICT_WHO], who, &ids[3]);
 }
 
-/* Bind a record's columns: 1 seq .. 26 body, as in store_schema. */
+/* Bind a record's columns: 1 seq .. 28 body, as in store_schema. */
 static int bind_record(struct store *st, const struct record *r, int64_t boot)
 {
 	sqlite3_stmt *s = st->ins_record;
@@ -500,12 +504,12 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 	sqlite3_bind_int64(s, 6, (int64_t)r->t_boot_ns);
 	sqlite3_bind_blob(s, 7, r->prev_leaf, RECORD_LEAF_LEN, SQLITE_STATIC);
 	if (r->type != REC_FILE_ACCESS) {
-		for (int col = 8; col <= 25; col++)
+		for (int col = 8; col <= 27; col++)
 			sqlite3_bind_null(s, col);
 		n = record__encode_body(r, st->buf, sizeof(st->buf));
 		if (n < 0)
 			return n;
-		sqlite3_bind_blob(s, 26, st->buf, n, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 28, st->buf, n, SQLITE_STATIC);
 		return 0;
 	}
 	err = access_ids(st, a, ids);
@@ -531,10 +535,12 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 		(int64_t)(a->event_ns - a->last_ns),
 		a->read_paths,
 		a->partial,
+		(int64_t)a->min_offset,
+		(int64_t)a->max_offset,
 	};
-	for (int k = 0; k < 18; k++)
+	for (int k = 0; k < 20; k++)
 		sqlite3_bind_int64(s, 8 + k, v[k]);
-	sqlite3_bind_null(s, 26);
+	sqlite3_bind_null(s, 28);
 	return 0;
 }
 
@@ -761,7 +767,7 @@ static void row_fixed(struct row *w, uint8_t *out, size_t len)
 #define RECORD_OWN                                                                                 \
 	"r.seq, r.type, r.epoch, r.t_real_ns, r.t_boot_ns, r.prev_leaf, r.op, r.open_flags,"       \
 	" r.result, r.mode, r.path_flags, r.bpf_cpu, r.bpf_seq, r.bytes, r.reads, r.event_d,"      \
-	" r.first_d, r.last_d, r.read_paths, r.partial, r.body"
+	" r.first_d, r.last_d, r.read_paths, r.partial, r.min_offset, r.max_offset, r.body"
 
 static struct bytes row_own(struct row *w, struct record *r)
 {
@@ -792,6 +798,8 @@ static struct bytes row_own(struct row *w, struct record *r)
 	a->last_ns = a->event_ns - row_u(w, UINT64_MAX, !access);
 	a->read_paths = row_u(w, UINT32_MAX, !access);
 	a->partial = row_u(w, 1, !access);
+	a->min_offset = row_u(w, UINT64_MAX, !access);
+	a->max_offset = row_u(w, UINT64_MAX, !access);
 	if (!access)
 		for (int col = first_access_col; col < w->col; col++)
 			if (sqlite3_column_type(w->q, col) != SQLITE_NULL)

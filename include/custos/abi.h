@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 4
+#define CUSTOS_ABI_VERSION 5
 
 /* Longest path the kernel side builds; longer ones carry CUSTOS_PATH_TRUNCATED. */
 #define CUSTOS_PATH_MAX 4096
@@ -144,6 +144,8 @@ struct custos_read_event {
 	__u64 last_ns;
 	__u32 read_paths; /* enum custos_read_path bits */
 	__u32 partial;	  /* 1: a progress report of a session still open (totals so far) */
+	__u64 min_offset; /* the lowest file offset read; (__u64)-1 when none was known */
+	__u64 max_offset; /* the end of the highest range read */
 	struct custos_file_ref file;
 	char path[CUSTOS_PATH_MAX];
 };

@@ -45,6 +45,12 @@ reads=$(q --arg t "$TREE/" 'select(.action=="read") |
 check "read sessions: path:bytes:reads" \
 	"a:1000:1 a:1000:1 a:10:1 d:5000:2 d:50:1 e:3000:1 sub/b:10000:3 sub/b:100:1 " "$reads"
 
+check "the range read: pread64, readv, preadv cover sub/b from 0 to 10000" "0 10000" \
+	"$(q --arg t "$TREE/sub/b" 'select(.action=="read" and .path==$t and .bytes==10000) |
+		"\(.min_offset) \(.max_offset)"')"
+check "the range read by 100 bytes from the start" "0 100" \
+	"$(q --arg t "$TREE/sub/b" 'select(.action=="read" and .path==$t and .bytes==100) |
+		"\(.min_offset) \(.max_offset)"')"
 check "nothing outside the tree is recorded" 0 \
 	"$(q --arg t "$TREE/" 'select(.path != null and (.path | startswith($t) | not))' | wc -l)"
 check "the ledger's own writes are not recorded" 0 \

@@ -54,6 +54,12 @@ check "sendfile: 10000 bytes" "10000 sendfile" "$(reads "$pid_sendfile")"
 check "splice: 10000 bytes" "10000 splice" "$(reads "$pid_splice")"
 check "copy_file_range: 10000 bytes" "10000 copy_file_range" "$(reads "$pid_copy")"
 check "preadv2: 10000 bytes" "10000 preadv2" "$(reads "$pid_preadv2")"
+check "sendfile, splice, copy_file_range, preadv2: the whole file's range" \
+	"0 10000 0 10000 0 10000 0 10000" \
+	"$(for p in "$pid_sendfile" "$pid_splice" "$pid_copy" "$pid_preadv2"; do
+		jq -r --argjson pid "$p" 'select(.action == "read" and .pid == $pid) |
+			"\(.min_offset) \(.max_offset)"' "$WORK/all.json"
+	done | tr '\n' ' ' | sed 's/ $//')"
 check "mmap: recorded as its own action, on the kernel's path" "mmap $B 0" \
 	"$(jq -r --argjson pid "$pid_mmap" 'select(.action == "mmap" and .pid == $pid) |
 		"\(.action) \(.path) \(.result)"' "$WORK/all.json")"

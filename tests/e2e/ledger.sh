@@ -57,7 +57,7 @@ mutate "a record inserted" "UPDATE record SET seq = seq + 1000000 WHERE seq >= $
 	UPDATE record SET seq = seq - 999999 WHERE seq >= 1000000;
 	INSERT INTO record SELECT $READ, type, epoch, boot, t_real_ns, t_boot_ns, prev_leaf, op,
 	open_flags, result, proc, cred, file, who, mode, path_flags, bpf_cpu, bpf_seq, bytes, reads,
-	event_d, first_d, last_d, read_paths, partial, body FROM record WHERE seq = $READ - 2"
+	event_d, first_d, last_d, read_paths, partial, min_offset, max_offset, body FROM record WHERE seq = $READ - 2"
 mutate "the tail truncated" "DELETE FROM record WHERE seq > $N - 15"
 mutate "an epoch's sealing checkpoint removed" "DELETE FROM checkpoint WHERE size = $CLOSE + 1"
 mutate "a checkpoint's root changed" "UPDATE checkpoint SET note =
