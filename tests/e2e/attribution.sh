@@ -49,12 +49,16 @@ sh -c "\"$WORKLOAD\" cat \"$TREE/e\" >/dev/null" || fail "the read under sh"
 
 # pid reuse: make the next process get the pid of one that just ended, and
 # run another program in it; its record must name its own program.
-"$WORKLOAD" cat "$TREE/a" >"$WORK/first" || fail "the first process"
-pid=$(sed -n 's/^pid=//p' "$WORK/first")
+# Another process may take the pid in between on a busy machine: try a few times.
 cp "$WORKLOAD" "$WORK/reused-reader"
-echo $((pid - 1)) >/proc/sys/kernel/ns_last_pid
-"$WORK/reused-reader" cat "$TREE/sub/b" >"$WORK/second" || fail "the second process"
-pid2=$(sed -n 's/^pid=//p' "$WORK/second")
+for try in 1 2 3 4 5; do
+	"$WORKLOAD" cat "$TREE/a" >"$WORK/first" || fail "the first process"
+	pid=$(sed -n 's/^pid=//p' "$WORK/first")
+	echo $((pid - 1)) >/proc/sys/kernel/ns_last_pid
+	"$WORK/reused-reader" cat "$TREE/sub/b" >"$WORK/second" || fail "the second process"
+	pid2=$(sed -n 's/^pid=//p' "$WORK/second")
+	[ "$pid2" = "$pid" ] && break
+done
 
 # The directory changes: uid 4242 becomes Carol.  SIGHUP loads it.
 cat >"$WORK/staff.json" <<'JSON'
@@ -121,8 +125,9 @@ check "a process older than custosd: its program from /proc" "$WORK/old-reader" 
 	"$(jq -r --argjson pid "$OLD" 'select(.pid == $pid) | .exe' "$WORK/reads.json")"
 n=$("$CUSTOS" query --db "$WORK/db" --person e1001 --format json | jq -r .path | sort -u | wc -l)
 check "custos query --person e1001: what alice read" 3 "$n"
-# uid 4242 before it was carol's, and the four reads by root without a login.
-check "custos query --unattributed" 5 \
+# uid 4242 before it was carol's, and every read by root without a login:
+# the old reader, the shell's, and the pid-reuse pairs.
+check "custos query --unattributed" $((3 + 2 * try)) \
 	"$("$CUSTOS" query --db "$WORK/db" --unattributed --action read --format json | wc -l)"
 check "custos query --team data --action read" 3 \
 	"$("$CUSTOS" query --db "$WORK/db" --team data --action read --format json | wc -l)"
