@@ -14,6 +14,9 @@
 /* GPL-compatible: the programs use GPL-only helpers (probe reads). */
 char LICENSE[] SEC("license") __weak = "Dual BSD/GPL";
 
+/* --fine-reads: every read call is an event of its own too. */
+const volatile __u32 targ_fine_reads __weak = 0;
+
 /* A session still open reports its totals this often (0: only at its end). */
 const volatile __u64 targ_progress_ns __weak = 10000000000ULL;
 

@@ -82,6 +82,21 @@ static __always_inline void session_add(struct file *file, struct session *s, lo
 	/* Not atomic (no atomic OR before -mcpu=v3): two readers racing on
 	 * one file description may drop a bit, never bytes or counts. */
 	s->read_paths |= path;
+	if (targ_fine_reads) {
+		struct session one = {
+			.bytes = ret,
+			.reads = 1,
+			.first_ns = now,
+			.last_ns = now,
+			.dataset = s->dataset,
+			.read_paths = path,
+			.min_off = off >= 0 ? off : (__u64)-1,
+			.max_end = off >= 0 ? off + ret : 0,
+		};
+
+		task_ids_fill(&one.task);
+		session_emit(file, &one, 2);
+	}
 	if (targ_progress_ns && now - s->reported_ns >= targ_progress_ns) {
 		s->reported_ns = now;
 		session_emit(file, s, 1);

@@ -59,8 +59,8 @@ static const char usage_query[] =
 	"  --person ID        only accesses attributed to staff member ID (or service:NAME)\n"
 	"  --team T, --role R only accesses by members of team T, or with role R\n"
 	"  --unattributed     only accesses no person or service account was found for\n"
-	"  --action A         only one kind of record: open, read, mmap, start, stop, loss, gap,\n"
-	"                     heartbeat, epoch_close, clock, config or genesis\n"
+	"  --action A         only one kind of record: open, read, read_call, mmap, start, stop,\n"
+	"                     loss, gap, heartbeat, epoch_close, clock, config or genesis\n"
 	"  --since TIME       only records at or after TIME\n"
 	"  --until TIME       only records before TIME\n"
 	"  --format F         table (the default), json (one object per line) or csv\n"
@@ -84,9 +84,9 @@ static const char usage_query[] =
 	"    custos query --db custos.db --action read --since 2026-11-01 --until 2026-12-01 \\\n"
 	"        --format csv > november.csv\n";
 
-static const char *const actions[] = { "open",	      "read",  "mmap",	 "start",
-				       "stop",	      "loss",  "gap",	 "heartbeat",
-				       "epoch_close", "clock", "config", "genesis" };
+static const char *const actions[] = { "open",	"read",	  "mmap",   "read_call", "start",
+				       "stop",	"loss",	  "gap",    "heartbeat", "epoch_close",
+				       "clock", "config", "genesis" };
 
 /* Report a bad argument to command cmd in the one-line form and return the usage status. */
 static int usage_error(const char *cmd, const char *what, const char *arg)

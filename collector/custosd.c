@@ -46,6 +46,7 @@ struct options {
 	const char *witness_dir;
 	const char *witness_cmd;
 	int64_t epoch_s, heartbeat_s, progress_s;
+	int fine_reads;
 	const char *pidfile;
 	const char *staff; /* the staff directory file, or NULL */
 	struct watch watch[MAX_WATCH];
@@ -87,7 +88,7 @@ static void usage(FILE *f)
 		"usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--keys DIR]\n"
 		"               [--origin NAME] [--epoch SEC] [--heartbeat SEC]\n"
 		"               [--witness-dir DIR] [--witness-cmd CMD] [--staff FILE]\n"
-		"               [--progress SEC] [--pidfile FILE]\n"
+		"               [--progress SEC] [--fine-reads] [--pidfile FILE]\n"
 		"               [--duration SEC] [--ring-size BYTES] [-v]\n"
 		"\n"
 		"Records every open and read of files below the watched directories in a\n"
@@ -104,6 +105,7 @@ static void usage(FILE *f)
 		"  --witness-cmd CMD  pipe every signed checkpoint to `sh -c CMD`\n"
 		"  --progress SEC     a file kept open reports its reads this often, 0 to\n"
 		"                     3600; 0: only when closed (default 10)\n"
+		"  --fine-reads       also record every read call (action read_call)\n"
 		"  --staff FILE       the staff directory (JSON) accesses are attributed with;\n"
 		"                     SIGHUP reloads it\n"
 		"  --pidfile FILE     written once every program is attached\n"
@@ -177,6 +179,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "witness-cmd", required_argument, NULL, 'C' },
 		{ "staff", required_argument, NULL, 'S' },
 		{ "progress", required_argument, NULL, 'P' },
+		{ "fine-reads", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -244,6 +247,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->staff = optarg;
+			break;
+		case 'F':
+			o->fine_reads = 1;
 			break;
 		case 'P':
 			if (util__parse_int(optarg, 0, 3600, &v))
@@ -461,13 +467,14 @@ static int on_event(void *ctx, const void *data, size_t len)
 			goto malformed;
 		record_init(&r, REC_FILE_ACCESS);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
-		r.access.op = OP_READ;
+		/* A single call (--fine-reads) is its own action, not a session. */
+		r.access.op = e->partial == 2 ? OP_READ_CALL : OP_READ;
 		r.access.bytes = e->bytes;
 		r.access.reads = e->reads;
 		r.access.first_ns = e->first_ns + col->clock_off;
 		r.access.last_ns = e->last_ns + col->clock_off;
 		r.access.read_paths = e->read_paths;
-		r.access.partial = e->partial ? 1 : 0;
+		r.access.partial = e->partial == 1;
 		r.access.min_offset = e->min_offset;
 		r.access.max_offset = e->max_offset;
 		break;
@@ -835,7 +842,7 @@ int main(int argc, char **argv)
 	if (!col.ledger)
 		goto out;
 	col.loader = loader__start(opt.watch, opt.n_watch, opt.ring_bytes, getpid(),
-				   (uint64_t)opt.progress_s * 1000000000ULL);
+				   (uint64_t)opt.progress_s * 1000000000ULL, opt.fine_reads);
 	if (!col.loader)
 		goto out;
 	col.stats_seen = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));

@@ -148,7 +148,7 @@ static int uring_complete_usable(void)
 }
 
 struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_bytes,
-			     uint32_t self_tgid, uint64_t progress_ns)
+			     uint32_t self_tgid, uint64_t progress_ns, int fine_reads)
 {
 	struct loader *l = calloc(1, sizeof(*l));
 	int err = 0;
@@ -172,6 +172,7 @@ struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_b
 	}
 	l->skel->rodata->targ_self_tgid = self_tgid;
 	l->skel->rodata->targ_progress_ns = progress_ns;
+	l->skel->rodata->targ_fine_reads = fine_reads;
 	l->uring = uring_complete_usable();
 	if (!l->uring)
 		bpf_program__set_autoload(l->skel->progs.uring_complete, false);

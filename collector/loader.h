@@ -29,11 +29,12 @@ int loader__mount_fs(void);
 /*
  * Load and attach every program, with self_tgid's own I/O excluded, the
  * ring sized ring_bytes (a power of two), and read sessions still open
- * reporting every progress_ns (0: only at their end).  Returns NULL with errno set; the
+ * reporting every progress_ns (0: only at their end); fine_reads: every
+ * read call is an event too.  Returns NULL with errno set; the
  * reason was logged.
  */
 struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_bytes,
-			     uint32_t self_tgid, uint64_t progress_ns);
+			     uint32_t self_tgid, uint64_t progress_ns, int fine_reads);
 
 /* What is attached, for the START record: "tracepoints", with
  * "+io_uring" when the kernel's io_uring tracepoint can be read. */

@@ -448,6 +448,8 @@ const char *record__op_name(uint32_t op)
 		return "read";
 	case OP_MMAP:
 		return "mmap";
+	case OP_READ_CALL:
+		return "read_call";
 	default:
 		return "unknown";
 	}

@@ -45,8 +45,9 @@ enum record_type {
 /* FileAccess.op */
 enum record_op {
 	OP_OPEN = 1,
-	OP_READ = 2, /* one read session: totals of an open file description */
-	OP_MMAP = 3, /* a mapping of the file: its pages can be read without syscalls */
+	OP_READ = 2,	  /* one read session: totals of an open file description */
+	OP_MMAP = 3,	  /* a mapping of the file: its pages can be read without syscalls */
+	OP_READ_CALL = 4, /* one read call (--fine-reads), besides its session */
 };
 
 /* A byte string that points into memory the caller owns. */

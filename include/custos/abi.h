@@ -143,7 +143,8 @@ struct custos_read_event {
 	__u64 first_ns;
 	__u64 last_ns;
 	__u32 read_paths; /* enum custos_read_path bits */
-	__u32 partial;	  /* 1: a progress report of a session still open (totals so far) */
+	__u32 partial;	  /* 1: a progress report of a session still open (totals so far);
+			   * 2: one read call (--fine-reads) */
 	__u64 min_offset; /* the lowest file offset read; (__u64)-1 when none was known */
 	__u64 max_offset; /* the end of the highest range read */
 	struct custos_file_ref file;
