@@ -81,8 +81,64 @@ static long protected_step(__u64 i, void *ctx)
 	return 0;
 }
 
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/*
+ * A file seen through overlayfs is another dentry on another super block:
+ * its ancestry never reaches a protected directory used as a lower layer.
+ * The overlay inode names its lower dentry and layer mount (ovl_inode->oe,
+ * since 6.5; older layouts are not read and such files are not placed).
+ * Returns 1 and sets *d, *mnt to the lower one when there is one.
+ */
+static __always_inline int overlay_lower(struct dentry **d, struct vfsmount **mnt)
+{
+	struct dentry *lower = NULL;
+	struct ovl_layer *layer = NULL;
+	struct super_block *sb;
+	struct ovl_inode *oi;
+	struct ovl_entry *oe;
+	struct inode *inode;
+	unsigned int n = 0;
+	unsigned long magic = 0;
+
+	if (!bpf_core_field_exists(struct ovl_inode, oe))
+		return 0;
+	READ_KERN(sb, (*d)->d_sb);
+	READ_KERN(magic, sb->s_magic);
+	if (magic != OVERLAYFS_SUPER_MAGIC)
+		return 0;
+	READ_KERN(inode, (*d)->d_inode);
+	oi = (struct ovl_inode *)((char *)inode -
+				  bpf_core_field_offset(struct ovl_inode, vfs_inode));
+	READ_KERN(oe, oi->oe);
+	if (!oe)
+		return 0;
+	READ_KERN(n, oe->__numlower);
+	if (!n)
+		return 0;
+	READ_KERN(lower, oe->__lowerstack[0].dentry);
+	READ_KERN(layer, oe->__lowerstack[0].layer);
+	if (!lower || !layer)
+		return 0;
+	READ_KERN(*mnt, layer->mnt);
+	*d = lower;
+	return *mnt != NULL;
+}
+
+static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt);
+
 /* The dataset id of the protected tree that contains d, or 0. */
 static __always_inline __u32 protected_dataset(struct dentry *d, struct vfsmount *vfsmnt)
+{
+	__u32 dataset = ancestry(d, vfsmnt);
+
+	/* Read through an overlay: the lower layer's file may be protected. */
+	if (!dataset && overlay_lower(&d, &vfsmnt))
+		dataset = ancestry(d, vfsmnt);
+	return dataset;
+}
+
+static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
 {
 	struct walk w = { .d = d, .mnt = real_mount(vfsmnt) };
 	struct custos_inode_key key = {};

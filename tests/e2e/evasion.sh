@@ -10,6 +10,11 @@ mkdir -p "$TREE" "$WORK/out" "$WORK/elsewhere"
 # Hard links made outside the tree, before custosd runs.
 ln "$TREE/sub/b" "$WORK/out/b-link"
 ln "$TREE/e" "$WORK/out/e-link"
+# An overlay whose lower layer is the protected tree.
+mkdir -p "$WORK/upper" "$WORK/ovl-work" "$WORK/merged"
+mount -t overlay custos-test -o lowerdir="$TREE",upperdir="$WORK/upper",workdir="$WORK/ovl-work" \
+	"$WORK/merged" || fail "mount the overlay"
+trap 'umount "$WORK/merged" 2>/dev/null; cleanup' EXIT
 start_custosd --db "$WORK/db" --watch "$TREE=customers" || exit 1
 
 # run NAME CMD...: run one attempt, keep its pid for the checks.
@@ -31,6 +36,7 @@ reader_scm=$(sed -n 's/^reader=//p' "$WORK/scm.out")
 run dup2 "$WORKLOAD" via dup2 "$TREE/sub/b"
 run noclose "$WORKLOAD" via noclose "$TREE/sub/b"
 run uring "$WORKLOAD" via uring "$TREE/sub/b"
+run overlay "$WORKLOAD" cat "$WORK/merged/sub/b"
 # sub/b has been read through the tree: its inode is known, the link is caught.
 run hardlink "$WORKLOAD" cat "$WORK/out/b-link"
 # e has not been opened through the tree yet: its link is not (documented).
@@ -94,5 +100,9 @@ check "a hard link outside the tree to a file already seen: caught, under the li
 check "a hard link to a file never opened through the tree: not caught (as documented)" 0 \
 	"$(jq -r --argjson pid "$pid_hardlink_first" 'select(.pid == $pid)' "$WORK/all.json" |
 		grep -c '"pid"')"
+check "overlayfs over the tree: caught through the lower layer, under the overlay's path" \
+	"$WORK/merged/sub/b 10000" \
+	"$(jq -r --argjson pid "$pid_overlay" 'select(.action == "read" and .pid == $pid) |
+		"\(.path) \(.bytes)"' "$WORK/all.json")"
 check "no loss" 0 "$(jq -r 'select(.action == "loss")' "$WORK/all.json" | grep -c loss)"
 finish
