@@ -38,10 +38,21 @@ struct cgroup_slot {
 	int known;
 };
 
+#define MISS_SLOTS 256
+
+/* A process /proc could not describe stays undescribable (it is gone, or
+ * its pid now names another): remember it, so its further accesses do not
+ * each cost four /proc reads. */
+struct miss_slot {
+	uint32_t pid;
+	uint64_t tick;
+};
+
 struct proctab {
 	struct proc *bucket[BUCKETS];
 	size_t size;
 	struct cgroup_slot cgroups[CGROUP_SLOTS];
+	struct miss_slot misses[MISS_SLOTS];
 };
 
 static uint64_t tick_of(uint64_t ns)
@@ -297,9 +308,14 @@ void proctab__describe(struct proctab *t, uint32_t pid, uint64_t start_ns, const
 	memset(out, 0, sizeof(*out));
 	if (!p) {
 		/* Started between the bootstrap and its first event: look once. */
-		p = from_proc(t, pid);
+		struct miss_slot *m = &t->misses[pid % MISS_SLOTS];
+
+		if (!(m->pid == pid && m->tick == tick))
+			p = from_proc(t, pid);
 		if (p && p->tick != tick)
 			p = NULL;
+		if (!p)
+			*m = (struct miss_slot){ .pid = pid, .tick = tick };
 	}
 	if (!p) {
 		size_t n = strnlen(comm, CUSTOS_COMM_LEN);
