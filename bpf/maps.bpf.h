@@ -95,13 +95,6 @@ struct {
 	__type(value, struct read_args);
 } read_stash SEC(".maps") __weak;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct read_args);
-} mmap_stash SEC(".maps") __weak;
-
 /* Read accounting of one open file description of a protected file, keyed
  * by the struct file pointer so that dup, fork and fd passing share it. */
 struct session {

@@ -5,6 +5,7 @@
 #include "path.bpf.h"
 #include "task.bpf.h"
 #include "open.bpf.h"
+#include "session.bpf.h"
 
 #define CREAT_FLAGS (00000100 | 00000001 | 00001000) /* O_CREAT | O_WRONLY | O_TRUNC */
 
@@ -192,27 +193,18 @@ int open_by_handle_at_exit(struct trace_event_raw_sys_exit *ctx)
 /*
  * mmap of a protected file is an access of its own: the pages it maps can
  * be read without another syscall.  The file is protected if it has a
- * session (every protected open makes one) or, after an eviction, by its
- * ancestry.
+ * session: every protected open makes one.
  */
 SEC("tp/syscalls/sys_enter_mmap")
 int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct read_args args = { .path = ctx->args[2] };
-	long fd = (long)ctx->args[4];
-	struct file *file;
+	struct file *file = session_file((long)ctx->args[4]);
 
-	if (fd < 0 || is_self())
-		return 0;
-	file = fd_file(fd);
 	if (!file)
 		return 0;
 	args.file = (__u64)file;
-	if (!bpf_map_lookup_elem(&sessions, &args.file))
-		return 0;
-	if (bpf_map_update_elem(&mmap_stash, &tid, &args, BPF_ANY))
-		stat_inc(CUSTOS_STAT_STASH_FULL);
+	session_stash(&args);
 	return 0;
 }
 
@@ -227,7 +219,7 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	struct file *file;
 	__u32 len;
 
-	args = bpf_map_lookup_elem(&mmap_stash, &tid);
+	args = bpf_map_lookup_elem(&read_stash, &tid);
 	if (!args)
 		return 0;
 	sess = bpf_map_lookup_elem(&sessions, &args->file);
@@ -243,7 +235,7 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
 	emit(&ev->hdr, CUSTOS_EV_MMAP, offsetof(struct custos_open_event, path) + len);
 cleanup:
-	bpf_map_delete_elem(&mmap_stash, &tid);
+	bpf_map_delete_elem(&read_stash, &tid);
 	return 0;
 }
 

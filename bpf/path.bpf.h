@@ -55,6 +55,18 @@ struct walk {
 	int done;      /* reached the top of the tree */
 };
 
+/* The (dev, ino) the protected maps are keyed by. */
+static __always_inline void dentry_key(struct dentry *d, struct custos_inode_key *key)
+{
+	struct super_block *sb;
+	struct inode *inode;
+
+	READ_KERN(inode, d->d_inode);
+	READ_KERN(key->ino, inode->i_ino);
+	READ_KERN(sb, d->d_sb);
+	READ_KERN(key->dev, sb->s_dev);
+}
+
 static long protected_step(__u64 i, void *ctx)
 {
 	struct walk *w = ctx;
@@ -62,13 +74,7 @@ static long protected_step(__u64 i, void *ctx)
 	struct custos_inode_key key = {};
 	struct custos_protected *p;
 
-	struct inode *inode;
-	struct super_block *sb;
-
-	READ_KERN(inode, d->d_inode);
-	READ_KERN(key.ino, inode->i_ino);
-	READ_KERN(sb, d->d_sb);
-	READ_KERN(key.dev, sb->s_dev);
+	dentry_key(d, &key);
 	p = bpf_map_lookup_elem(&protected, &key);
 	if (p) {
 		w->dataset = p->dataset;
@@ -143,17 +149,20 @@ static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
 	struct walk w = { .d = d, .mnt = real_mount(vfsmnt) };
 	struct custos_inode_key key = {};
 	struct custos_protected *p, seen = {};
-	struct super_block *sb;
-	struct inode *inode;
 
-	READ_KERN(inode, d->d_inode);
-	READ_KERN(key.ino, inode->i_ino);
-	READ_KERN(sb, d->d_sb);
-	READ_KERN(key.dev, sb->s_dev);
+	/* The file itself is tested here, with the key already read: the walk
+	 * starts at its parent. */
+	dentry_key(d, &key);
 	p = bpf_map_lookup_elem(&protected_inodes, &key);
 	if (p)
 		return p->dataset;
-	bpf_loop(CUSTOS_WALK_MAX, protected_step, &w, 0);
+	p = bpf_map_lookup_elem(&protected, &key);
+	if (p)
+		w.dataset = p->dataset;
+	else if (walk_up(&w.d, &w.mnt))
+		bpf_loop(CUSTOS_WALK_MAX, protected_step, &w, 0);
+	else
+		w.done = 1;
 	/* Deeper than the bound: the tree cannot be told, and that is counted. */
 	if (!w.dataset && !w.done)
 		stat_inc(CUSTOS_STAT_PATH_TRUNCATED);

@@ -90,7 +90,8 @@ static long exit_fd_step(__u64 i, void *ctx)
  * A process that exits with files open never calls close(2): its table is
  * dropped after this tracepoint.  When this task holds the last reference
  * to the table, every session whose last reference is in it ends now.
- * (Descriptors past EXIT_FDS_MAX are left to the LRU and counted.)
+ * Descriptors past EXIT_FDS_MAX are not walked: counted as session_full,
+ * their sessions stay until custosd restarts.
  */
 static __always_inline void end_sessions_at_exit(struct task_struct *task)
 {

@@ -8,35 +8,27 @@
 #include "task.bpf.h"
 #include "session.bpf.h"
 
-/* The session lookup happens at entry, where the fd is known; the exit only
- * has the result, so the session key is stashed by tid in between. */
 /* Where a read starts: the file position, an offset argument, or an
  * offset the caller points to (NULL: the file position). */
 enum off_kind { OFF_POS, OFF_ARG, OFF_PTR };
 
 static __always_inline int read_enter(long fd, __u32 path, enum off_kind kind, long off_arg)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct read_args args = { .path = path, .off = -1 };
-	struct file *file;
+	struct file *file = session_file(fd);
 
-	if (is_self())
-		return 0;
-	file = fd_file(fd);
 	if (!file)
 		return 0;
 	args.file = (__u64)file;
-	if (!bpf_map_lookup_elem(&sessions, &args.file))
-		return 0;
-	if (kind == OFF_ARG && off_arg >= 0)
+	if (kind == OFF_PTR && off_arg) {
+		if (bpf_probe_read_user(&args.off, sizeof(args.off), (void *)off_arg))
+			args.off = -1;
+	} else if (kind == OFF_ARG && off_arg >= 0) {
 		args.off = off_arg;
-	else if (kind == OFF_PTR && off_arg &&
-		 bpf_probe_read_user(&args.off, sizeof(args.off), (void *)off_arg))
-		args.off = -1;
-	else if (kind == OFF_POS || (kind == OFF_PTR && !off_arg) || kind == OFF_ARG)
+	} else {
 		READ_KERN(args.off, file->f_pos);
-	if (bpf_map_update_elem(&read_stash, &tid, &args, BPF_ANY))
-		stat_inc(CUSTOS_STAT_STASH_FULL);
+	}
+	session_stash(&args);
 	return 0;
 }
 

@@ -118,4 +118,29 @@ static __always_inline void session_end(struct file *file)
 	bpf_map_delete_elem(&sessions, &key);
 }
 
+/* The file behind fd when it has a session; not for custosd's own calls. */
+static __always_inline struct file *session_file(long fd)
+{
+	struct file *file;
+	__u64 key;
+
+	if (is_self())
+		return NULL;
+	file = fd_file(fd);
+	if (!file)
+		return NULL;
+	key = (__u64)file;
+	return bpf_map_lookup_elem(&sessions, &key) ? file : NULL;
+}
+
+/* A syscall's exit has only its result: what its entry knew waits here, by
+ * thread (a thread is in one syscall at a time, so reads and mmap share). */
+static __always_inline void session_stash(struct read_args *args)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (bpf_map_update_elem(&read_stash, &tid, args, BPF_ANY))
+		stat_inc(CUSTOS_STAT_STASH_FULL);
+}
+
 #endif /* CUSTOS_SESSION_BPF_H */

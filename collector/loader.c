@@ -70,6 +70,11 @@ static __u32 kernel_dev(dev_t dev)
 
 /* The roots as strings, for failed opens (loader.h).  A root longer than
  * CUSTOS_ROOT_MAX or past CUSTOS_MAX_ROOTS is left out, and said so. */
+static int root_fits(const struct watch *w, __u32 k)
+{
+	return strlen(w->real) <= CUSTOS_ROOT_MAX && k < CUSTOS_MAX_ROOTS;
+}
+
 static int fill_roots(struct loader *l, const struct watch *w, int n)
 {
 	__u32 k = 0;
@@ -77,7 +82,7 @@ static int fill_roots(struct loader *l, const struct watch *w, int n)
 	for (int i = 0; i < n; i++) {
 		struct custos_root root = { .len = strlen(w[i].real), .dataset = w[i].dataset };
 
-		if (root.len > CUSTOS_ROOT_MAX || k == CUSTOS_MAX_ROOTS) {
+		if (!root_fits(&w[i], k)) {
 			log_warnx("failed opens below %s are not recorded: more than %d trees or a"
 				  " path over %d bytes",
 				  w[i].dir, CUSTOS_MAX_ROOTS, CUSTOS_ROOT_MAX);
@@ -100,8 +105,8 @@ static __u32 count_roots(const struct watch *w, int n)
 {
 	__u32 k = 0;
 
-	for (int i = 0; i < n && k < CUSTOS_MAX_ROOTS; i++)
-		k += strlen(w[i].real) <= CUSTOS_ROOT_MAX;
+	for (int i = 0; i < n; i++)
+		k += root_fits(&w[i], k);
 	return k;
 }
 
@@ -124,8 +129,8 @@ static int fill_protected(struct loader *l, const struct watch *w, int n)
 
 /*
  * Feature probing, by what the kernel's BTF says and never by its version:
- * io_uring_complete is (ring, req, cqe) since 6.3; before, it passed the
- * result as numbers and uring.bpf.c cannot read it.
+ * io_uring_complete is (ring, req, cqe) on kernels after 6.1; 6.1 passed
+ * the result as numbers and uring.bpf.c cannot read it.
  */
 static int uring_complete_usable(void)
 {
