@@ -89,12 +89,18 @@ static const char *const actions[] = { "open",	"read",	  "mmap",   "read_call", 
 				       "clock", "config", "genesis" };
 
 /* Report a bad argument to command cmd in the one-line form and return the usage status. */
-static int usage_error(const char *cmd, const char *what, const char *arg)
+/* One line on what was wrong, pointing at the command's help. */
+static void usage_say(const char *cmd, const char *what, const char *arg)
 {
 	if (arg)
 		log_warnx("%s: %s (see custos %s --help)", what, arg, cmd);
 	else
 		log_warnx("%s (see custos %s --help)", what, cmd);
+}
+
+static int usage_error(const char *cmd, const char *what, const char *arg)
+{
+	usage_say(cmd, what, arg);
 	return EXIT_USAGE;
 }
 
@@ -182,9 +188,7 @@ static int cmd_query(int argc, char **argv)
 			break;
 		case OPT_ACTION:
 			if (parse_action(optarg))
-				return usage_error("query",
-						   "invalid --action (see custos query --help)",
-						   optarg);
+				return usage_error("query", "invalid --action", optarg);
 			f.action = optarg;
 			break;
 		case OPT_SINCE:
@@ -305,19 +309,17 @@ static int cmd_verify(int argc, char **argv)
 			status = 0;
 			goto out;
 		case ':':
-			log_warnx("option %s needs a value (see custos verify --help)",
-				  argv[optind - 1]);
+			usage_say("verify", "option needs an argument", argv[optind - 1]);
 			goto out;
 		default:
-			log_warnx("unknown option %s (see custos verify --help)", argv[optind - 1]);
+			usage_say("verify", "unknown option", argv[optind - 1]);
 			goto out;
 		}
 	}
 	if (optind < argc)
-		log_warnx("unexpected argument %s (see custos verify --help)", argv[optind]);
+		usage_say("verify", "unexpected argument", argv[optind]);
 	else if (!o.db == !o.bundle || !o.trust)
-		log_warnx("--trust and one of --db or --bundle are required (see custos verify "
-			  "--help)");
+		usage_say("verify", "--trust and one of --db or --bundle are required", NULL);
 	else
 		status = verify__run(&o, stdout);
 out:
@@ -365,18 +367,15 @@ static int cmd_export(int argc, char **argv)
 			fputs(usage_export, stdout);
 			return 0;
 		case ':':
-			log_warnx("option %s needs a value (see custos export --help)",
-				  argv[optind - 1]);
-			return EXIT_USAGE;
+			return usage_error("export", "option needs an argument", argv[optind - 1]);
 		default:
-			log_warnx("unknown option %s (see custos export --help)", argv[optind - 1]);
-			return EXIT_USAGE;
+			return usage_error("export", "unknown option", argv[optind - 1]);
 		}
 	}
-	if (optind < argc || !db || !out) {
-		log_warnx("--db and --bundle are required (see custos export --help)");
-		return EXIT_USAGE;
-	}
+	if (optind < argc)
+		return usage_error("export", "unexpected argument", argv[optind]);
+	if (!db || !out)
+		return usage_error("export", "--db and --bundle are required", NULL);
 	if (bundle__export(db, out, &records))
 		return EXIT_IO;
 	printf("%s: %" PRIu64 " records\n", out, records);
@@ -561,18 +560,15 @@ static int cmd_verify_proof(int argc, char **argv)
 			fputs(usage_verify_proof, stdout);
 			return 0;
 		case ':':
-			log_warnx("option %s needs a value (see custos verify-proof --help)",
-				  argv[optind - 1]);
+			usage_say("verify-proof", "option needs an argument", argv[optind - 1]);
 			return VERIFY_ERROR;
 		default:
-			log_warnx("unknown option %s (see custos verify-proof --help)",
-				  argv[optind - 1]);
+			usage_say("verify-proof", "unknown option", argv[optind - 1]);
 			return VERIFY_ERROR;
 		}
 	}
 	if (!trust_path || optind != argc - 1) {
-		log_warnx("--trust FILE and one PROOF_FILE are required (see custos verify-proof "
-			  "--help)");
+		usage_say("verify-proof", "--trust FILE and one PROOF_FILE are required", NULL);
 		return VERIFY_ERROR;
 	}
 	/* verify__load_trust has said why it failed. */

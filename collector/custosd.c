@@ -519,12 +519,15 @@ static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, ui
 	return append(col, &r);
 }
 
+/* The kernel counters that count something not seen: LOSS records, and the
+ * heartbeat's kernel_lost, which is their sum. */
+static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL, CUSTOS_STAT_PROBE_READ,
+				  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL,
+				  CUSTOS_STAT_PROC_LOST };
+
 /* Every increase of a kernel loss counter becomes a LOSS record, per CPU. */
 static int check_loss(struct collector *col)
 {
-	static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL, CUSTOS_STAT_PROBE_READ,
-					  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL,
-					  CUSTOS_STAT_PROC_LOST };
 	int ncpus = loader__ncpus(col->loader);
 	int err;
 
@@ -574,16 +577,19 @@ static int batch_commit(struct collector *col)
 	return 0;
 }
 
-static uint64_t kernel_count(const struct collector *col, int lossy)
+static uint64_t kernel_count(const struct collector *col, int lost)
 {
 	uint64_t sum = 0;
 
 	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++) {
 		const __u64 *c = col->stats_seen[cpu].count;
 
-		sum += lossy ? c[CUSTOS_STAT_RB_FULL] + c[CUSTOS_STAT_PROBE_READ] +
-				       c[CUSTOS_STAT_STASH_FULL] + c[CUSTOS_STAT_SESSION_FULL]
-			     : c[CUSTOS_STAT_EVENTS];
+		if (!lost) {
+			sum += c[CUSTOS_STAT_EVENTS];
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(lossy) / sizeof(lossy[0]); i++)
+			sum += c[lossy[i]];
 	}
 	return sum;
 }

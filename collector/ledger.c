@@ -356,18 +356,14 @@ int ledger__commit(struct ledger *l)
 
 	if (!l->in_batch)
 		return 0;
-	err = save_frontier(l);
+	/* A failed COMMIT has rolled the store back already; again is harmless. */
+	err = save_frontier(l) ?: store__commit(l->store);
 	if (err) {
 		ledger__rollback(l);
 		return err;
 	}
 	l->in_batch = 0;
-	err = store__commit(l->store);
-	if (err) {
-		l->appended -= l->tree.size - l->batch_tree.size;
-		l->tree = l->batch_tree;
-	}
-	return err;
+	return 0;
 }
 
 static int append_one(struct ledger *l, struct record *r)
@@ -474,7 +470,7 @@ int ledger__tick(struct ledger *l, const struct rec_heartbeat *hb)
 		r.type = REC_CLOCK;
 		r.clock.old_offset_ns = l->clock_off;
 		r.clock.new_offset_ns = off;
-		l->clock_off = off;
+		l->clock_off = off; /* the CLOCK record's own real time is on the new offset */
 		err = append_one(l, &r);
 		if (err)
 			return err;

@@ -604,24 +604,6 @@ int checkpoint__format(const char *origin, uint64_t size, const uint8_t root[32]
 	return 0;
 }
 
-/* Parse all of s[0..n) as a decimal uint64 without leading zeros. */
-static bool parse_size(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (n == 0 || (n > 1 && s[0] == '0'))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-
-		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 /* Parse checkpoint text; returns its extension line count, -EINVAL or -ENOSPC. */
 int checkpoint__parse(const char *text, size_t len, char *origin, size_t origin_cap, uint64_t *size,
 		      uint8_t root[32])
@@ -643,7 +625,7 @@ int checkpoint__parse(const char *text, size_t len, char *origin, size_t origin_
 		line_len[i] = (size_t)(nl - p);
 		p = nl + 1;
 	}
-	if (line_len[0] == 0 || !parse_size(line[1], line_len[1], &sz) ||
+	if (line_len[0] == 0 || !util__parse_decimal(line[1], line_len[1], &sz) ||
 	    line_len[2] != ROOT_B64_LEN || b64_decode(line[2], line_len[2], r, sizeof(r)))
 		return -EINVAL;
 	/* Opaque extension lines: each non-empty, so a blank line cannot hide among them. */

@@ -437,22 +437,6 @@ static bool take_exact(struct cursor *c, const char *want)
 	return false;
 }
 
-/* A decimal number as the prover prints it: no sign, no leading zero, no overflow. */
-static bool parse_u64(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (n == 0 || (n > 1 && s[0] == '0'))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
 static int take_number(struct cursor *c, const char *key, uint64_t *out)
 {
 	struct cursor save = *c;
@@ -461,7 +445,7 @@ static int take_number(struct cursor *c, const char *key, uint64_t *out)
 	size_t n;
 
 	snprintf(why, sizeof(why), "expected \"%sNUMBER\"", key);
-	if (take_line(c, key, &s, &n) && parse_u64(s, n, out))
+	if (take_line(c, key, &s, &n) && util__parse_decimal(s, n, out))
 		return 0;
 	*c = save;
 	return malformed(c, why);
@@ -612,44 +596,6 @@ static int parse_proof(const char *path, const char *buf, size_t len, struct pro
 
 /* The whole file, NUL-terminated, in a malloc'd *buf: a proof is small, a larger file is not one.
  */
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	char *b = malloc(PROOF_FILE_MAX + 1);
-	FILE *f = NULL;
-	size_t n = 0;
-	int err = 0;
-
-	if (!b) {
-		log_warnx("failed to read proof %s: out of memory", path);
-		return -ENOMEM;
-	}
-	f = fopen(path, "re");
-	if (!f) {
-		err = -errno;
-		log_warn("failed to open proof %s", path);
-		goto cleanup;
-	}
-	n = fread(b, 1, PROOF_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		err = -EIO;
-		log_warn("failed to read proof %s", path);
-	} else if (n > PROOF_FILE_MAX) {
-		err = -EFBIG;
-		log_warnx("failed to read proof %s: larger than %d bytes", path, PROOF_FILE_MAX);
-	}
-cleanup:
-	if (f)
-		fclose(f);
-	if (err) {
-		free(b);
-		return err;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 /*
  * Open note i with the pinned log key and read it as t's checkpoint of size.
  * Returns VERIFY_OK with its root, VERIFY_TAMPER after saying why, or
@@ -827,7 +773,7 @@ static int check_consistency(const struct trust *t, const struct proof *pr, FILE
 int proof__verify(const struct trust *t, const char *path, FILE *out)
 {
 	struct proof *pr = calloc(1, sizeof(*pr));
-	int status = VERIFY_ERROR;
+	int status = VERIFY_ERROR, err;
 	char *buf = NULL;
 	size_t len = 0;
 
@@ -835,7 +781,12 @@ int proof__verify(const struct trust *t, const char *path, FILE *out)
 		log_warnx("failed to check proof %s: out of memory", path);
 		return VERIFY_ERROR;
 	}
-	if (read_file(path, &buf, &len) || parse_proof(path, buf, len, pr))
+	err = util__read_file(path, PROOF_FILE_MAX, &buf, &len);
+	if (err) {
+		log_warnx("failed to read proof %s: %s", path, strerror(-err));
+		goto cleanup;
+	}
+	if (parse_proof(path, buf, len, pr))
 		goto cleanup;
 	status = pr->consistency ? check_consistency(t, pr, out) : check_inclusion(t, pr, out);
 	if (fflush(out) || ferror(out)) {

@@ -15,6 +15,55 @@
 
 #define NSEC_PER_SEC 1000000000LL
 
+int util__read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	char *b = malloc(max + 1);
+	FILE *f = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	if (!b)
+		return -ENOMEM;
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		goto cleanup;
+	}
+	n = fread(b, 1, max + 1, f);
+	if (ferror(f))
+		err = -EIO;
+	else if (n > max)
+		err = -EFBIG;
+cleanup:
+	if (f)
+		fclose(f);
+	if (err) {
+		free(b);
+		return err;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+bool util__parse_decimal(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || (n > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
 /* Parse all of s as a decimal in [min, max].  Returns 0, or -EINVAL leaving *out untouched. */
 int util__parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {

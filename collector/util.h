@@ -3,6 +3,7 @@
 #ifndef CUSTOS_UTIL_H
 #define CUSTOS_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,10 @@
 
 /* Parse a whole decimal number in [min, max].  Returns 0 or -EINVAL. */
 int util__parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Parse all of s[0..n) as a canonical decimal uint64, as logs print sizes:
+ * digits only, no leading zero, no overflow.  Returns whether it is one. */
+bool util__parse_decimal(const char *s, size_t n, uint64_t *out);
 
 /*
  * Parse a time given by a person into ns since the epoch (UTC):
@@ -24,6 +29,10 @@ int util__parse_time(const char *s, int64_t now_ns, int64_t *out_ns);
 /* Format ns since the epoch as RFC 3339 UTC with nanoseconds
  * ("2026-11-27T06:10:21.000000123Z") into buf (TIME_STR_LEN bytes). */
 void util__format_time(int64_t ns, char *buf);
+
+/* Read all of a file of at most max bytes into a new NUL-terminated buffer
+ * (free it).  Returns 0, -errno, or -EFBIG when it is larger; says nothing. */
+int util__read_file(const char *path, size_t max, char **buf, size_t *len);
 
 /* CLOCK_REALTIME and CLOCK_BOOTTIME now, in ns. */
 int64_t util__realtime_ns(void);

@@ -32,8 +32,9 @@
 /* How far a record's time may stray from its epoch's window: the collector
  * closes an epoch within one poll of the boundary, and START follows a
  * program load that can take seconds. */
-#define SKEW_NS	 (10 * 1000000000ULL)
-#define MAX_CPUS 1024
+#define SKEW_NS		 (10 * 1000000000ULL)
+#define MAX_CPUS	 1024
+#define WITNESS_FILE_MAX 16384 /* a signed note: a few hundred bytes */
 
 /* A checkpoint to compare with the recomputed tree once it reaches size. */
 struct check {
@@ -171,16 +172,18 @@ static int add_check(struct verifier *v, uint64_t size, const char *note, const 
 {
 	struct check *c = realloc(v->checks, (v->n_checks + 1) * sizeof(*c));
 
-	if (!c)
+	if (c) {
+		v->checks = c;
+		c = &v->checks[v->n_checks];
+		c->size = size;
+		c->note = strdup(note);
+		c->from = from;
+		c->witness = witness;
+	}
+	if (!c || !c->note) {
+		log_warnx("failed to keep the checkpoint from %s: out of memory", from);
 		return -ENOMEM;
-	v->checks = c;
-	c = &v->checks[v->n_checks];
-	c->size = size;
-	c->note = strdup(note);
-	c->from = from;
-	c->witness = witness;
-	if (!c->note)
-		return -ENOMEM;
+	}
 	v->n_checks++;
 	return 0;
 }
@@ -207,22 +210,17 @@ static int load_local_checkpoints(struct verifier *v)
 
 static int load_witness(struct verifier *v, const char *path)
 {
-	char buf[4096];
-	size_t len;
-	FILE *f = fopen(path, "re");
-	uint64_t size;
+	char origin[NOTE_NAME_MAX + 1], *buf = NULL;
+	size_t len, text_len;
+	int verified = 0, err;
 	uint8_t root[32];
-	char origin[NOTE_NAME_MAX + 1];
-	size_t text_len;
-	int verified = 0;
+	uint64_t size;
 
-	if (!f) {
-		log_warn("failed to open witness checkpoint %s", path);
-		return -EIO;
+	err = util__read_file(path, WITNESS_FILE_MAX, &buf, &len);
+	if (err) {
+		log_warnx("failed to read witness checkpoint %s: %s", path, strerror(-err));
+		return err;
 	}
-	len = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[len] = '\0';
 	/* Only the log key: a witness copy may come from any epoch. */
 	if (note__open(buf, len, &v->trust.log_key, 1, &text_len, &verified) || !verified ||
 	    checkpoint__parse(buf, text_len, origin, sizeof(origin), &size, root) < 0 ||
@@ -230,9 +228,12 @@ static int load_witness(struct verifier *v, const char *path)
 		log_warnx("failed to read witness checkpoint %s: not a checkpoint of %s signed by "
 			  "its log key",
 			  path, v->trust.origin);
-		return -EINVAL;
+		err = -EINVAL;
+	} else {
+		err = add_check(v, size, buf, path, true);
 	}
-	return add_check(v, size, buf, path, true);
+	free(buf);
+	return err;
 }
 
 /* Compare a checkpoint with the tree at its size (the tree is that size now). */
@@ -611,11 +612,11 @@ static int replay(struct verifier *v, next_fn next, void *src)
 	int rc = -ENOMEM;
 
 	p.slots = calloc(PIPE_SLOTS, sizeof(*p.slots));
-	if (!p.slots)
-		return -ENOMEM;
-	if (pthread_create(&producer, NULL, produce, &p)) {
+	if (!p.slots || pthread_create(&producer, NULL, produce, &p)) {
+		log_warnx("failed to start reading the log: %s",
+			  p.slots ? "no thread" : "out of memory");
 		free(p.slots);
-		return -EAGAIN;
+		return p.slots ? -EAGAIN : -ENOMEM;
 	}
 	for (;;) {
 		const struct record *r;
@@ -753,8 +754,10 @@ int verify__run(const struct verify_opts *o, FILE *out)
 			if (add_check(v, size, note, "bundle", false))
 				goto out;
 		}
-	} else if (store__open_reader(o->db, &v->db) || load_local_checkpoints(v) ||
-		   sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	} else if (store__open_reader(o->db, &v->db) || load_local_checkpoints(v)) {
+		goto out;
+	} else if (sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("failed to read %s: %s", o->db, sqlite3_errmsg(v->db));
 		goto out;
 	}
 	for (int i = 0; i < o->n_witness; i++)
