@@ -34,6 +34,15 @@ check() {
 	fi
 }
 
+# pid_of VAR FILE: set VAR to the pid a workload printed ("pid=N ...") in
+# FILE.  No such line is a failure, and VAR is then -1, which no record has:
+# a check can never pass by comparing against an empty pid.
+pid_of() {
+	_pid=$(sed -n 's/^pid=\([0-9]*\).*/\1/p' "$2" | head -n 1)
+	[ -n "$_pid" ] || fail "no pid in $2"
+	eval "$1=\${_pid:--1}"
+}
+
 # start_custosd ARGS...: run custosd in the background and wait until its
 # pidfile says every program is attached.
 start_custosd() {

@@ -33,11 +33,17 @@ tally() { # tally NAME STATUS: count the PASS/FAIL lines of the last run
 	failed=$((failed + f))
 }
 
-for t in build/tests/test_*; do
-	[ -x "$t" ] || continue
+# One binary per unit source: a missing one is a failure, not a quiet skip.
+for src in tests/unit/test_*.c; do
+	t=build/tests/$(basename "$src" .c)
 	echo "== ${t#build/tests/}"
-	"$t" >"$log" 2>&1
-	rc=$?
+	if [ -x "$t" ]; then
+		"$t" >"$log" 2>&1
+		rc=$?
+	else
+		echo "not built: $t" >"$log"
+		rc=127
+	fi
 	cat "$log"
 	tally "$t" $rc
 done

@@ -53,10 +53,10 @@ sh -c "\"$WORKLOAD\" cat \"$TREE/e\" >/dev/null" || fail "the read under sh"
 cp "$WORKLOAD" "$WORK/reused-reader"
 for try in 1 2 3 4 5; do
 	"$WORKLOAD" cat "$TREE/a" >"$WORK/first" || fail "the first process"
-	pid=$(sed -n 's/^pid=//p' "$WORK/first")
+	pid_of pid "$WORK/first"
 	echo $((pid - 1)) >/proc/sys/kernel/ns_last_pid
 	"$WORK/reused-reader" cat "$TREE/sub/b" >"$WORK/second" || fail "the second process"
-	pid2=$(sed -n 's/^pid=//p' "$WORK/second")
+	pid_of pid2 "$WORK/second"
 	[ "$pid2" = "$pid" ] && break
 done
 

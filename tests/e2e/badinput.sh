@@ -32,15 +32,13 @@ expect_usage_error "--ring-size not a power of two" --db "$WORK/new.db" --watch 
 expect_usage_error "stray argument" --db "$WORK/new.db" --watch "$WORK/tree" extra
 
 # An unreadable --watch: a directory this user cannot search.
-if command -v setpriv >/dev/null; then
-	mkdir -p "$WORK/locked"
-	chmod 000 "$WORK/locked"
-	chmod 711 "$WORK"
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$CUSTOSD" --db "$WORK/new.db" \
-		--watch "$WORK/locked" >"$WORK/out" 2>"$WORK/err"
-	rc=$?
-	check "unreadable --watch: exit 2, one line" "2 1" "$rc $(wc -l <"$WORK/err")"
-fi
+mkdir -p "$WORK/locked"
+chmod 000 "$WORK/locked"
+chmod 711 "$WORK"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CUSTOSD" --db "$WORK/new.db" \
+	--watch "$WORK/locked" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+check "unreadable --watch: exit 2, one line" "2 1" "$rc $(wc -l <"$WORK/err")"
 
 # The auditor's tool: bad input and a missing database write nothing either.
 "$CUSTOS" query --db "$WORK/none.db" >/dev/null 2>"$WORK/err"
@@ -59,9 +57,11 @@ check "custos unknown command: exit 2" 2 $?
 
 # A ledger already written survives a bad restart untouched.
 start_custosd --db "$WORK/kept.db" --watch "$WORK/tree" || exit 1
-stop_custosd
+stop_custosd || fail "custosd exits 0"
 before=$(sqlite3 "$WORK/kept.db" 'SELECT count(*), max(seq) FROM record')
+[ -n "$before" ] || fail "the kept ledger can be read"
 "$CUSTOSD" --db "$WORK/kept.db" --watch "$WORK/nope" 2>/dev/null
+check "a start with a missing --watch: exit 2" 2 $?
 after=$(sqlite3 "$WORK/kept.db" 'SELECT count(*), max(seq) FROM record')
 check "a rejected start leaves the ledger as it was" "$before" "$after"
 

@@ -13,7 +13,7 @@ DB=$TREE/ledger.db
 start_custosd --db "$DB" --watch "$TREE=customers" || exit 1
 "$WORKLOAD" access "$TREE" "$OUT" >"$WORK/workload.out" || exit 1
 if stop_custosd; then pass "custosd exits 0 on SIGTERM"; else fail "custosd exits 0 on SIGTERM"; fi
-PID=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$WORK/workload.out")
+pid_of PID "$WORK/workload.out"
 CHILD=$(sed -n 's/.* child=\([0-9]*\)$/\1/p' "$WORK/workload.out")
 
 "$CUSTOS" query --db "$DB" --format json >"$WORK/all.json" || fail "custos query runs"

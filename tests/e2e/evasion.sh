@@ -22,7 +22,7 @@ run() {
 	name=$1
 	shift
 	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || fail "$name: the attempt itself failed"
-	eval "pid_$name=\$(sed -n 's/^pid=//p' \"\$WORK/$name.out\")"
+	pid_of "pid_$name" "$WORK/$name.out"
 }
 run sendfile "$WORKLOAD" via sendfile "$TREE/sub/b"
 run splice "$WORKLOAD" via splice "$TREE/sub/b"
@@ -48,7 +48,7 @@ run unshare unshare -m sh -c "mount --bind '$TREE' '$WORK/elsewhere' &&
 	exec '$WORKLOAD' cat '$WORK/elsewhere/sub/b'"
 stop_custosd || fail "custosd exits 0"
 
-"$CUSTOS" query --db "$WORK/db" --format json >"$WORK/all.json"
+"$CUSTOS" query --db "$WORK/db" --format json >"$WORK/all.json" || fail "custos query runs"
 # reads PID: "bytes via" of that process's read sessions of sub/b
 reads() {
 	jq -r --argjson pid "$1" 'select(.action == "read" and .pid == $pid) |

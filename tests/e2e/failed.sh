@@ -19,12 +19,12 @@ attempt() { # attempt NAME [as UID] DIR PATH
 	else
 		"$WORKLOAD" try "$1" "$2" >"$WORK/$name.out"
 	fi
-	eval "pid_$name=\$(sed -n 's/^pid=\([0-9]*\).*/\1/p' \"\$WORK/$name.out\")"
+	pid_of "pid_$name" "$WORK/$name.out"
 }
 attempt denied as 4242 . "$TREE/a"
 attempt missing . "$TREE/sub/nope"
 (cd "$TREE/sub" && attempt relative . "nope2")
-pid_relative=$(sed -n 's/^pid=\([0-9]*\).*/\1/p' "$WORK/relative.out")
+pid_of pid_relative "$WORK/relative.out"
 attempt dirfd "$TREE/sub" "../nope3"
 attempt dotdot . "$TREE/sub/../nope4"
 attempt outside . "$WORK/out/nope5"

@@ -7,7 +7,7 @@ mkdir -p "$WORK/tree" "$WORK/out"
 "$WORKLOAD" setup "$WORK/tree" "$WORK/out" || exit 1
 start_custosd --db "$WORK/db" --watch "$WORK/tree" --progress 1 || exit 1
 "$WORKLOAD" via slow "$WORK/tree/sub/b" >"$WORK/slow.out" || fail "the slow reader"
-pid=$(sed -n 's/^pid=//p' "$WORK/slow.out")
+pid_of pid "$WORK/slow.out"
 stop_custosd || fail "custosd exits 0"
 
 "$CUSTOS" query --db "$WORK/db" --action read --format json |
@@ -22,7 +22,7 @@ check "progress reports are running totals, never above the final" 0 \
 # --fine-reads: every read call is also a record of its own.
 start_custosd --db "$WORK/fine.db" --watch "$WORK/tree" --fine-reads || exit 1
 "$WORKLOAD" via slow "$WORK/tree/sub/b" >"$WORK/slow.out" || fail "the slow reader"
-pid=$(sed -n 's/^pid=//p' "$WORK/slow.out")
+pid_of pid "$WORK/slow.out"
 stop_custosd || fail "custosd exits 0"
 check "--fine-reads: one read_call per read, with its range" \
 	"100:0-100 100:100-200 100:200-300 100:300-400 100:400-500" \
