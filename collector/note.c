@@ -89,46 +89,6 @@ static bool valid_name(const char *s, size_t n)
 	return true;
 }
 
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Check that s[0..n) is canonical RFC 4648 §4 base64: whole quanta, only the
- * alphabet, '=' only as the final padding, and zero bits under the padding
- * (EVP_DecodeBlock would take any of these; a signature with two spellings
- * is malleable).  Returns the decoded length, or -1.
- */
-static long b64_len(const char *s, size_t n)
-{
-	size_t pad = 0;
-
-	if (n == 0 || n % 4)
-		return -1;
-	if (s[n - 1] == '=')
-		pad = s[n - 2] == '=' ? 2 : 1;
-	for (size_t i = 0; i < n - pad; i++) {
-		if (b64_value(s[i]) < 0)
-			return -1;
-	}
-	if (pad == 1 && (b64_value(s[n - 2]) & 0x03))
-		return -1;
-	if (pad == 2 && (b64_value(s[n - 3]) & 0x0f))
-		return -1;
-	return (long)(n / 4 * 3 - pad);
-}
-
 /*
  * Decode canonical base64 s[0..n) that must hold exactly want bytes into out.
  * EVP_DecodeBlock counts the padding as zero bytes, so it decodes into a
@@ -140,7 +100,7 @@ static int b64_decode(const char *s, size_t n, uint8_t *out, size_t want)
 	unsigned char tmp[72];
 	int ret = -EINVAL;
 
-	if (b64_len(s, n) != (long)want || n / 4 * 3 > sizeof(tmp))
+	if (util__b64_len(s, n) != (long)want || n / 4 * 3 > sizeof(tmp))
 		goto cleanup;
 	if (EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n) != (int)(n / 4 * 3))
 		goto cleanup;
@@ -543,7 +503,7 @@ int note__open(const char *note, size_t len, const struct note_verifier *known, 
 		name_len = (size_t)(sp - name);
 		b64 = sp + 1;
 		sig_b64_len = (size_t)(nl - b64);
-		dec = b64_len(b64, sig_b64_len);
+		dec = util__b64_len(b64, sig_b64_len);
 		/* A key ID and at least one byte of signature, as in Go's sumdb/note. */
 		if (!valid_name(name, name_len) || dec < 5)
 			goto cleanup;

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <linux/types.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -338,28 +339,12 @@ static json_t *json_lossy(struct span s)
 /* Standard base64 (RFC 4648 §4, with padding) of the bytes as a JSON string. */
 static json_t *json_base64(struct span s)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	json_t *j = NULL;
-	size_t o = 0;
-	char *buf;
+	char *buf = malloc((s.n + 2) / 3 * 4 + 1);
+	json_t *j;
 
-	buf = malloc((s.n + 2) / 3 * 4 + 1);
 	if (!buf)
 		return NULL;
-	for (size_t i = 0; i < s.n; i += 3) {
-		uint32_t v = (uint32_t)s.p[i] << 16;
-
-		if (i + 1 < s.n)
-			v |= (uint32_t)s.p[i + 1] << 8;
-		if (i + 2 < s.n)
-			v |= s.p[i + 2];
-		buf[o++] = alphabet[v >> 18 & 0x3f];
-		buf[o++] = alphabet[v >> 12 & 0x3f];
-		buf[o++] = i + 1 < s.n ? alphabet[v >> 6 & 0x3f] : '=';
-		buf[o++] = i + 2 < s.n ? alphabet[v & 0x3f] : '=';
-	}
-	j = json_stringn(buf, o);
+	j = json_stringn(buf, (size_t)EVP_EncodeBlock((unsigned char *)buf, s.p, (int)s.n));
 	free(buf);
 	return j;
 }

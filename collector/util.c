@@ -64,6 +64,42 @@ bool util__parse_decimal(const char *s, size_t n, uint64_t *out)
 	return true;
 }
 
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* EVP_DecodeBlock would take any of what this refuses: a signature or a
+ * proof with two spellings is malleable. */
+long util__b64_len(const char *s, size_t n)
+{
+	size_t pad = 0;
+
+	if (n == 0 || n % 4)
+		return -1;
+	if (s[n - 1] == '=')
+		pad = s[n - 2] == '=' ? 2 : 1;
+	for (size_t i = 0; i < n - pad; i++) {
+		if (b64_value(s[i]) < 0)
+			return -1;
+	}
+	if (pad == 1 && (b64_value(s[n - 2]) & 0x03))
+		return -1;
+	if (pad == 2 && (b64_value(s[n - 3]) & 0x0f))
+		return -1;
+	return (long)(n / 4 * 3 - pad);
+}
+
 /* Parse all of s as a decimal in [min, max].  Returns 0, or -EINVAL leaving *out untouched. */
 int util__parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {

@@ -16,6 +16,11 @@ int util__parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
  * digits only, no leading zero, no overflow.  Returns whether it is one. */
 bool util__parse_decimal(const char *s, size_t n, uint64_t *out);
 
+/* Whether s[0..n) is canonical RFC 4648 §4 base64 (whole quanta, only the
+ * alphabet, '=' only as the final padding, zero bits under the padding):
+ * its decoded length, or -1. */
+long util__b64_len(const char *s, size_t n);
+
 /*
  * Parse a time given by a person into ns since the epoch (UTC):
  *   RFC 3339 "2026-11-27T06:10:21Z", "...21.123456789Z", "...+02:00";
