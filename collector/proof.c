@@ -91,11 +91,34 @@ static int prover_open(struct prover *p)
 	return 0;
 }
 
-static void prover_close(struct prover *p)
+static void prover_free(struct prover *p)
 {
+	if (!p)
+		return;
 	sqlite3_finalize(p->rec);
 	/* Closing ends the read transaction; nothing was written. */
 	sqlite3_close(p->db);
+	free(p);
+}
+
+/* A prover on db, in its read transaction, or NULL and *err after saying
+ * why; what names the proof for the message. */
+static struct prover *prover_new(const char *db, const char *what, int *err)
+{
+	struct prover *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		log_warnx("failed to prove %s: out of memory", what);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	p->path = db;
+	*err = prover_open(p);
+	if (*err) {
+		prover_free(p);
+		return NULL;
+	}
+	return p;
 }
 
 /*
@@ -245,19 +268,15 @@ int proof__inclusion(const char *db, uint64_t seq, uint64_t size, FILE *out)
 {
 	uint8_t proof[MERKLE_MAX_PROOF][MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN],
 		root[MERKLE_HASH_LEN];
-	struct prover *p = calloc(1, sizeof(*p));
-	struct merkle_source src = { .ctx = p, .leaf = source_leaf };
+	struct merkle_source src = { .leaf = source_leaf };
 	char *note = NULL, *rec = NULL;
+	struct prover *p;
 	int n = 0, len, err;
 
-	if (!p) {
-		log_warnx("failed to prove inclusion: out of memory");
-		return -ENOMEM;
-	}
-	p->path = db;
-	err = prover_open(p);
-	if (err)
-		goto cleanup;
+	p = prover_new(db, "inclusion", &err);
+	if (!p)
+		return err;
+	src.ctx = p;
 	err = load_checkpoint(p, &size, &note);
 	if (err)
 		goto cleanup;
@@ -310,8 +329,7 @@ int proof__inclusion(const char *db, uint64_t seq, uint64_t size, FILE *out)
 cleanup:
 	free(rec);
 	free(note);
-	prover_close(p);
-	free(p);
+	prover_free(p);
 	return err;
 }
 
@@ -320,25 +338,21 @@ int proof__consistency(const char *db, uint64_t old_size, uint64_t new_size, FIL
 {
 	uint8_t proof[MERKLE_MAX_PROOF][MERKLE_HASH_LEN], old_root[MERKLE_HASH_LEN],
 		new_root[MERKLE_HASH_LEN];
-	struct prover *p = calloc(1, sizeof(*p));
-	struct merkle_source src = { .ctx = p, .leaf = source_leaf };
+	struct merkle_source src = { .leaf = source_leaf };
 	char *old_note = NULL, *new_note = NULL;
+	struct prover *p;
 	int n = 0, err;
 
-	if (!p) {
-		log_warnx("failed to prove consistency: out of memory");
-		return -ENOMEM;
-	}
-	p->path = db;
 	if (!old_size) {
 		/* RFC 9162 has no proof from the empty tree: every tree extends it. */
 		log_warnx("failed to prove consistency: the old size must be at least 1");
-		err = -EINVAL;
-		goto cleanup;
+		return -EINVAL;
 	}
-	err = prover_open(p);
-	if (!err)
-		err = load_checkpoint(p, &new_size, &new_note);
+	p = prover_new(db, "consistency", &err);
+	if (!p)
+		return err;
+	src.ctx = p;
+	err = load_checkpoint(p, &new_size, &new_note);
 	if (err)
 		goto cleanup;
 	if (old_size > new_size) {
@@ -377,8 +391,7 @@ int proof__consistency(const char *db, uint64_t old_size, uint64_t new_size, FIL
 cleanup:
 	free(old_note);
 	free(new_note);
-	prover_close(p);
-	free(p);
+	prover_free(p);
 	return err;
 }
 
