@@ -746,12 +746,18 @@ static int self_hash(uint8_t out[32])
 	int fd, err = -EIO;
 
 	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (!ctx || fd < 0 || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto out;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (EVP_DigestUpdate(ctx, buf, n) != 1)
 			goto out;
-	if (n == 0 && EVP_DigestFinal_ex(ctx, out, NULL) == 1)
+	if (n < 0)
+		err = -errno;
+	else if (EVP_DigestFinal_ex(ctx, out, NULL) == 1)
 		err = 0;
 out:
 	if (fd >= 0)
@@ -774,6 +780,7 @@ static struct ledger *open_ledger(struct collector *col, const char *config)
 	char keys[PATH_MAX], origin[300], db_dir[PATH_MAX];
 	struct options *o = col->opt;
 	uint8_t software[32];
+	int err;
 	struct ledger_opts lo = {
 		.db_path = o->db,
 		.key_dir = o->keys,
@@ -787,8 +794,9 @@ static struct ledger *open_ledger(struct collector *col, const char *config)
 		.witness_cmd = o->witness_cmd,
 	};
 
-	if (self_hash(software)) {
-		log_warnx("failed to hash /proc/self/exe");
+	err = self_hash(software);
+	if (err) {
+		log_warnx("failed to hash /proc/self/exe: %s", strerror(-err));
 		return NULL;
 	}
 	if (!lo.key_dir) {

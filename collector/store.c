@@ -909,8 +909,23 @@ struct dict_mem {
 	struct record *rows; /* only the fields of that dictionary are set */
 	uint8_t *present;
 	int64_t n;
-	sqlite3_stmt *q; /* keeps the loaded blobs alive */
 };
+
+/* The byte fields a dictionary row may set: copied when loaded, freed at
+ * the end of the scan. */
+static const size_t dict_blobs[] = {
+	offsetof(struct rec_access, comm),	  offsetof(struct rec_access, exe),
+	offsetof(struct rec_access, dataset),	  offsetof(struct rec_access, path),
+	offsetof(struct rec_access, args),	  offsetof(struct rec_access, lineage),
+	offsetof(struct rec_access, container),	  offsetof(struct rec_access, person),
+	offsetof(struct rec_access, attribution), offsetof(struct rec_access, team),
+	offsetof(struct rec_access, role),	  offsetof(struct rec_access, directory),
+};
+
+static struct bytes *dict_blob(struct record *r, size_t i)
+{
+	return (struct bytes *)((char *)&r->access + dict_blobs[i]);
+}
 
 struct store_scan {
 	sqlite3_stmt *q;
@@ -936,7 +951,7 @@ static int load_dict(sqlite3 *db, struct dict_mem *m, int kind)
 {
 	const char *const *cols = dict_def[kind].cols;
 	char sql[512], *p = sql;
-	sqlite3_stmt *max = NULL;
+	sqlite3_stmt *max = NULL, *q = NULL;
 	int rc, err = 0;
 
 	p += sprintf(p, "SELECT id");
@@ -958,10 +973,10 @@ static int load_dict(sqlite3 *db, struct dict_mem *m, int kind)
 	if (!m->rows || !m->present)
 		return -ENOMEM;
 	/* Blobs are copied: the statement moves on. */
-	if (sqlite3_prepare_v2(db, sql, -1, &m->q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		return -EIO;
-	while (!err && (rc = sqlite3_step(m->q)) == SQLITE_ROW) {
-		struct row w = { .q = m->q };
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct row w = { .q = q };
 		int64_t id = (int64_t)row_u(&w, INT64_MAX, 0);
 		struct record *r = &m->rows[id < m->n ? id : 0];
 
@@ -979,26 +994,15 @@ static int load_dict(sqlite3 *db, struct dict_mem *m, int kind)
 			row_file(&w, &r->access, 0);
 		else
 			row_who(&w, &r->access, 0);
-		r->access.comm = dup_bytes(r->access.comm, &err);
-		r->access.exe = dup_bytes(r->access.exe, &err);
-		r->access.dataset = dup_bytes(r->access.dataset, &err);
-		r->access.path = dup_bytes(r->access.path, &err);
-		r->access.args = dup_bytes(r->access.args, &err);
-		r->access.lineage = dup_bytes(r->access.lineage, &err);
-		r->access.container = dup_bytes(r->access.container, &err);
-		r->access.person = dup_bytes(r->access.person, &err);
-		r->access.attribution = dup_bytes(r->access.attribution, &err);
-		r->access.team = dup_bytes(r->access.team, &err);
-		r->access.role = dup_bytes(r->access.role, &err);
-		r->access.directory = dup_bytes(r->access.directory, &err);
+		for (size_t i = 0; i < sizeof(dict_blobs) / sizeof(dict_blobs[0]); i++)
+			*dict_blob(r, i) = dup_bytes(*dict_blob(r, i), &err);
 		if (w.bad)
 			err = -EBADMSG;
 		m->present[id] = 1;
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = -EIO;
-	sqlite3_finalize(m->q);
-	m->q = NULL;
+	sqlite3_finalize(q);
 	return err;
 }
 
@@ -1125,21 +1129,9 @@ void store__scan_close(struct store_scan *s)
 	for (int k = 0; k < DICT_MAX; k++) {
 		struct dict_mem *m = &s->dict[k];
 
-		for (int64_t i = 0; m->rows && i < m->n; i++) {
-			free((void *)m->rows[i].access.comm.p);
-			free((void *)m->rows[i].access.exe.p);
-			free((void *)m->rows[i].access.dataset.p);
-			free((void *)m->rows[i].access.path.p);
-			free((void *)m->rows[i].access.args.p);
-			free((void *)m->rows[i].access.lineage.p);
-			free((void *)m->rows[i].access.container.p);
-			free((void *)m->rows[i].access.person.p);
-			free((void *)m->rows[i].access.attribution.p);
-			free((void *)m->rows[i].access.team.p);
-			free((void *)m->rows[i].access.role.p);
-			free((void *)m->rows[i].access.directory.p);
-		}
-		sqlite3_finalize(m->q);
+		for (int64_t i = 0; m->rows && i < m->n; i++)
+			for (size_t j = 0; j < sizeof(dict_blobs) / sizeof(dict_blobs[0]); j++)
+				free((void *)dict_blob(&m->rows[i], j)->p);
 		free(m->rows);
 		free(m->present);
 	}
