@@ -32,7 +32,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
 # Modules shared by both programs, then each program's own.
-COMMON := log merkle record store util note bundle proctab staff
+COMMON := log merkle record store util note bundle proctab staff mounts
 DAEMON := custosd loader consumer ledger abi_check
 AUDITOR := custos query verify proof
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
@@ -90,9 +90,10 @@ $(OUTPUT)/tests/ledgertool: tests/e2e/ledgertool.c $(COMMON_OBJS) $(OUTPUT)/coll
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
+# Static, so that a test can run it inside a root of its own (a container).
 $(OUTPUT)/tests/workload: tests/e2e/workload.c | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $< -luring -o $@
+	$(Q)$(CC) $(CFLAGS) -static $< -luring -o $@
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/collector $(OUTPUT)/tests:
 	$(Q)mkdir -p $@

@@ -20,8 +20,9 @@ const volatile __u32 targ_fine_reads __weak = 0;
 /* A session still open reports its totals this often (0: only at its end). */
 const volatile __u64 targ_progress_ns __weak = 10000000000ULL;
 
-/* Number of entries of the roots map custosd filled. */
-const volatile __u32 targ_nroots __weak = 0;
+/* Entries of the roots map in use: custosd rewrites the map, and this,
+ * when the mount table changes. */
+__u32 roots_used __weak = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -29,6 +30,11 @@ struct {
 	__type(key, __u32);
 	__type(value, struct custos_root);
 } roots SEC(".maps") __weak;
+
+/* The inode number of custosd's mount namespace: a file on a mount of
+ * another namespace gets a path from its file system's root, which custosd
+ * maps to the host's mounts. */
+const volatile __u32 targ_host_mnt_ns __weak = 0;
 
 /* Set by custosd before load: its own tgid, so it never records its own I/O. */
 const volatile __u32 targ_self_tgid __weak = 0;
@@ -106,8 +112,11 @@ struct session {
 	__u64 reported_ns; /* when the last progress report went out */
 	__u64 min_off;	   /* (__u64)-1 until a read with a known offset */
 	__u64 max_end;
+	__u64 ino; /* the file's, to tell its description's memory serving another */
+	__u32 dev;
 	__u32 dataset;
 	__u32 read_paths;
+	__u32 _pad;
 };
 
 /* Not an LRU: an evicted session would lose its bytes without a word.  A
@@ -128,6 +137,7 @@ struct scratch {
 		struct custos_read_event read;
 		struct custos_exec_event exec;
 	};
+	struct session ended; /* a session taken out of the table, to report */
 	/* The path is assembled right to left here, then copied into the event. */
 	char work[CUSTOS_PATH_MAX * 2];
 };

@@ -7,6 +7,51 @@
 #include "open.bpf.h"
 #include "session.bpf.h"
 
+/* protected_dataset() as a global function: the verifier checks its two
+ * bounded walks once per program, not once per path through the caller. */
+__noinline __u32 tree_of(__u64 dentry, __u64 vfsmnt)
+{
+	return protected_dataset((struct dentry *)dentry, (struct vfsmount *)vfsmnt);
+}
+
+__noinline int open_success(__u64 file_addr, long fd, __u32 flags)
+{
+	struct file *file = (struct file *)file_addr;
+	struct custos_open_event *ev;
+	struct session fresh = {}, *old;
+	struct vfsmount *vfsmnt;
+	struct dentry *dentry;
+	struct scratch *s;
+	__u64 key;
+	__u32 len;
+
+	READ_KERN(dentry, file->f_path.dentry);
+	READ_KERN(vfsmnt, file->f_path.mnt);
+	fresh.dataset = tree_of((__u64)dentry, (__u64)vfsmnt);
+	if (!fresh.dataset)
+		return 0;
+	s = scratch_get();
+	if (!s)
+		return 0;
+	ev = &s->open;
+	task_ids_fill(&ev->task);
+	ev->result = fd;
+	ev->flags = flags;
+	len = file_ref_fill(s, &ev->file, ev->path, file, fresh.dataset);
+	fresh.ino = ev->file.ino;
+	fresh.dev = ev->file.dev;
+	/* A freed file's address may come back for a new open before the sweep
+	 * found its session: that one ends first. */
+	key = (__u64)file;
+	old = bpf_map_lookup_elem(&sessions, &key);
+	if (old)
+		session_close(NULL, key, old);
+	if (bpf_map_update_elem(&sessions, &key, &fresh, BPF_ANY))
+		stat_inc(CUSTOS_STAT_SESSION_FULL);
+	emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
+	return 0;
+}
+
 #define CREAT_FLAGS (00000100 | 00000001 | 00001000) /* O_CREAT | O_WRONLY | O_TRUNC */
 
 #define AT_FDCWD_ (-100)
@@ -24,7 +69,9 @@ static __always_inline int open_enter(__u32 flags, long dfd, __u64 filename)
 }
 
 struct root_match {
-	__u32 len; /* of the candidate path in scratch.open.path */
+	__u32 len;   /* of the candidate path in scratch.open.path */
+	__u32 dev;   /* the start directory's file system, when fsrel */
+	__u32 fsrel; /* the candidate is a file system path (CUSTOS_PATH_FSREL) */
 	__u32 dataset;
 };
 
@@ -35,18 +82,21 @@ static long root_step(__u64 i, void *ctx)
 	struct scratch *s = scratch_get();
 	__u32 key = i, rl, len = m->len;
 	struct custos_root *root = bpf_map_lookup_elem(&roots, &key);
-	char *cand;
+	char *cand, *rp;
 
 	if (!s || !root)
 		return 1;
 	cand = s->open.path;
-	rl = root->len;
+	rl = m->fsrel ? root->fs_len : root->len;
+	rp = m->fsrel ? root->fs_path : root->path;
+	if (m->fsrel && root->dev != m->dev)
+		return 0;
 	if (!rl || rl > CUSTOS_ROOT_MAX || rl > len)
 		return 0;
 	for (int j = 0; j < CUSTOS_ROOT_MAX; j++) {
 		if (j >= rl)
 			break;
-		if (cand[j] != root->path[j])
+		if (cand[j] != rp[j])
 			return 0;
 	}
 	if (rl == len || rl == 1 || cand[rl & (CUSTOS_PATH_MAX - 1)] == '/') {
@@ -56,49 +106,76 @@ static long root_step(__u64 i, void *ctx)
 	return 0;
 }
 
-/*
- * A failed open reaches no file, so no ancestry: the path is the start
- * directory's kernel path joined with the caller's name, compared as a
- * string with the protected roots' paths.  custosd folds "." and ".." and
- * checks again.  Only failures under a protected root are events.
- */
-static __always_inline void failed_open(struct open_args *args, long ret)
+/* Where the kernel starts looking up the name: the root (the chroot's,
+ * when there is one) for an absolute name, else the working directory or
+ * the directory fd. */
+static __always_inline int lookup_start(struct open_args *args, char first, struct dentry **d,
+					struct vfsmount **mnt)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fs_struct *fs;
+	struct file *dir;
+
+	if (first == '/' || args->dfd == AT_FDCWD_) {
+		READ_KERN(fs, task->fs);
+		if (!fs)
+			return 0;
+		if (first == '/') {
+			READ_KERN(*d, fs->root.dentry);
+			READ_KERN(*mnt, fs->root.mnt);
+		} else {
+			READ_KERN(*d, fs->pwd.dentry);
+			READ_KERN(*mnt, fs->pwd.mnt);
+		}
+	} else {
+		dir = fd_file(args->dfd);
+		if (!dir)
+			return 0;
+		READ_KERN(*d, dir->f_path.dentry);
+		READ_KERN(*mnt, dir->f_path.mnt);
+	}
+	return *d && *mnt;
+}
+
+/*
+ * A failed open reaches no file, so no ancestry of its own.  It is placed
+ * when its start directory is inside a protected tree (by inode ancestry:
+ * a chroot into a tree, a bind mount, another namespace), or when the start
+ * directory's path joined with the caller's name lies below a root path
+ * (roots map).  The path recorded is that joined string; custosd folds "."
+ * and "..".  A global function, checked once by the verifier (open_success).
+ */
+__noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret)
+{
+	struct open_args a = { .flags = flags, .dfd = dfd, .filename = filename };
+	struct open_args *args = &a;
 	struct root_match m = {};
 	struct custos_open_event *ev;
 	struct scratch *s = scratch_get();
 	struct dentry *d = NULL;
 	struct vfsmount *mnt = NULL;
-	struct file *dir;
-	__u32 base = 0, pflags = 0, len;
+	struct super_block *sb;
+	__u32 base, pflags = 0, len;
 	char first = 0;
 	long n;
 
-	if (!s || !args->filename || !targ_nroots)
-		return;
+	if (!s || !args->filename)
+		return 0;
 	ev = &s->open;
 	if (bpf_probe_read_user(&first, 1, (void *)args->filename))
-		return;
+		return 0;
+	if (!lookup_start(args, first, &d, &mnt))
+		return 0;
+	m.dataset = tree_of((__u64)d, (__u64)mnt);
+	if (!m.dataset && !roots_used)
+		return 0;
+	base = path_build(s, d, mnt, ev->path, &pflags);
+	/* The root's "/" is the name's own first byte, or its separator. */
+	if (base == 1)
+		base = 0;
 	if (first != '/') {
-		if (args->dfd == AT_FDCWD_) {
-			struct fs_struct *fs;
-
-			READ_KERN(fs, task->fs);
-			READ_KERN(d, fs->pwd.dentry);
-			READ_KERN(mnt, fs->pwd.mnt);
-		} else {
-			dir = fd_file(args->dfd);
-			if (!dir)
-				return;
-			READ_KERN(d, dir->f_path.dentry);
-			READ_KERN(mnt, dir->f_path.mnt);
-		}
-		if (!d || !mnt)
-			return;
-		base = path_build(s, d, mnt, ev->path, &pflags);
 		if (base >= CUSTOS_PATH_MAX - 1)
-			return;
+			return 0;
 		ev->path[base & (CUSTOS_PATH_MAX - 1)] = '/';
 		base++;
 	}
@@ -106,25 +183,32 @@ static __always_inline void failed_open(struct open_args *args, long ret)
 	n = bpf_probe_read_user_str(&ev->path[base], CUSTOS_PATH_MAX - base,
 				    (void *)args->filename);
 	if (n <= 0)
-		return;
+		return 0;
 	/* A name that fills the buffer was cut: flag it, keep what fits. */
 	if (base + n - 1 >= CUSTOS_PATH_MAX - 1) {
 		pflags |= CUSTOS_PATH_TRUNCATED;
 		stat_inc(CUSTOS_STAT_PATH_TRUNCATED);
 	}
 	m.len = (base + n - 1) & (CUSTOS_PATH_MAX - 1);
-	bpf_loop(targ_nroots, root_step, &m, 0);
+	READ_KERN(sb, d->d_sb);
+	READ_KERN(m.dev, sb->s_dev);
+	m.fsrel = pflags & CUSTOS_PATH_FSREL;
 	if (!m.dataset)
-		return;
+		bpf_loop(roots_used, root_step, &m, 0);
+	if (!m.dataset)
+		return 0;
 	task_ids_fill(&ev->task);
 	ev->result = ret;
 	ev->flags = args->flags;
 	/* Masked again where it is used: the bound does not survive the stack. */
 	len = m.len & (CUSTOS_PATH_MAX - 1);
-	ev->file = (struct custos_file_ref){ .dataset = m.dataset,
+	/* dev: which file system a path from its root (fsrel) is on. */
+	ev->file = (struct custos_file_ref){ .dev = m.dev,
+					     .dataset = m.dataset,
 					     .path_len = len,
 					     .path_flags = pflags | CUSTOS_PATH_UNRESOLVED };
 	emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
+	return 0;
 }
 
 static __always_inline int open_exit(long ret)
@@ -137,11 +221,11 @@ static __always_inline int open_exit(long ret)
 	if (!args)
 		return 0;
 	if (ret < 0) {
-		failed_open(args, ret);
+		failed_open(args->flags, args->dfd, args->filename, ret);
 	} else {
 		file = fd_file(ret);
 		if (file)
-			open_success(file, ret, args->flags);
+			open_success((__u64)file, ret, args->flags);
 		else
 			stat_inc(CUSTOS_STAT_PROBE_READ);
 	}

@@ -4,7 +4,10 @@
  * ancestry, and the absolute path as the kernel resolves it.  Both climb
  * d_parent and, at the root of a mount, continue from the mountpoint in the
  * parent mount, so a tree mounted below a protected directory is inside it
- * and the path is given from the root of the mount namespace.
+ * and the path is given from the root of the mount namespace.  A mount of
+ * another namespace (a container's) would give the container's view: its
+ * path is given from the root of the file system instead, flagged, and
+ * custosd finds the host mount that shows it.
  */
 #ifndef CUSTOS_PATH_BPF_H
 #define CUSTOS_PATH_BPF_H
@@ -53,6 +56,7 @@ struct walk {
 	__u32 pos;     /* path walk: start of the path in scratch.work */
 	__u32 flags;   /* path walk: CUSTOS_PATH_* */
 	int done;      /* reached the top of the tree */
+	int fsrel;     /* path walk: stay on the file system, up to its root */
 };
 
 /* The (dev, ino) the protected maps are keyed by. */
@@ -173,69 +177,23 @@ static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
 	return w.dataset;
 }
 
-static long path_step(__u64 i, void *ctx)
-{
-	struct walk *w = ctx;
-	struct dentry *child = w->d;
-	struct mount *mnt = w->mnt;
-	struct scratch *s = scratch_get();
-	struct dentry *root;
-	struct qstr name;
-	__u32 len, pos;
-
-	if (!s)
-		return 1;
-	READ_KERN(root, mnt->mnt.mnt_root);
-	if (child == root) {
-		/* A mount root has no name of its own: cross to the mountpoint. */
-		if (!walk_up(&w->d, &w->mnt)) {
-			w->done = 1;
-			return 1;
-		}
-		return 0;
-	}
-	READ_KERN(name, child->d_name);
-	if (!walk_up(&w->d, &w->mnt)) {
-		w->done = 1;
-		return 1;
-	}
-	len = name.len & NAME_MASK;
-	pos = w->pos;
-	if (len + 1 > pos) {
-		w->flags |= CUSTOS_PATH_TRUNCATED;
-		return 1;
-	}
-	pos -= len + 1;
-	if (bpf_probe_read_kernel(&s->work[(pos + 1) & (CUSTOS_PATH_MAX - 1)], len, name.name))
-		stat_inc(CUSTOS_STAT_PROBE_READ);
-	s->work[pos & (CUSTOS_PATH_MAX - 1)] = '/';
-	w->pos = pos;
-	return 0;
-}
-
 /*
- * Build the absolute path of (d, vfsmnt) into out (CUSTOS_PATH_MAX bytes) and
- * return its length.  Names are written right to left into s->work, which is
- * twice the path size so the verifier can bound every write by masking.
+ * The path walk, in bpf/path.bpf.c as a global function (the verifier checks
+ * it once per program): the absolute path of (d, vfsmnt) is left at the end
+ * of scratch.work, and the result is its length (low 16 bits) with the
+ * CUSTOS_PATH_* flags it earned above them.
  */
+__u32 path_walk(__u64 d, __u64 vfsmnt);
+#define PATH_WALK_LEN 0xffff
+
+/* The path of (d, vfsmnt) into out (CUSTOS_PATH_MAX bytes); returns its length. */
 static __always_inline __u32 path_build(struct scratch *s, struct dentry *d,
 					struct vfsmount *vfsmnt, char *out, __u32 *flags)
 {
-	struct walk w = { .d = d, .mnt = real_mount(vfsmnt), .pos = CUSTOS_PATH_MAX };
-	__u32 pos;
+	__u32 r = path_walk((__u64)d, (__u64)vfsmnt);
+	__u32 pos = (CUSTOS_PATH_MAX - (r & PATH_WALK_LEN)) & (CUSTOS_PATH_MAX - 1);
 
-	bpf_loop(CUSTOS_WALK_MAX, path_step, &w, 0);
-	if (!w.done)
-		w.flags |= CUSTOS_PATH_TRUNCATED;
-	if (w.flags & CUSTOS_PATH_TRUNCATED)
-		stat_inc(CUSTOS_STAT_PATH_TRUNCATED);
-	*flags |= w.flags;
-	pos = w.pos;
-	if (pos >= CUSTOS_PATH_MAX) {
-		pos = CUSTOS_PATH_MAX - 1;
-		s->work[pos] = '/';
-	}
-	pos &= CUSTOS_PATH_MAX - 1;
+	*flags |= r >> 16;
 	bpf_probe_read_kernel(out, CUSTOS_PATH_MAX - pos, &s->work[pos]);
 	return CUSTOS_PATH_MAX - pos;
 }

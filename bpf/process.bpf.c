@@ -90,8 +90,8 @@ static long exit_fd_step(__u64 i, void *ctx)
  * A process that exits with files open never calls close(2): its table is
  * dropped after this tracepoint.  When this task holds the last reference
  * to the table, every session whose last reference is in it ends now.
- * Descriptors past EXIT_FDS_MAX are not walked: counted as session_full,
- * their sessions stay until custosd restarts.
+ * Descriptors past EXIT_FDS_MAX are not walked here: the sweep
+ * (session.bpf.c) finds those sessions once their files are gone.
  */
 static __always_inline void end_sessions_at_exit(struct task_struct *task)
 {
@@ -105,10 +105,8 @@ static __always_inline void end_sessions_at_exit(struct task_struct *task)
 	fdt = files->fdt;
 	w.fds = fdt->fd;
 	max = fdt->max_fds;
-	if (max > EXIT_FDS_MAX) {
-		stat_inc(CUSTOS_STAT_SESSION_FULL);
+	if (max > EXIT_FDS_MAX)
 		max = EXIT_FDS_MAX;
-	}
 	bpf_loop(max, exit_fd_step, &w, 0);
 }
 

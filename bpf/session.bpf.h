@@ -29,12 +29,48 @@ static __always_inline int last_reference(struct file *file)
 	return count == 1;
 }
 
-/* Emit the session's totals so far; partial while the file is still open. */
-static __always_inline void session_emit(struct file *file, struct session *sess, __u32 partial)
+/* Whether the open file description a session was keyed by is gone: its
+ * last reference dropped where no end-of-session hook saw it (another
+ * thread's syscall held a reference across the close), or its memory
+ * already serves another file. */
+static __always_inline int description_gone(struct file *file, const struct session *sess)
+{
+	struct file___fcount *old = (void *)file;
+	struct super_block *sb = NULL;
+	struct inode *inode = NULL;
+	__u32 dev = 0;
+	__u64 ino = 0;
+	long count;
+
+	/* file_ref_t goes negative (FILE_REF_DEAD) at the last put. */
+	if (bpf_core_field_exists(file->f_ref)) {
+		READ_KERN(count, file->f_ref.refcnt.counter);
+		if (count < 0)
+			return 1;
+	} else {
+		READ_KERN(count, old->f_count.counter);
+		if (count <= 0)
+			return 1;
+	}
+	READ_KERN(inode, file->f_inode);
+	if (!inode)
+		return 1;
+	READ_KERN(ino, inode->i_ino);
+	READ_KERN(sb, inode->i_sb);
+	READ_KERN(dev, sb->s_dev);
+	return ino != sess->ino || dev != sess->dev;
+}
+
+/* Emit the session's totals so far; partial while the file is still open.
+ * file NULL: the description is gone and its path cannot be read safely:
+ * the record names the inode, flagged, and custosd gives the path the
+ * session's open was recorded with. */
+static __always_inline void session_emit(struct file *file, const struct session *sess,
+					 __u32 partial)
 {
 	struct scratch *s = scratch_get();
 	struct custos_read_event *ev;
-	__u32 len;
+	__u32 len = 0;
 
 	if (!s)
 		return;
@@ -48,8 +84,29 @@ static __always_inline void session_emit(struct file *file, struct session *sess
 	ev->partial = partial;
 	ev->min_offset = sess->min_off;
 	ev->max_offset = sess->max_end;
-	len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
+	if (file)
+		len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
+	else
+		ev->file = (struct custos_file_ref){ .ino = sess->ino,
+						     .dev = sess->dev,
+						     .dataset = sess->dataset,
+						     .path_flags = CUSTOS_PATH_GONE };
 	emit(&ev->hdr, CUSTOS_EV_READ_SESSION, offsetof(struct custos_read_event, path) + len);
+}
+
+/* The session under key ends: whoever removes it from the table reports it
+ * (a close and the sweep may race: one record, never two). */
+static __always_inline void session_close(struct file *file, __u64 key, struct session *sess)
+{
+	struct scratch *s = scratch_get();
+
+	if (!s)
+		return;
+	s->ended = *sess;
+	if (bpf_map_delete_elem(&sessions, &key))
+		return;
+	if (s->ended.reads)
+		session_emit(file, &s->ended, 0);
 }
 
 /*
@@ -103,34 +160,43 @@ static __always_inline void session_add(struct file *file, struct session *s, lo
 	}
 }
 
+/*
+ * The session of file, if it has one.  Sessions are keyed by the address of
+ * the open file description; one whose end went unseen, and whose memory now
+ * serves file, belongs to another file: it is reported (as the sweep would)
+ * and dropped, never charged with file's reads.
+ */
+static __always_inline struct session *session_of(struct file *file)
+{
+	__u64 key = (__u64)file;
+	struct session *sess = bpf_map_lookup_elem(&sessions, &key);
+
+	if (sess && description_gone(file, sess)) {
+		session_close(NULL, key, sess);
+		return NULL;
+	}
+	return sess;
+}
+
 /* If file's session ends with the reference about to go, emit its totals
  * (when anything was read) and forget it. */
 static __always_inline void session_end(struct file *file)
 {
-	struct session *sess;
-	__u64 key = (__u64)file;
+	struct session *sess = session_of(file);
 
-	sess = bpf_map_lookup_elem(&sessions, &key);
-	if (!sess || !last_reference(file))
-		return;
-	if (sess->reads)
-		session_emit(file, sess, 0);
-	bpf_map_delete_elem(&sessions, &key);
+	if (sess && last_reference(file))
+		session_close(file, (__u64)file, sess);
 }
 
 /* The file behind fd when it has a session; not for custosd's own calls. */
 static __always_inline struct file *session_file(long fd)
 {
 	struct file *file;
-	__u64 key;
 
 	if (is_self())
 		return NULL;
 	file = fd_file(fd);
-	if (!file)
-		return NULL;
-	key = (__u64)file;
-	return bpf_map_lookup_elem(&sessions, &key) ? file : NULL;
+	return file && session_of(file) ? file : NULL;
 }
 
 /* A syscall's exit has only its result: what its entry knew waits here, by

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * io_uring: opens and reads that never enter the open and read syscalls.
- * At each completion, an OPENAT/OPENAT2 that returned an fd is an open like
- * any other (the fd is in the submitter's table, which io-wq workers
- * share), and a READ/READV/READ_FIXED on a file with a session adds the
- * bytes it returned.  The tracepoint's arguments changed after 6.1; custosd
- * loads this program only where they are (ctx, req, cqe).
+ * At each completion, an OPENAT/OPENAT2 that succeeded is an open like any
+ * other (its fd is in the submitter's table, which io-wq workers share, or
+ * it is a direct descriptor in the ring's fixed-file table), and a read
+ * (READ, READV, READ_FIXED, READV_FIXED, READ_MULTISHOT, or SPLICE out of
+ * the file) on a file with a session adds the bytes it returned.  The tracepoint's arguments
+ * changed after 6.1; custosd loads this program only where they are (ctx, req, cqe).
  */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
@@ -15,11 +16,85 @@
 #include "session.bpf.h"
 #include <bpf/bpf_tracing.h>
 
-#define URING_READV	 1
-#define URING_READ_FIXED 4
-#define URING_OPENAT	 18
-#define URING_READ	 22
-#define URING_OPENAT2	 28
+#define URING_READV	     1
+#define URING_READ_FIXED     4
+#define URING_OPENAT	     18
+#define URING_READ	     22
+#define URING_OPENAT2	     28
+#define URING_SPLICE	     30
+#define URING_READ_MULTISHOT 49
+#define URING_READV_FIXED    60
+
+#define FILE_INDEX_ALLOC     (~0U) /* IORING_FILE_INDEX_ALLOC: the kernel picks the slot */
+#define SPLICE_F_FD_IN_FIXED (1U << 31)
+#define FFS_FLAGS	     3UL /* FFS_NOWAIT | FFS_ISREG, kept in a slot's low bits */
+
+/* Before 6.13 the fixed-file table was an array of tagged pointers. */
+struct io_fixed_file___old {
+	unsigned long file_ptr;
+} __attribute__((preserve_access_index));
+
+struct io_file_table___old {
+	struct io_fixed_file___old *files;
+} __attribute__((preserve_access_index));
+
+/* The file in slot of the ring's fixed-file table, or NULL. */
+static __always_inline struct file *fixed_file(struct io_kiocb *req, __u32 slot)
+{
+	struct io_ring_ctx *ctx = NULL;
+	unsigned long ptr = 0;
+
+	READ_KERN(ctx, req->ctx);
+	if (!ctx)
+		return NULL;
+	if (bpf_core_field_exists(ctx->file_table.data)) {
+		struct io_rsrc_node **nodes = NULL, *node = NULL;
+		unsigned int nr = 0;
+
+		READ_KERN(nr, ctx->file_table.data.nr);
+		READ_KERN(nodes, ctx->file_table.data.nodes);
+		if (slot >= nr || !nodes)
+			return NULL;
+		READ_KERN(node, nodes[slot]);
+		if (node)
+			READ_KERN(ptr, node->file_ptr);
+	} else {
+		struct io_file_table___old *table = (void *)&ctx->file_table;
+		struct io_fixed_file___old *files = NULL;
+
+		READ_KERN(files, table->files);
+		if (files)
+			READ_KERN(ptr, files[slot].file_ptr);
+	}
+	return (struct file *)(ptr & ~FFS_FLAGS);
+}
+
+/* An open's file: in the submitter's fd table, or (a direct descriptor)
+ * in the ring's fixed-file table, at the slot asked for or the one given. */
+static __always_inline struct file *opened_file(struct io_kiocb *req, __s32 res)
+{
+	struct io_open *open = (void *)&req->cmd;
+	__u32 slot = 0;
+
+	READ_KERN(slot, open->file_slot);
+	if (!slot)
+		return fd_file(res);
+	return fixed_file(req, slot == FILE_INDEX_ALLOC ? (__u32)res : slot - 1);
+}
+
+/* The file a splice reads from: by fd, or by fixed slot. */
+static __always_inline struct file *splice_in(struct io_kiocb *req)
+{
+	struct io_splice *sp = (void *)&req->cmd;
+	unsigned int flags = 0;
+	int fd = -1;
+
+	READ_KERN(fd, sp->splice_fd_in);
+	READ_KERN(flags, sp->flags);
+	if (flags & SPLICE_F_FD_IN_FIXED)
+		return fixed_file(req, fd);
+	return fd_file(fd);
+}
 
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe_ptr)
@@ -30,29 +105,38 @@ int BPF_PROG(uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe
 	struct file *file = NULL;
 	__u8 opcode = 0;
 	__s32 res = 0;
-	__u64 key;
 
 	if (!req || !cqe || is_self())
 		return 0;
 	READ_KERN(opcode, req->opcode);
 	READ_KERN(res, cqe->res);
-	if (opcode == URING_OPENAT || opcode == URING_OPENAT2) {
-		if (res < 0)
-			return 0;
-		file = fd_file(res);
+	if (res < 0)
+		return 0;
+	switch (opcode) {
+	case URING_OPENAT:
+	case URING_OPENAT2:
+		file = opened_file(req, res);
 		if (file) {
 			__u32 flags = 0;
 
 			READ_KERN(flags, file->f_flags);
-			open_success(file, res, flags);
+			open_success((__u64)file, res, flags);
 		}
 		return 0;
-	}
-	if (opcode != URING_READ && opcode != URING_READV && opcode != URING_READ_FIXED)
+	case URING_SPLICE:
+		file = splice_in(req);
+		break;
+	case URING_READ:
+	case URING_READV:
+	case URING_READ_FIXED:
+	case URING_READ_MULTISHOT:
+	case URING_READV_FIXED:
+		READ_KERN(file, req->file);
+		break;
+	default:
 		return 0;
-	READ_KERN(file, req->file);
-	key = (__u64)file;
-	sess = file ? bpf_map_lookup_elem(&sessions, &key) : NULL;
+	}
+	sess = file ? session_of(file) : NULL;
 	if (sess && res > 0)
 		session_add(file, sess, res, CUSTOS_READ_IO_URING, -1);
 	return 0;

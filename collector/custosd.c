@@ -24,6 +24,7 @@
 #include "consumer.h"
 #include "custos/abi.h"
 #include "loader.h"
+#include "mounts.h"
 #include "log.h"
 #include "ledger.h"
 #include "proctab.h"
@@ -33,8 +34,9 @@
 
 #define CUSTOSD_VERSION "0.1.0"
 #define MAX_WATCH	64
-#define POLL_MS		50   /* the longest a record waits before its commit */
-#define BATCH_MAX	4096 /* records per transaction at most */
+#define POLL_MS		50	     /* the longest a record waits before its commit */
+#define BATCH_MAX	4096	     /* records per transaction at most */
+#define SWEEP_NS	1000000000LL /* how often ended sessions are looked for */
 #define DEFAULT_RING	(16u << 20)
 
 static volatile sig_atomic_t exiting, reload;
@@ -65,9 +67,12 @@ struct collector {
 	int64_t clock_off; /* CLOCK_REALTIME - CLOCK_BOOTTIME, sampled per batch */
 	uint64_t events;   /* access records stored in this run */
 	struct proctab *procs;
-	struct staff *staff; /* the directory in force, or NULL */
-	char config[8192];   /* the configuration text CONFIG records carry */
-	uint64_t malformed;  /* records from the ring that did not parse */
+	struct staff *staff;	/* the directory in force, or NULL */
+	struct mounts *mounts;	/* the host's mount table, for paths in other namespaces */
+	unsigned int roots_gen; /* the table's generation the kernel's roots came from */
+	int64_t swept_ns;	/* CLOCK_BOOTTIME of the last sweep of sessions */
+	char config[8192];	/* the configuration text CONFIG records carry */
+	uint64_t malformed;	/* records from the ring that did not parse */
 	uint64_t malformed_seen;
 	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
 	struct custos_stats *stats_now;
@@ -428,6 +433,39 @@ static void failed_open_path(struct rec_access *a, const struct custos_open_even
 	a->ino = 0;
 }
 
+/* A path from the root of its file system (a mount of another namespace)
+ * as the host sees it.  When no host mount shows the file, it stays as it
+ * is, flagged. */
+static void host_path(struct collector *col, struct bytes *path, uint32_t *flags, uint32_t kdev)
+{
+	static char buf[CUSTOS_PATH_MAX];
+	int len;
+
+	if (!(*flags & CUSTOS_PATH_FSREL))
+		return;
+	len = mounts__host_path(col->mounts, kdev, (const char *)path->p, path->len, buf,
+				sizeof(buf));
+	if (len < 0)
+		return;
+	*path = bytes_of(buf, len);
+	*flags &= ~CUSTOS_PATH_FSREL;
+}
+
+/* A session the sweep found gone has no path of its own: the one its
+ * file's open was recorded with.  None (custosd restarted in between): the
+ * record keeps the inode, the empty path and the flag. */
+static void gone_path(struct collector *col, struct rec_access *a)
+{
+	static char buf[CUSTOS_PATH_MAX];
+	int len;
+
+	if (!(a->path_flags & CUSTOS_PATH_GONE))
+		return;
+	len = ledger__file_path(col->ledger, a->dev, a->ino, buf, sizeof(buf));
+	if (len >= 0)
+		a->path = bytes_of(buf, len);
+}
+
 /* Well-formed: the fixed part is all there and the path ends the record. */
 static int ends_with_path(size_t len, size_t path_off, const struct custos_file_ref *f)
 {
@@ -456,6 +494,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 		r.access.op = h->type == CUSTOS_EV_OPEN ? OP_OPEN : OP_MMAP;
 		if (e->file.path_flags & CUSTOS_PATH_UNRESOLVED)
 			failed_open_path(&r.access, e);
+		host_path(col, &r.access.path, &r.access.path_flags, e->file.dev);
 		r.access.open_flags = e->flags;
 		r.access.result = e->result;
 		break;
@@ -468,6 +507,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 		record_init(&r, REC_FILE_ACCESS);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
 		/* A single call (--fine-reads) is its own action, not a session. */
+		host_path(col, &r.access.path, &r.access.path_flags, e->file.dev);
+		gone_path(col, &r.access);
 		r.access.op = e->partial == 2 ? OP_READ_CALL : OP_READ;
 		r.access.bytes = e->bytes;
 		r.access.reads = e->reads;
@@ -485,7 +526,11 @@ static int on_event(void *ctx, const void *data, size_t len)
 		if (!ends_with_path(len, offsetof(struct custos_exec_event, path), &e->file) ||
 		    e->args_len > CUSTOS_ARGS_MAX)
 			goto malformed;
-		proctab__exec(col->procs, e);
+		struct bytes exe = bytes_of(e->path, e->file.path_len);
+		uint32_t flags = e->file.path_flags;
+
+		host_path(col, &exe, &flags, e->file.dev);
+		proctab__exec(col->procs, e, (const char *)exe.p, exe.len);
 		return 0;
 	}
 	case CUSTOS_EV_FORK:
@@ -603,6 +648,19 @@ static int collect(struct collector *col)
 	int err;
 
 	col->clock_off = ledger__clock_offset(col->ledger);
+	/* Once a second: sessions whose end no hook saw.  Before the drain,
+	 * so their records go out in this round. */
+	if (util__boottime_ns() - col->swept_ns >= SWEEP_NS) {
+		col->swept_ns = util__boottime_ns();
+		err = loader__sweep(col->loader, 0);
+		if (err)
+			log_warnx("failed to sweep ended sessions: %s", strerror(-err));
+	}
+	/* A mount made or gone: failed opens are matched where trees are now. */
+	if (mounts__refresh(col->mounts) != col->roots_gen) {
+		col->roots_gen = mounts__refresh(col->mounts);
+		loader__set_roots(col->loader, col->opt->watch, col->opt->n_watch, col->mounts);
+	}
 	do {
 		n = consumer__drain(col->cons, on_event, col, BATCH_MAX);
 		if (n < 0) {
@@ -855,7 +913,13 @@ int main(int argc, char **argv)
 	col.ledger = open_ledger(&col, config);
 	if (!col.ledger)
 		goto out;
-	col.loader = loader__start(opt.watch, opt.n_watch, opt.ring_bytes, getpid(),
+	col.mounts = mounts__open();
+	if (!col.mounts) {
+		log_warn("failed to read the mount table");
+		goto out;
+	}
+	col.roots_gen = mounts__refresh(col.mounts);
+	col.loader = loader__start(opt.watch, opt.n_watch, col.mounts, opt.ring_bytes, getpid(),
 				   (uint64_t)opt.progress_s * 1000000000ULL, opt.fine_reads);
 	if (!col.loader)
 		goto out;
@@ -889,6 +953,9 @@ int main(int argc, char **argv)
 	/* Detach first so that the drain below sees the last event there will
 	 * be, and STOP comes after it. */
 	loader__detach(col.loader);
+	err = loader__sweep(col.loader, 1);
+	if (err)
+		log_warnx("failed to report the sessions still open: %s", strerror(-err));
 	if (collect(&col) || append_stop(&col, reason) || batch_commit(&col))
 		goto out;
 	log_info("stopped (%s): %" PRIu64 " records written", reason, ledger__count(col.ledger));
@@ -900,6 +967,7 @@ out:
 	loader__destroy(col.loader);
 	ledger__free(col.ledger);
 	proctab__free(col.procs);
+	mounts__free(col.mounts);
 	staff__free(col.staff);
 	free(col.stats_seen);
 	free(col.stats_now);

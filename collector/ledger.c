@@ -451,6 +451,11 @@ int64_t ledger__clock_offset(const struct ledger *l)
 	return l->clock_off;
 }
 
+int ledger__file_path(struct ledger *l, uint64_t dev, uint64_t ino, char *buf, size_t cap)
+{
+	return store__file_path(l->store, dev, ino, buf, cap);
+}
+
 uint64_t ledger__count(const struct ledger *l)
 {
 	return l->appended;

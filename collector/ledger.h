@@ -63,6 +63,10 @@ int ledger__config(struct ledger *l, const char *text);
 /* CLOCK_REALTIME - CLOCK_BOOTTIME as the ledger last sampled it. */
 int64_t ledger__clock_offset(const struct ledger *l);
 
+/* The path the ledger last recorded for the file (dev in the stat(2) form),
+ * as store__file_path. */
+int ledger__file_path(struct ledger *l, uint64_t dev, uint64_t ino, char *buf, size_t cap);
+
 /* Records appended since open. */
 uint64_t ledger__count(const struct ledger *l);
 

@@ -15,6 +15,7 @@
 #include "custos.skel.h"
 #include "loader.h"
 #include "log.h"
+#include "mounts.h"
 
 #define TRACEFS_MAGIC 0x74726163
 #define BPF_FS_MAGIC  0xcafe4a11
@@ -68,46 +69,64 @@ static __u32 kernel_dev(dev_t dev)
 	return (__u32)(major(dev) << 20 | minor(dev));
 }
 
-/* The roots as strings, for failed opens (loader.h).  A root longer than
- * CUSTOS_ROOT_MAX or past CUSTOS_MAX_ROOTS is left out, and said so. */
-static int root_fits(const struct watch *w, __u32 k)
+/* One row of the roots map; 0 when it does not fit (said once, by the caller). */
+static int root_put(struct loader *l, __u32 *k, const struct watch *w, const char *path,
+		    const char *fs_path, int fs_len)
 {
-	return strlen(w->real) <= CUSTOS_ROOT_MAX && k < CUSTOS_MAX_ROOTS;
-}
+	struct custos_root root = { .len = strlen(path),
+				    .dataset = w->dataset,
+				    .dev = kernel_dev(w->dev) };
 
-static int fill_roots(struct loader *l, const struct watch *w, int n)
-{
-	__u32 k = 0;
-
-	for (int i = 0; i < n; i++) {
-		struct custos_root root = { .len = strlen(w[i].real), .dataset = w[i].dataset };
-
-		if (!root_fits(&w[i], k)) {
-			log_warnx("failed opens below %s are not recorded: more than %d trees or a"
-				  " path over %d bytes",
-				  w[i].dir, CUSTOS_MAX_ROOTS, CUSTOS_ROOT_MAX);
-			continue;
-		}
-		memcpy(root.path, w[i].real, root.len);
-		if (bpf_map__update_elem(l->skel->maps.roots, &k, sizeof(k), &root, sizeof(root),
-					 BPF_ANY)) {
-			int err = -errno;
-
-			log_warn("failed to install root %s", w[i].dir);
-			return err;
-		}
-		k++;
+	if (root.len > CUSTOS_ROOT_MAX || *k >= CUSTOS_MAX_ROOTS)
+		return 0;
+	memcpy(root.path, path, root.len);
+	if (fs_len > 0 && fs_len <= CUSTOS_ROOT_MAX) {
+		root.fs_len = fs_len;
+		memcpy(root.fs_path, fs_path, fs_len);
 	}
-	return 0;
+	if (bpf_map__update_elem(l->skel->maps.roots, k, sizeof(*k), &root, sizeof(root), BPF_ANY))
+		return -errno;
+	(*k)++;
+	return 1;
 }
 
-static __u32 count_roots(const struct watch *w, int n)
+int loader__set_roots(struct loader *l, const struct watch *w, int n, struct mounts *mounts)
 {
+	char fs_path[CUSTOS_ROOT_MAX + 1], alias[CUSTOS_ROOT_MAX + 1];
 	__u32 k = 0;
+	int err = 0;
 
-	for (int i = 0; i < n; i++)
-		k += root_fits(&w[i], k);
-	return k;
+	for (int i = 0; i < n && !err; i++) {
+		int fs_len = mounts__fs_path(mounts, kernel_dev(w[i].dev), w[i].real, fs_path,
+					     CUSTOS_ROOT_MAX);
+		size_t it = 0;
+		int len, put;
+
+		put = root_put(l, &k, &w[i], w[i].real, fs_path, fs_len);
+		while (put > 0 && fs_len > 0) {
+			fs_path[fs_len] = '\0';
+			len = mounts__alias(mounts, &it, kernel_dev(w[i].dev), fs_path, alias,
+					    CUSTOS_ROOT_MAX);
+			if (len < 0)
+				break;
+			alias[len] = '\0';
+			if (strcmp(alias, w[i].real))
+				put = root_put(l, &k, &w[i], alias, fs_path, fs_len);
+		}
+		if (put < 0)
+			err = put;
+		else if (!put)
+			log_warnx("failed opens below %s (or one of its bind mounts) are not"
+				  " recorded: more than %d places or a path over %d bytes",
+				  w[i].dir, CUSTOS_MAX_ROOTS, CUSTOS_ROOT_MAX);
+	}
+	if (err) {
+		log_warnx("failed to install the roots of failed opens: %s", strerror(-err));
+		return err;
+	}
+	/* Rows past the new end stop matching once the count says so. */
+	l->skel->bss->roots_used = k;
+	return 0;
 }
 
 static int fill_protected(struct loader *l, const struct watch *w, int n)
@@ -152,8 +171,22 @@ static int uring_complete_usable(void)
 	return usable;
 }
 
-struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_bytes,
-			     uint32_t self_tgid, uint64_t progress_ns, int fine_reads)
+/* The inode of custosd's mount namespace; 0 (no path mapping) when unknown. */
+static __u32 host_mnt_ns(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/mnt", &st)) {
+		log_warn("failed to read the mount namespace; paths in other namespaces are "
+			 "given as their namespace shows them");
+		return 0;
+	}
+	return (__u32)st.st_ino;
+}
+
+struct loader *loader__start(const struct watch *w, int n_watch, struct mounts *mounts,
+			     uint32_t ring_bytes, uint32_t self_tgid, uint64_t progress_ns,
+			     int fine_reads)
 {
 	struct loader *l = calloc(1, sizeof(*l));
 	int err = 0;
@@ -178,13 +211,15 @@ struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_b
 	l->skel->rodata->targ_self_tgid = self_tgid;
 	l->skel->rodata->targ_progress_ns = progress_ns;
 	l->skel->rodata->targ_fine_reads = fine_reads;
+	/* Run on demand (loader__sweep), never attached. */
+	bpf_program__set_autoattach(l->skel->progs.sweep, false);
 	l->uring = uring_complete_usable();
 	if (!l->uring)
 		bpf_program__set_autoload(l->skel->progs.uring_complete, false);
 	/* Wake the consumer early enough that a burst cannot fill the ring
 	 * between two polls. */
 	l->skel->rodata->targ_wakeup_bytes = ring_bytes / 4;
-	l->skel->rodata->targ_nroots = count_roots(w, n_watch);
+	l->skel->rodata->targ_host_mnt_ns = host_mnt_ns();
 	err = bpf_map__set_max_entries(l->skel->maps.events, ring_bytes);
 	if (err) {
 		log_warnx("failed to size the ring buffer to %u bytes: %s", ring_bytes,
@@ -196,7 +231,7 @@ struct loader *loader__start(const struct watch *w, int n_watch, uint32_t ring_b
 		log_warnx("failed to load BPF programs: %s", strerror(-err));
 		goto fail;
 	}
-	err = fill_protected(l, w, n_watch) ?: fill_roots(l, w, n_watch);
+	err = fill_protected(l, w, n_watch) ?: loader__set_roots(l, w, n_watch, mounts);
 	if (err)
 		goto fail;
 	err = custos_bpf__attach(l->skel);
@@ -214,6 +249,16 @@ fail:
 const char *loader__backend(const struct loader *l)
 {
 	return l->uring ? "tracepoints+io_uring" : "tracepoints";
+}
+
+int loader__sweep(const struct loader *l, int all)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	l->skel->bss->sweep_all = all;
+	if (bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.sweep), &opts))
+		return -errno;
+	return 0;
 }
 
 int loader__ring_fd(const struct loader *l)

@@ -138,7 +138,8 @@ static void set_comm(struct proc *p, const char *comm)
 	p->comm[CUSTOS_COMM_LEN] = '\0';
 }
 
-void proctab__exec(struct proctab *t, const struct custos_exec_event *e)
+void proctab__exec(struct proctab *t, const struct custos_exec_event *e, const char *exe,
+		   size_t exe_len)
 {
 	struct proc *p = get(t, e->task.pid, tick_of(e->task.start_ns));
 
@@ -146,7 +147,7 @@ void proctab__exec(struct proctab *t, const struct custos_exec_event *e)
 		return;
 	p->ppid = e->task.ppid;
 	set_comm(p, e->task.comm);
-	set_bytes(&p->exe, &p->exe_len, e->path, e->file.path_len);
+	set_bytes(&p->exe, &p->exe_len, exe, exe_len);
 	set_bytes(&p->args, &p->args_len, e->args, e->args_len);
 }
 

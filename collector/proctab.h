@@ -38,7 +38,9 @@ void proctab__free(struct proctab *t);
  * Returns the number found, or -errno. */
 int proctab__bootstrap(struct proctab *t);
 
-void proctab__exec(struct proctab *t, const struct custos_exec_event *e);
+/* exe: the program's path as the host sees it (e's own, or mapped). */
+void proctab__exec(struct proctab *t, const struct custos_exec_event *e, const char *exe,
+		   size_t exe_len);
 void proctab__fork(struct proctab *t, const struct custos_fork_event *e);
 /* Exited processes stay a while (now + linger): an access read from the
  * ring after the exit, from another CPU, still finds them. */

@@ -163,19 +163,27 @@ static const char where_sql[] = " FROM (%s) WHERE"
 
 /* How one output field is made from the row. */
 enum kind {
-	K_INT,	      /* integer column, or null */
-	K_TIME,	      /* ns column as RFC 3339, or null */
-	K_TEXT,	      /* bytes column: JSON lossy UTF-8, CSV raw bytes */
-	K_B64,	      /* bytes column in base64 when K_TEXT could not keep them exactly */
-	K_TRUNCATED,  /* CUSTOS_PATH_TRUNCATED of path_flags, as a boolean */
-	K_DELETED,    /* CUSTOS_PATH_DELETED of path_flags, as a boolean */
-	K_UNRESOLVED, /* CUSTOS_PATH_UNRESOLVED of path_flags, as a boolean */
+	K_INT,	     /* integer column, or null */
+	K_TIME,	     /* ns column as RFC 3339, or null */
+	K_TEXT,	     /* bytes column: JSON lossy UTF-8, CSV raw bytes */
+	K_B64,	     /* bytes column in base64 when K_TEXT could not keep them exactly */
+	K_TRUNCATED, /* the CUSTOS_PATH_* bits of path_flags, each as a boolean */
+	K_DELETED,
+	K_UNRESOLVED,
+	K_FSREL,
 	K_HOST,	      /* the host name from the state table */
 	K_NULL,	      /* not known yet */
 	K_BOOL,	      /* integer column as a boolean */
 	K_ARGS,	      /* NUL-separated arguments as an array of strings */
 	K_HEX,	      /* bytes column in lowercase hex */
 	K_READ_PATHS, /* enum custos_read_path bits as an array of syscall names */
+};
+
+static const unsigned int path_flag[] = {
+	[K_TRUNCATED] = CUSTOS_PATH_TRUNCATED,
+	[K_DELETED] = CUSTOS_PATH_DELETED,
+	[K_UNRESOLVED] = CUSTOS_PATH_UNRESOLVED,
+	[K_FSREL] = CUSTOS_PATH_FSREL,
 };
 
 struct field {
@@ -196,6 +204,7 @@ static const struct field json_fields[] = {
 	{ "truncated", COL_PATH_FLAGS, K_TRUNCATED },
 	{ "deleted", COL_PATH_FLAGS, K_DELETED },
 	{ "unresolved", COL_PATH_FLAGS, K_UNRESOLVED },
+	{ "fs_relative", COL_PATH_FLAGS, K_FSREL },
 	{ "dev", COL_DEV, K_INT },
 	{ "ino", COL_INO, K_INT },
 	{ "mnt_id", COL_MNT_ID, K_INT },
@@ -392,11 +401,10 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 		s = col_bytes(st, fd->col);
 		return utf8_exact(s) ? json_null() : json_base64(s);
 	case K_TRUNCATED:
-		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_TRUNCATED);
 	case K_DELETED:
-		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_DELETED);
 	case K_UNRESOLVED:
-		return json_boolean(sqlite3_column_int64(st, fd->col) & CUSTOS_PATH_UNRESOLVED);
+	case K_FSREL:
+		return json_boolean(sqlite3_column_int64(st, fd->col) & path_flag[fd->kind]);
 	case K_BOOL:
 		return json_boolean(sqlite3_column_int64(st, fd->col) != 0);
 	case K_ARGS:
@@ -605,6 +613,8 @@ static int print_table(sqlite3_stmt *st, FILE *out)
 		suffix = pflags & CUSTOS_PATH_DELETED ? " (truncated, deleted)" : " (truncated)";
 	else if (!path.null && (pflags & CUSTOS_PATH_DELETED))
 		suffix = " (deleted)";
+	else if (!path.null && (pflags & CUSTOS_PATH_FSREL))
+		suffix = " (on its file system; no host mount shows it)";
 
 	/* The person, then (after the path, as it can be long) how the process got there. */
 	fprintf(out, TABLE_FMT, tbuf, action, table_int(st, COL_RESULT, res, sizeof(res)),

@@ -57,6 +57,10 @@ uint64_t store__count(const struct store *st);
 
 void store__close(struct store *st);
 
+/* The path of the most recent file row of (dev, ino), dev in the stat(2)
+ * form, into buf (no NUL): its length, or -1 when there is none. */
+int store__file_path(struct store *st, uint64_t dev, uint64_t ino, char *buf, size_t cap);
+
 /* The database handle, for readers sharing the writer's connection. */
 sqlite3 *store__db(const struct store *st);
 

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 5
+#define CUSTOS_ABI_VERSION 6
 
 /* Longest path the kernel side builds; longer ones carry CUSTOS_PATH_TRUNCATED. */
 #define CUSTOS_PATH_MAX 4096
@@ -71,16 +71,31 @@ enum custos_stat {
 /* A failed open: no file was reached, the path is the start directory's
  * kernel path joined with the name the caller gave (not resolved). */
 #define CUSTOS_PATH_UNRESOLVED (1u << 2)
+/* The file is on a mount of another mount namespace: the path is from the
+ * root of its file system (dev).  custosd gives it from the host's root
+ * through a host mount of that file system, and clears the flag; it stays
+ * when no host mount shows the file. */
+#define CUSTOS_PATH_FSREL (1u << 3)
+/* A read session whose open file description was found gone by the sweep:
+ * no path was sent (the kernel's could no longer be trusted); custosd uses
+ * the one the file's open was recorded with. */
+#define CUSTOS_PATH_GONE (1u << 4)
 
 /* Protected roots as path strings, for failed opens only (no inode to walk
- * from): CUSTOS_MAX_ROOTS entries of at most CUSTOS_ROOT_MAX bytes. */
-#define CUSTOS_MAX_ROOTS 16
+ * from): every place the host's mount table shows a protected tree (its
+ * bind mounts too), and the tree's path on its own file system for names
+ * looked up in another mount namespace.  CUSTOS_MAX_ROOTS entries; a path
+ * is at most CUSTOS_ROOT_MAX bytes.  An entry with len 0 is unused. */
+#define CUSTOS_MAX_ROOTS 64
 #define CUSTOS_ROOT_MAX	 256
 
 struct custos_root {
-	__u32 len;
+	__u32 len; /* bytes of path, the host path */
 	__u32 dataset;
+	__u32 dev;    /* kernel dev_t of the tree's file system */
+	__u32 fs_len; /* bytes of fs_path; 0: not known */
 	char path[CUSTOS_ROOT_MAX];
+	char fs_path[CUSTOS_ROOT_MAX]; /* from the root of the file system dev */
 };
 
 /* Common header of every ring-buffer record. */

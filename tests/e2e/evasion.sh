@@ -36,6 +36,8 @@ reader_scm=$(sed -n 's/^reader=//p' "$WORK/scm.out")
 run dup2 "$WORKLOAD" via dup2 "$TREE/sub/b"
 run noclose "$WORKLOAD" via noclose "$TREE/sub/b"
 run uring "$WORKLOAD" via uring "$TREE/sub/b"
+run uring_fixed "$WORKLOAD" via uring_fixed "$TREE/sub/b"
+run uring_splice "$WORKLOAD" via uring_splice "$TREE/sub/b"
 run overlay "$WORKLOAD" cat "$WORK/merged/sub/b"
 # sub/b has been read through the tree: its inode is known, the link is caught.
 run hardlink "$WORKLOAD" cat "$WORK/out/b-link"
@@ -86,11 +88,18 @@ check "io_uring openat: an open of the real path" "open $B" \
 	"$(jq -r --argjson pid "$pid_uring" 'select(.pid == $pid and .action == "open" and
 		.path == "'"$B"'") | "\(.action) \(.path)"' "$WORK/all.json" | head -1)"
 check "io_uring read: 10000 bytes in the session" "10000 io_uring" "$(reads "$pid_uring")"
+check "io_uring openat into a fixed slot (no fd): an open of the real path" "open $B 0" \
+	"$(jq -r --argjson pid "$pid_uring_fixed" 'select(.pid == $pid and .action == "open" and
+		.result == 0) | "\(.action) \(.path) \(.result)"' "$WORK/all.json" | tail -1)"
+check "io_uring fixed-file reads: 10000 bytes, ended with the ring" "10000 io_uring" \
+	"$(reads "$pid_uring_fixed")"
+check "io_uring splice out of the file: 10000 bytes" "10000 io_uring" \
+	"$(reads "$pid_uring_splice")"
 check "chroot: recorded under the host's path" "$B 10000" \
 	"$(jq -r --argjson pid "$pid_chroot" 'select(.action == "read" and .pid == $pid) |
 		"\(.path) \(.bytes)"' "$WORK/all.json")"
-check "unshare -m and a bind mount: still protected, the namespace's path" \
-	"$WORK/elsewhere/sub/b 10000" \
+check "unshare -m and a bind mount: still protected, under the host's path" \
+	"$B 10000" \
 	"$(jq -r --argjson pid "$pid_unshare" 'select(.action == "read" and .pid == $pid) |
 		"\(.path) \(.bytes)"' "$WORK/all.json")"
 check "a hard link outside the tree to a file already seen: caught, under the link's path" \

@@ -32,4 +32,25 @@ check "--fine-reads: one read_call per read, with its range" \
 check "--fine-reads: the session record is still there" "500" \
 	"$("$CUSTOS" query --db "$WORK/fine.db" --action read --format json |
 		jq -r --argjson pid "$pid" 'select(.pid == $pid and .partial == false) | .bytes')"
+# A read whose own reference is the last (another thread closed the
+# descriptor while it waited): no close sees the end, the sweep finds it.
+mkfifo "$WORK/tree/fifo"
+start_custosd --db "$WORK/sweep.db" --watch "$WORK/tree" --progress 0 || exit 1
+"$WORKLOAD" race "$WORK/tree/fifo" >"$WORK/race.out" || fail "the racing reader"
+pid_of pid_race "$WORK/race.out"
+# A reader still at it when custosd stops: its totals so far are recorded.
+"$WORKLOAD" via hold "$WORK/tree/sub/b" >"$WORK/hold.out" &
+hold=$!
+sleep 1
+stop_custosd || fail "custosd exits 0"
+kill $hold 2>/dev/null
+wait $hold 2>/dev/null
+"$CUSTOS" query --db "$WORK/sweep.db" --action read --format json >"$WORK/sweep.json"
+check "a session whose last reference went in another thread's read: recorded, whole" \
+	"false 5 1 $WORK/tree/fifo" \
+	"$(jq -r --argjson pid "$pid_race" 'select(.pid == $pid) |
+		"\(.partial) \(.bytes) \(.reads) \(.path)"' "$WORK/sweep.json")"
+check "a session still open at stop: its totals so far, partial" "true 100 1" \
+	"$(jq -r --argjson pid "$hold" 'select(.pid == $pid) | "\(.partial) \(.bytes) \(.reads)"' \
+		"$WORK/sweep.json")"
 finish

@@ -12,9 +12,13 @@
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
  *   workload via HOW PATH      read PATH whole another way: sendfile, splice, copy,
  *                              preadv2, mmap, handle, procfd, scm, dup2, noclose,
- *                              uring, slow; or
+ *                              uring, uring_fixed, uring_splice, slow, hold (100
+ *                              bytes, then keep it open until killed); or
  *   workload chroot DIR REL    chroot to DIR and read REL there
  *   workload try DIR NAME      openat(DIR or "." for the cwd, NAME); prints the result
+ *   workload race FIFO         a thread blocks reading FIFO while another closes the
+ *                              descriptor: the read's own reference is the last; then
+ *                              5 bytes are written, so the read returns them
  *
  * Each step's expected record is spelled out in tests/e2e/capture.sh.
  */
@@ -22,6 +26,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <liburing.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +231,70 @@ static size_t file_size(int fd)
 }
 
 /* The other ways to get a file's bytes out; each must be recorded. */
+/* Submit the one prepared sqe and wait for its result. */
+static int uring_do(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	io_uring_submit(ring);
+	if (io_uring_wait_cqe(ring, &cqe))
+		die("wait for io_uring");
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return res;
+}
+
+/* Open and read PATH whole with io_uring alone (no open or read syscall):
+ * into the fd table ("uring"), into a fixed slot read with fixed-file reads
+ * ("uring_fixed"), or spliced into a pipe ("uring_splice"). */
+static void uring_read(const char *how, const char *path)
+{
+	int fixed = !strcmp(how, "uring_fixed"), spliced = !strcmp(how, "uring_splice");
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	char buf[4096];
+	int ufd, p[2], n;
+	off_t off = 0;
+
+	if (io_uring_queue_init(4, &ring, 0))
+		die("io_uring_queue_init");
+	if (fixed && io_uring_register_files_sparse(&ring, 4))
+		die("register a fixed file table");
+	if (spliced && pipe(p))
+		die("pipe");
+	sqe = io_uring_get_sqe(&ring);
+	if (fixed)
+		io_uring_prep_openat_direct(sqe, AT_FDCWD, path, O_RDONLY, 0, 0);
+	else
+		io_uring_prep_openat(sqe, AT_FDCWD, path, O_RDONLY, 0);
+	ufd = uring_do(&ring);
+	errno = -ufd;
+	if (ufd < 0)
+		die("io_uring openat");
+	do {
+		sqe = io_uring_get_sqe(&ring);
+		if (spliced)
+			io_uring_prep_splice(sqe, ufd, off, p[1], -1, sizeof(buf), 0);
+		else
+			io_uring_prep_read(sqe, ufd, buf, sizeof(buf), off);
+		if (fixed)
+			sqe->flags |= IOSQE_FIXED_FILE;
+		n = uring_do(&ring);
+		if (n > 0 && spliced && read(p[0], buf, n) != n)
+			die("drain the pipe");
+		if (n > 0)
+			off += n;
+	} while (n > 0);
+	errno = -n;
+	if (n < 0)
+		die("io_uring read");
+	/* The fixed slot goes with the ring: no close(2) ever names it. */
+	io_uring_queue_exit(&ring);
+	if (!fixed)
+		close(ufd);
+}
+
 static void read_via(const char *how, const char *path)
 {
 	char buf[4096];
@@ -321,36 +390,15 @@ static void read_via(const char *how, const char *path)
 			die("sendmsg");
 		waitpid(child, NULL, 0);
 		printf("reader=%d\n", child);
-	} else if (!strcmp(how, "uring")) {
-		/* Open and read with io_uring alone: no open or read syscall. */
-		struct io_uring ring;
-		struct io_uring_sqe *sqe;
-		struct io_uring_cqe *cqe;
-		off_t off = 0;
-		int ufd;
-
-		if (io_uring_queue_init(4, &ring, 0))
-			die("io_uring_queue_init");
-		sqe = io_uring_get_sqe(&ring);
-		io_uring_prep_openat(sqe, AT_FDCWD, path, O_RDONLY, 0);
-		io_uring_submit(&ring);
-		if (io_uring_wait_cqe(&ring, &cqe) || cqe->res < 0)
-			die("io_uring openat");
-		ufd = cqe->res;
-		io_uring_cqe_seen(&ring, cqe);
-		do {
-			sqe = io_uring_get_sqe(&ring);
-			io_uring_prep_read(sqe, ufd, buf, sizeof(buf), off);
-			io_uring_submit(&ring);
-			if (io_uring_wait_cqe(&ring, &cqe))
-				die("io_uring read");
-			n = cqe->res;
-			io_uring_cqe_seen(&ring, cqe);
-			if (n > 0)
-				off += n;
-		} while (n > 0);
-		io_uring_queue_exit(&ring);
-		close(ufd);
+	} else if (!strncmp(how, "uring", 5)) {
+		uring_read(how, path);
+	} else if (!strcmp(how, "hold")) {
+		/* 100 bytes, then keep the file open until killed. */
+		if (read(fd, buf, 100) != 100)
+			die("read");
+		printf("pid=%d\n", getpid());
+		fflush(stdout);
+		pause();
 	} else if (!strcmp(how, "slow")) {
 		/* Keep the file open: 100 bytes, then 100 more every 0.6 s. */
 		for (int i = 0; i < 5; i++) {
@@ -393,6 +441,34 @@ static void burst(const char *tree, long n)
 	printf("pid=%d\n", getpid());
 }
 
+static void *race_reader(void *arg)
+{
+	char buf[64];
+
+	if (read(*(int *)arg, buf, sizeof(buf)) != 5)
+		die("read the fifo");
+	return NULL;
+}
+
+static void race(const char *fifo)
+{
+	int fd = open(fifo, O_RDWR), w;
+	pthread_t t;
+
+	if (fd < 0)
+		die("open the fifo");
+	if (pthread_create(&t, NULL, race_reader, &fd))
+		die("start the reader");
+	usleep(200000); /* the reader is in read(2), holding its reference */
+	close(fd);
+	w = open(fifo, O_WRONLY | O_NONBLOCK);
+	if (w < 0 || write(w, "12345", 5) != 5)
+		die("write the fifo");
+	pthread_join(t, NULL);
+	close(w);
+	printf("pid=%d\n", getpid());
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "setup"))
@@ -418,6 +494,8 @@ int main(int argc, char **argv)
 		cat(argv[3]);
 	} else if (argc == 5 && !strcmp(argv[1], "as"))
 		as_user(argv[2], argv[3], argv[4]);
+	else if (argc == 3 && !strcmp(argv[1], "race"))
+		race(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "burst"))
 		burst(argv[2], atol(argv[3]));
 	else {

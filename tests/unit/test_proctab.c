@@ -24,7 +24,7 @@ static void exec_ev(struct proctab *t, uint32_t pid, uint64_t start, uint32_t pp
 	memcpy(e.path, exe, strlen(exe));
 	memcpy(e.args, comm, strlen(comm) + 1);
 	e.args_len = strlen(comm) + 1;
-	proctab__exec(t, &e);
+	proctab__exec(t, &e, exe, strlen(exe));
 }
 
 static void fork_ev(struct proctab *t, uint32_t parent, uint64_t pstart, uint32_t child,

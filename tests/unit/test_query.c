@@ -36,15 +36,15 @@ static struct query_filter any(void)
 }
 
 static const char *const json_keys[] = {
-	"seq",	      "time",	    "host",	 "action",    "result",	    "flags",
-	"path",	      "path_b64",   "truncated", "deleted",   "unresolved", "dev",
-	"ino",	      "mnt_id",	    "dataset",	 "bytes",     "reads",	    "first_time",
-	"last_time",  "pid",	    "tid",	 "ppid",      "comm",	    "exe",
-	"uid",	      "euid",	    "fsuid",	 "gid",	      "egid",	    "loginuid",
-	"sessionid",  "cpu",	    "bpf_seq",	 "detail",    "person",	    "attribution",
-	"team",	      "role",	    "left",	 "directory", "lineage",    "args",
-	"sid",	      "tty",	    "container", "cgroup_id", "read_paths", "partial",
-	"min_offset", "max_offset",
+	"seq",	       "time",	     "host",	   "action",	"result",     "flags",
+	"path",	       "path_b64",   "truncated",  "deleted",	"unresolved", "fs_relative",
+	"dev",	       "ino",	     "mnt_id",	   "dataset",	"bytes",      "reads",
+	"first_time",  "last_time",  "pid",	   "tid",	"ppid",	      "comm",
+	"exe",	       "uid",	     "euid",	   "fsuid",	"gid",	      "egid",
+	"loginuid",    "sessionid",  "cpu",	   "bpf_seq",	"detail",     "person",
+	"attribution", "team",	     "role",	   "left",	"directory",  "lineage",
+	"args",	       "sid",	     "tty",	   "container", "cgroup_id",  "read_paths",
+	"partial",     "min_offset", "max_offset",
 };
 
 static const char path_newline[] = "/a/b/new\nline";
