@@ -285,6 +285,24 @@ static void body_config(struct cursor *c, struct rec_config *k)
 	fixed(c, k->hash, sizeof(k->hash));
 }
 
+/* Alert body: opaque rule<0..255>; uint32 severity; opaque summary<0..1023>;
+ * uint64 cause_seq, count, bytes, window_ns; opaque person<0..255>;
+ * opaque dataset<0..255>; opaque path<0..4096>; opaque rules[32]; */
+static void body_alert(struct cursor *c, struct rec_alert *a)
+{
+	opaque(c, &a->rule, RECORD_NAME_MAX);
+	u32(c, &a->severity);
+	opaque(c, &a->summary, RECORD_SUMMARY_MAX);
+	u64(c, &a->cause_seq);
+	u64(c, &a->count);
+	u64(c, &a->bytes);
+	u64(c, &a->window_ns);
+	opaque(c, &a->person, RECORD_NAME_MAX);
+	opaque(c, &a->dataset, RECORD_NAME_MAX);
+	opaque(c, &a->path, RECORD_PATH_MAX);
+	fixed(c, a->rules, sizeof(a->rules));
+}
+
 static int body(struct cursor *c, struct record *r)
 {
 	switch (r->type) {
@@ -317,6 +335,9 @@ static int body(struct cursor *c, struct record *r)
 		break;
 	case REC_CONFIG:
 		body_config(c, &r->config);
+		break;
+	case REC_ALERT:
+		body_alert(c, &r->alert);
 		break;
 	default:
 		return c->w ? -EINVAL : -EBADMSG;
@@ -432,10 +453,23 @@ const char *record__type_name(uint16_t type)
 		[REC_CLOCK] = "clock",
 		[REC_CONFIG] = "config",
 		[REC_ANCHOR] = "anchor",
+		[REC_ALERT] = "alert",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
 		return names[type];
+	return "unknown";
+}
+
+const char *record__severity_name(uint32_t severity)
+{
+	static const char *const names[] = {
+		[SEV_INFO] = "info", [SEV_LOW] = "low",		  [SEV_MEDIUM] = "medium",
+		[SEV_HIGH] = "high", [SEV_CRITICAL] = "critical",
+	};
+
+	if (severity < sizeof(names) / sizeof(names[0]) && names[severity])
+		return names[severity];
 	return "unknown";
 }
 
@@ -520,6 +554,16 @@ char *record__detail(const struct record *r)
 		break;
 	case REC_CONFIG:
 		n = asprintf(&s, "watch=%.*s", r->config.text.len, r->config.text.p);
+		break;
+	case REC_ALERT:
+		n = asprintf(&s,
+			     "rule=%.*s severity=%s cause=%" PRIu64 " count=%" PRIu64
+			     " bytes=%" PRIu64 " person=%.*s dataset=%.*s: %.*s",
+			     r->alert.rule.len, r->alert.rule.p,
+			     record__severity_name(r->alert.severity), r->alert.cause_seq,
+			     r->alert.count, r->alert.bytes, r->alert.person.len, r->alert.person.p,
+			     r->alert.dataset.len, r->alert.dataset.p, r->alert.summary.len,
+			     r->alert.summary.p);
 		break;
 	default:
 		return NULL;

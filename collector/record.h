@@ -21,12 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RECORD_MAGIC	"CUS1"
-#define RECORD_HDR_LEN	(4 + 2 + 8 + 8 + 32 + 16 + 8 + 8 + 2)
-#define RECORD_MAX	65535
-#define RECORD_PATH_MAX 4096
-#define RECORD_NAME_MAX 255
-#define RECORD_LEAF_LEN 32
+#define RECORD_MAGIC	   "CUS1"
+#define RECORD_HDR_LEN	   (4 + 2 + 8 + 8 + 32 + 16 + 8 + 8 + 2)
+#define RECORD_MAX	   65535
+#define RECORD_PATH_MAX	   4096
+#define RECORD_NAME_MAX	   255
+#define RECORD_SUMMARY_MAX 1023
+#define RECORD_LEAF_LEN	   32
 
 enum record_type {
 	REC_FILE_ACCESS = 1,
@@ -40,6 +41,7 @@ enum record_type {
 	REC_CLOCK = 9,
 	REC_CONFIG = 10,
 	REC_ANCHOR = 11,
+	REC_ALERT = 12,
 };
 
 /* FileAccess.op */
@@ -174,6 +176,32 @@ struct rec_config {
 	uint8_t hash[32];
 };
 
+/* Severity of an alert rule, lowest first. */
+enum record_severity {
+	SEV_INFO = 1,
+	SEV_LOW = 2,
+	SEV_MEDIUM = 3,
+	SEV_HIGH = 4,
+	SEV_CRITICAL = 5,
+};
+
+/* ALERT: a rule fired on the record cause_seq (for a threshold rule, the
+ * record that crossed it; count and bytes are the window's totals then). */
+struct rec_alert {
+	struct bytes rule;    /* the rule's id */
+	uint32_t severity;    /* enum record_severity */
+	uint32_t _pad;	      /* not encoded */
+	struct bytes summary; /* the rule's description */
+	uint64_t cause_seq;   /* seq of the record that made it fire */
+	uint64_t count;	      /* matching records in the window (1 without one) */
+	uint64_t bytes;	      /* bytes read by them */
+	uint64_t window_ns;   /* the rule's window; 0 for none */
+	struct bytes person;  /* who: staff id, "service:NAME", "uid:N", or empty */
+	struct bytes dataset; /* the cause's dataset, or empty */
+	struct bytes path;    /* the cause's path, or empty */
+	uint8_t rules[32];    /* SHA-256 of the rules file in force */
+};
+
 struct record {
 	uint16_t type;
 	uint64_t seq;
@@ -193,6 +221,7 @@ struct record {
 		struct rec_gap gap;
 		struct rec_clock clock;
 		struct rec_config config;
+		struct rec_alert alert;
 	};
 };
 
@@ -219,6 +248,7 @@ int record__decode_body(struct record *r, const uint8_t *buf, size_t len);
 char *record__detail(const struct record *r);
 
 /* Name of a record type ("start") or of an access op ("open"); "unknown". */
+const char *record__severity_name(uint32_t severity);
 const char *record__type_name(uint16_t type);
 const char *record__op_name(uint32_t op);
 

@@ -441,6 +441,15 @@ static void check_record(struct verifier *v, const struct record *r)
 		say(v, "CONFIG   seq %" PRIu64 ": configuration changed to: %.*s", r->seq,
 		    r->config.text.len, r->config.text.p);
 		break;
+	case REC_ALERT:
+		/* An alert cites a record before it: one citing a later record
+		 * was not written by a collector evaluating as records arrive. */
+		if (r->alert.cause_seq >= r->seq)
+			TAMPER(v, "seq %" PRIu64 ": an ALERT citing a later record", r->seq);
+		say(v, "ALERT    seq %" PRIu64 ": rule %.*s (%s) on seq %" PRIu64, r->seq,
+		    r->alert.rule.len, r->alert.rule.p, record__severity_name(r->alert.severity),
+		    r->alert.cause_seq);
+		break;
 	case REC_FILE_ACCESS:
 		if (r->access.bpf_cpu < MAX_CPUS) {
 			struct cpu_seq *s = &v->cpus[r->access.bpf_cpu];
