@@ -9,7 +9,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 VMLINUX_H ?= $(OUTPUT)/vmlinux.h
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
-PKGS := libbpf libelf zlib sqlite3 libcrypto jansson
+PKGS := libbpf libelf zlib sqlite3 libcrypto jansson yaml-0.1
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -32,7 +32,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
 # Modules shared by both programs, then each program's own.
-COMMON := log merkle record store util note bundle proctab staff mounts
+COMMON := log merkle record store util note bundle proctab staff mounts rules
 DAEMON := custosd loader consumer ledger abi_check
 AUDITOR := custos query verify proof
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))

@@ -84,9 +84,9 @@ static const char usage_query[] =
 	"    custos query --db custos.db --action read --since 2026-11-01 --until 2026-12-01 \\\n"
 	"        --format csv > november.csv\n";
 
-static const char *const actions[] = { "open",	"read",	  "mmap",   "read_call", "start",
-				       "stop",	"loss",	  "gap",    "heartbeat", "epoch_close",
-				       "clock", "config", "genesis" };
+static const char *const actions[] = { "open",	"read",	  "mmap",    "read_call", "start",
+				       "stop",	"loss",	  "gap",     "heartbeat", "epoch_close",
+				       "clock", "config", "genesis", "alert" };
 
 /* Report a bad argument to command cmd in the one-line form and return the usage status. */
 /* One line on what was wrong, pointing at the command's help. */

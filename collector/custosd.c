@@ -25,6 +25,7 @@
 #include "custos/abi.h"
 #include "loader.h"
 #include "mounts.h"
+#include "rules.h"
 #include "log.h"
 #include "ledger.h"
 #include "proctab.h"
@@ -51,6 +52,7 @@ struct options {
 	int fine_reads;
 	const char *pidfile;
 	const char *staff; /* the staff directory file, or NULL */
+	const char *rules; /* the alert rules file, or NULL */
 	struct watch watch[MAX_WATCH];
 	int n_watch;
 	int64_t duration_s; /* 0: until a signal */
@@ -68,6 +70,7 @@ struct collector {
 	uint64_t events;   /* access records stored in this run */
 	struct proctab *procs;
 	struct staff *staff;	/* the directory in force, or NULL */
+	struct rules *rules;	/* the alert rules in force, or NULL */
 	struct mounts *mounts;	/* the host's mount table, for paths in other namespaces */
 	unsigned int roots_gen; /* the table's generation the kernel's roots came from */
 	int64_t swept_ns;	/* CLOCK_BOOTTIME of the last sweep of sessions */
@@ -93,6 +96,7 @@ static void usage(FILE *f)
 		"usage: custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--keys DIR]\n"
 		"               [--origin NAME] [--epoch SEC] [--heartbeat SEC]\n"
 		"               [--witness-dir DIR] [--witness-cmd CMD] [--staff FILE]\n"
+		"               [--rules FILE]\n"
 		"               [--progress SEC] [--fine-reads] [--pidfile FILE]\n"
 		"               [--duration SEC] [--ring-size BYTES] [-v]\n"
 		"\n"
@@ -113,6 +117,8 @@ static void usage(FILE *f)
 		"  --fine-reads       also record every read call (action read_call)\n"
 		"  --staff FILE       the staff directory (JSON) accesses are attributed with;\n"
 		"                     SIGHUP reloads it\n"
+		"  --rules FILE       alert rules (YAML); an alert is a ledger record;\n"
+		"                     SIGHUP reloads them\n"
 		"  --pidfile FILE     written once every program is attached\n"
 		"  --duration SEC     stop cleanly after SEC seconds\n"
 		"  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
@@ -183,6 +189,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "witness-dir", required_argument, NULL, 'W' },
 		{ "witness-cmd", required_argument, NULL, 'C' },
 		{ "staff", required_argument, NULL, 'S' },
+		{ "rules", required_argument, NULL, 'R' },
 		{ "progress", required_argument, NULL, 'P' },
 		{ "fine-reads", no_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -252,6 +259,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->staff = optarg;
+			break;
+		case 'R':
+			o->rules = optarg;
 			break;
 		case 'F':
 			o->fine_reads = 1;
@@ -327,6 +337,20 @@ static void record_init(struct record *r, uint16_t type)
 static int append(struct collector *col, struct record *r)
 {
 	return ledger__append(col->ledger, r);
+}
+
+static int append_alert(void *ctx, struct record *alert)
+{
+	return append(ctx, alert);
+}
+
+/* Every record the ledger appends, its own included: the rules see it as it
+ * arrives, and what fires is appended right after it, in the same batch. */
+static int on_appended(void *ctx, struct record *r)
+{
+	struct collector *col = ctx;
+
+	return col->rules ? rules__eval(col->rules, r, append_alert, col) : 0;
 }
 
 static struct bytes bytes_of(const void *p, size_t len)
@@ -685,7 +709,8 @@ static int collect(struct collector *col)
 
 /* The configuration as text: the watch list and the staff directory's
  * version.  START and CONFIG records carry it. */
-static void make_config(const struct options *o, const struct staff *staff, char *buf, size_t cap)
+static void make_config(const struct options *o, const struct staff *staff,
+			const struct rules *rules, char *buf, size_t cap)
 {
 	size_t off = 0;
 
@@ -697,37 +722,60 @@ static void make_config(const struct options *o, const struct staff *staff, char
 				w->label, major(w->dev), minor(w->dev), (unsigned long)w->ino);
 	}
 	if (staff && off < cap)
-		snprintf(buf + off, cap - off, "\nstaff %s %s", o->staff,
-			 staff__version_hex(staff));
+		off += snprintf(buf + off, cap - off, "\nstaff %s %s", o->staff,
+				staff__version_hex(staff));
+	if (rules && off < cap)
+		snprintf(buf + off, cap - off, "\nrules %s %s", o->rules,
+			 rules__version_hex(rules));
 }
 
-/* SIGHUP: a new directory takes over only once it loads whole; the change
- * is a CONFIG record.  A bad file leaves the one in force. */
-static int reload_staff(struct collector *col)
+/* SIGHUP: a new staff directory or rules file takes over only once it loads
+ * whole; a change is a CONFIG record.  A bad file leaves the one in force. */
+static int reload_config(struct collector *col)
 {
+	struct staff *staff = NULL;
+	struct rules *rules = NULL;
+	int changed = 0;
 	char err[512];
-	struct staff *next;
 
-	if (!col->opt->staff) {
-		log_info("SIGHUP: no --staff directory to reload");
-		return 0;
+	if (col->opt->staff) {
+		staff = staff__load(col->opt->staff, err, sizeof(err));
+		if (!staff)
+			log_warnx("failed to reload staff directory: %s; keeping version %s", err,
+				  col->staff ? staff__version_hex(col->staff) : "none");
+		else if (col->staff && !memcmp(staff__version(staff), staff__version(col->staff),
+					       STAFF_VERSION_LEN))
+			staff__free(staff);
+		else {
+			staff__free(col->staff);
+			col->staff = staff;
+			changed = 1;
+			log_info("staff directory %s version %s in force", col->opt->staff,
+				 staff__version_hex(staff));
+		}
 	}
-	next = staff__load(col->opt->staff, err, sizeof(err));
-	if (!next) {
-		log_warnx("failed to reload staff directory: %s; keeping version %s", err,
-			  col->staff ? staff__version_hex(col->staff) : "none");
-		return 0;
+	if (col->opt->rules) {
+		rules = rules__load(col->opt->rules, err, sizeof(err));
+		if (!rules)
+			log_warnx("failed to reload rules: %s; keeping version %s", err,
+				  col->rules ? rules__version_hex(col->rules) : "none");
+		else if (col->rules && !memcmp(rules__version(rules), rules__version(col->rules),
+					       RULES_VERSION_LEN))
+			rules__free(rules);
+		else {
+			/* Windows start afresh under new rules. */
+			rules__free(col->rules);
+			col->rules = rules;
+			changed = 1;
+			log_info("rules %s version %s in force (%zu rules)", col->opt->rules,
+				 rules__version_hex(rules), rules__count(rules));
+		}
 	}
-	if (col->staff &&
-	    !memcmp(staff__version(next), staff__version(col->staff), STAFF_VERSION_LEN)) {
-		staff__free(next);
+	if (!col->opt->staff && !col->opt->rules)
+		log_info("SIGHUP: no --staff or --rules file to reload");
+	if (!changed)
 		return 0;
-	}
-	staff__free(col->staff);
-	col->staff = next;
-	make_config(col->opt, col->staff, col->config, sizeof(col->config));
-	log_info("staff directory %s version %s in force", col->opt->staff,
-		 staff__version_hex(col->staff));
+	make_config(col->opt, col->staff, col->rules, col->config, sizeof(col->config));
 	return ledger__config(col->ledger, col->config);
 }
 
@@ -784,7 +832,7 @@ static int run(struct collector *col)
 		err = collect(col);
 		if (!err && reload) {
 			reload = 0;
-			err = reload_staff(col);
+			err = reload_config(col);
 		}
 		if (err)
 			return err;
@@ -850,6 +898,8 @@ static struct ledger *open_ledger(struct collector *col, const char *config)
 		.software = software,
 		.witness_dir = o->witness_dir,
 		.witness_cmd = o->witness_cmd,
+		.on_append = on_appended,
+		.on_append_ctx = col,
 	};
 
 	err = self_hash(software);
@@ -890,6 +940,13 @@ int main(int argc, char **argv)
 		if (!col.staff)
 			usage_error("invalid --staff: %s", why);
 	}
+	if (opt.rules) {
+		char why[512];
+
+		col.rules = rules__load(opt.rules, why, sizeof(why));
+		if (!col.rules)
+			usage_error("invalid --rules: %s", why);
+	}
 	col.procs = proctab__new();
 	if (!col.procs) {
 		log_warnx("failed to allocate the process table: out of memory");
@@ -909,7 +966,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (loader__mount_fs())
 		goto out;
-	make_config(&opt, col.staff, col.config, sizeof(col.config));
+	make_config(&opt, col.staff, col.rules, col.config, sizeof(col.config));
 	col.ledger = open_ledger(&col, config);
 	if (!col.ledger)
 		goto out;
@@ -969,6 +1026,7 @@ out:
 	proctab__free(col.procs);
 	mounts__free(col.mounts);
 	staff__free(col.staff);
+	rules__free(col.rules);
 	free(col.stats_seen);
 	free(col.stats_now);
 	if (opt.pidfile && status == 0)

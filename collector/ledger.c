@@ -42,6 +42,8 @@ struct ledger {
 	uint8_t boot_id[16];
 	char *key_dir, *origin;
 	const char *witness_dir, *witness_cmd;
+	int (*on_append)(void *ctx, struct record *r);
+	void *on_append_ctx;
 };
 
 /* ---- key files ---------------------------------------------------------- */
@@ -324,9 +326,10 @@ int ledger__append(struct ledger *l, struct record *r)
 		return err;
 	store__head(l->store, &next, leaf);
 	err = merkle__append(&l->tree, leaf);
-	if (!err)
-		l->appended++;
-	return err;
+	if (err)
+		return err;
+	l->appended++;
+	return l->on_append ? l->on_append(l->on_append_ctx, r) : 0;
 }
 
 /* The frontier goes into the same transaction as the records it covers. */
@@ -819,6 +822,8 @@ struct ledger *ledger__open(const struct ledger_opts *o)
 	memcpy(l->boot_id, o->boot_id, 16);
 	l->witness_dir = o->witness_dir;
 	l->witness_cmd = o->witness_cmd;
+	l->on_append = o->on_append;
+	l->on_append_ctx = o->on_append_ctx;
 	l->clock_off = util__realtime_ns() - util__boottime_ns();
 	if (mkdir(l->key_dir, 0700) && errno != EEXIST) {
 		err = -errno;

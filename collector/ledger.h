@@ -27,6 +27,11 @@ struct ledger_opts {
 	const uint8_t *software; /* SHA-256 of the collector binary */
 	const char *witness_dir; /* each checkpoint is copied there; may be NULL */
 	const char *witness_cmd; /* each checkpoint is piped to `sh -c CMD`; may be NULL */
+	/* Called with each record once it is appended (its seq set), the
+	 * ledger's own (GAP, HEARTBEAT, ...) included; may append more.  An
+	 * error fails the append.  May be NULL. */
+	int (*on_append)(void *ctx, struct record *r);
+	void *on_append_ctx;
 };
 
 struct ledger;
