@@ -49,6 +49,10 @@ const char *store_schema =
 	" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d INTEGER, last_d INTEGER,"
 	" read_paths INTEGER, partial INTEGER, min_offset INTEGER, max_offset INTEGER,"
 	" body BLOB) STRICT;"
+	"CREATE TABLE IF NOT EXISTS alert (seq INTEGER PRIMARY KEY, rule TEXT NOT NULL,"
+	" severity TEXT NOT NULL, summary TEXT NOT NULL, cause INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, bytes INTEGER NOT NULL, window_ns INTEGER NOT NULL,"
+	" person TEXT NOT NULL, dataset TEXT NOT NULL, path BLOB NOT NULL) STRICT;"
 	"CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
 	" note TEXT NOT NULL, t_ns INTEGER NOT NULL) STRICT;"
 	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;";
@@ -137,7 +141,7 @@ static const struct {
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_record, *set_state, *get_state, *ins_checkpoint;
+	sqlite3_stmt *ins_record, *set_state, *get_state, *ins_checkpoint, *ins_alert;
 	struct dict dict[DICT_MAX];
 	uint64_t next_seq;
 	uint8_t prev_leaf[RECORD_LEAF_LEN];
@@ -453,7 +457,8 @@ struct store *store__open(const char *path)
 	    prepare(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", &st->set_state) ||
 	    prepare(st->db, "SELECT v FROM state WHERE k = ?", &st->get_state) ||
 	    prepare(st->db, "INSERT INTO checkpoint(size, epoch, note, t_ns) VALUES (?, ?, ?, ?)",
-		    &st->ins_checkpoint))
+		    &st->ins_checkpoint) ||
+	    prepare(st->db, "INSERT INTO alert VALUES (?,?,?,?,?,?,?,?,?,?,?)", &st->ins_alert))
 		goto fail;
 	for (int k = 0; k < DICT_MAX; k++) {
 		err = dict_open(st->db, &st->dict[k], k);
@@ -572,6 +577,38 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 	return 0;
 }
 
+/*
+ * An alert's fields as plain columns too, for SQL (the alerts view): the
+ * record's body stays the truth, and custos verify checks that each row
+ * says what its body says.
+ */
+static int insert_alert(struct store *st, const struct record *r)
+{
+	const struct rec_alert *a = &r->alert;
+	sqlite3_stmt *q = st->ins_alert;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)r->seq);
+	sqlite3_bind_text(q, 2, (const char *)a->rule.p, a->rule.len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, record__severity_name(a->severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, (const char *)a->summary.p, a->summary.len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)a->cause_seq);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)a->count);
+	sqlite3_bind_int64(q, 7, (sqlite3_int64)a->bytes);
+	sqlite3_bind_int64(q, 8, (sqlite3_int64)a->window_ns);
+	sqlite3_bind_text(q, 9, (const char *)a->person.p, a->person.len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 10, (const char *)a->dataset.p, a->dataset.len, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 11, a->path.p ? (const void *)a->path.p : (const void *)"",
+			  a->path.len, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		log_warnx("failed to insert alert %" PRIu64 ": %s", r->seq, sqlite3_errmsg(st->db));
+		return -EIO;
+	}
+	return 0;
+}
+
 int store__append(struct store *st, struct record *r)
 {
 	const struct dict_val boot = { .b = { .p = r->boot_id, .len = sizeof(r->boot_id) },
@@ -603,6 +640,11 @@ int store__append(struct store *st, struct record *r)
 			  sqlite3_errmsg(st->db));
 		err = -EIO;
 		goto fail;
+	}
+	if (r->type == REC_ALERT) {
+		err = insert_alert(st, r);
+		if (err)
+			goto fail;
 	}
 	st->next_seq++;
 	st->appended++;
@@ -712,6 +754,7 @@ void store__close(struct store *st)
 	sqlite3_finalize(st->set_state);
 	sqlite3_finalize(st->get_state);
 	sqlite3_finalize(st->ins_checkpoint);
+	sqlite3_finalize(st->ins_alert);
 	for (int k = 0; k < DICT_MAX; k++)
 		dict_close(&st->dict[k]);
 	if (st->db && sqlite3_close(st->db) != SQLITE_OK)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "bundle.h"
@@ -48,6 +49,11 @@ struct cpu_seq {
 	uint64_t min, max, count, lost;
 };
 
+struct alert_sum {
+	uint64_t seq;
+	uint8_t digest[32];
+};
+
 struct verifier {
 	const struct verify_opts *o;
 	FILE *out;
@@ -72,6 +78,9 @@ struct verifier {
 	struct cpu_seq cpus[MAX_CPUS];
 	uint64_t witnessed;
 	unsigned tamper, warnings;
+	/* Each ALERT's fields, digested, to check the alert table against. */
+	struct alert_sum *alerts;
+	size_t n_alerts, cap_alerts;
 };
 
 static void say(struct verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -396,6 +405,123 @@ static void check_epoch_close(struct verifier *v, const struct record *r, bool s
 	v->sealed_epochs++;
 }
 
+/* SHA-256 over length-prefixed fields: the same digest from a record's body
+ * and from its row in the alert table when they say the same. */
+struct span {
+	const void *p;
+	size_t len;
+};
+
+static void digest_spans(const struct span *f, size_t n, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+
+	memset(out, 0, 32);
+	if (!ctx)
+		return;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t l = f[i].len;
+
+		EVP_DigestUpdate(ctx, &l, sizeof(l));
+		EVP_DigestUpdate(ctx, f[i].p, f[i].len);
+	}
+	EVP_DigestFinal_ex(ctx, out, &len);
+	EVP_MD_CTX_free(ctx);
+}
+
+#define ALERT_SPANS(rule, rl, sev, sum, sl, nums, person, pl, ds, dl, path, pathl)                 \
+	{                                                                                          \
+		{ rule, rl }, { sev, strlen(sev) }, { sum, sl }, { nums, sizeof(nums) },           \
+			{ person, pl }, { ds, dl }, { path, pathl },                               \
+	}
+
+static void keep_alert(struct verifier *v, const struct record *r)
+{
+	const struct rec_alert *a = &r->alert;
+	uint64_t nums[4] = { a->cause_seq, a->count, a->bytes, a->window_ns };
+	struct span f[] =
+		ALERT_SPANS(a->rule.p, a->rule.len, record__severity_name(a->severity),
+			    a->summary.p, a->summary.len, nums, a->person.p, a->person.len,
+			    a->dataset.p, a->dataset.len, a->path.p, a->path.len);
+
+	if (v->n_alerts == v->cap_alerts) {
+		size_t cap = v->cap_alerts ? 2 * v->cap_alerts : 64;
+		struct alert_sum *n = realloc(v->alerts, cap * sizeof(*n));
+
+		if (!n) {
+			WARN(v, "ALERT    seq %" PRIu64 ": out of memory, its row is not checked",
+			     r->seq);
+			return;
+		}
+		v->alerts = n;
+		v->cap_alerts = cap;
+	}
+	v->alerts[v->n_alerts].seq = r->seq;
+	digest_spans(f, sizeof(f) / sizeof(f[0]), v->alerts[v->n_alerts].digest);
+	v->n_alerts++;
+}
+
+/* The alert table (plain columns for SQL) must say what the ALERT bodies
+ * say, row for row: a row altered, added or removed is tamper evidence. */
+static int check_alert_rows(struct verifier *v)
+{
+	sqlite3_stmt *q = NULL;
+	size_t i = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(
+		    v->db,
+		    "SELECT seq, rule, severity, summary, cause, count, bytes, window_ns,"
+		    " person, dataset, path FROM alert ORDER BY seq",
+		    -1, &q, NULL) != SQLITE_OK) {
+		/* A ledger written before alerts existed has no table: then no alerts. */
+		if (v->n_alerts)
+			TAMPER(v, "the alert table is missing");
+		sqlite3_finalize(q);
+		return 0;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		uint64_t seq = (uint64_t)sqlite3_column_int64(q, 0);
+		uint64_t nums[4];
+		const char *sev = (const char *)sqlite3_column_text(q, 2);
+		uint8_t d[32];
+
+		for (int k = 0; k < 4; k++)
+			nums[k] = (uint64_t)sqlite3_column_int64(q, 4 + k);
+		{
+			struct span f[] = ALERT_SPANS(
+				sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
+				sev ? sev : "", sqlite3_column_blob(q, 3),
+				(size_t)sqlite3_column_bytes(q, 3), nums, sqlite3_column_blob(q, 8),
+				(size_t)sqlite3_column_bytes(q, 8), sqlite3_column_blob(q, 9),
+				(size_t)sqlite3_column_bytes(q, 9), sqlite3_column_blob(q, 10),
+				(size_t)sqlite3_column_bytes(q, 10));
+
+			digest_spans(f, sizeof(f) / sizeof(f[0]), d);
+		}
+		if (i >= v->n_alerts || v->alerts[i].seq != seq) {
+			TAMPER(v, "alert table: a row for seq %" PRIu64 " that is no ALERT record",
+			       seq);
+			break;
+		}
+		if (memcmp(d, v->alerts[i].digest, sizeof(d)))
+			TAMPER(v,
+			       "alert table: the row for seq %" PRIu64 " differs from its record",
+			       seq);
+		i++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite3_finalize(q);
+		return -EIO;
+	}
+	if (rc == SQLITE_DONE && i < v->n_alerts)
+		TAMPER(v, "alert table: no row for the ALERT at seq %" PRIu64, v->alerts[i].seq);
+	sqlite3_finalize(q);
+	return 0;
+}
+
 static void check_record(struct verifier *v, const struct record *r)
 {
 	char a[TIME_STR_LEN], b[TIME_STR_LEN];
@@ -446,6 +572,7 @@ static void check_record(struct verifier *v, const struct record *r)
 		 * was not written by a collector evaluating as records arrive. */
 		if (r->alert.cause_seq >= r->seq)
 			TAMPER(v, "seq %" PRIu64 ": an ALERT citing a later record", r->seq);
+		keep_alert(v, r);
 		say(v, "ALERT    seq %" PRIu64 ": rule %.*s (%s) on seq %" PRIu64, r->seq,
 		    r->alert.rule.len, r->alert.rule.p, record__severity_name(r->alert.severity),
 		    r->alert.cause_seq);
@@ -698,6 +825,8 @@ static int replay_db(struct verifier *v)
 		}
 	} else if (d) {
 		err = replay(v, db_next, d);
+		if (!err)
+			err = check_alert_rows(v);
 	}
 	if (d)
 		store__scan_close(d->scan);
@@ -790,6 +919,7 @@ out:
 	for (size_t i = 0; i < v->n_checks; i++)
 		free(v->checks[i].note);
 	free(v->checks);
+	free(v->alerts);
 	bundle__close(b);
 	sqlite3_close(v->db);
 	free(v);

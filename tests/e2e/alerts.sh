@@ -94,6 +94,16 @@ check "the window's totals are in the alert" "count=3 bytes=30000" \
 "$CUSTOS" verify --db "$WORK/db" --trust "$WORK/keys/trust.vkeys" >"$WORK/report" 2>&1
 check "the log verifies (exit 0)" 0 $?
 check "verify lists what fired" 7 "$(grep -c '^ALERT ' "$WORK/report")"
+# The alert table (plain columns for SQL) is checked against the records.
+cp "$WORK/db" "$WORK/mut.db"
+sqlite3 "$WORK/mut.db" "UPDATE alert SET severity = 'low' WHERE rule = 'denied'"
+"$CUSTOS" verify --db "$WORK/mut.db" --trust "$WORK/keys/trust.vkeys" >"$WORK/mut.report" 2>&1
+check "an alert row altered: tamper evidence (exit 1)" 1 $?
+cp "$WORK/db" "$WORK/mut.db"
+sqlite3 "$WORK/mut.db" "DELETE FROM alert WHERE rule = 'bulk-read'"
+"$CUSTOS" verify --db "$WORK/mut.db" --trust "$WORK/keys/trust.vkeys" >"$WORK/mut.report" 2>&1
+check "an alert row removed: tamper evidence (exit 1)" 1 $?
+check "the SQL table lists every alert" 7 "$(sqlite3 -readonly "$WORK/db" 'SELECT count(*) FROM alert')"
 # A bad rules file at start: exit 2, one line, nothing written.
 "$CUSTOSD" --db "$WORK/db2" --watch "$TREE" --rules "$WORK/nope.yaml" 2>"$WORK/bad.err"
 check "a missing rules file at start: exit 2" 2 $?
