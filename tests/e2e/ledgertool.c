@@ -4,6 +4,8 @@
  * own code, and plays the hostile root that holds the current keys.
  *
  *   ledgertool gen DB KEYS MS [WITNESS]  a log of short epochs (200 ms), written for MS ms
+ *                                        (MS < 0: -MS records as fast as possible)
+ *   ledgertool genrules DB KEYS MS RULES the same, with alert rules evaluated on each record
  *   ledgertool backdate DB SECONDS       append an access dated SECONDS before the last record
  *   ledgertool fakegap DB SECONDS        append a GAP reaching SECONDS back
  *   ledgertool resign DB KEYS SIZE       re-sign checkpoint SIZE with the current keys
@@ -22,6 +24,7 @@
 
 #include "ledger.h"
 #include "note.h"
+#include "rules.h"
 #include "store.h"
 #include "util.h"
 
@@ -38,8 +41,24 @@ static struct bytes str(const char *s)
 
 /* ms > 0: write for ms milliseconds, pausing between records; ms < 0:
  * write -ms records as fast as the ledger takes them (benchmarks). */
-static int gen(const char *db, const char *keys, long ms, const char *witness_dir)
+static int fire(void *ctx, struct record *alert)
 {
+	return ledger__append(*(struct ledger **)ctx, alert);
+}
+
+static int evaluate(void *ctx, struct record *r)
+{
+	struct rules **rules = ctx;
+
+	return rules__eval(rules[0], r, fire, &rules[1]);
+}
+
+static int gen(const char *db, const char *keys, long ms, const char *witness_dir,
+	       const char *rules_path)
+{
+	/* The rules, then the ledger the alerts go to (evaluate's context). */
+	void *rules_ctx[2] = { NULL, NULL };
+	char why[512];
 	static const uint8_t boot[16] = { 1, 2, 3 }, software[32] = { 9 };
 	struct ledger_opts o = {
 		.db_path = db,
@@ -51,14 +70,25 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 		.config = "/srv/data=customers 254:0:2",
 		.software = software,
 		.witness_dir = witness_dir,
+		.on_append = rules_path ? evaluate : NULL,
+		.on_append_ctx = rules_ctx,
 	};
-	struct ledger *l = ledger__open(&o);
+	struct ledger *l;
 	struct rec_heartbeat hb = { 0 };
 	int64_t end = util__boottime_ns() + ms * 1000000;
 	uint64_t i = 0, count = ms < 0 ? (uint64_t)-ms : 0;
 	int64_t t0 = util__boottime_ns();
 	char path[64];
 
+	if (rules_path) {
+		rules_ctx[0] = rules__load(rules_path, why, sizeof(why));
+		if (!rules_ctx[0]) {
+			fprintf(stderr, "ledgertool: %s\n", why);
+			return die("load the rules");
+		}
+	}
+	l = ledger__open(&o);
+	rules_ctx[1] = l;
 	if (!l)
 		return die("open the ledger");
 	while (count ? i < count : util__boottime_ns() < end) {
@@ -77,6 +107,8 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 		r.access.path = str(path);
 		r.access.comm = str("cat");
 		r.access.dataset = str("customers");
+		r.access.person = str(i % 3 ? "e1001" : "");
+		r.access.attribution = str(i % 3 ? "loginuid" : "unattributed");
 		if (ledger__append(l, &r))
 			return die("append");
 		hb.events = ++i;
@@ -93,6 +125,7 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 		fprintf(stderr, "ledgertool: %" PRIu64 " records in %.3f s: %.0f records/s\n", i,
 			(util__boottime_ns() - t0) / 1e9, i / ((util__boottime_ns() - t0) / 1e9));
 	}
+	rules__free(rules_ctx[0]);
 	return ledger__seal(l) ? die("seal") : 0;
 }
 
@@ -213,7 +246,9 @@ static int resign(const char *db, const char *keys, long size)
 int main(int argc, char **argv)
 {
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "gen"))
-		return gen(argv[2], argv[3], atol(argv[4]), argc == 6 ? argv[5] : NULL);
+		return gen(argv[2], argv[3], atol(argv[4]), argc == 6 ? argv[5] : NULL, NULL);
+	if (argc == 6 && !strcmp(argv[1], "genrules"))
+		return gen(argv[2], argv[3], atol(argv[4]), NULL, argv[5]);
 	if (argc == 4 && !strcmp(argv[1], "backdate"))
 		return backdate(argv[2], atol(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "fakegap"))
