@@ -1059,7 +1059,7 @@ int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t
 	} else if (!strcmp(opt, "sort")) {
 		if (!parse_sort(arg, f))
 			return 0;
-		*why = "invalid --sort, want time, bytes, path, person or pid, - first for "
+		*why = "invalid --sort, want time, bytes, path, person or pid, or -KEY for "
 		       "descending";
 	} else if (!strcmp(opt, "limit")) {
 		if (!util__parse_int(arg, 1, INT64_MAX, &f->limit))
