@@ -916,6 +916,7 @@ cleanup:
 	return err;
 }
 
+/* Every record, in seq order, unlimited: the filter custos starts from before its options. */
 void query__filter_init(struct query_filter *f)
 {
 	*f = (struct query_filter){
