@@ -44,9 +44,12 @@ static const char usage_main[] =
 	"Run \"custos COMMAND --help\" for the options of a command.\n";
 
 static const char usage_query[] =
-	"usage: custos query --db FILE [--path PREFIX] [--uid N] [--action A]\n"
+	"usage: custos query --db FILE [--path PREFIX] [--glob PATTERN] [--dataset LABEL]\n"
+	"                    [--uid N] [--loginuid N] [--exe PATH] [--comm NAME]\n"
+	"                    [--action A[,A...]] [--result R] [--host NAME]\n"
 	"                    [--person ID] [--team T] [--role R] [--unattributed]\n"
-	"                    [--since TIME] [--until TIME] [--format table|json|csv]\n"
+	"                    [--since TIME] [--until TIME] [--sort [-]KEY] [--limit N]\n"
+	"                    [--format table|json|csv]\n"
 	"\n"
 	"Print the records of a custos database that match every filter given, oldest\n"
 	"first.  The database is opened read-only: it is never created or changed.\n"
@@ -55,20 +58,37 @@ static const char usage_query[] =
 	"  --db FILE          the database custosd writes (required)\n"
 	"  --path PREFIX      only PREFIX itself and paths below it (\"/a/b\" does not match "
 	"\"/a/bc\")\n"
+	"  --glob PATTERN     only paths the whole of which match PATTERN: * any run of\n"
+	"                     characters, / included; ? one character; [abc], [a-z], [!a]\n"
+	"                     one of a set (or not); no backslash escapes: [*] is a literal *\n"
+	"  --dataset LABEL    only files of the watched tree labelled LABEL (--watch DIR=LABEL)\n"
 	"  --uid N            only accesses whose uid or euid is N\n"
+	"  --loginuid N       only accesses by processes of login uid N (4294967295: none)\n"
+	"  --exe PATH         only accesses by the program PATH; with a final /, any program\n"
+	"                     below that directory\n"
+	"  --comm NAME        only accesses by processes named NAME (at most 15 bytes)\n"
 	"  --person ID        only accesses attributed to staff member ID (or service:NAME)\n"
 	"  --team T, --role R only accesses by members of team T, or with role R\n"
 	"  --unattributed     only accesses no person or service account was found for\n"
-	"  --action A         only one kind of record: open, read, read_call, mmap, start, stop,\n"
-	"                     loss, gap, heartbeat, epoch_close, clock, config or genesis\n"
+	"  --action A         only these kinds of record, comma-separated (open,read): open,\n"
+	"                     read, read_call, mmap, start, stop, loss, gap, heartbeat,\n"
+	"                     epoch_close, clock, config or genesis\n"
+	"  --result R         only accesses that succeeded (ok), failed (failed), were refused\n"
+	"                     (denied: -13 EACCES or -1 EPERM), or whose result is the number R\n"
+	"  --host NAME        only records of a ledger written on host NAME (as \"host\" shows)\n"
 	"  --since TIME       only records at or after TIME\n"
 	"  --until TIME       only records before TIME\n"
+	"  --sort KEY         order by time (the default: ledger order), bytes, path, person or\n"
+	"                     pid; -KEY for the largest first.  Rows without the key come\n"
+	"                     last, and ties in ledger order\n"
+	"  --limit N          print at most N rows (after sorting)\n"
 	"  --format F         table (the default), json (one object per line) or csv\n"
 	"  -h, --help         print this help and exit\n"
 	"\n"
 	"TIME is RFC 3339 (2026-11-27T06:10:21Z, 2026-11-27T08:10:21.5+02:00), a date\n"
-	"(2026-11-27, midnight UTC), \"2026-11-27 06:10[:21]\" (UTC), an age before now\n"
-	"(90s, 15m, 2h, 3d, 1w), @SECONDS since the epoch, or now.\n"
+	"(2026-11-27, midnight UTC: --until 2026-12-01 ends as November does), \"2026-11-27\n"
+	"06:10[:21]\" (UTC), an age before now (90s, 15m, 2h, 3d, 1w), @SECONDS since the\n"
+	"epoch, or now.\n"
 	"\n"
 	"Exit status:\n"
 	"  0  done (also when no record matched)\n"
@@ -82,11 +102,11 @@ static const char usage_query[] =
 	"    custos query --db custos.db --path /srv/data/cohort-a --uid 1001 --format json\n"
 	"  The read sessions of November as a spreadsheet:\n"
 	"    custos query --db custos.db --action read --since 2026-11-01 --until 2026-12-01 \\\n"
-	"        --format csv > november.csv\n";
-
-static const char *const actions[] = { "open",	"read",	  "mmap",    "read_call", "start",
-				       "stop",	"loss",	  "gap",     "heartbeat", "epoch_close",
-				       "clock", "config", "genesis", "alert" };
+	"        --format csv > november.csv\n"
+	"  The ten largest reads of CSV files, and every refused open, of one dataset:\n"
+	"    custos query --db custos.db --dataset cohort-a --glob '*.csv' --action read \\\n"
+	"        --sort -bytes --limit 10\n"
+	"    custos query --db custos.db --dataset cohort-a --action open --result denied\n";
 
 /* Report a bad argument to command cmd in the one-line form and return the usage status. */
 /* One line on what was wrong, pointing at the command's help. */
@@ -117,95 +137,52 @@ static int parse_format(const char *s, enum query_format *fmt)
 	return 0;
 }
 
-static int parse_action(const char *s)
-{
-	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
-		if (!strcmp(s, actions[i]))
-			return 0;
-	}
-	return -EINVAL;
-}
-
 static int cmd_query(int argc, char **argv)
 {
-	enum {
-		OPT_DB = 256,
-		OPT_PATH,
-		OPT_UID,
-		OPT_ACTION,
-		OPT_SINCE,
-		OPT_UNTIL,
-		OPT_FORMAT,
-		OPT_PERSON,
-		OPT_TEAM,
-		OPT_ROLE,
-		OPT_UNATTRIBUTED,
-	};
+	/* Every option with a filter value goes to query__set under its own name. */
+	enum { OPT_DB = 256, OPT_FILTER, OPT_FORMAT, OPT_UNATTRIBUTED };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
-		{ "path", required_argument, NULL, OPT_PATH },
-		{ "uid", required_argument, NULL, OPT_UID },
-		{ "action", required_argument, NULL, OPT_ACTION },
-		{ "since", required_argument, NULL, OPT_SINCE },
-		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "path", required_argument, NULL, OPT_FILTER },
+		{ "glob", required_argument, NULL, OPT_FILTER },
+		{ "dataset", required_argument, NULL, OPT_FILTER },
+		{ "uid", required_argument, NULL, OPT_FILTER },
+		{ "loginuid", required_argument, NULL, OPT_FILTER },
+		{ "exe", required_argument, NULL, OPT_FILTER },
+		{ "comm", required_argument, NULL, OPT_FILTER },
+		{ "action", required_argument, NULL, OPT_FILTER },
+		{ "result", required_argument, NULL, OPT_FILTER },
+		{ "host", required_argument, NULL, OPT_FILTER },
+		{ "since", required_argument, NULL, OPT_FILTER },
+		{ "until", required_argument, NULL, OPT_FILTER },
+		{ "person", required_argument, NULL, OPT_FILTER },
+		{ "team", required_argument, NULL, OPT_FILTER },
+		{ "role", required_argument, NULL, OPT_FILTER },
+		{ "sort", required_argument, NULL, OPT_FILTER },
+		{ "limit", required_argument, NULL, OPT_FILTER },
 		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "person", required_argument, NULL, OPT_PERSON },
-		{ "team", required_argument, NULL, OPT_TEAM },
-		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "unattributed", no_argument, NULL, OPT_UNATTRIBUTED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct query_filter f = {
-		.path_prefix = NULL,
-		.uid = -1,
-		.action = NULL,
-		.since_ns = INT64_MIN,
-		.until_ns = INT64_MAX,
-	};
+	struct query_filter f;
 	enum query_format fmt = QUERY_TABLE;
 	int64_t now = util__realtime_ns();
-	const char *db = NULL;
-	int c;
+	const char *db = NULL, *why;
+	int c, idx;
 
+	query__filter_init(&f);
 	/* getopt's own messages would name "query" as the program; report in our form instead. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
 		switch (c) {
 		case OPT_DB:
 			db = optarg;
 			break;
-		case OPT_PATH:
-			/* An empty prefix is almost always an unset shell variable, not
-			 * "everything". */
-			if (!*optarg)
-				return usage_error("query", "--path must not be empty", NULL);
-			f.path_prefix = optarg;
-			break;
-		case OPT_UID:
-			if (util__parse_int(optarg, 0, UINT32_MAX, &f.uid))
-				return usage_error("query", "invalid --uid, want a number", optarg);
-			break;
-		case OPT_ACTION:
-			if (parse_action(optarg))
-				return usage_error("query", "invalid --action", optarg);
-			f.action = optarg;
-			break;
-		case OPT_SINCE:
-			if (util__parse_time(optarg, now, &f.since_ns))
-				return usage_error("query", "invalid --since time", optarg);
-			break;
-		case OPT_UNTIL:
-			if (util__parse_time(optarg, now, &f.until_ns))
-				return usage_error("query", "invalid --until time", optarg);
-			break;
-		case OPT_PERSON:
-		case OPT_TEAM:
-		case OPT_ROLE:
-			if (!*optarg)
-				return usage_error("query",
-						   "--person, --team and --role need a name", NULL);
-			*(c == OPT_PERSON ? &f.person : c == OPT_TEAM ? &f.team : &f.role) = optarg;
+		case OPT_FILTER:
+			/* An empty value is named by the message alone. */
+			if (query__set(&f, opts[idx].name, optarg, now, &why))
+				return usage_error("query", why, *optarg ? optarg : NULL);
 			break;
 		case OPT_UNATTRIBUTED:
 			f.unattributed = 1;

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,31 +136,69 @@ enum param {
 	P_LO,	      /* prefix + "/": first path below it */
 	P_HI,	      /* prefix + "0" ('/' + 1): first path past the subtree */
 	P_UID,
-	P_ACTION,
+	P_ACTION, /* "a,b,c": the list, matched whole between its commas */
 	P_SINCE,
 	P_UNTIL,
 	P_PERSON,
 	P_TEAM,
 	P_ROLE,
 	P_UNATTRIBUTED,
+	P_GLOB,
+	P_DATASET,
+	P_LOGINUID,
+	P_RESULT,  /* enum query_result, when not ANY */
+	P_RESULT1, /* the values QUERY_RESULT_DENIED and _EQ take */
+	P_RESULT2,
+	P_EXE,	  /* an exact program */
+	P_EXE_LO, /* a directory of programs, as P_LO and P_HI */
+	P_EXE_HI,
+	P_COMM,
+	P_HOST,	       /* the host asked for */
+	P_LEDGER_HOST, /* the ledger's host (K_HOST); NULL when it names none */
+	P_LIMIT,       /* -1: no limit */
 };
+_Static_assert(P_LIMIT == 24, "where_sql numbers its parameters as enum param does");
 
 /*
  * Paths are compared as blobs (memcmp order), so the subtree of P is exactly
  * [P "/", P "0"): a range an index on path can serve, and one that keeps
- * "/a/bc" out of "/a/b".
+ * "/a/bc" out of "/a/b".  GLOB never matches a blob, so the path is cast to
+ * text; a NUL byte would end that text early and let "/a" match "/a\0b",
+ * so such a path (no kernel makes one) never matches a pattern.
  */
-static const char where_sql[] = " FROM (%s) WHERE"
-				" (?1 IS NULL OR path = ?1 OR (path >= ?2 AND path < ?3))"
-				" AND (?4 IS NULL OR uid = ?4 OR euid = ?4)"
-				" AND (?5 IS NULL OR action = ?5)"
-				" AND (?6 IS NULL OR t_ns >= ?6)"
-				" AND (?7 IS NULL OR t_ns < ?7)"
-				" AND (?8 IS NULL OR person = ?8)"
-				" AND (?9 IS NULL OR team = ?9)"
-				" AND (?10 IS NULL OR role = ?10)"
-				" AND (?11 IS NULL OR attribution = CAST('unattributed' AS BLOB))"
-				" ORDER BY seq";
+static const char where_sql[] =
+	" FROM (%s) WHERE"
+	" (?1 IS NULL OR path = ?1 OR (path >= ?2 AND path < ?3))"
+	" AND (?4 IS NULL OR uid = ?4 OR euid = ?4)"
+	" AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || action || ',') > 0)"
+	" AND (?6 IS NULL OR t_ns >= ?6)"
+	" AND (?7 IS NULL OR t_ns < ?7)"
+	" AND (?8 IS NULL OR person = ?8)"
+	" AND (?9 IS NULL OR team = ?9)"
+	" AND (?10 IS NULL OR role = ?10)"
+	" AND (?11 IS NULL OR attribution = CAST('unattributed' AS BLOB))"
+	" AND (?12 IS NULL OR (CAST(path AS TEXT) GLOB ?12 AND instr(path, x'00') = 0))"
+	" AND (?13 IS NULL OR dataset = ?13)"
+	" AND (?14 IS NULL OR loginuid = ?14)"
+	" AND (?15 IS NULL OR CASE ?15 WHEN 1 THEN result >= 0 WHEN 2 THEN result < 0"
+	" ELSE result IN (?16, ?17) END)"
+	" AND (?18 IS NULL OR exe = ?18)"
+	" AND (?19 IS NULL OR (exe >= ?19 AND exe < ?20))"
+	" AND (?21 IS NULL OR comm = ?21)"
+	" AND (?22 IS NULL OR ?22 = ?23)"
+	" ORDER BY %s LIMIT ?24";
+
+/*
+ * ORDER BY for each enum query_sort, ascending then descending.  Rows
+ * without the key (a start has no bytes) come last either way.
+ */
+static const char *const order_sql[][2] = {
+	[QUERY_SORT_TIME] = { "seq", "seq DESC" },
+	[QUERY_SORT_BYTES] = { "bytes NULLS LAST, seq", "bytes DESC NULLS LAST, seq" },
+	[QUERY_SORT_PATH] = { "path NULLS LAST, seq", "path DESC NULLS LAST, seq" },
+	[QUERY_SORT_PERSON] = { "person NULLS LAST, seq", "person DESC NULLS LAST, seq" },
+	[QUERY_SORT_PID] = { "pid NULLS LAST, seq", "pid DESC NULLS LAST, seq" },
+};
 
 /* How one output field is made from the row. */
 enum kind {
@@ -684,70 +723,176 @@ static uint8_t *with_byte(const char *s, size_t n, char c)
 	return p;
 }
 
-static int bind_filter(sqlite3_stmt *st, const struct query_filter *f)
+/*
+ * Check a shell pattern's classes, and write the pattern in SQLite's GLOB
+ * form to out (strlen(pat) + 1 bytes) unless out is NULL.  The two differ
+ * only in negation: the shell's "[!a]" is SQLite's "[^a]", where '!' would
+ * be one more member.  Returns false when a '[' has no closing ']', which
+ * SQLite would take as a pattern that matches nothing.
+ */
+static bool glob_convert(const char *pat, char *out)
 {
-	uint8_t *lo = NULL, *hi = NULL;
+	size_t i = 0;
+
+	if (out)
+		strcpy(out, pat);
+	while (pat[i]) {
+		if (pat[i++] != '[')
+			continue;
+		/* A class: '!' or '^' first negates, then a ']' first is a member. */
+		if (pat[i] == '!' || pat[i] == '^') {
+			if (out)
+				out[i] = '^';
+			i++;
+		}
+		if (pat[i] == ']')
+			i++;
+		while (pat[i] && pat[i] != ']')
+			i++;
+		if (!pat[i])
+			return false;
+		i++;
+	}
+	return true;
+}
+
+/* Bind len bytes at p as a blob, for the columns that hold raw bytes; NULL leaves ?n unbound. */
+static int bind_bytes(sqlite3_stmt *st, int n, const void *p, size_t len)
+{
+	/* A TEXT value never equals a BLOB in SQLite. */
+	return p ? sqlite3_bind_blob(st, n, p, (int)len, SQLITE_TRANSIENT) : SQLITE_OK;
+}
+
+/* A directory prefix as the blob range [P "/", P "0"), bound to ?lo and ?lo + 1. */
+static int bind_subtree(sqlite3_stmt *st, int lo_param, const char *prefix, size_t n)
+{
+	uint8_t *lo = with_byte(prefix, n, '/'), *hi = with_byte(prefix, n, '/' + 1);
+	int rc = SQLITE_NOMEM;
+
+	if (lo && hi) {
+		rc = bind_bytes(st, lo_param, lo, n + 1);
+		if (!rc)
+			rc = bind_bytes(st, lo_param + 1, hi, n + 1);
+	}
+	free(lo);
+	free(hi);
+	return rc;
+}
+
+/* The length of s without its trailing '/'s: "/a/b/" means "/a/b" and "/" the empty prefix. */
+static size_t strip_slashes(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	return n;
+}
+
+static int bind_str(sqlite3_stmt *st, int n, const char *s)
+{
+	return s ? bind_bytes(st, n, s, strlen(s)) : SQLITE_OK;
+}
+
+static int bind_filter(sqlite3_stmt *st, const struct query_filter *f, struct span host)
+{
+	char *glob = NULL;
 	int rc = SQLITE_OK, err = 0;
 	size_t n;
 
 	if (f->path_prefix) {
-		/* "/a/b/" means "/a/b"; "/" keeps an empty prefix, so every absolute path. */
-		n = strlen(f->path_prefix);
-		while (n > 0 && f->path_prefix[n - 1] == '/')
-			n--;
-		lo = with_byte(f->path_prefix, n, '/');
-		hi = with_byte(f->path_prefix, n, '/' + 1);
-		if (!lo || !hi) {
+		n = strip_slashes(f->path_prefix);
+		rc = bind_bytes(st, P_PREFIX, f->path_prefix, n);
+		if (!rc)
+			rc = bind_subtree(st, P_LO, f->path_prefix, n);
+	}
+	if (!rc && f->glob) {
+		glob = malloc(strlen(f->glob) + 1);
+		if (!glob) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		/* Bound as blobs: a TEXT value never equals a BLOB in SQLite. */
-		rc = sqlite3_bind_blob(st, P_PREFIX, f->path_prefix, n, SQLITE_TRANSIENT);
-		if (!rc)
-			rc = sqlite3_bind_blob(st, P_LO, lo, n + 1, SQLITE_TRANSIENT);
-		if (!rc)
-			rc = sqlite3_bind_blob(st, P_HI, hi, n + 1, SQLITE_TRANSIENT);
+		/* query__set refused an open class; a caller that did not gets no rows. */
+		glob_convert(f->glob, glob);
+		rc = sqlite3_bind_text(st, P_GLOB, glob, -1, SQLITE_TRANSIENT);
 	}
+	/* dataset is the one text column (the entry view casts it). */
+	if (!rc && f->dataset)
+		rc = sqlite3_bind_text(st, P_DATASET, f->dataset, -1, SQLITE_TRANSIENT);
 	if (!rc && f->uid >= 0)
 		rc = sqlite3_bind_int64(st, P_UID, f->uid);
+	if (!rc && f->loginuid >= 0)
+		rc = sqlite3_bind_int64(st, P_LOGINUID, f->loginuid);
 	if (!rc && f->action)
 		rc = sqlite3_bind_text(st, P_ACTION, f->action, -1, SQLITE_TRANSIENT);
+	if (!rc && f->result != QUERY_RESULT_ANY)
+		rc = sqlite3_bind_int(st, P_RESULT, f->result);
+	if (!rc && f->result == QUERY_RESULT_DENIED) {
+		rc = sqlite3_bind_int(st, P_RESULT1, -EACCES);
+		if (!rc)
+			rc = sqlite3_bind_int(st, P_RESULT2, -EPERM);
+	} else if (!rc && f->result == QUERY_RESULT_EQ) {
+		rc = sqlite3_bind_int64(st, P_RESULT1, f->result_value);
+		if (!rc)
+			rc = sqlite3_bind_int64(st, P_RESULT2, f->result_value);
+	}
+	if (!rc && f->exe) {
+		n = strlen(f->exe);
+		if (n > 0 && f->exe[n - 1] == '/')
+			rc = bind_subtree(st, P_EXE_LO, f->exe, strip_slashes(f->exe));
+		else
+			rc = bind_bytes(st, P_EXE, f->exe, n);
+	}
+	if (!rc)
+		rc = bind_str(st, P_COMM, f->comm);
 	if (!rc && f->since_ns != INT64_MIN)
 		rc = sqlite3_bind_int64(st, P_SINCE, f->since_ns);
 	if (!rc && f->until_ns != INT64_MAX)
 		rc = sqlite3_bind_int64(st, P_UNTIL, f->until_ns);
 	/* The who columns are raw bytes, so the names are bound as blobs. */
-	if (!rc && f->person)
-		rc = sqlite3_bind_blob(st, P_PERSON, f->person, strlen(f->person),
-				       SQLITE_TRANSIENT);
-	if (!rc && f->team)
-		rc = sqlite3_bind_blob(st, P_TEAM, f->team, strlen(f->team), SQLITE_TRANSIENT);
-	if (!rc && f->role)
-		rc = sqlite3_bind_blob(st, P_ROLE, f->role, strlen(f->role), SQLITE_TRANSIENT);
+	if (!rc)
+		rc = bind_str(st, P_PERSON, f->person);
+	if (!rc)
+		rc = bind_str(st, P_TEAM, f->team);
+	if (!rc)
+		rc = bind_str(st, P_ROLE, f->role);
 	if (!rc && f->unattributed)
 		rc = sqlite3_bind_int(st, P_UNATTRIBUTED, 1);
+	/* The host is the ledger's, not a row's: it lets every row through or none. */
+	if (!rc && f->host) {
+		rc = bind_str(st, P_HOST, f->host);
+		if (!rc && !host.null)
+			rc = bind_bytes(st, P_LEDGER_HOST, host.p, host.n);
+	}
+	if (!rc)
+		rc = sqlite3_bind_int64(st, P_LIMIT, f->limit > 0 ? f->limit : -1);
 	if (rc)
 		err = rc == SQLITE_NOMEM ? -ENOMEM : -EINVAL;
 cleanup:
-	free(lo);
-	free(hi);
+	free(glob);
 	return err;
 }
 
 static int prepare_query(sqlite3 *db, const char *path, const struct query_filter *f,
-			 sqlite3_stmt **out)
+			 struct span host, sqlite3_stmt **out)
 {
 	char sql[8192];
 	size_t len = 0;
 	sqlite3_stmt *st = NULL;
 	int err = 0;
 
+	if ((unsigned int)f->sort >= ARRAY_SIZE(order_sql)) {
+		log_warnx("failed to build query: unknown sort order %d", (int)f->sort);
+		err = -EINVAL;
+		goto cleanup;
+	}
 	len += snprintf(sql + len, sizeof(sql) - len, "SELECT");
 	for (int c = 0; c < COL_MAX && len < sizeof(sql); c++)
 		len += snprintf(sql + len, sizeof(sql) - len, "%s %s", c ? "," : "", col_name[c]);
-	/* The flat rows come from the store's own view of a record. */
+	/* The flat rows come from the store's own view of a record; the order is one of ours. */
 	if (len < sizeof(sql))
-		len += snprintf(sql + len, sizeof(sql) - len, where_sql, store_entry_sql);
+		len += snprintf(sql + len, sizeof(sql) - len, where_sql, store_entry_sql,
+				order_sql[f->sort][f->sort_desc ? 1 : 0]);
 	if (len >= sizeof(sql)) {
 		/* Only a programming error gets here: nothing in sql comes from the user. */
 		log_warnx("failed to build query: statement too long");
@@ -759,7 +904,7 @@ static int prepare_query(sqlite3 *db, const char *path, const struct query_filte
 		err = -EIO;
 		goto cleanup;
 	}
-	err = bind_filter(st, f);
+	err = bind_filter(st, f, host);
 	if (err) {
 		log_warnx("failed to bind query filter: %s", strerror(-err));
 		goto cleanup;
@@ -769,6 +914,162 @@ static int prepare_query(sqlite3 *db, const char *path, const struct query_filte
 cleanup:
 	sqlite3_finalize(st);
 	return err;
+}
+
+/* Every record, in seq order, unlimited: the filter custos starts from before its options. */
+void query__filter_init(struct query_filter *f)
+{
+	*f = (struct query_filter){
+		.uid = -1,
+		.loginuid = -1,
+		.since_ns = INT64_MIN,
+		.until_ns = INT64_MAX,
+		.result = QUERY_RESULT_ANY,
+		.sort = QUERY_SORT_TIME,
+	};
+}
+
+static const char *const actions[] = { "open",	"read",	  "mmap",    "read_call", "start",
+				       "stop",	"loss",	  "gap",     "heartbeat", "epoch_close",
+				       "clock", "config", "genesis", "alert" };
+
+/* Whether s is a comma-separated list of known actions, none of them empty. */
+static bool valid_actions(const char *s)
+{
+	const char *end;
+	size_t n, i;
+
+	for (;;) {
+		end = strchrnul(s, ',');
+		n = end - s;
+		for (i = 0; i < ARRAY_SIZE(actions); i++) {
+			if (strlen(actions[i]) == n && !memcmp(s, actions[i], n))
+				break;
+		}
+		if (i == ARRAY_SIZE(actions))
+			return false;
+		if (!*end)
+			return true;
+		s = end + 1;
+	}
+}
+
+static int parse_result(const char *s, struct query_filter *f)
+{
+	if (!strcmp(s, "ok"))
+		f->result = QUERY_RESULT_OK;
+	else if (!strcmp(s, "failed"))
+		f->result = QUERY_RESULT_FAILED;
+	else if (!strcmp(s, "denied"))
+		f->result = QUERY_RESULT_DENIED;
+	else if (!util__parse_int(s, INT32_MIN, INT32_MAX, &f->result_value))
+		f->result = QUERY_RESULT_EQ;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_sort(const char *s, struct query_filter *f)
+{
+	static const char *const keys[] = {
+		[QUERY_SORT_TIME] = "time", [QUERY_SORT_BYTES] = "bytes",
+		[QUERY_SORT_PATH] = "path", [QUERY_SORT_PERSON] = "person",
+		[QUERY_SORT_PID] = "pid",
+	};
+	int desc = *s == '-';
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (!strcmp(s + desc, keys[i])) {
+			f->sort = (enum query_sort)i;
+			f->sort_desc = desc;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Set the filter option opt from arg; see query.h.  The messages name the
+ * option as the command line spells it, as custos prints them as they are.
+ */
+int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t now_ns,
+	       const char **why)
+{
+	/* Options whose value is a name, kept as given; an empty one is almost always an
+	 * unset shell variable, not "everything". */
+	static const struct {
+		const char *opt;
+		size_t off;
+		const char *empty;
+	} names[] = {
+		{ "path", offsetof(struct query_filter, path_prefix), "--path must not be empty" },
+		{ "glob", offsetof(struct query_filter, glob), "--glob must not be empty" },
+		{ "dataset", offsetof(struct query_filter, dataset),
+		  "--dataset must not be empty" },
+		{ "exe", offsetof(struct query_filter, exe), "--exe must not be empty" },
+		{ "comm", offsetof(struct query_filter, comm), "--comm must not be empty" },
+		{ "host", offsetof(struct query_filter, host), "--host must not be empty" },
+		{ "person", offsetof(struct query_filter, person), "--person must not be empty" },
+		{ "team", offsetof(struct query_filter, team), "--team must not be empty" },
+		{ "role", offsetof(struct query_filter, role), "--role must not be empty" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strcmp(opt, names[i].opt))
+			continue;
+		if (!*arg) {
+			*why = names[i].empty;
+			return -EINVAL;
+		}
+		if (!strcmp(opt, "glob") && !glob_convert(arg, NULL)) {
+			*why = "invalid --glob, a [ has no closing ]";
+			return -EINVAL;
+		}
+		/* The ledger has only absolute programs; "bin/" would quietly match none. */
+		if (!strcmp(opt, "exe") && *arg != '/') {
+			*why = "invalid --exe, want an absolute path, or a directory ending in /";
+			return -EINVAL;
+		}
+		if (!strcmp(opt, "comm") && strlen(arg) >= CUSTOS_COMM_LEN) {
+			*why = "invalid --comm, the kernel keeps at most 15 bytes of a name";
+			return -EINVAL;
+		}
+		*(const char **)((char *)f + names[i].off) = arg;
+		return 0;
+	}
+
+	if (!strcmp(opt, "uid") || !strcmp(opt, "loginuid")) {
+		if (!util__parse_int(arg, 0, UINT32_MAX, *opt == 'u' ? &f->uid : &f->loginuid))
+			return 0;
+		*why = *opt == 'u' ? "invalid --uid, want a number"
+				   : "invalid --loginuid, want a number";
+	} else if (!strcmp(opt, "action")) {
+		if (valid_actions(arg)) {
+			f->action = arg;
+			return 0;
+		}
+		*why = "invalid --action, want one or more actions, such as open or open,read";
+	} else if (!strcmp(opt, "result")) {
+		if (!parse_result(arg, f))
+			return 0;
+		*why = "invalid --result, want ok, failed, denied or a number such as -13";
+	} else if (!strcmp(opt, "since") || !strcmp(opt, "until")) {
+		if (!util__parse_time(arg, now_ns, *opt == 's' ? &f->since_ns : &f->until_ns))
+			return 0;
+		*why = *opt == 's' ? "invalid --since time" : "invalid --until time";
+	} else if (!strcmp(opt, "sort")) {
+		if (!parse_sort(arg, f))
+			return 0;
+		*why = "invalid --sort, want time, bytes, path, person or pid, or -KEY for "
+		       "descending";
+	} else if (!strcmp(opt, "limit")) {
+		if (!util__parse_int(arg, 1, INT64_MAX, &f->limit))
+			return 0;
+		*why = "invalid --limit, want a number of rows, 1 or more";
+	} else {
+		return -ENOENT;
+	}
+	return -EINVAL;
 }
 
 /*
@@ -791,7 +1092,7 @@ int query__run(const char *db_path, const struct query_filter *f, enum query_for
 	err = read_host(db, db_path, &host, &host_copy);
 	if (err)
 		goto cleanup;
-	err = prepare_query(db, db_path, f, &st);
+	err = prepare_query(db, db_path, f, host, &st);
 	if (err)
 		goto cleanup;
 

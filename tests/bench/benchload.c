@@ -22,11 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DIRS	   100
-#define FILES	   100
-#define SMALL	   4096
-#define BIG	   (1ULL << 30)
-#define PATH_LEN   4096
+#define DIRS	 100
+#define FILES	 100
+#define SMALL	 4096
+#define BIG	 (1ULL << 30)
+#define PATH_LEN 4096
 
 static void die(const char *what)
 {
@@ -192,8 +192,9 @@ int main(int argc, char **argv)
 	else if (argc == 5 && !strcmp(argv[1], "rate"))
 		rate(argv[2], atol(argv[3]), atol(argv[4]));
 	else {
-		fprintf(stderr, "usage: benchload setup DIR | smallfiles DIR PASSES | bigread FILE |"
-				" syscalls N | rate DIR RATE SECONDS\n");
+		fprintf(stderr,
+			"usage: benchload setup DIR | smallfiles DIR PASSES | bigread FILE |"
+			" syscalls N | rate DIR RATE SECONDS\n");
 		return 2;
 	}
 	return 0;

@@ -26,13 +26,10 @@
 /* A filter that lets every record through. */
 static struct query_filter any(void)
 {
-	return (struct query_filter){
-		.path_prefix = NULL,
-		.uid = -1,
-		.action = NULL,
-		.since_ns = INT64_MIN,
-		.until_ns = INT64_MAX,
-	};
+	struct query_filter f;
+
+	query__filter_init(&f);
+	return f;
 }
 
 static const char *const json_keys[] = {
@@ -53,12 +50,13 @@ static const uint8_t path_nul[] = "/a/b/n\0l";
 static const char path_quote[] = "/a/b/q\"u,o";
 
 static char tmpdir[] = "/tmp/custos-test-query-XXXXXX";
-static char db[sizeof(tmpdir) + 32];
-static bool db_ready;
+static char db[sizeof(tmpdir) + 32], sort_db[sizeof(tmpdir) + 32];
+static bool db_ready, sort_db_ready;
 
 static void remove_tmpdir(void)
 {
-	static const char *const names[] = { "q.db", "q.db-wal", "q.db-shm", "junk.db" };
+	static const char *const names[] = { "q.db",	 "q.db-wal", "q.db-shm", "s.db",
+					     "s.db-wal", "s.db-shm", "junk.db" };
 	char p[sizeof(db)];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -173,16 +171,27 @@ cleanup:
 	return err;
 }
 
-/* The path of a database with the records above, written on first use. */
-static const char *test_db(void)
+/* The temporary directory, made on first use and removed at exit. */
+static void make_tmpdir(void)
 {
-	if (db_ready)
-		return db;
+	static bool made;
+
+	if (made)
+		return;
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		exit(1);
 	}
 	atexit(remove_tmpdir);
+	made = true;
+}
+
+/* The path of a database with the records above, written on first use. */
+static const char *test_db(void)
+{
+	if (db_ready)
+		return db;
+	make_tmpdir();
 	snprintf(db, sizeof(db), "%s/q.db", tmpdir);
 	if (write_db()) {
 		fprintf(stderr, "failed to write test database %s\n", db);
@@ -192,8 +201,98 @@ static const char *test_db(void)
 	return db;
 }
 
-/* Run a query into memory; *out is NUL-terminated and the caller frees it. */
-static int run(const struct query_filter *f, enum query_format fmt, char **out, size_t *len)
+/* An access for the second database: who did it, with which program, and how it ended. */
+static struct record make_who(uint32_t op, int64_t t_ns, const char *path, const char *dataset,
+			      uint32_t pid, const char *exe, const char *comm, uint32_t loginuid,
+			      const char *person, int32_t result, uint64_t bytes)
+{
+	struct record r = make_access(op, t_ns, str(path), 1001, 1001);
+
+	r.access.dataset = str(dataset);
+	r.access.pid = pid;
+	r.access.tid = pid;
+	r.access.exe = str(exe);
+	r.access.comm = str(comm);
+	r.access.loginuid = loginuid;
+	r.access.result = result;
+	r.access.person = str(person);
+	r.access.attribution = str(*person ? "loginuid" : "unattributed");
+	if (op == OP_READ || op == OP_READ_CALL) {
+		r.access.bytes = bytes;
+		r.access.reads = 1;
+		r.access.first_ns = t_ns;
+		r.access.last_ns = t_ns;
+	}
+	return r;
+}
+
+/*
+ * A ledger without a START (so it names no host), for the filters on who
+ * and what, and for sorting: ties on bytes (2, 7), path (1, 2, 9 and 6, 7),
+ * person and pid; failed opens with -EACCES (3), -EPERM (4) and -ENOENT (6).
+ */
+static int write_sort_db(void)
+{
+	struct record recs[10];
+	struct store *st = NULL;
+	int err = -EIO;
+
+	recs[0] = (struct record){ .type = REC_LOSS, .t_real_ns = AT(0) };
+	recs[0].loss.counter = CUSTOS_STAT_RB_FULL;
+	recs[0].loss.count = 1;
+	recs[0].loss.total = 1;
+	recs[1] = make_who(OP_OPEN, AT(1), "/d/one/a.csv", "one", 300, "/usr/bin/cat", "cat", 1001,
+			   "e1", 3, 0);
+	recs[2] = make_who(OP_READ, AT(2), "/d/one/a.csv", "one", 300, "/usr/bin/cat", "cat", 1001,
+			   "e1", 0, 500);
+	recs[3] = make_who(OP_OPEN, AT(3), "/d/two/b.txt", "two", 100, "/usr/local/bin/tool",
+			   "tool", UINT32_MAX, "", -13, 0);
+	recs[4] = make_who(OP_OPEN, AT(4), "/d/two/c.csv", "two", 200, "/opt/x/bin/python3",
+			   "python3", 1002, "e2", -1, 0);
+	recs[5] = make_who(OP_READ, AT(5), "/d/two/b.txt", "two", 100, "/usr/local/bin/tool",
+			   "tool", UINT32_MAX, "", 0, 9000);
+	recs[6] = make_who(OP_OPEN, AT(6), "/d/one/sub/d.csv", "one", 400, "/usr/bin/catalog",
+			   "catalog", 1003, "e0", -2, 0);
+	recs[7] = make_who(OP_READ, AT(7), "/d/one/sub/d.csv", "one", 250, "/usr/binx/y", "y", 1002,
+			   "e2", 0, 500);
+	recs[8] = make_who(OP_MMAP, AT(8), "/d/two/[x].csv", "two", 200, "/opt/x/bin/python3",
+			   "python3", 1001, "e1", 0, 0);
+	recs[9] = make_who(OP_READ_CALL, AT(9), "/d/one/a.csv", "one", 250, "/usr/binx/y", "y",
+			   1002, "e2", 0, 100);
+
+	st = store__open(sort_db);
+	if (!st)
+		return -errno;
+	if (store__begin(st))
+		goto cleanup;
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		err = store__append(st, &recs[i]);
+		if (err)
+			goto cleanup;
+	}
+	err = store__commit(st);
+cleanup:
+	store__close(st);
+	return err;
+}
+
+static const char *test_sort_db(void)
+{
+	if (sort_db_ready)
+		return sort_db;
+	make_tmpdir();
+	snprintf(sort_db, sizeof(sort_db), "%s/s.db", tmpdir);
+	if (write_sort_db()) {
+		fprintf(stderr, "failed to write test database %s\n", sort_db);
+		exit(1);
+	}
+	sort_db_ready = true;
+	return sort_db;
+}
+
+/* Run a query on database path into memory; *out is NUL-terminated and the caller frees it. */
+static int run_on(const char *path, const struct query_filter *f, enum query_format fmt, char **out,
+		  size_t *len)
 {
 	FILE *mem;
 	int err;
@@ -202,9 +301,14 @@ static int run(const struct query_filter *f, enum query_format fmt, char **out, 
 	mem = open_memstream(out, len);
 	if (!mem)
 		return -errno;
-	err = query__run(test_db(), f, fmt, mem);
+	err = query__run(path, f, fmt, mem);
 	fclose(mem);
 	return err;
+}
+
+static int run(const struct query_filter *f, enum query_format fmt, char **out, size_t *len)
+{
+	return run_on(test_db(), f, fmt, out, len);
 }
 
 /* Parse JSON Lines; each line must be one object.  Returns the objects in an array. */
@@ -237,15 +341,16 @@ fail:
 	return NULL;
 }
 
-/* Whether the JSON output of query f has exactly the records want[0..n), in order. */
-static bool seqs_are(const struct query_filter *f, const int64_t *want, size_t n)
+/* Whether the JSON output of query f on database path has exactly the records want[0..n), in
+ * order. */
+static bool seqs_on(const char *path, const struct query_filter *f, const int64_t *want, size_t n)
 {
 	json_t *rows = NULL;
 	bool ok = false;
 	char *out;
 	size_t len, i;
 
-	if (run(f, QUERY_JSON, &out, &len) || !(rows = parse_lines(out)))
+	if (run_on(path, f, QUERY_JSON, &out, &len) || !(rows = parse_lines(out)))
 		goto cleanup;
 	ok = json_array_size(rows) == n;
 	for (i = 0; ok && i < n; i++)
@@ -267,12 +372,16 @@ cleanup:
 	return ok;
 }
 
-#define ASSERT_SEQS(f, ...)                                                                        \
+#define ASSERT_SEQS_ON(path, f, ...)                                                               \
 	do {                                                                                       \
 		static const int64_t _want[] = { __VA_ARGS__ };                                    \
-		ASSERT_TRUE(seqs_are(&(f), _want, sizeof(_want) / sizeof(_want[0])));              \
+		ASSERT_TRUE(seqs_on(path, &(f), _want, sizeof(_want) / sizeof(_want[0])));         \
 	} while (0)
-#define ASSERT_NO_ROWS(f) ASSERT_TRUE(seqs_are(&(f), NULL, 0))
+#define ASSERT_SEQS(f, ...)	   ASSERT_SEQS_ON(test_db(), f, __VA_ARGS__)
+#define ASSERT_NO_ROWS_ON(path, f) ASSERT_TRUE(seqs_on(path, &(f), NULL, 0))
+#define ASSERT_NO_ROWS(f)	   ASSERT_NO_ROWS_ON(test_db(), f)
+/* The second database, of who and what, with ties for sorting. */
+#define ASSERT_SORTED(f, ...) ASSERT_SEQS_ON(test_sort_db(), f, __VA_ARGS__)
 
 /* The JSON object of record seq, from an unfiltered query; the caller decrefs it. */
 static json_t *record_json(int64_t seq)
@@ -698,9 +807,435 @@ TEST(write_error_is_eio)
 	return true;
 }
 
+TEST(filter_dataset)
+{
+	struct query_filter f = any();
+
+	f.dataset = "one";
+	ASSERT_SORTED(f, 1, 2, 6, 7, 9);
+	f.dataset = "two";
+	ASSERT_SORTED(f, 3, 4, 5, 8);
+	/* A label, not a prefix of one. */
+	f.dataset = "on";
+	ASSERT_NO_ROWS_ON(test_sort_db(), f);
+	f.dataset = "cohort-a";
+	ASSERT_SEQS(f, 1, 2, 3, 4, 5, 7, 8, 9);
+	return true;
+}
+
+TEST(filter_glob)
+{
+	struct query_filter f = any();
+
+	f.glob = "*.csv";
+	ASSERT_SORTED(f, 1, 2, 4, 6, 7, 8, 9);
+	/* '*' crosses '/', '?' is one character. */
+	f.glob = "/d/one/*";
+	ASSERT_SORTED(f, 1, 2, 6, 7, 9);
+	f.glob = "/d/one/?.csv";
+	ASSERT_SORTED(f, 1, 2, 9);
+	/* The whole path must match: no prefix match. */
+	f.glob = "/d/one";
+	ASSERT_NO_ROWS_ON(test_sort_db(), f);
+	f.glob = "/d/*/[ab].*";
+	ASSERT_SORTED(f, 1, 2, 3, 5, 9);
+	/* The shell's negation, "[!...]", and SQLite's, "[^...]". */
+	f.glob = "/d/*/[!ab].csv";
+	ASSERT_SORTED(f, 4, 6, 7);
+	f.glob = "/d/*/[^ab].csv";
+	ASSERT_SORTED(f, 4, 6, 7);
+	/* A '[' in a name is matched by a class holding it. */
+	f.glob = "*/[[]x].csv";
+	ASSERT_SORTED(f, 8);
+	/* With --path: both must hold. */
+	f.glob = "*.csv";
+	f.path_prefix = "/d/two";
+	ASSERT_SORTED(f, 4, 8);
+
+	/* Raw bytes: invalid UTF-8 matches as it is; "/a/b/n\0l" matches no pattern. */
+	f = any();
+	f.glob = "/a/b/bad* name";
+	ASSERT_SEQS(f, 5);
+	f.glob = "/a/b/*";
+	ASSERT_SEQS(f, 1, 3, 4, 5, 8);
+	f.glob = "/a/b/n";
+	ASSERT_NO_ROWS(f);
+	f.glob = "/a/b/new?line";
+	ASSERT_SEQS(f, 4);
+	/* Case matters. */
+	f.glob = "/A/*";
+	ASSERT_NO_ROWS(f);
+	return true;
+}
+
+TEST(filter_exe)
+{
+	struct query_filter f = any();
+
+	f.exe = "/usr/bin/cat";
+	ASSERT_SORTED(f, 1, 2);
+	f.exe = "/usr/bin/catalog";
+	ASSERT_SORTED(f, 6);
+	/* A final '/' is a directory: "/usr/binx/y" is not below "/usr/bin/". */
+	f.exe = "/usr/bin/";
+	ASSERT_SORTED(f, 1, 2, 6);
+	f.exe = "/usr/bin//";
+	ASSERT_SORTED(f, 1, 2, 6);
+	f.exe = "/usr/";
+	ASSERT_SORTED(f, 1, 2, 3, 5, 6, 7, 9);
+	f.exe = "/usr/bin";
+	ASSERT_NO_ROWS_ON(test_sort_db(), f);
+	f.exe = "/";
+	ASSERT_SORTED(f, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	return true;
+}
+
+TEST(filter_comm)
+{
+	struct query_filter f = any();
+
+	f.comm = "cat";
+	ASSERT_SORTED(f, 1, 2);
+	f.comm = "python3";
+	ASSERT_SORTED(f, 4, 8);
+	f.comm = "ca";
+	ASSERT_NO_ROWS_ON(test_sort_db(), f);
+	/* Bytes as stored, escape sequence and all. */
+	f.comm = "ev\x1b[31mil";
+	ASSERT_SEQS(f, 8);
+	return true;
+}
+
+TEST(filter_loginuid)
+{
+	struct query_filter f = any();
+
+	f.loginuid = 1002;
+	ASSERT_SORTED(f, 4, 7, 9);
+	f.loginuid = UINT32_MAX;
+	ASSERT_SORTED(f, 3, 5);
+	/* loginuid, not uid: every access of this ledger has uid 1001. */
+	f.loginuid = 1001;
+	ASSERT_SORTED(f, 1, 2, 8);
+	f.loginuid = 0;
+	ASSERT_NO_ROWS_ON(test_sort_db(), f);
+	return true;
+}
+
+TEST(filter_action_list)
+{
+	struct query_filter f = any();
+
+	f.action = "open,read";
+	ASSERT_SORTED(f, 1, 2, 3, 4, 5, 6, 7);
+	f.action = "mmap,loss";
+	ASSERT_SORTED(f, 0, 8);
+	/* Whole names: "read" is not "read_call", and a repeat changes nothing. */
+	f.action = "read,read";
+	ASSERT_SORTED(f, 2, 5, 7);
+	f.action = "read_call";
+	ASSERT_SORTED(f, 9);
+	f.action = "start,loss";
+	ASSERT_SEQS(f, 0, 6);
+	return true;
+}
+
+TEST(filter_result)
+{
+	struct query_filter f = any();
+
+	f.result = QUERY_RESULT_OK;
+	ASSERT_SORTED(f, 1, 2, 5, 7, 8, 9);
+	f.result = QUERY_RESULT_FAILED;
+	ASSERT_SORTED(f, 3, 4, 6);
+	/* -EACCES and -EPERM, not -ENOENT. */
+	f.result = QUERY_RESULT_DENIED;
+	ASSERT_SORTED(f, 3, 4);
+	f.result = QUERY_RESULT_EQ;
+	f.result_value = -2;
+	ASSERT_SORTED(f, 6);
+	f.result_value = 3;
+	ASSERT_SORTED(f, 1);
+	f.result_value = -13;
+	ASSERT_SEQS(f, 2);
+	f.result_value = -22;
+	ASSERT_NO_ROWS_ON(test_sort_db(), f);
+	return true;
+}
+
+TEST(filter_host)
+{
+	struct query_filter f = any();
+
+	f.host = "lab1";
+	ASSERT_SEQS(f, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	f.host = "lab";
+	ASSERT_NO_ROWS(f);
+	f.host = "lab2";
+	ASSERT_NO_ROWS(f);
+	/* A ledger that names no host matches no host. */
+	f.host = "lab1";
+	ASSERT_NO_ROWS_ON(test_sort_db(), f);
+	f.host = NULL;
+	ASSERT_SORTED(f, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	/* With another filter. */
+	f.host = "lab1";
+	f.action = "read";
+	ASSERT_SEQS(f, 3);
+	return true;
+}
+
+/* Times as a person types them, through query__set, now being AT(10). */
+TEST(filter_human_times)
+{
+	struct query_filter f = any();
+	const char *why = NULL;
+
+	ASSERT_EQ(query__set(&f, "until", "2026-11-27", AT(10), &why), 0);
+	/* A date is the start of that day, UTC: 06:00 is six hours into it. */
+	ASSERT_EQ(f.until_ns, T_BASE - 6 * 3600 * NS);
+	ASSERT_NO_ROWS(f);
+	ASSERT_EQ(query__set(&f, "since", "2026-11-27", AT(10), &why), 0);
+	ASSERT_EQ(query__set(&f, "until", "2026-11-28", AT(10), &why), 0);
+	ASSERT_SEQS(f, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	ASSERT_EQ(query__set(&f, "until", "2026-11-27 06:00:05", AT(10), &why), 0);
+	ASSERT_SEQS(f, 0, 1, 2, 3, 4);
+
+	f = any();
+	ASSERT_EQ(query__set(&f, "since", "5s", AT(10), &why), 0);
+	ASSERT_SEQS(f, 5, 6, 7, 8, 9);
+	ASSERT_EQ(query__set(&f, "since", "@1795759203", AT(10), &why), 0);
+	ASSERT_EQ(query__set(&f, "until", "2026-11-27T06:00:04Z", AT(10), &why), 0);
+	ASSERT_SEQS(f, 3);
+	return true;
+}
+
+TEST(sort_orders)
+{
+	struct query_filter f = any();
+
+	ASSERT_SORTED(f, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	f.sort_desc = 1;
+	ASSERT_SORTED(f, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+	/* Rows without the key last; ties (2 and 7: 500 bytes) in seq order both ways. */
+	f.sort = QUERY_SORT_BYTES;
+	f.sort_desc = 0;
+	ASSERT_SORTED(f, 9, 2, 7, 5, 0, 1, 3, 4, 6, 8);
+	f.sort_desc = 1;
+	ASSERT_SORTED(f, 5, 2, 7, 9, 0, 1, 3, 4, 6, 8);
+	/* Paths in byte order: '[' sorts before 'b'. */
+	f.sort = QUERY_SORT_PATH;
+	f.sort_desc = 0;
+	ASSERT_SORTED(f, 1, 2, 9, 6, 7, 8, 3, 5, 4, 0);
+	f.sort_desc = 1;
+	ASSERT_SORTED(f, 4, 3, 5, 8, 6, 7, 1, 2, 9, 0);
+	/* Unattributed accesses (3, 5) have no person. */
+	f.sort = QUERY_SORT_PERSON;
+	f.sort_desc = 0;
+	ASSERT_SORTED(f, 6, 1, 2, 8, 4, 7, 9, 0, 3, 5);
+	f.sort_desc = 1;
+	ASSERT_SORTED(f, 4, 7, 9, 1, 2, 8, 6, 0, 3, 5);
+	f.sort = QUERY_SORT_PID;
+	f.sort_desc = 0;
+	ASSERT_SORTED(f, 3, 5, 4, 8, 7, 9, 1, 2, 6, 0);
+	f.sort_desc = 1;
+	ASSERT_SORTED(f, 6, 1, 2, 7, 9, 4, 8, 3, 5, 0);
+	/* Sorting applies to the filtered rows. */
+	f.action = "read";
+	f.sort = QUERY_SORT_BYTES;
+	ASSERT_SORTED(f, 5, 2, 7);
+	return true;
+}
+
+TEST(sort_applies_to_every_format)
+{
+	struct query_filter f = any();
+	char *out, *big, *small;
+	size_t len;
+
+	f.sort = QUERY_SORT_BYTES;
+	f.sort_desc = 1;
+	ASSERT_EQ(run_on(test_sort_db(), &f, QUERY_CSV, &out, &len), 0);
+	big = strstr(out, "\n5,");
+	small = strstr(out, "\n9,");
+	ASSERT_TRUE(big && small && big < small);
+	free(out);
+	ASSERT_EQ(run_on(test_sort_db(), &f, QUERY_TABLE, &out, &len), 0);
+	big = strstr(out, " 9000 /d/two/b.txt\n");
+	small = strstr(out, " 100 /d/one/a.csv\n");
+	ASSERT_TRUE(big && small && big < small);
+	free(out);
+	return true;
+}
+
+TEST(limit_after_sort)
+{
+	struct query_filter f = any();
+	char *out;
+	size_t len;
+
+	f.limit = 3;
+	ASSERT_SORTED(f, 0, 1, 2);
+	f.limit = 1;
+	ASSERT_SORTED(f, 0);
+	f.sort = QUERY_SORT_BYTES;
+	f.sort_desc = 1;
+	f.limit = 2;
+	ASSERT_SORTED(f, 5, 2);
+	f.sort_desc = 0;
+	ASSERT_SORTED(f, 9, 2);
+	/* After the filters, too. */
+	f.action = "open";
+	f.sort = QUERY_SORT_TIME;
+	f.sort_desc = 1;
+	ASSERT_SORTED(f, 6, 4);
+	/* More than there are: all of them. */
+	f.limit = 1000;
+	ASSERT_SORTED(f, 6, 4, 3, 1);
+	/* The table and CSV count rows, not lines of header. */
+	f.limit = 2;
+	ASSERT_EQ(run_on(test_sort_db(), &f, QUERY_CSV, &out, &len), 0);
+	ASSERT_EQ(count_char(out, len, '\n'), 3);
+	free(out);
+	ASSERT_EQ(run_on(test_sort_db(), &f, QUERY_TABLE, &out, &len), 0);
+	ASSERT_EQ(count_char(out, len, '\n'), 3);
+	free(out);
+	return true;
+}
+
+/* query__set with a good value sets the filter as query__run reads it. */
+TEST(set_parses_values)
+{
+	struct query_filter f = any();
+	const char *why = NULL;
+
+	ASSERT_EQ(query__set(&f, "result", "ok", 0, &why), 0);
+	ASSERT_EQ(f.result, QUERY_RESULT_OK);
+	ASSERT_EQ(query__set(&f, "result", "failed", 0, &why), 0);
+	ASSERT_EQ(f.result, QUERY_RESULT_FAILED);
+	ASSERT_EQ(query__set(&f, "result", "denied", 0, &why), 0);
+	ASSERT_EQ(f.result, QUERY_RESULT_DENIED);
+	ASSERT_EQ(query__set(&f, "result", "-13", 0, &why), 0);
+	ASSERT_EQ(f.result, QUERY_RESULT_EQ);
+	ASSERT_EQ(f.result_value, -13);
+	ASSERT_EQ(query__set(&f, "result", "0", 0, &why), 0);
+	ASSERT_EQ(f.result_value, 0);
+	ASSERT_EQ(query__set(&f, "sort", "-bytes", 0, &why), 0);
+	ASSERT_EQ(f.sort, QUERY_SORT_BYTES);
+	ASSERT_EQ(f.sort_desc, 1);
+	ASSERT_EQ(query__set(&f, "sort", "person", 0, &why), 0);
+	ASSERT_EQ(f.sort, QUERY_SORT_PERSON);
+	ASSERT_EQ(f.sort_desc, 0);
+	ASSERT_EQ(query__set(&f, "sort", "-time", 0, &why), 0);
+	ASSERT_EQ(f.sort, QUERY_SORT_TIME);
+	ASSERT_EQ(f.sort_desc, 1);
+	ASSERT_EQ(query__set(&f, "limit", "25", 0, &why), 0);
+	ASSERT_EQ(f.limit, 25);
+	ASSERT_EQ(query__set(&f, "loginuid", "4294967295", 0, &why), 0);
+	ASSERT_EQ(f.loginuid, UINT32_MAX);
+	ASSERT_EQ(query__set(&f, "action", "open,read,read_call", 0, &why), 0);
+	ASSERT_STREQ(f.action, "open,read,read_call");
+	ASSERT_EQ(query__set(&f, "glob", "/srv/*/[!.]*", 0, &why), 0);
+	ASSERT_STREQ(f.glob, "/srv/*/[!.]*");
+	ASSERT_EQ(query__set(&f, "comm", "fifteen-bytes-x", 0, &why), 0);
+	ASSERT_STREQ(f.comm, "fifteen-bytes-x");
+	ASSERT_EQ(query__set(&f, "exe", "/usr/bin/", 0, &why), 0);
+	ASSERT_EQ(query__set(&f, "host", "lab1", 0, &why), 0);
+	ASSERT_EQ(query__set(&f, "dataset", "one", 0, &why), 0);
+	ASSERT_EQ(query__set(&f, "path", "/d", 0, &why), 0);
+	ASSERT_EQ(query__set(&f, "sort", "path", 0, &why), 0);
+	ASSERT_EQ(query__set(&f, "limit", "2", 0, &why), 0);
+	/* Everything set above at once: dataset one, below /d/, of /usr/bin/ (not
+	 * "/usr/binx/"), open or read, the first two by path. */
+	f.comm = NULL;
+	f.glob = NULL;
+	f.host = NULL;
+	f.result = QUERY_RESULT_ANY;
+	f.loginuid = -1;
+	ASSERT_SORTED(f, 1, 2);
+	return true;
+}
+
+/* Whether query__set refuses opt=arg with a one-line, lowercase reason, leaving f as it was. */
+static bool refused(const char *opt, const char *arg)
+{
+	struct query_filter f = any(), before = any();
+	const char *why = NULL;
+	int err = query__set(&f, opt, arg, AT(10), &why);
+
+	if (err != -EINVAL || !why || !*why || strchr(why, '\n') || why[strlen(why) - 1] == '.' ||
+	    (why[0] != '-' && (why[0] < 'a' || why[0] > 'z')) || !strstr(why, opt) ||
+	    memcmp(&f, &before, sizeof(f))) {
+		fprintf(stderr, "  --%s '%s': %d, \"%s\"\n", opt, arg, err, why ? why : "(null)");
+		return false;
+	}
+	return true;
+}
+
+TEST(bad_input_is_refused)
+{
+	static const char *const bad[][2] = {
+		{ "limit", "0" },
+		{ "limit", "-1" },
+		{ "limit", "ten" },
+		{ "limit", "" },
+		{ "limit", "5x" },
+		{ "result", "maybe" },
+		{ "result", "" },
+		{ "result", "-13x" },
+		{ "result", "OK" },
+		{ "result", "99999999999" },
+		{ "sort", "size" },
+		{ "sort", "" },
+		{ "sort", "-" },
+		{ "sort", "--bytes" },
+		{ "sort", "Bytes" },
+		{ "sort", "bytes,pid" },
+		{ "action", "" },
+		{ "action", "opne" },
+		{ "action", "open," },
+		{ "action", ",open" },
+		{ "action", "open,,read" },
+		{ "action", "open read" },
+		{ "action", "anchor" },
+		{ "glob", "" },
+		{ "glob", "/a/[bc" },
+		{ "glob", "*[!" },
+		{ "dataset", "" },
+		{ "exe", "" },
+		{ "exe", "bin/cat" },
+		{ "comm", "" },
+		{ "comm", "sixteen-bytes-xy" },
+		{ "host", "" },
+		{ "loginuid", "-1" },
+		{ "loginuid", "4294967296" },
+		{ "loginuid", "me" },
+		{ "uid", "" },
+		{ "path", "" },
+		{ "person", "" },
+		{ "team", "" },
+		{ "role", "" },
+		{ "since", "yesterdayish" },
+		{ "until", "" },
+		{ "until", "2026-13-01" },
+	};
+	struct query_filter f = any();
+	const char *why = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ASSERT_TRUE(refused(bad[i][0], bad[i][1]));
+	/* Not a filter option at all: custos reports those itself. */
+	ASSERT_EQ(query__set(&f, "format", "json", 0, &why), -ENOENT);
+	ASSERT_EQ(query__set(&f, "frobnicate", "1", 0, &why), -ENOENT);
+	return true;
+}
+
 RUN_TESTS(T(json_has_every_key), T(json_access_values), T(json_read_session),
 	  T(json_lifecycle_rows), T(json_path_bytes_round_trip), T(filter_path_prefix),
 	  T(filter_uid_matches_uid_or_euid), T(filter_action), T(filter_since_until),
 	  T(filters_combine), T(csv_quotes_and_raw_bytes), T(table_cannot_be_forged),
 	  T(no_rows_prints_only_headers), T(missing_db_is_not_created), T(junk_file_is_an_error),
-	  T(write_error_is_eio))
+	  T(write_error_is_eio), T(filter_dataset), T(filter_glob), T(filter_exe), T(filter_comm),
+	  T(filter_loginuid), T(filter_action_list), T(filter_result), T(filter_host),
+	  T(filter_human_times), T(sort_orders), T(sort_applies_to_every_format),
+	  T(limit_after_sort), T(set_parses_values), T(bad_input_is_refused))
