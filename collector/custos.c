@@ -72,7 +72,7 @@ static const char usage_query[] =
 	"  --unattributed     only accesses no person or service account was found for\n"
 	"  --action A         only these kinds of record, comma-separated (open,read): open,\n"
 	"                     read, read_call, mmap, start, stop, loss, gap, heartbeat,\n"
-	"                     epoch_close, clock, config or genesis\n"
+	"                     epoch_close, clock, config, genesis or alert\n"
 	"  --result R         only accesses that succeeded (ok), failed (failed), were refused\n"
 	"                     (denied: -13 EACCES or -1 EPERM), or whose result is the number R\n"
 	"  --host NAME        only records of a ledger written on host NAME (as \"host\" shows)\n"
