@@ -78,6 +78,9 @@ enum col {
 	COL_PARTIAL,
 	COL_MIN_OFFSET,
 	COL_MAX_OFFSET,
+	COL_RULE,
+	COL_SEVERITY,
+	COL_CAUSE,
 	COL_MAX,
 };
 
@@ -128,6 +131,9 @@ static const char *const col_name[COL_MAX] = {
 	[COL_PARTIAL] = "partial",
 	[COL_MIN_OFFSET] = "min_offset",
 	[COL_MAX_OFFSET] = "max_offset",
+	[COL_RULE] = "rule",
+	[COL_SEVERITY] = "severity",
+	[COL_CAUSE] = "cause_seq",
 };
 
 /* Bound parameters of the WHERE clause, numbered as ?N in where_sql. */
@@ -283,6 +289,9 @@ static const struct field json_fields[] = {
 	{ "partial", COL_PARTIAL, K_BOOL },
 	{ "min_offset", COL_MIN_OFFSET, K_INT },
 	{ "max_offset", COL_MAX_OFFSET, K_INT },
+	{ "rule", COL_RULE, K_TEXT },
+	{ "severity", COL_SEVERITY, K_TEXT },
+	{ "cause_seq", COL_CAUSE, K_INT },
 };
 
 static const struct field csv_fields[] = {

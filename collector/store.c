@@ -88,7 +88,8 @@ const char *store_entry_sql =
 	" CASE r.op WHEN 2 THEN r.partial END AS partial,"
 	" CASE WHEN r.op IN (2, 4) AND r.min_offset >= 0 THEN r.min_offset END AS min_offset,"
 	" CASE WHEN r.op IN (2, 4) AND r.min_offset >= 0 THEN r.max_offset END AS "
-	"max_offset" RECORD_JOINS;
+	"max_offset, al.rule AS rule, al.severity AS severity, al.cause AS cause_seq" RECORD_JOINS
+	" LEFT JOIN alert al ON al.seq = r.seq";
 
 /*
  * A dictionary: a table whose rows are unique tuples, and a direct-mapped
@@ -137,7 +138,7 @@ static const struct {
 
 /* The layout of the tables; a database of another layout is refused, never
  * altered (it is evidence). */
-#define STORE_FORMAT 6
+#define STORE_FORMAT 7
 
 struct store {
 	sqlite3 *db;

@@ -66,12 +66,11 @@ stop_custosd || fail "custosd exits 0"
 
 "$CUSTOS" query --db "$WORK/db" --format json >"$WORK/all.json" || fail "custos query runs"
 # The alerts, "rule severity cause-action cause-pid", in order.
-alerts=$(jq -r 'select(.action == "alert") | .seq as $s | .detail' "$WORK/all.json" |
-	sed -n 's/^rule=\([^ ]*\) severity=\([^ ]*\) cause=\([0-9]*\) .*/\1 \2 \3/p' |
-	while read -r rule sev cause; do
-		jq -r --argjson s "$cause" --arg r "$rule" --arg v "$sev" \
-			'select(.seq == $s) | "\($r) \($v) \(.action) \(.pid)"' "$WORK/all.json"
-	done | sort | tr '\n' ';')
+alerts=$(jq -r 'select(.action == "alert") | "\(.rule) \(.severity) \(.cause_seq)"' \
+	"$WORK/all.json" | while read -r rule sev cause; do
+	jq -r --argjson s "$cause" --arg r "$rule" --arg v "$sev" \
+		'select(.seq == $s) | "\($r) \($v) \(.action) \(.pid)"' "$WORK/all.json"
+done | sort | tr '\n' ';')
 check "bulk read: fires once, on the read that crossed 20 KiB" \
 	"bulk-read high read $pid3" "$(echo "$alerts" | tr ';' '\n' | grep '^bulk-read')"
 check "after hours (local 22:xx): each open of sub/b" 3 \

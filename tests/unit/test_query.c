@@ -41,7 +41,7 @@ static const char *const json_keys[] = {
 	"loginuid",    "sessionid",  "cpu",	   "bpf_seq",	"detail",     "person",
 	"attribution", "team",	     "role",	   "left",	"directory",  "lineage",
 	"args",	       "sid",	     "tty",	   "container", "cgroup_id",  "read_paths",
-	"partial",     "min_offset", "max_offset",
+	"partial",     "min_offset", "max_offset", "rule",	"severity",   "cause_seq",
 };
 
 static const char path_newline[] = "/a/b/new\nline";
