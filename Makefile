@@ -32,8 +32,8 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
 # Modules shared by both programs, then each program's own.
-COMMON := log merkle record store util note bundle proctab staff mounts rules
-DAEMON := custosd loader consumer ledger abi_check
+COMMON := log merkle record store util note bundle proctab staff mounts rules jsonrec
+DAEMON := custosd loader consumer ledger abi_check export
 AUDITOR := custos query verify proof
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
@@ -85,6 +85,11 @@ $(OUTPUT)/custos: $(AUDITOR_OBJS) $(COMMON_OBJS)
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(PKG_LIBS) -o $@
+
+# The exporter is custosd's; its test compares with query's output.
+$(OUTPUT)/tests/test_export: tests/unit/test_export.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(OUTPUT)/collector/export.o | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(OUTPUT)/collector/export.o $(PKG_LIBS) -o $@
 
 $(OUTPUT)/tests/ledgertool: tests/e2e/ledgertool.c $(COMMON_OBJS) $(OUTPUT)/collector/ledger.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

@@ -23,6 +23,7 @@
 
 #include "consumer.h"
 #include "custos/abi.h"
+#include "export.h"
 #include "loader.h"
 #include "mounts.h"
 #include "rules.h"
@@ -58,6 +59,9 @@ struct options {
 	int64_t duration_s; /* 0: until a signal */
 	uint32_t ring_bytes;
 	int verbose;
+	struct export_spec *exports; /* --export, checked */
+	int n_export;
+	const char *spool; /* NULL: DB.spool */
 };
 
 struct collector {
@@ -80,6 +84,7 @@ struct collector {
 	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
 	struct custos_stats *stats_now;
 	char host[256];
+	struct exporter *exp; /* NULL without --export */
 };
 
 static void on_signal(int sig)
@@ -98,7 +103,8 @@ static void usage(FILE *f)
 		"               [--witness-dir DIR] [--witness-cmd CMD] [--staff FILE]\n"
 		"               [--rules FILE]\n"
 		"               [--progress SEC] [--fine-reads] [--pidfile FILE]\n"
-		"               [--duration SEC] [--ring-size BYTES] [-v]\n"
+		"               [--duration SEC] [--ring-size BYTES] [--export SPEC]\n"
+		"               [--spool DIR] [-v]\n"
 		"\n"
 		"Records every open and read of files below the watched directories in a\n"
 		"tamper-evident ledger.  SIGTERM or SIGINT stops it cleanly and seals the log.\n"
@@ -122,6 +128,11 @@ static void usage(FILE *f)
 		"  --pidfile FILE     written once every program is attached\n"
 		"  --duration SEC     stop cleanly after SEC seconds\n"
 		"  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
+		"  --export SPEC      send committed records to file:PATH, syslog:unix:PATH or\n"
+		"                     syslog:tcp:HOST:PORT, options after commas:\n"
+		"                     only=all|alerts, format=custos|ocsf, max=BYTES, keep=N;\n"
+		"                     repeatable\n"
+		"  --spool DIR        where exports wait while a sink is down (default DB.spool)\n"
 		"  -v, --verbose      more messages; twice for libbpf's\n"
 		"\n"
 		"EXAMPLES\n"
@@ -192,6 +203,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "rules", required_argument, NULL, 'R' },
 		{ "progress", required_argument, NULL, 'P' },
 		{ "fine-reads", no_argument, NULL, 'F' },
+		{ "export", required_argument, NULL, 'X' },
+		{ "spool", required_argument, NULL, 'Q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -272,6 +285,21 @@ static void parse_args(int argc, char **argv, struct options *o)
 					    optarg);
 			o->progress_s = v;
 			break;
+		case 'X': {
+			struct export_spec *e = realloc(o->exports, (o->n_export + 1) * sizeof(*e));
+			char why[512];
+
+			if (!e)
+				usage_error("failed to parse --export: out of memory");
+			o->exports = e;
+			if (export__parse(optarg, &e[o->n_export], why, sizeof(why)))
+				usage_error("invalid --export %s: %s", optarg, why);
+			o->n_export++;
+			break;
+		}
+		case 'Q':
+			o->spool = optarg;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -296,6 +324,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 		snprintf(dir, sizeof(dir), "%s", o->keys);
 		if (stat(dirname(dir), &st) || !S_ISDIR(st.st_mode))
 			usage_error("invalid --keys %s: directory %s does not exist", o->keys, dir);
+	}
+	if (o->spool) {
+		snprintf(dir, sizeof(dir), "%s", o->spool);
+		if (stat(dirname(dir), &st) || !S_ISDIR(st.st_mode))
+			usage_error("invalid --spool %s: directory %s does not exist", o->spool,
+				    dir);
 	}
 }
 
@@ -344,12 +378,15 @@ static int append_alert(void *ctx, struct record *alert)
 	return append(ctx, alert);
 }
 
-/* Every record the ledger appends, its own included: the rules see it as it
- * arrives, and what fires is appended right after it, in the same batch. */
+/* Every record the ledger appends, its own included: it goes to the
+ * exports (which leave with the batch's commit), and the rules see it as it
+ * arrives; what fires is appended right after it, in the same batch. */
 static int on_appended(void *ctx, struct record *r)
 {
 	struct collector *col = ctx;
 
+	/* An export that fails is counted there; capture goes on. */
+	export__add(col->exp, r);
 	return col->rules ? rules__eval(col->rules, r, append_alert, col) : 0;
 }
 
@@ -636,9 +673,11 @@ static int batch_commit(struct collector *col)
 		return 0;
 	err = ledger__commit(col->ledger);
 	if (err) {
+		export__rollback(col->exp);
 		consumer__rewind(col->cons);
 		return err;
 	}
+	export__commit(col->exp);
 	consumer__advance(col->cons);
 	memcpy(col->stats_seen, col->stats_now,
 	       sizeof(*col->stats_now) * loader__ncpus(col->loader));
@@ -690,6 +729,7 @@ static int collect(struct collector *col)
 		if (n < 0) {
 			consumer__rewind(col->cons);
 			ledger__rollback(col->ledger);
+			export__rollback(col->exp);
 			return (int)n;
 		}
 		err = check_loss(col);
@@ -837,6 +877,7 @@ static int run(struct collector *col)
 		if (err)
 			return err;
 		proctab__expire(col->procs, util__boottime_ns());
+		export__tick(col->exp);
 		if (deadline && util__boottime_ns() >= deadline)
 			break;
 	}
@@ -919,6 +960,33 @@ static struct ledger *open_ledger(struct collector *col, const char *config)
 	return ledger__open(&lo);
 }
 
+/* Exports start with what opening the ledger wrote (a GAP, a CONFIG). */
+static int open_exports(struct collector *col)
+{
+	char spool[PATH_MAX];
+
+	snprintf(spool, sizeof(spool), "%s.spool", col->opt->db);
+	col->exp =
+		export__open(col->opt->exports, col->opt->n_export,
+			     col->opt->spool ? col->opt->spool : spool, col->host, CUSTOSD_VERSION);
+	if (!col->exp)
+		return -errno;
+	if (export__replay(col->exp, col->opt->db, ledger__count(col->ledger)))
+		log_warnx("failed to export the records written at start");
+	export__commit(col->exp);
+	return 0;
+}
+
+static void log_exports(const struct collector *col)
+{
+	struct export_stats st;
+
+	for (size_t i = 0; !export__stats(col->exp, i, &st); i++)
+		log_info("export %s: %" PRIu64 " sent, %" PRIu64 " delayed, %" PRIu64
+			 " dropped, %" PRIu64 " still spooled",
+			 st.name, st.sent, st.delayed, st.dropped, st.spooled);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
@@ -970,6 +1038,8 @@ int main(int argc, char **argv)
 	col.ledger = open_ledger(&col, config);
 	if (!col.ledger)
 		goto out;
+	if (opt.n_export && open_exports(&col))
+		goto out;
 	col.mounts = mounts__open();
 	if (!col.mounts) {
 		log_warn("failed to read the mount table");
@@ -1016,10 +1086,14 @@ int main(int argc, char **argv)
 	if (collect(&col) || append_stop(&col, reason) || batch_commit(&col))
 		goto out;
 	log_info("stopped (%s): %" PRIu64 " records written", reason, ledger__count(col.ledger));
+	export__tick(col.exp);
+	log_exports(&col);
 	err = ledger__seal(col.ledger);
 	col.ledger = NULL;
 	status = err ? 1 : 0;
 out:
+	export__close(col.exp);
+	free(opt.exports);
 	consumer__close(col.cons);
 	loader__destroy(col.loader);
 	ledger__free(col.ledger);

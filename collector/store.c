@@ -583,6 +583,12 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
  * record's body stays the truth, and custos verify checks that each row
  * says what its body says.
  */
+/* Empty bytes as "" rather than NULL: the columns are NOT NULL. */
+static void bind_text(sqlite3_stmt *q, int i, struct bytes b)
+{
+	sqlite3_bind_text(q, i, b.len ? (const char *)b.p : "", b.len, SQLITE_STATIC);
+}
+
 static int insert_alert(struct store *st, const struct record *r)
 {
 	const struct rec_alert *a = &r->alert;
@@ -590,16 +596,16 @@ static int insert_alert(struct store *st, const struct record *r)
 	int rc;
 
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)r->seq);
-	sqlite3_bind_text(q, 2, (const char *)a->rule.p, a->rule.len, SQLITE_STATIC);
+	bind_text(q, 2, a->rule);
 	sqlite3_bind_text(q, 3, record__severity_name(a->severity), -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, (const char *)a->summary.p, a->summary.len, SQLITE_STATIC);
+	bind_text(q, 4, a->summary);
 	sqlite3_bind_int64(q, 5, (sqlite3_int64)a->cause_seq);
 	sqlite3_bind_int64(q, 6, (sqlite3_int64)a->count);
 	sqlite3_bind_int64(q, 7, (sqlite3_int64)a->bytes);
 	sqlite3_bind_int64(q, 8, (sqlite3_int64)a->window_ns);
-	sqlite3_bind_text(q, 9, (const char *)a->person.p, a->person.len, SQLITE_STATIC);
-	sqlite3_bind_text(q, 10, (const char *)a->dataset.p, a->dataset.len, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 11, a->path.p ? (const void *)a->path.p : (const void *)"",
+	bind_text(q, 9, a->person);
+	bind_text(q, 10, a->dataset);
+	sqlite3_bind_blob(q, 11, a->path.len ? (const void *)a->path.p : (const void *)"",
 			  a->path.len, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Records as JSON: the custos form (query's keys) and OCSF events.
+ *
+ * The custos form is built from struct record, not from the store's rows,
+ * so that custosd can export a record as it is committed.  Each key follows
+ * what store_entry_sql makes of the record: an empty byte field is stored as
+ * NULL (so null here), columns an access does not have are null for other
+ * records, and the read-only columns are null unless the op is a read.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "custos/abi.h"
+#include "jsonrec.h"
+#include "util.h"
+
+static bool utf8_exact(const uint8_t *p, size_t n)
+{
+	uint32_t cp;
+	size_t i = 0, len;
+
+	while (i < n) {
+		len = util__utf8_seq(p + i, n - i, &cp);
+		if (!len || cp == 0)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+json_t *jsonrec__text(const uint8_t *p, size_t n)
+{
+	static const char replacement[] = "\xef\xbf\xbd";
+	size_t i = 0, o = 0, len;
+	json_t *j = NULL;
+	uint32_t cp;
+	char *buf;
+
+	buf = malloc(n * 3 + 1);
+	if (!buf)
+		return NULL;
+	while (i < n) {
+		len = util__utf8_seq(p + i, n - i, &cp);
+		if (!len || cp == 0) {
+			memcpy(buf + o, replacement, 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(buf + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	j = json_stringn(buf, o);
+	free(buf);
+	return j;
+}
+
+json_t *jsonrec__b64(const uint8_t *p, size_t n)
+{
+	json_t *j;
+	char *buf;
+
+	if (utf8_exact(p, n))
+		return json_null();
+	buf = malloc((n + 2) / 3 * 4 + 1);
+	if (!buf)
+		return NULL;
+	j = json_stringn(buf, (size_t)EVP_EncodeBlock((unsigned char *)buf, p, (int)n));
+	free(buf);
+	return j;
+}
+
+json_t *jsonrec__args(const uint8_t *p, size_t n)
+{
+	json_t *a = json_array();
+	size_t i = 0;
+
+	while (a && i < n) {
+		const uint8_t *end = memchr(p + i, '\0', n - i);
+		size_t len = end ? (size_t)(end - (p + i)) : n - i;
+
+		if (json_array_append_new(a, jsonrec__text(p + i, len))) {
+			json_decref(a);
+			return NULL;
+		}
+		i += len + 1;
+	}
+	return a;
+}
+
+json_t *jsonrec__read_paths(uint64_t bits)
+{
+	static const char *const names[] = { "read",   "pread64",	  "readv",
+					     "preadv", "preadv2",	  "sendfile",
+					     "splice", "copy_file_range", "io_uring" };
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < sizeof(names) / sizeof(names[0]); i++)
+		if (bits & (1u << i) && json_array_append_new(a, json_string(names[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+json_t *jsonrec__hex(const uint8_t *p, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	if (n > 64)
+		return json_null();
+	for (size_t i = 0; i < n; i++)
+		sprintf(hex + 2 * i, "%02x", p[i]);
+	hex[2 * n] = '\0';
+	return json_string(hex);
+}
+
+int64_t jsonrec__time_ns(const struct record *r)
+{
+	return (int64_t)(r->type == REC_FILE_ACCESS ? r->access.event_ns : r->t_real_ns);
+}
+
+/* Builds an object key by key; the first failure (out of memory) sticks. */
+struct obj {
+	json_t *o;
+	bool failed;
+};
+
+static void put(struct obj *b, const char *key, json_t *v)
+{
+	/* json_object_set_new releases v on failure and refuses a NULL v. */
+	if (!b->failed && json_object_set_new(b->o, key, v))
+		b->failed = true;
+	else if (b->failed)
+		json_decref(v);
+}
+
+static json_t *done(struct obj *b)
+{
+	if (b->failed) {
+		json_decref(b->o);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b->o;
+}
+
+/* A byte field as the store keeps it: empty is NULL. */
+static json_t *text_or_null(struct bytes v)
+{
+	return v.len ? jsonrec__text(v.p, v.len) : json_null();
+}
+
+static json_t *int_or_null(bool have, int64_t v)
+{
+	return have ? json_integer(v) : json_null();
+}
+
+static json_t *time_or_null(bool have, int64_t ns)
+{
+	char buf[TIME_STR_LEN];
+
+	if (!have)
+		return json_null();
+	util__format_time(ns, buf);
+	return json_string(buf);
+}
+
+static json_t *flag_or_null(bool have, uint32_t flags, uint32_t bit)
+{
+	return have ? json_boolean(flags & bit) : json_null();
+}
+
+json_t *jsonrec__custos(const struct record *r, const char *host)
+{
+	const struct rec_access *a = &r->access;
+	const bool acc = r->type == REC_FILE_ACCESS;
+	const bool rd = acc && (a->op == OP_READ || a->op == OP_READ_CALL);
+	const bool offs = rd && (int64_t)a->min_offset >= 0;
+	const struct bytes none = { NULL, 0 };
+	struct obj b = { json_object(), false };
+	char *detail = acc ? NULL : record__detail(r);
+
+	if (!b.o) {
+		free(detail);
+		errno = ENOMEM;
+		return NULL;
+	}
+	put(&b, "seq", json_integer((json_int_t)r->seq));
+	put(&b, "time", time_or_null(true, jsonrec__time_ns(r)));
+	put(&b, "host", host ? jsonrec__text((const uint8_t *)host, strlen(host)) : json_null());
+	put(&b, "action", json_string(record__action(r)));
+	put(&b, "result", int_or_null(acc, a->result));
+	put(&b, "flags", int_or_null(acc, a->open_flags));
+	put(&b, "path", text_or_null(acc ? a->path : none));
+	put(&b, "path_b64",
+	    acc && a->path.len ? jsonrec__b64(a->path.p, a->path.len) : json_null());
+	put(&b, "truncated", flag_or_null(acc, a->path_flags, CUSTOS_PATH_TRUNCATED));
+	put(&b, "deleted", flag_or_null(acc, a->path_flags, CUSTOS_PATH_DELETED));
+	put(&b, "unresolved", flag_or_null(acc, a->path_flags, CUSTOS_PATH_UNRESOLVED));
+	put(&b, "fs_relative", flag_or_null(acc, a->path_flags, CUSTOS_PATH_FSREL));
+	put(&b, "dev", int_or_null(acc, (int64_t)a->dev));
+	put(&b, "ino", int_or_null(acc, (int64_t)a->ino));
+	put(&b, "mnt_id", int_or_null(acc, a->mnt_id));
+	put(&b, "dataset", text_or_null(acc ? a->dataset : none));
+	put(&b, "bytes", int_or_null(rd, (int64_t)a->bytes));
+	put(&b, "reads", int_or_null(rd, (int64_t)a->reads));
+	put(&b, "first_time", time_or_null(rd, (int64_t)a->first_ns));
+	put(&b, "last_time", time_or_null(rd, (int64_t)a->last_ns));
+	put(&b, "pid", int_or_null(acc, a->pid));
+	put(&b, "tid", int_or_null(acc, a->tid));
+	put(&b, "ppid", int_or_null(acc, a->ppid));
+	put(&b, "comm", text_or_null(acc ? a->comm : none));
+	put(&b, "exe", text_or_null(acc ? a->exe : none));
+	put(&b, "uid", int_or_null(acc, a->uid));
+	put(&b, "euid", int_or_null(acc, a->euid));
+	put(&b, "fsuid", int_or_null(acc, a->fsuid));
+	put(&b, "gid", int_or_null(acc, a->gid));
+	put(&b, "egid", int_or_null(acc, a->egid));
+	put(&b, "loginuid", int_or_null(acc, a->loginuid));
+	put(&b, "sessionid", int_or_null(acc, a->sessionid));
+	put(&b, "cpu", int_or_null(acc, a->bpf_cpu));
+	put(&b, "bpf_seq", int_or_null(acc, (int64_t)a->bpf_seq));
+	put(&b, "detail", detail ? json_string(detail) : json_null());
+	put(&b, "person", text_or_null(acc ? a->person : none));
+	put(&b, "attribution", text_or_null(acc ? a->attribution : none));
+	put(&b, "team", text_or_null(acc ? a->team : none));
+	put(&b, "role", text_or_null(acc ? a->role : none));
+	put(&b, "left", acc ? json_boolean(a->staff_flags & RECORD_STAFF_LEFT) : json_null());
+	put(&b, "directory",
+	    acc && a->directory.len ? jsonrec__hex(a->directory.p, a->directory.len) : json_null());
+	put(&b, "lineage", text_or_null(acc ? a->lineage : none));
+	put(&b, "args", acc && a->args.len ? jsonrec__args(a->args.p, a->args.len) : json_null());
+	put(&b, "sid", int_or_null(acc, a->sid));
+	put(&b, "tty", int_or_null(acc, a->tty));
+	put(&b, "container", text_or_null(acc ? a->container : none));
+	put(&b, "cgroup_id", int_or_null(acc, (int64_t)a->cgroup_id));
+	put(&b, "read_paths", rd ? jsonrec__read_paths(a->read_paths) : json_null());
+	put(&b, "partial", acc && a->op == OP_READ ? json_boolean(a->partial) : json_null());
+	put(&b, "min_offset", int_or_null(offs, (int64_t)a->min_offset));
+	put(&b, "max_offset", int_or_null(offs, (int64_t)a->max_offset));
+	put(&b, "rule", text_or_null(r->type == REC_ALERT ? r->alert.rule : none));
+	put(&b, "severity",
+	    r->type == REC_ALERT ? json_string(record__severity_name(r->alert.severity))
+				 : json_null());
+	put(&b, "cause_seq", int_or_null(r->type == REC_ALERT, (int64_t)r->alert.cause_seq));
+	free(detail);
+	return done(&b);
+}
+
+/* ---- OCSF ---------------------------------------------------------------- */
+
+static const char *const severity_caption[] = { "Unknown", "Informational", "Low",
+						"Medium",  "High",	    "Critical" };
+
+/* OCSF times are timestamp_t: milliseconds since the epoch. */
+static json_int_t ms(int64_t ns)
+{
+	return ns / 1000000;
+}
+
+/* The last component of a path, as bytes of it. */
+static struct bytes base_name(struct bytes path)
+{
+	const uint8_t *slash = path.len ? memrchr(path.p, '/', path.len) : NULL;
+
+	if (!slash)
+		return path;
+	return (struct bytes){ slash + 1, (uint16_t)(path.len - (slash + 1 - path.p)) };
+}
+
+static json_t *str_of_u64(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return json_string(buf);
+}
+
+/* An OCSF file object; type is unknown (0): the kernel event does not carry
+ * the inode's mode, and the path may name a directory. */
+static json_t *ocsf_file(struct bytes path, uint64_t dev, uint64_t ino)
+{
+	struct obj b = { json_object(), false };
+	struct bytes name = base_name(path);
+	char uid[48];
+
+	if (!b.o)
+		return NULL;
+	put(&b, "name", jsonrec__text(name.p, name.len));
+	put(&b, "path", jsonrec__text(path.p, path.len));
+	if (name.p > path.p)
+		put(&b, "parent_folder", jsonrec__text(path.p, (size_t)(name.p - path.p - 1) ?: 1));
+	put(&b, "type_id", json_integer(0));
+	put(&b, "type", json_string("Unknown"));
+	if (dev || ino) {
+		snprintf(uid, sizeof(uid), "%" PRIu64 ":%" PRIu64, dev, ino);
+		put(&b, "uid", json_string(uid));
+	}
+	return done(&b);
+}
+
+static json_t *ocsf_metadata(const struct record *r, const char *version)
+{
+	return json_pack("{s:s, s:{s:s, s:s, s:s}, s:s, s:o, s:I, s:I}", "version", OCSF_VERSION,
+			 "product", "name", "custos", "vendor_name", "custos", "version",
+			 version ? version : "unknown", "log_name", "custos", "uid",
+			 str_of_u64(r->seq), "sequence", (json_int_t)r->seq, "logged_time",
+			 ms((int64_t)r->t_real_ns));
+}
+
+static json_t *ocsf_device(const char *host)
+{
+	return json_pack(
+		"{s:o, s:i, s:s}", "hostname",
+		jsonrec__text((const uint8_t *)(host ? host : ""), host ? strlen(host) : 0),
+		"type_id", 1, "type", "Server");
+}
+
+/* The process and user of an access. */
+static json_t *ocsf_actor(const struct rec_access *a)
+{
+	struct obj proc = { json_object(), false }, user = { json_object(), false };
+	struct bytes exe = a->exe;
+	char cmd[RECORD_ARGS_MAX + 1];
+	size_t n = a->args.len < RECORD_ARGS_MAX ? a->args.len : RECORD_ARGS_MAX;
+
+	if (!proc.o || !user.o) {
+		json_decref(proc.o);
+		json_decref(user.o);
+		return NULL;
+	}
+	put(&proc, "pid", json_integer(a->pid));
+	put(&proc, "tid", json_integer(a->tid));
+	put(&proc, "name", jsonrec__text(a->comm.p, a->comm.len));
+	if (n) {
+		/* The arguments are NUL-separated; a command line shows them with spaces. */
+		memcpy(cmd, a->args.p, n);
+		for (size_t i = 0; i < n; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		while (n && cmd[n - 1] == ' ')
+			n--;
+		put(&proc, "cmd_line", jsonrec__text((const uint8_t *)cmd, n));
+	}
+	if (exe.len)
+		put(&proc, "file", ocsf_file(exe, 0, 0));
+	put(&proc, "parent_process", json_pack("{s:i}", "pid", (int)a->ppid));
+	if (a->start_ns)
+		put(&proc, "created_time", json_integer(ms((int64_t)a->start_ns)));
+	if (a->container.len)
+		put(&proc, "container",
+		    json_pack("{s:o}", "uid", jsonrec__text(a->container.p, a->container.len)));
+	put(&proc, "session",
+	    json_pack("{s:o, s:o}", "uid", str_of_u64(a->sessionid), "uid_alt",
+		      str_of_u64(a->sid)));
+	/* user.uid is a string in OCSF; the person from the staff directory is its name. */
+	put(&user, "uid", str_of_u64(a->uid));
+	if (a->person.len)
+		put(&user, "name", jsonrec__text(a->person.p, a->person.len));
+	put(&proc, "user", json_incref(user.o));
+	if (!done(&proc) || !done(&user))
+		return NULL;
+	return json_pack("{s:o, s:o}", "process", proc.o, "user", user.o);
+}
+
+/* Fields of custos without an OCSF attribute, kept under "unmapped". */
+static json_t *access_unmapped(const struct rec_access *a)
+{
+	const bool rd = a->op == OP_READ || a->op == OP_READ_CALL;
+	struct obj b = { json_object(), false };
+
+	if (!b.o)
+		return NULL;
+	put(&b, "action", json_string(record__op_name(a->op)));
+	put(&b, "result", json_integer(a->result));
+	put(&b, "open_flags", json_integer(a->open_flags));
+	put(&b, "dataset", text_or_null(a->dataset));
+	put(&b, "person", text_or_null(a->person));
+	put(&b, "attribution", text_or_null(a->attribution));
+	put(&b, "team", text_or_null(a->team));
+	put(&b, "role", text_or_null(a->role));
+	put(&b, "lineage", text_or_null(a->lineage));
+	put(&b, "loginuid", json_integer(a->loginuid));
+	put(&b, "euid", json_integer(a->euid));
+	if (rd) {
+		put(&b, "bytes", json_integer((json_int_t)a->bytes));
+		put(&b, "reads", json_integer((json_int_t)a->reads));
+		put(&b, "read_paths", jsonrec__read_paths(a->read_paths));
+	}
+	if (a->path.len && !utf8_exact(a->path.p, a->path.len))
+		put(&b, "path_b64", jsonrec__b64(a->path.p, a->path.len));
+	return done(&b);
+}
+
+static json_t *ocsf_access(const struct record *r, const char *host, const char *version)
+{
+	const struct rec_access *a = &r->access;
+	int activity = 99;
+	const char *activity_name = "Other";
+	const bool failed = a->result < 0;
+	char type_name[64], status[128] = "";
+	json_t *j;
+
+	switch (a->op) {
+	case OP_OPEN:
+		activity = 14;
+		activity_name = "Open";
+		break;
+	case OP_READ:
+	case OP_READ_CALL:
+		activity = 2;
+		activity_name = "Read";
+		break;
+	case OP_MMAP:
+		/*
+		 * A mapping lets the process read the file's pages with plain
+		 * memory loads, which no later event shows: the mapping is the
+		 * read as far as an auditor can see it.  Open is the handle,
+		 * recorded on its own.  So Read, with the action kept in
+		 * unmapped.action.
+		 */
+		activity = 2;
+		activity_name = "Read";
+		break;
+	}
+	snprintf(type_name, sizeof(type_name), "File System Activity: %s", activity_name);
+	if (failed)
+		snprintf(status, sizeof(status), "%s", strerror(-a->result));
+	j = json_pack("{s:i, s:s, s:i, s:s, s:i, s:s, s:I, s:s, s:i, s:s, s:I, s:i, s:i, s:s,"
+		      " s:o, s:o, s:o, s:o, s:o, s:o}",
+		      "class_uid", 1001, "class_name", "File System Activity", "category_uid", 1,
+		      "category_name", "System Activity", "activity_id", activity, "activity_name",
+		      activity_name, "type_uid", (json_int_t)1001 * 100 + activity, "type_name",
+		      type_name, "severity_id", 1, "severity", severity_caption[1], "time",
+		      ms(jsonrec__time_ns(r)), "timezone_offset", 0, "status_id", failed ? 2 : 1,
+		      "status", failed ? "Failure" : "Success", "metadata",
+		      ocsf_metadata(r, version), "device", ocsf_device(host), "actor",
+		      ocsf_actor(a), "file", ocsf_file(a->path, a->dev, a->ino), "unmapped",
+		      access_unmapped(a), "message", json_string(record__op_name(a->op)));
+	if (j && failed) {
+		if (json_object_set_new(j, "status_code", json_integer(a->result)) ||
+		    json_object_set_new(j, "status_detail", json_string(status))) {
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+static json_t *ocsf_alert(const struct record *r, const char *host, const char *version)
+{
+	const struct rec_alert *al = &r->alert;
+	uint32_t sev = al->severity >= SEV_INFO && al->severity <= SEV_CRITICAL ? al->severity : 0;
+	char uid[300], *detail = record__detail(r);
+	json_t *info, *j, *resources = NULL;
+
+	/* Unique across hosts and runs: the host's log and the record's place in it. */
+	snprintf(uid, sizeof(uid), "%s/%" PRIu64, host ? host : "", r->seq);
+	info = json_pack(
+		"{s:s, s:o, s:o, s:{s:o, s:o, s:i, s:s}, s:[s], s:[{s:o}]}", "uid", uid, "title",
+		al->summary.len ? jsonrec__text(al->summary.p, al->summary.len)
+				: jsonrec__text(al->rule.p, al->rule.len),
+		"desc", detail ? json_string(detail) : json_string(""), "analytic", "uid",
+		jsonrec__text(al->rule.p, al->rule.len), "name",
+		jsonrec__text(al->rule.p, al->rule.len), "type_id", 1, "type", "Rule", "types",
+		"custos rule", "related_events", "uid", str_of_u64(al->cause_seq));
+	free(detail);
+	if (al->path.len)
+		resources = json_pack("[{s:s, s:o, s:o}]", "type", "file", "name",
+				      jsonrec__text(al->path.p, al->path.len), "data",
+				      json_pack("{s:o}", "file", ocsf_file(al->path, 0, 0)));
+	j = json_pack("{s:i, s:s, s:i, s:s, s:i, s:s, s:I, s:s, s:i, s:s, s:I, s:i, s:i, s:s,"
+		      " s:b, s:o, s:o, s:o, s:o, s:{s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o}}",
+		      "class_uid", 2004, "class_name", "Detection Finding", "category_uid", 2,
+		      "category_name", "Findings", "activity_id", 1, "activity_name", "Create",
+		      "type_uid", (json_int_t)200401, "type_name", "Detection Finding: Create",
+		      "severity_id", (int)sev, "severity", severity_caption[sev], "time",
+		      ms((int64_t)r->t_real_ns), "timezone_offset", 0, "status_id", 1, "status",
+		      "New", "is_alert", 1, "metadata", ocsf_metadata(r, version), "device",
+		      ocsf_device(host), "finding_info", info, "resources",
+		      resources ? resources : json_array(), "unmapped", "rule",
+		      jsonrec__text(al->rule.p, al->rule.len), "cause_seq",
+		      (json_int_t)al->cause_seq, "count", (json_int_t)al->count, "bytes",
+		      (json_int_t)al->bytes, "window_ns", (json_int_t)al->window_ns, "person",
+		      text_or_null(al->person), "dataset", text_or_null(al->dataset), "rules",
+		      jsonrec__hex(al->rules, sizeof(al->rules)));
+	return j;
+}
+
+/*
+ * The collector's own life (start, stop) and what it could not see (loss,
+ * gap) as Event Log Activity: the logging service started or stopped, and
+ * Other for the two that OCSF has no activity for.  A gap is medium and a
+ * loss high: records are missing from the audit trail.
+ */
+static json_t *ocsf_log_activity(const struct record *r, const char *host, const char *version)
+{
+	char *detail = record__detail(r);
+	int activity = 99, sev = 1;
+	const char *name = "Other";
+	char type_name[64];
+	json_t *j;
+
+	switch (r->type) {
+	case REC_START:
+		activity = 6;
+		name = "Start";
+		break;
+	case REC_STOP:
+		activity = 7;
+		name = "Stop";
+		break;
+	case REC_GAP:
+		name = "Gap";
+		sev = 3;
+		break;
+	case REC_LOSS:
+		name = "Loss";
+		sev = 4;
+		break;
+	}
+	snprintf(type_name, sizeof(type_name), "Event Log Activity: %s", name);
+	j = json_pack("{s:i, s:s, s:i, s:s, s:i, s:s, s:I, s:s, s:i, s:s, s:I, s:i, s:s, s:s,"
+		      " s:o, s:o, s:o, s:{s:s, s:o}}",
+		      "class_uid", 1008, "class_name", "Event Log Activity", "category_uid", 1,
+		      "category_name", "System Activity", "activity_id", activity, "activity_name",
+		      name, "type_uid", (json_int_t)1008 * 100 + activity, "type_name", type_name,
+		      "severity_id", sev, "severity", severity_caption[sev], "time",
+		      ms((int64_t)r->t_real_ns), "timezone_offset", 0, "log_name", "custos",
+		      "log_provider", "custosd", "metadata", ocsf_metadata(r, version), "device",
+		      ocsf_device(host), "message", detail ? json_string(detail) : json_string(""),
+		      "unmapped", "action", record__action(r), "detail",
+		      detail ? json_string(detail) : json_null());
+	free(detail);
+	if (j && r->type == REC_GAP &&
+	    (json_object_set_new(j, "start_time", json_integer(ms((int64_t)r->gap.from_ns))) ||
+	     json_object_set_new(j, "end_time", json_integer(ms((int64_t)r->gap.to_ns))))) {
+		json_decref(j);
+		return NULL;
+	}
+	if (j && r->type == REC_START &&
+	    json_object_set_new(j, "actor",
+				json_pack("{s:{s:i, s:s}}", "process", "pid", (int)r->start.pid,
+					  "name", "custosd"))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+json_t *jsonrec__ocsf(const struct record *r, const char *host, const char *version)
+{
+	json_t *j;
+
+	switch (r->type) {
+	case REC_FILE_ACCESS:
+		j = ocsf_access(r, host, version);
+		break;
+	case REC_ALERT:
+		j = ocsf_alert(r, host, version);
+		break;
+	case REC_START:
+	case REC_STOP:
+	case REC_LOSS:
+	case REC_GAP:
+		j = ocsf_log_activity(r, host, version);
+		break;
+	default:
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!j)
+		errno = ENOMEM;
+	return j;
+}
