@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="make gcc clang bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev
-      libsqlite3-dev libssl-dev libjansson-dev sqlite3 jq clang-format liburing-dev"
+      libsqlite3-dev libssl-dev libjansson-dev sqlite3 jq clang-format liburing-dev
+      chromium"
 
 missing=""
 for p in $PKGS; do
