@@ -32,9 +32,9 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
 # Modules shared by both programs, then each program's own.
-COMMON := log merkle record store util note bundle proctab staff mounts rules jsonrec
+COMMON := log merkle record store util note bundle proctab staff mounts rules jsonrec views
 DAEMON := custosd loader consumer ledger abi_check export
-AUDITOR := custos query verify proof
+AUDITOR := custos query verify proof report
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
 AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))
@@ -90,6 +90,11 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/test.h $(COMMON_OBJS) $(OUTPUT
 $(OUTPUT)/tests/test_export: tests/unit/test_export.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(OUTPUT)/collector/export.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(OUTPUT)/collector/export.o $(PKG_LIBS) -o $@
+
+# The report's tests also run custos report itself.
+$(OUTPUT)/tests/test_report: tests/unit/test_report.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/report.o | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/report.o $(PKG_LIBS) -o $@
 
 $(OUTPUT)/tests/ledgertool: tests/e2e/ledgertool.c $(COMMON_OBJS) $(OUTPUT)/collector/ledger.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "proof.h"
 #include "query.h"
+#include "report.h"
 #include "util.h"
 #include "verify.h"
 
@@ -40,6 +41,7 @@ static const char usage_main[] =
 	"  verify-proof\n"
 	"           check such a proof with only the auditor's trust file\n"
 	"  export   write an evidence bundle that verify checks offline\n"
+	"  report   answer the usual audit questions about a period, as tables or HTML\n"
 	"\n"
 	"Run \"custos COMMAND --help\" for the options of a command.\n";
 
@@ -554,6 +556,175 @@ static int cmd_verify_proof(int argc, char **argv)
 	return proof__verify(&trust, argv[optind], stdout);
 }
 
+static const char usage_report[] =
+	"usage: custos report --db FILE [--since TIME] [--until TIME] [--person ID]\n"
+	"                     [--dataset LABEL] [--hours HH:MM-HH:MM] [--days DAYS]\n"
+	"                     [--tz ZONE] [--top N] [--rows N] [--html FILE]\n"
+	"\n"
+	"Report on the accesses of a period, one section per question: what --person\n"
+	"accessed, who accessed --dataset, the top readers by bytes, accesses outside\n"
+	"working hours, unattributed accesses, accesses by people who have left, failed\n"
+	"attempts, and every gap and loss.  --person and --dataset also narrow every\n"
+	"other section.  The database is opened read-only.\n"
+	"\n"
+	"Options:\n"
+	"  --db FILE          the database custosd writes (required)\n"
+	"  --since TIME       only accesses at or after TIME (default: the first)\n"
+	"  --until TIME       only accesses before TIME (default: the last)\n"
+	"  --person ID        only accesses by staff member ID (or service:NAME)\n"
+	"  --dataset LABEL    only accesses to the dataset LABEL\n"
+	"  --hours FROM-TO    working hours (default 08:00-18:00; 22:00-06:00 crosses midnight)\n"
+	"  --days DAYS        working days (default mon-fri; e.g. mon-thu,sat)\n"
+	"  --tz ZONE          the zone of working hours, e.g. Europe/Paris (default UTC)\n"
+	"  --top N            top readers shown (default 10)\n"
+	"  --rows N           rows shown of every other list (default 50); the rest are counted\n"
+	"  --html FILE        write one self-contained HTML page with a chart, not tables\n"
+	"  -h, --help         print this help and exit\n"
+	"\n"
+	"TIME is as for custos query: RFC 3339, a date, an age (90s, 15m, 2h, 3d, 1w),\n"
+	"@SECONDS or now.  Times in the report are UTC; LOCAL is in --tz.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  done\n"
+	"  2  bad arguments\n"
+	"  3  the database could not be opened or read, or the output could not be written\n"
+	"\n"
+	"EXAMPLES\n"
+	"  Last week, on the terminal:\n"
+	"    custos report --db /var/lib/custos/custos.db --since 1w\n"
+	"  What one person read in November, as a page to hand over:\n"
+	"    custos report --db custos.db --person e1001 --since 2026-11-01 --until 2026-12-01 \\\n"
+	"        --html e1001-november.html\n"
+	"  Night and weekend access to one dataset, office hours in Paris:\n"
+	"    custos report --db custos.db --dataset payroll --hours 07:30-19:00 --tz "
+	"Europe/Paris\n";
+
+/* A count option in [1, 100000]. */
+static int parse_count(const char *s, int *out)
+{
+	int64_t v;
+
+	if (util__parse_int(s, 1, 100000, &v))
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	enum {
+		OPT_DB = 256,
+		OPT_SINCE,
+		OPT_UNTIL,
+		OPT_PERSON,
+		OPT_DATASET,
+		OPT_HOURS,
+		OPT_DAYS,
+		OPT_TZ,
+		OPT_TOP,
+		OPT_ROWS,
+		OPT_HTML,
+	};
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "person", required_argument, NULL, OPT_PERSON },
+		{ "dataset", required_argument, NULL, OPT_DATASET },
+		{ "hours", required_argument, NULL, OPT_HOURS },
+		{ "days", required_argument, NULL, OPT_DAYS },
+		{ "tz", required_argument, NULL, OPT_TZ },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "rows", required_argument, NULL, OPT_ROWS },
+		{ "html", required_argument, NULL, OPT_HTML },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_opts o = {
+		.since_ns = INT64_MIN,
+		.until_ns = INT64_MAX,
+		.hours_from = 8 * 60,
+		.hours_to = 18 * 60,
+		.days = REPORT_MON_FRI,
+		.top = 10,
+		.rows = 50,
+	};
+	int64_t now = util__realtime_ns();
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			o.db = optarg;
+			break;
+		case OPT_SINCE:
+			if (util__parse_time(optarg, now, &o.since_ns))
+				return usage_error("report", "invalid --since time", optarg);
+			break;
+		case OPT_UNTIL:
+			if (util__parse_time(optarg, now, &o.until_ns))
+				return usage_error("report", "invalid --until time", optarg);
+			break;
+		case OPT_PERSON:
+		case OPT_DATASET:
+			if (!*optarg)
+				return usage_error("report", "--person and --dataset need a name",
+						   NULL);
+			*(c == OPT_PERSON ? &o.person : &o.dataset) = optarg;
+			break;
+		case OPT_HOURS:
+			if (report__parse_hours(optarg, &o.hours_from, &o.hours_to))
+				return usage_error("report", "invalid --hours, want HH:MM-HH:MM",
+						   optarg);
+			break;
+		case OPT_DAYS:
+			if (report__parse_days(optarg, &o.days))
+				return usage_error(
+					"report",
+					"invalid --days, want days like mon-fri or sat,sun",
+					optarg);
+			break;
+		case OPT_TZ:
+			if (report__check_tz(optarg))
+				return usage_error("report", "unknown --tz zone", optarg);
+			o.tz = optarg;
+			break;
+		case OPT_TOP:
+		case OPT_ROWS:
+			if (parse_count(optarg, c == OPT_TOP ? &o.top : &o.rows))
+				return usage_error("report",
+						   c == OPT_TOP
+							   ? "invalid --top, want 1 to 100000"
+							   : "invalid --rows, want 1 to 100000",
+						   optarg);
+			break;
+		case OPT_HTML:
+			if (!*optarg)
+				return usage_error("report", "--html needs a file name", NULL);
+			o.html = optarg;
+			break;
+		case 'h':
+			fputs(usage_report, stdout);
+			return 0;
+		case ':':
+			return usage_error("report", "option needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("report", "unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("report", "unexpected argument", argv[optind]);
+	if (!o.db)
+		return usage_error("report", "--db FILE is required", NULL);
+	if (o.since_ns != INT64_MIN && o.until_ns != INT64_MAX && o.since_ns >= o.until_ns)
+		return usage_error("report", "--since must be earlier than --until", NULL);
+
+	/* report__run has said why it failed. */
+	return report__run(&o, stdout) ? EXIT_IO : 0;
+}
+
 /* Dispatch to the subcommand named by argv[1]; returns the exit status listed above. */
 int main(int argc, char **argv)
 {
@@ -577,6 +748,8 @@ int main(int argc, char **argv)
 		return cmd_verify_proof(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "export"))
 		return cmd_export(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
 
 	log_warnx("unknown command %s", argv[1]);
 	return EXIT_USAGE;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "merkle.h"
 #include "store.h"
+#include "views.h"
 
 /*
  * Layout.  A record row holds the header and the values that change per
@@ -449,7 +450,7 @@ struct store *store__open(const char *path)
 	err = -EIO;
 	if (exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			 "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-32768;") ||
-	    exec(st->db, store_schema))
+	    exec(st->db, store_schema) || views__create(st->db))
 		goto fail;
 	if (prepare(st->db,
 		    "INSERT INTO record VALUES "

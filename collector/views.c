@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The auditors' SQL views.  Everything here is plain SQL that the stock
+ * sqlite3 shell runs: no custos function, and nothing that writes.
+ *
+ * Access records are rows (store.c), so their view is a join.  GAP, LOSS and
+ * START records keep only their canonical body (record.c); the few values
+ * the views need sit at fixed offsets in it, and are read there with
+ * substr() and hex() rather than copied into new columns at append time:
+ * copies would be a second, unverified version of the evidence, while the
+ * body is what the leaf hash covers.
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "custos/abi.h"
+#include "log.h"
+#include "views.h"
+
+/* The SQL below spells these numbers out; a change must show up here. */
+_Static_assert(CUSTOS_PATH_TRUNCATED == 1 && CUSTOS_PATH_DELETED == 2 &&
+		       CUSTOS_PATH_UNRESOLVED == 4 && CUSTOS_PATH_FSREL == 8,
+	       "views.c spells out the CUSTOS_PATH_* bits");
+_Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STAT_PROBE_READ == 2 &&
+		       CUSTOS_STAT_PATH_TRUNCATED == 3 && CUSTOS_STAT_STASH_FULL == 4 &&
+		       CUSTOS_STAT_SESSION_FULL == 5 && CUSTOS_STAT_PROC_LOST == 6 &&
+		       CUSTOS_STAT_MAX == 7,
+	       "views.c names the loss counters");
+
+/* The SQL is laid out by hand, one clause a line: a formatter would break
+ * the strings in the middle of words. */
+/* clang-format off */
+
+/*
+ * The byte at 1-based offset o of blob b, from the two digits of its hex();
+ * big-endian integers are built from bytes.  A u64 is hi * 2^32 + lo, which
+ * stays an integer (never a float) for values below 2^63: times in ns until
+ * 2262, counters.
+ */
+#define HEXDIGIT(b, o, i) \
+	"instr('0123456789ABCDEF', substr(hex(substr(" b ", " o ", 1)), " #i ", 1))"
+#define BE1(b, o) "((" HEXDIGIT(b, o, 1) " - 1) * 16 + " HEXDIGIT(b, o, 2) " - 1)"
+#define BE2(b, o) "(" BE1(b, o) " * 256 + " BE1(b, o " + 1") ")"
+#define BE4(b, o) "(" BE2(b, o) " * 65536 + " BE2(b, o " + 2") ")"
+#define BE8(b, o) "(" BE4(b, o) " * 4294967296 + " BE4(b, o " + 4") ")"
+
+/* ns since the epoch as RFC 3339 UTC with nanoseconds, as custos query prints it. */
+#define RFC3339(ns) \
+	"(strftime('%Y-%m-%dT%H:%M:%S', (" ns ") / 1000000000, 'unixepoch')" \
+	" || printf('.%09dZ', (" ns ") % 1000000000))"
+
+/* An access's own time: the record's time minus its stored difference (store.c). */
+#define T_ACCESS "(r.t_real_ns - r.event_d)"
+#define READ_OP "r.op IN (2, 4)"
+
+/* The host of the last START: abi and pid (8 bytes), then host<0..255>. */
+#define HOST \
+	"(SELECT CAST(substr(s.body, 10, " BE1("s.body", "9") ") AS TEXT)" \
+	" FROM record s WHERE s.type = 7 ORDER BY s.seq DESC LIMIT 1)"
+
+const char views_accesses_sql[] =
+	"SELECT r.seq AS seq, " RFC3339(T_ACCESS) " AS time, " T_ACCESS " AS time_ns,"
+	" " HOST " AS host,"
+	" CASE r.op WHEN 1 THEN 'open' WHEN 2 THEN 'read' WHEN 3 THEN 'mmap'"
+	" WHEN 4 THEN 'read_call' ELSE 'unknown' END AS action,"
+	" r.result AS result, r.open_flags AS flags, CAST(f.path AS TEXT) AS path,"
+	" (r.path_flags & 1) != 0 AS truncated, (r.path_flags & 2) != 0 AS deleted,"
+	" (r.path_flags & 4) != 0 AS unresolved, (r.path_flags & 8) != 0 AS fs_relative,"
+	" f.dev AS dev, f.ino AS ino, f.mnt_id AS mnt_id, CAST(f.dataset AS TEXT) AS dataset,"
+	" CASE WHEN " READ_OP " THEN r.bytes END AS bytes,"
+	" CASE WHEN " READ_OP " THEN r.reads END AS reads,"
+	" CASE r.op WHEN 2 THEN r.partial END AS partial,"
+	" CASE WHEN " READ_OP " THEN " RFC3339(T_ACCESS " - r.first_d") " END AS first_time,"
+	" CASE WHEN " READ_OP " THEN " RFC3339(T_ACCESS " - r.last_d") " END AS last_time,"
+	" CASE WHEN " READ_OP " AND r.min_offset >= 0 THEN r.min_offset END AS min_offset,"
+	" CASE WHEN " READ_OP " AND r.min_offset >= 0 THEN r.max_offset END AS max_offset,"
+	" p.pid AS pid, p.tid AS tid, p.ppid AS ppid, CAST(p.comm AS TEXT) AS comm,"
+	" CAST(p.exe AS TEXT) AS exe, p.args AS args, c.uid AS uid, c.euid AS euid,"
+	" c.fsuid AS fsuid, c.gid AS gid, c.egid AS egid, c.loginuid AS loginuid,"
+	" c.sessionid AS sessionid, CAST(w.person AS TEXT) AS person,"
+	" CAST(w.attribution AS TEXT) AS attribution, CAST(w.team AS TEXT) AS team,"
+	" CAST(w.role AS TEXT) AS role, coalesce(w.staff_flags & 1, 0) AS left,"
+	" lower(hex(w.directory)) AS directory, CAST(p.lineage AS TEXT) AS lineage,"
+	" CAST(p.container AS TEXT) AS container, p.sid AS sid, p.tty AS tty,"
+	" p.cgroup_id AS cgroup_id"
+	" FROM record r LEFT JOIN proc p ON p.id = r.proc LEFT JOIN cred c ON c.id = r.cred"
+	" LEFT JOIN file f ON f.id = r.file LEFT JOIN who w ON w.id = r.who"
+	" WHERE r.type = 1";
+
+/*
+ * GAP body: from_ns (1-8), to_ns (9-16), two boot ids (17-48), reason<0..255>
+ * (its length at 49, the text from 50 to the end).  LOSS body: cpu (1-4),
+ * counter (5-8), count (9-16), total (17-24).
+ */
+const char views_gaps_losses_sql[] =
+	"SELECT seq, " RFC3339("t") " AS time, t AS time_ns, kind, reason,"
+	" " RFC3339("gap_from_ns") " AS gap_from, " RFC3339("gap_to_ns") " AS gap_to,"
+	" gap_from_ns, gap_to_ns, round((gap_to_ns - gap_from_ns) / 1e9, 3) AS seconds,"
+	" cpu, counter, count, total FROM ("
+	"SELECT seq, t_real_ns AS t, 'gap' AS kind, CAST(substr(body, 50) AS TEXT) AS reason,"
+	" " BE8("body", "1") " AS gap_from_ns, " BE8("body", "9") " AS gap_to_ns,"
+	" NULL AS cpu, NULL AS counter, NULL AS count, NULL AS total"
+	" FROM record WHERE type = 3"
+	" UNION ALL "
+	"SELECT seq, t_real_ns, 'loss', CASE " BE4("body", "5")
+	" WHEN 0 THEN 'events' WHEN 1 THEN 'ring_full' WHEN 2 THEN 'probe_read'"
+	" WHEN 3 THEN 'path_truncated' WHEN 4 THEN 'stash_full' WHEN 5 THEN 'session_full'"
+	" WHEN 6 THEN 'proc_lost' WHEN 7 THEN 'malformed' ELSE 'unknown' END,"
+	" NULL, NULL, " BE4("body", "1") ", " BE4("body", "5") ","
+	" " BE8("body", "9") ", " BE8("body", "17") " FROM record WHERE type = 4"
+	") ORDER BY seq";
+
+/*
+ * Per person and dataset: only final read records (partial = 0) count as
+ * sessions and bytes, as progress reports repeat the totals so far.
+ */
+static const char person_dataset_sql[] =
+	"SELECT person, dataset,"
+	" sum(action = 'open' AND result >= 0) AS opens,"
+	" sum(action = 'mmap' AND result >= 0) AS mmaps,"
+	" sum(action = 'read' AND partial = 0) AS reads,"
+	" sum(CASE WHEN action = 'read' AND partial = 0 THEN bytes ELSE 0 END) AS bytes,"
+	" sum(action IN ('open', 'mmap') AND result < 0) AS failed,"
+	" " RFC3339("min(time_ns)") " AS first_time, " RFC3339("max(time_ns)") " AS last_time"
+	" FROM accesses GROUP BY person, dataset";
+
+/* clang-format on */
+
+int views__create(sqlite3 *db)
+{
+	static const char *const steps[] = {
+		"BEGIN IMMEDIATE",
+		"DROP VIEW IF EXISTS person_dataset",
+		"DROP VIEW IF EXISTS accesses",
+		"DROP VIEW IF EXISTS gaps_losses",
+		"CREATE VIEW accesses AS ",
+		"CREATE VIEW gaps_losses AS ",
+		"CREATE VIEW person_dataset AS ",
+		"COMMIT",
+	};
+	static const char *const bodies[] = {
+		"", "", "", "", views_accesses_sql, views_gaps_losses_sql, person_dataset_sql, "",
+	};
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		sql = sqlite3_mprintf("%s%s", steps[i], bodies[i]);
+		if (!sql) {
+			log_warnx("failed to create SQL views: out of memory");
+			err = -EIO;
+			goto cleanup;
+		}
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE) {
+			log_warnx("failed to create SQL views: %s", sqlite3_errmsg(db));
+			err = -EIO;
+			goto cleanup;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		sqlite3_free(sql);
+		sql = NULL;
+	}
+cleanup:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	if (err && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
