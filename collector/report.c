@@ -495,7 +495,8 @@ static void out_pairs(struct out *o, const struct table *t)
  * The rows every section reads.  a: the access records of the period, person
  * and dataset; e: those that count once per event (opens, mmaps and final
  * read sessions: progress reports and single read calls repeat them); g: the
- * gaps that overlap the period and the losses in it.
+ * gaps that overlap the period and the losses in it; al: the alerts of the
+ * period, person and dataset.
  * ?1 since, ?2 until, ?3 person, ?4 dataset, ?5 --top.
  */
 static const char rows_sql[] =
@@ -504,7 +505,9 @@ static const char rows_sql[] =
 	" e AS (SELECT * FROM a WHERE action IN ('open', 'mmap')"
 	" OR (action = 'read' AND partial = 0)),"
 	" g AS (SELECT * FROM (%s) WHERE (kind = 'gap' AND gap_to_ns >= ?1 AND gap_from_ns < ?2)"
-	" OR (kind = 'loss' AND time_ns >= ?1 AND time_ns < ?2)) %s";
+	" OR (kind = 'loss' AND time_ns >= ?1 AND time_ns < ?2)),"
+	" al AS (SELECT * FROM (%s) WHERE time_ns >= ?1 AND time_ns < ?2"
+	" AND (?3 IS NULL OR person = ?3) AND (?4 IS NULL OR dataset = ?4)) %s";
 
 /* The SQL is laid out by hand, one clause a line: a formatter would break
  * the strings in the middle of words. */
@@ -538,8 +541,8 @@ struct section {
 };
 
 /*
- * The sections, in order.  Alerts, once they exist, belong right after the
- * summary: what fired in the period, before the lists that explain it.
+ * The sections, in order.  Alerts come right after the summary: what fired
+ * in the period, before the lists that explain it.
  */
 static const struct section sections[] = {
 	{ .id = "summary", .need = ALWAYS, .title = "Summary",
@@ -554,11 +557,23 @@ static const struct section sections[] = {
 		 " " SUM("left = 1") ","
 		 " (SELECT count(*) FROM g WHERE kind = 'gap'),"
 		 " (SELECT count(*) FROM g WHERE kind = 'loss'),"
+		 " (SELECT count(*) FROM al),"
 		 " " TS("min(time_ns)") ", " TS("max(time_ns)") " FROM e",
 	  .head = { "accesses", "opens", "mmaps", "read sessions", "bytes read",
 		    "failed attempts", "people and services", "unattributed accesses",
-		    "accesses by leavers", "gaps", "losses", "first access", "last access" },
-	  .align = "rrrrrrrrrrrll", .pairs = true },
+		    "accesses by leavers", "gaps", "losses", "alerts", "first access",
+		    "last access" },
+	  .align = "rrrrrrrrrrrrll", .pairs = true },
+	{ .id = "alerts", .need = ALWAYS, .title = "Alerts",
+	  .about = "Flagged by the alert rules in force, oldest first; CAUSE is the seq of"
+		   " the record that made the rule fire.",
+	  .sql = "SELECT " TS("time_ns") ", severity, rule, coalesce(person, '-'),"
+		 " coalesce(dataset, '-'), count, bytes, cause_seq, coalesce(path, '-')"
+		 " FROM al ORDER BY seq",
+	  .head = { "TIME", "SEVERITY", "RULE", "WHO", "DATASET", "COUNT", "BYTES", "CAUSE",
+		    "PATH" },
+	  .align = "lllllrrrl", .capped = true,
+	  .more = "custos query --action alert lists them" },
 	{ .id = "chart", .need = HTML, .title = "Accesses over time" },
 	{ .id = "person-datasets", .need = PERSON, .title = "What %s accessed, by dataset",
 	  .sql = "SELECT dataset, " AGG " FROM e GROUP BY dataset ORDER BY dataset",
@@ -570,10 +585,10 @@ static const struct section sections[] = {
 	  .head = { "DATASET", AGG_HEAD, "PATH" }, .align = "l" AGG_ALIGN "l",
 	  .capped = true, .more = "custos query --person lists them" },
 	{ .id = "dataset-people", .need = DATASET, .title = "Who accessed dataset %s",
-	  .about = "Most bytes first.",
-	  .sql = "SELECT " WHO ", max(team), " AGG " FROM e"
+	  .about = "Most bytes first, with the programs that made the accesses.",
+	  .sql = "SELECT " WHO ", max(team), " AGG ", group_concat(DISTINCT exe) FROM e"
 		 " GROUP BY " WHO " ORDER BY 5 DESC, 1",
-	  .head = { "WHO", "TEAM", AGG_HEAD }, .align = "ll" AGG_ALIGN,
+	  .head = { "WHO", "TEAM", AGG_HEAD, "PROGRAMS" }, .align = "ll" AGG_ALIGN "l",
 	  .capped = true, .more = "custos query --path lists them" },
 	{ .id = "top-readers", .need = ALWAYS, .title = "Top readers by bytes",
 	  .about = "Bytes of completed read sessions, per person (or uid, when no one was found).",
@@ -665,7 +680,8 @@ static int bind_all(sqlite3_stmt *st, const struct report_opts *o)
 /* Prepare one section's SELECT over the shared rows; logs why it failed. */
 static int prepare(sqlite3 *db, const struct report_opts *o, const char *sql, sqlite3_stmt **st)
 {
-	char *full = sqlite3_mprintf(rows_sql, views_accesses_sql, views_gaps_losses_sql, sql);
+	char *full = sqlite3_mprintf(rows_sql, views_accesses_sql, views_gaps_losses_sql,
+				     views_alerts_sql, sql);
 	int err = 0;
 
 	*st = NULL;

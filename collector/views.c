@@ -112,6 +112,19 @@ const char views_gaps_losses_sql[] =
 	") ORDER BY seq";
 
 /*
+ * Alerts: the alert table holds each ALERT record's fields as columns
+ * (store.c), and custos verify checks them against the bodies; the time is
+ * the record's.  person is the staff id, "service:NAME" or "uid:N".
+ */
+const char views_alerts_sql[] =
+	"SELECT al.seq AS seq, " RFC3339("r.t_real_ns") " AS time, r.t_real_ns AS time_ns,"
+	" al.rule AS rule, al.severity AS severity, al.summary AS description,"
+	" al.cause AS cause_seq, al.count AS count, al.bytes AS bytes,"
+	" al.window_ns / 1000000000 AS window_s, nullif(al.person, '') AS person,"
+	" nullif(al.dataset, '') AS dataset, nullif(CAST(al.path AS TEXT), '') AS path"
+	" FROM alert al JOIN record r ON r.seq = al.seq";
+
+/*
  * Per person and dataset: only final read records (partial = 0) count as
  * sessions and bytes, as progress reports repeat the totals so far.
  */
@@ -134,13 +147,24 @@ int views__create(sqlite3 *db)
 		"DROP VIEW IF EXISTS person_dataset",
 		"DROP VIEW IF EXISTS accesses",
 		"DROP VIEW IF EXISTS gaps_losses",
+		"DROP VIEW IF EXISTS alerts",
 		"CREATE VIEW accesses AS ",
 		"CREATE VIEW gaps_losses AS ",
 		"CREATE VIEW person_dataset AS ",
+		"CREATE VIEW alerts AS ",
 		"COMMIT",
 	};
 	static const char *const bodies[] = {
-		"", "", "", "", views_accesses_sql, views_gaps_losses_sql, person_dataset_sql, "",
+		"",
+		"",
+		"",
+		"",
+		"",
+		views_accesses_sql,
+		views_gaps_losses_sql,
+		person_dataset_sql,
+		views_alerts_sql,
+		"",
 	};
 	sqlite3_stmt *st = NULL;
 	char *sql = NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Read-only SQL views over the ledger, for auditors who query it with the
- * stock sqlite3 shell: accesses, person_dataset and gaps_losses (columns in
+ * stock sqlite3 shell: accesses, person_dataset, gaps_losses and alerts (columns in
  * README.md, "SQL views").  They use only SQLite's built-in functions, so
  * they work where custos' own SQL functions are not registered.
  */
@@ -17,6 +17,7 @@
  */
 extern const char views_accesses_sql[];
 extern const char views_gaps_losses_sql[];
+extern const char views_alerts_sql[];
 
 /*
  * (Re)create every view on a writer's connection, in one transaction: they

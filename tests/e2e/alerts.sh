@@ -107,4 +107,15 @@ check "the SQL table lists every alert" 7 "$(sqlite3 -readonly "$WORK/db" 'SELEC
 "$CUSTOSD" --db "$WORK/db2" --watch "$TREE" --rules "$WORK/nope.yaml" 2>"$WORK/bad.err"
 check "a missing rules file at start: exit 2" 2 $?
 check "nothing written" "" "$(ls "$WORK/db2" 2>/dev/null)"
+# One command answers: who read the dataset this week, how much, through
+# which program, and did anything alert?
+"$CUSTOS" report --db "$WORK/db" --dataset customers --since 1w >"$WORK/report.txt"
+check "custos report --dataset: exit 0" 0 $?
+check "the report: who read it, how much, through which program" \
+	"uid 0 - 3 3 30000 0 $WORKLOAD" \
+	"$(sed -n '/^== Who accessed dataset customers ==/,/^$/p' "$WORK/report.txt" |
+		awk '$1 == "uid" && $2 == "0" {print $1, $2, $3, $4, $5, $6, $7, $10}')"
+check "the report: what alerted" "after-hours after-hours after-hours bulk-read denied denied denied-v2" \
+	"$(sed -n '/^== Alerts ==/,/^$/p' "$WORK/report.txt" | awk 'NR > 3 && NF {print $3}' |
+		tr '\n' ' ' | sed 's/ $//')"
 finish

@@ -103,11 +103,11 @@ static struct record read_session(int64_t t, const char *path, const char *datas
  * report of 500, 4 its final 700, 5 a failed open in hr, 6 a single read call
  * of 100 (--fine-reads), 7 an mmap; Bob, who has left, on Friday night: 8
  * open, 9 read 2000; uid 4242 on Saturday: 10 open, 11 read 300 of the evil
- * name; 12 GAP (crash, 90 s); 13 LOSS.
+ * name; 12 GAP (crash, 90 s); 13 LOSS; 14 an ALERT on the failed open (5).
  */
 static int write_db(void)
 {
-	struct record recs[14];
+	struct record recs[15];
 	struct store *st = NULL;
 	int err = -EIO;
 
@@ -138,6 +138,15 @@ static int write_db(void)
 	recs[13].loss.counter = CUSTOS_STAT_RB_FULL;
 	recs[13].loss.count = 5;
 	recs[13].loss.total = 7;
+	recs[14] = (struct record){ .type = REC_ALERT, .t_real_ns = AT(1, 12, 6) };
+	recs[14].alert.rule = str("denied");
+	recs[14].alert.severity = SEV_CRITICAL;
+	recs[14].alert.summary = str("a refused open");
+	recs[14].alert.cause_seq = 5;
+	recs[14].alert.count = 1;
+	recs[14].alert.person = str("e1001");
+	recs[14].alert.dataset = str("hr");
+	recs[14].alert.path = str("/srv/hr/secret");
 
 	st = store__open(db);
 	if (!st)
@@ -284,7 +293,16 @@ static size_t count_lines(const char *s)
 TEST(views_exist_for_the_stock_shell)
 {
 	ASSERT_STREQ(shell("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name"),
-		     "accesses\ngaps_losses\nperson_dataset\n");
+		     "accesses\nalerts\ngaps_losses\nperson_dataset\n");
+	return true;
+}
+
+TEST(alerts_view_rows)
+{
+	ASSERT_STREQ(shell("SELECT seq, time, rule, severity, description, cause_seq, count,"
+			   " bytes, window_s, person, dataset, path FROM alerts"),
+		     "14|2026-11-28T12:06:00.000000000Z|denied|critical|a refused open|5|1|0|0|"
+		     "e1001|hr|/srv/hr/secret\n");
 	return true;
 }
 
@@ -351,7 +369,7 @@ TEST(views_survive_a_reopen)
 	st = store__open(db);
 	ASSERT_TRUE(st);
 	store__close(st);
-	ASSERT_STREQ(shell("SELECT count(*) FROM sqlite_schema WHERE type = 'view'"), "3\n");
+	ASSERT_STREQ(shell("SELECT count(*) FROM sqlite_schema WHERE type = 'view'"), "4\n");
 	ASSERT_STREQ(shell("SELECT count(*) FROM accesses"), "11\n");
 	return true;
 }
@@ -407,6 +425,13 @@ TEST(report_sections_and_counts)
 	ASSERT_LINE(s, "accesses by leavers:", "2");
 	ASSERT_LINE(s, "gaps:", "1");
 	ASSERT_LINE(s, "losses:", "1");
+	ASSERT_LINE(s, "alerts:", "1");
+	free(s);
+
+	s = section(out, "Alerts");
+	ASSERT_TRUE(s);
+	ASSERT_LINE(s, "2026-11-28T12:06:00Z", "critical", "denied", "e1001", "hr", "1", "0", "5",
+		    "/srv/hr/secret");
 	free(s);
 
 	s = section(out, "Top readers by bytes");
@@ -618,8 +643,8 @@ TEST(unreadable_db_fails_and_writes_nothing)
 	return true;
 }
 
-RUN_TESTS(T(views_exist_for_the_stock_shell), T(accesses_view_rows), T(person_dataset_view),
-	  T(gaps_losses_view), T(views_survive_a_reopen), T(parse_hours_and_days),
-	  T(report_sections_and_counts), T(report_person_and_dataset),
+RUN_TESTS(T(views_exist_for_the_stock_shell), T(alerts_view_rows), T(accesses_view_rows),
+	  T(person_dataset_view), T(gaps_losses_view), T(views_survive_a_reopen),
+	  T(parse_hours_and_days), T(report_sections_and_counts), T(report_person_and_dataset),
 	  T(report_period_hours_and_rows), T(report_html_is_escaped_and_self_contained),
 	  T(unreadable_db_fails_and_writes_nothing))
