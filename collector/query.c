@@ -14,7 +14,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <linux/types.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "custos/abi.h"
+#include "jsonrec.h"
 #include "log.h"
 #include "query.h"
 #include "record.h"
@@ -347,84 +347,10 @@ static struct span col_bytes(sqlite3_stmt *st, enum col c)
 	return s;
 }
 
-/* Whether the bytes are UTF-8 a JSON string can carry exactly (NUL would be cut by C readers). */
-static bool utf8_exact(struct span s)
+/* The encoders are jsonrec's, so that exports and queries agree byte for byte. */
+static json_t *json_text(struct span s)
 {
-	uint32_t cp;
-	size_t i = 0;
-	int len;
-
-	while (i < s.n) {
-		len = util__utf8_seq(s.p + i, s.n - i, &cp);
-		if (!len || cp == 0)
-			return false;
-		i += len;
-	}
-	return true;
-}
-
-/* The bytes as a JSON string, each byte that is not part of valid UTF-8 (and NUL) as U+FFFD. */
-static json_t *json_lossy(struct span s)
-{
-	static const char replacement[] = "\xef\xbf\xbd";
-	json_t *j = NULL;
-	size_t i = 0, o = 0;
-	uint32_t cp;
-	char *buf;
-	int len;
-
-	buf = malloc(s.n * 3 + 1);
-	if (!buf)
-		return NULL;
-	while (i < s.n) {
-		len = util__utf8_seq(s.p + i, s.n - i, &cp);
-		if (!len || cp == 0) {
-			memcpy(buf + o, replacement, 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		memcpy(buf + o, s.p + i, len);
-		o += len;
-		i += len;
-	}
-	j = json_stringn(buf, o);
-	free(buf);
-	return j;
-}
-
-/* Standard base64 (RFC 4648 §4, with padding) of the bytes as a JSON string. */
-static json_t *json_base64(struct span s)
-{
-	char *buf = malloc((s.n + 2) / 3 * 4 + 1);
-	json_t *j;
-
-	if (!buf)
-		return NULL;
-	j = json_stringn(buf, (size_t)EVP_EncodeBlock((unsigned char *)buf, s.p, (int)s.n));
-	free(buf);
-	return j;
-}
-
-/* A new reference to the JSON value of one field, or NULL when out of memory. */
-/* argv as the kernel keeps it, NUL after each argument: a JSON array. */
-static json_t *json_args(struct span s)
-{
-	json_t *a = json_array();
-	size_t i = 0;
-
-	while (a && i < s.n) {
-		const uint8_t *end = memchr(s.p + i, '\0', s.n - i);
-		size_t len = end ? (size_t)(end - (s.p + i)) : s.n - i;
-		struct span arg = { s.p + i, len, false };
-
-		if (json_array_append_new(a, json_lossy(arg))) {
-			json_decref(a);
-			return NULL;
-		}
-		i += len + 1;
-	}
-	return a;
+	return jsonrec__text(s.p, s.n);
 }
 
 static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span host)
@@ -433,7 +359,7 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 	struct span s;
 
 	if (fd->kind == K_HOST)
-		return host.null ? json_null() : json_lossy(host);
+		return host.null ? json_null() : json_text(host);
 	if (fd->kind == K_NULL || sqlite3_column_type(st, fd->col) == SQLITE_NULL)
 		return json_null();
 
@@ -444,10 +370,10 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 		util__format_time(sqlite3_column_int64(st, fd->col), tbuf);
 		return json_string(tbuf);
 	case K_TEXT:
-		return json_lossy(col_bytes(st, fd->col));
+		return json_text(col_bytes(st, fd->col));
 	case K_B64:
 		s = col_bytes(st, fd->col);
-		return utf8_exact(s) ? json_null() : json_base64(s);
+		return jsonrec__b64(s.p, s.n);
 	case K_TRUNCATED:
 	case K_DELETED:
 	case K_UNRESOLVED:
@@ -456,32 +382,13 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 	case K_BOOL:
 		return json_boolean(sqlite3_column_int64(st, fd->col) != 0);
 	case K_ARGS:
-		return json_args(col_bytes(st, fd->col));
-	case K_READ_PATHS: {
-		static const char *const names[] = { "read",   "pread64",	  "readv",
-						     "preadv", "preadv2",	  "sendfile",
-						     "splice", "copy_file_range", "io_uring" };
-		int64_t bits = sqlite3_column_int64(st, fd->col);
-		json_t *a = json_array();
-
-		for (size_t i = 0; a && i < sizeof(names) / sizeof(names[0]); i++)
-			if (bits & (1 << i) && json_array_append_new(a, json_string(names[i]))) {
-				json_decref(a);
-				return NULL;
-			}
-		return a;
-	}
-	case K_HEX: {
-		char hex[2 * 64 + 1];
-
 		s = col_bytes(st, fd->col);
-		if (s.n > 64)
-			return json_null();
-		for (size_t i = 0; i < s.n; i++)
-			sprintf(hex + 2 * i, "%02x", s.p[i]);
-		hex[2 * s.n] = '\0';
-		return json_string(hex);
-	}
+		return jsonrec__args(s.p, s.n);
+	case K_READ_PATHS:
+		return jsonrec__read_paths((uint64_t)sqlite3_column_int64(st, fd->col));
+	case K_HEX:
+		s = col_bytes(st, fd->col);
+		return jsonrec__hex(s.p, s.n);
 	default:
 		return json_null();
 	}
