@@ -105,6 +105,10 @@ $(OUTPUT)/tests/workload: tests/e2e/workload.c | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -luring -o $@
 
+$(OUTPUT)/tests/benchload: tests/bench/benchload.c | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/collector $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
@@ -119,6 +123,12 @@ test: deps
 
 check: all $(UNIT_BINS) $(E2E_BINS)
 	$(Q)tests/run.sh
+
+# What custos costs against a bare run and auditd (root; installs auditd).
+bench:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/benchload
+	$(Q)scripts/bench.sh
 
 format:
 	$(Q)clang-format -i bpf/*.c bpf/*.h collector/*.c collector/*.h include/custos/*.h tests/*.h tests/*/*.c

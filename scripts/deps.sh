@@ -7,6 +7,8 @@ set -eu
 PKGS="make gcc clang bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev
       libsqlite3-dev libssl-dev libjansson-dev libyaml-dev sqlite3 jq clang-format liburing-dev
       rsyslog chromium"
+# make bench also compares with auditd.
+[ "${1:-}" = bench ] && PKGS="$PKGS auditd"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,255 @@
+#!/bin/sh
+# make bench: what custos costs, side by side with a bare run and auditd
+# (and bpftrace when it is installed), in one run on this machine.
+#
+# Workloads (build/tests/benchload), run as an unprivileged user (nobody) so
+# that auditd's read rule can be scoped to it:
+#   smallfiles  open + read 4 KiB + close over 10,000 files in 100 directories
+#   bigread     sequential 4 KiB reads of a 1 GiB file in the page cache
+#   syscalls    getppid() in a loop: the tax on syscalls nobody watches
+# Each round runs every tool once, bare first, so slow drift of this shared
+# VM hits all of them alike; the table gives medians over the rounds.
+# Then the collector's own throughput (custosd --synthetic), the verifier's,
+# and a loss test: opens at a fixed rate, recorded + LOSS = generated.
+#
+# Knobs: BENCH_ROUNDS (5), BENCH_PASSES (smallfiles passes, 3),
+# BENCH_SYSCALLS (2,000,000), BENCH_SYNTHETIC (1,000,000 events),
+# BENCH_RATE (100000 opens/s) and BENCH_RATE_SECONDS (60).
+#
+# It leaves the machine as it found it: no audit rules, auditd stopped,
+# audit disabled again if it was, no BPF programs of ours.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+ROUNDS=${BENCH_ROUNDS:-5}
+PASSES=${BENCH_PASSES:-3}
+NCALLS=${BENCH_SYSCALLS:-2000000}
+NSYNTH=${BENCH_SYNTHETIC:-1000000}
+RATE=${BENCH_RATE:-100000}
+RATE_S=${BENCH_RATE_SECONDS:-60}
+LOAD=$PWD/build/tests/benchload
+CUSTOSD=$PWD/build/custosd
+CUSTOS=$PWD/build/custos
+WORK=/var/tmp/custos-bench
+DATA=$WORK/data
+RUNUSER=nobody
+RUNUID=$(id -u $RUNUSER)
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: run as root (it loads BPF programs and audit rules)" >&2
+	exit 2
+fi
+mkdir -p "$WORK" "$DATA"
+chmod 755 "$WORK" "$DATA"
+if [ ! -f "$DATA/big.dat" ]; then
+	echo "bench: writing 10,000 small files and a 1 GiB file in $DATA"
+	"$LOAD" setup "$DATA" || exit 1
+	chmod -R a+rX "$DATA"
+fi
+cat "$DATA/big.dat" >/dev/null # into the page cache
+
+# The state of audit before we touch it, to put it back.
+AUDIT_WAS=$(auditctl -s 2>/dev/null | awk '/^enabled/ {print $2}')
+AUDITD_PID=
+restore() {
+	stop_custosd
+	stop_auditd
+	if command -v auditctl >/dev/null; then
+		auditctl -D >/dev/null 2>&1
+		[ "${AUDIT_WAS:-0}" = 0 ] && auditctl -e 0 >/dev/null 2>&1
+	fi
+}
+trap restore EXIT INT TERM
+
+# Audit enabled once gives new tasks an audit context that slows every
+# syscall: "never,task" keeps that off the bare and custos runs.
+audit_quiet() {
+	command -v auditctl >/dev/null || return 0
+	auditctl -D >/dev/null 2>&1
+	[ "$(auditctl -s 2>/dev/null | awk '/^enabled/ {print $2}')" = 1 ] &&
+		auditctl -a never,task >/dev/null 2>&1
+	return 0
+}
+
+start_auditd() { # start_auditd RULE...: auditd with these rules, its log emptied
+	stop_auditd
+	: >/var/log/audit/audit.log 2>/dev/null
+	mkdir -p /var/log/audit
+	auditd -s enable >/dev/null 2>&1 || { echo "bench: auditd did not start" >&2; return 1; }
+	for _i in $(seq 50); do
+		AUDITD_PID=$(cat /var/run/auditd.pid 2>/dev/null)
+		[ -n "$AUDITD_PID" ] && kill -0 "$AUDITD_PID" 2>/dev/null && break
+		sleep 0.1
+	done
+	auditctl -D >/dev/null
+	auditctl -e 1 >/dev/null
+	for rule in "$@"; do
+		# shellcheck disable=SC2086 # a rule is several words
+		auditctl $rule >/dev/null || { echo "bench: bad audit rule $rule" >&2; return 1; }
+	done
+}
+stop_auditd() {
+	if [ -n "$AUDITD_PID" ]; then
+		auditctl -D >/dev/null 2>&1
+		kill "$AUDITD_PID" 2>/dev/null
+		while kill -0 "$AUDITD_PID" 2>/dev/null; do sleep 0.1; done
+		AUDITD_PID=
+	fi
+}
+audit_events() { # audit events recorded with key custos-bench, and the kernel's lost count
+	sync
+	echo "$(grep -c 'key="custos-bench"' /var/log/audit/audit.log 2>/dev/null || echo 0)" \
+		"$(auditctl -s 2>/dev/null | awk '/^lost/ {print $2}')"
+}
+
+DAEMON_PID=
+start_custosd() {
+	rm -rf "$WORK/custos.db"* "$WORK/keys" "$WORK/pid"
+	"$CUSTOSD" --db "$WORK/custos.db" --watch "$DATA=bench" --pidfile "$WORK/pid" \
+		2>>"$WORK/custosd.log" &
+	DAEMON_PID=$!
+	while [ ! -s "$WORK/pid" ]; do
+		kill -0 "$DAEMON_PID" 2>/dev/null || { echo "bench: custosd did not start" >&2; return 1; }
+		sleep 0.05
+	done
+}
+stop_custosd() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+custos_events() { # custos_events [ACTION]: access records stored (of ACTION), and the
+	# events the ring had no room for (LOSS records of ring_full)
+	sqlite3 -readonly "$WORK/custos.db" \
+		"SELECT (SELECT count(*) FROM accesses WHERE '${1:-}' = '' OR action = '${1:-}'),
+			(SELECT coalesce(sum(count), 0) FROM gaps_losses
+			 WHERE kind = 'loss' AND reason = 'ring_full')" |
+		tr '|' ' '
+}
+
+# run MODE: the workload once, as the unprivileged user; prints ns/op.
+run() {
+	case $1 in
+	smallfiles) set -- smallfiles "$DATA" "$PASSES" ;;
+	bigread) set -- bigread "$DATA/big.dat" ;;
+	syscalls) set -- syscalls "$NCALLS" ;;
+	esac
+	setpriv --reuid="$RUNUID" --regid="$RUNUID" --clear-groups "$LOAD" "$@" |
+		sed -n 's/.*ns_per_op=\([0-9.]*\).*/\1/p'
+}
+
+# What each tool should have recorded for one run of a mode.
+expected() {
+	case $1 in
+	smallfiles) echo $((PASSES * 10000 * 2)) ;; # an open and a read session per file
+	bigread) echo 2 ;;
+	syscalls) echo 0 ;;
+	esac
+}
+
+TOOLS="bare custos auditd-open auditd-read"
+command -v bpftrace >/dev/null && TOOLS="$TOOLS bpftrace"
+RES=$WORK/results
+: >"$RES"
+for round in $(seq "$ROUNDS"); do
+	for mode in smallfiles bigread syscalls; do
+		for tool in $TOOLS; do
+			ev="- -"
+			case $tool in
+			bare)
+				audit_quiet
+				ns=$(run $mode)
+				;;
+			custos)
+				audit_quiet
+				start_custosd || exit 1
+				ns=$(run $mode)
+				stop_custosd
+				ev=$(custos_events)
+				;;
+			auditd-open)
+				start_auditd "-a always,exit -F arch=b64 -S open,openat,openat2,creat -F dir=$DATA -k custos-bench" || exit 1
+				ns=$(run $mode)
+				ev=$(audit_events)
+				stop_auditd
+				;;
+			auditd-read)
+				start_auditd "-a always,exit -F arch=b64 -S open,openat,openat2,creat,read -F uid=$RUNUID -k custos-bench" || exit 1
+				ns=$(run $mode)
+				ev=$(audit_events)
+				stop_auditd
+				;;
+			bpftrace)
+				audit_quiet
+				bpftrace -e "tracepoint:syscalls:sys_exit_openat,tracepoint:syscalls:sys_exit_read /uid == $RUNUID/ { printf(\"%d %s %d\\n\", pid, comm, args->ret); }" \
+					>"$WORK/bpftrace.out" 2>/dev/null &
+				bt=$!
+				sleep 3
+				ns=$(run $mode)
+				kill -INT $bt 2>/dev/null
+				wait $bt 2>/dev/null
+				ev="$(grep -c . "$WORK/bpftrace.out") -"
+				;;
+			esac
+			echo "$mode $tool ${ns:-nan} $ev" >>"$RES"
+			echo "bench: round $round/$ROUNDS $mode $tool: ${ns:-?} ns/op, events/lost $ev"
+		done
+	done
+done
+stop_auditd
+audit_quiet
+
+echo
+echo "Overhead ($(date -u +%Y-%m-%d), $(nproc) CPUs, kernel $(uname -r); medians of $ROUNDS interleaved rounds;"
+echo "workload run as $RUNUSER; events recorded per run vs expected)"
+awk -v passes="$PASSES" '
+function median(list,   n, a, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+	key = $1 " " $2; ns[key] = ns[key] " " $3; ev[key] = $4; lost[key] = $5
+	if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+}
+END {
+	per["smallfiles"] = 3; per["bigread"] = 1; per["syscalls"] = 1
+	exp["smallfiles"] = passes * 20000; exp["bigread"] = 2; exp["syscalls"] = 0
+	printf "%-11s %-12s %10s %8s %14s %10s %8s\n", "workload", "tool", "ns/op", "ratio", "+ns/syscall", "events", "lost"
+	for (i = 1; i <= n; i++) {
+		split(order[i], k, " ")
+		m = median(ns[order[i]]); b = median(ns[k[1] " bare"])
+		printf "%-11s %-12s %10.0f %7.2fx %14.0f %10s %8s\n", k[1], k[2], m, m / b,
+			(m - b) / per[k[1]], ev[order[i]], lost[order[i]]
+	}
+}' "$RES"
+echo "(custos events: access records stored; expected per run: smallfiles $((PASSES * 20000)), bigread 2, syscalls 0."
+echo " auditd events: records with the rule's key; lost: the kernel's audit lost counter)"
+
+# The collector alone: synthetic events through decode, identity, ledger and
+# SQLite; then the verifier over the same ledger.
+echo
+rm -rf "$WORK/synth.db"* "$WORK/synth-keys"
+"$CUSTOSD" --db "$WORK/synth.db" --keys "$WORK/synth-keys" --watch "$DATA=bench" \
+	--synthetic "$NSYNTH" 2>&1 | sed -n 's/^custosd: synthetic: /collector: /p'
+t0=$(date +%s%N)
+"$CUSTOS" verify --db "$WORK/synth.db" --trust "$WORK/synth-keys/trust.vkeys" >/dev/null 2>&1
+rc=$?
+t1=$(date +%s%N)
+n=$(sqlite3 -readonly "$WORK/synth.db" 'SELECT count(*) FROM record')
+echo "verifier: $n records in $(((t1 - t0) / 1000000)) ms: $((n * 1000000000 / (t1 - t0 + 1))) records/s (exit $rc)"
+
+# Loss under load: opens of protected files at a fixed rate.
+echo
+audit_quiet
+start_custosd || exit 1
+gen=$(setpriv --reuid="$RUNUID" --regid="$RUNUID" --clear-groups "$LOAD" rate "$DATA" "$RATE" "$RATE_S")
+stop_custosd
+made=$(echo "$gen" | sed -n 's/^ops=\([0-9]*\).*/\1/p')
+# shellcheck disable=SC2046 # two numbers
+set -- $(custos_events open)
+echo "loss test: $gen"
+echo "loss test: $made opens made, $1 recorded, $2 counted lost: $(($1 + $2 - made)) unaccounted"
