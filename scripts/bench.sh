@@ -96,10 +96,12 @@ stop_auditd() {
 		AUDITD_PID=
 	fi
 }
-audit_events() { # audit events recorded with key custos-bench, and the kernel's lost count
-	sync
+audit_lost() {
+	auditctl -s 2>/dev/null | awk '/^lost/ {print $2}'
+}
+audit_events() { # after stop_auditd: events with key custos-bench, and audit's lost count since $1
 	echo "$(grep -c 'key="custos-bench"' /var/log/audit/audit.log 2>/dev/null || echo 0)" \
-		"$(auditctl -s 2>/dev/null | awk '/^lost/ {print $2}')"
+		"$(($(audit_lost) - $1))"
 }
 
 DAEMON_PID=
@@ -170,15 +172,17 @@ for round in $(seq "$ROUNDS"); do
 				;;
 			auditd-open)
 				start_auditd "-a always,exit -F arch=b64 -S open,openat,openat2,creat -F dir=$DATA -k custos-bench" || exit 1
+				lost0=$(audit_lost)
 				ns=$(run $mode)
-				ev=$(audit_events)
 				stop_auditd
+				ev=$(audit_events "$lost0")
 				;;
 			auditd-read)
 				start_auditd "-a always,exit -F arch=b64 -S open,openat,openat2,creat,read -F uid=$RUNUID -k custos-bench" || exit 1
+				lost0=$(audit_lost)
 				ns=$(run $mode)
-				ev=$(audit_events)
 				stop_auditd
+				ev=$(audit_events "$lost0")
 				;;
 			bpftrace)
 				audit_quiet
@@ -217,7 +221,6 @@ function median(list,   n, a, i, j, t) {
 }
 END {
 	per["smallfiles"] = 3; per["bigread"] = 1; per["syscalls"] = 1
-	exp["smallfiles"] = passes * 20000; exp["bigread"] = 2; exp["syscalls"] = 0
 	printf "%-11s %-12s %10s %8s %14s %10s %8s\n", "workload", "tool", "ns/op", "ratio", "+ns/syscall", "events", "lost"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
@@ -240,6 +243,7 @@ t0=$(date +%s%N)
 rc=$?
 t1=$(date +%s%N)
 n=$(sqlite3 -readonly "$WORK/synth.db" 'SELECT count(*) FROM record')
+echo "collector: $(($(stat -c %s "$WORK/synth.db") / n)) bytes/record on disk ($n records)"
 echo "verifier: $n records in $(((t1 - t0) / 1000000)) ms: $((n * 1000000000 / (t1 - t0 + 1))) records/s (exit $rc)"
 
 # Loss under load: opens of protected files at a fixed rate.
