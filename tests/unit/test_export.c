@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "custos/abi.h"
@@ -602,6 +603,120 @@ TEST(tmpdir)
 	return setup();
 }
 
+/* The seqs of the JSON lines of a file, in order, appended to out; -1 if unreadable. */
+static int file_seqs(const char *path, int64_t *out, int cap, size_t *biggest)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	int n = 0;
+
+	if (util__read_file(path, 1 << 20, &text, &len))
+		return -1;
+	if (len > *biggest)
+		*biggest = len;
+	for (line = strtok_r(text, "\n", &save); line && n < cap;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *j = json_loads(line, 0, NULL);
+
+		out[n++] = j ? json_integer_value(json_object_get(j, "seq")) : -1;
+		json_decref(j);
+	}
+	free(text);
+	return n;
+}
+
+/* max= rotates before a line would pass it; keep= files are kept, newest .1. */
+TEST(file_rotation)
+{
+	char spec_text[sizeof(tmp) + 64], why[128], path[sizeof(tmp) + 32];
+	char rotated[sizeof(tmp) + 40];
+	struct exporter *x;
+	struct export_spec spec;
+	int64_t seqs[200], all[600];
+	size_t biggest = 0;
+	int n = 0, got;
+
+	snprintf(spec_text, sizeof(spec_text), "file:%s/rot.jsonl,max=8192,keep=2", tmp);
+	ASSERT_EQ(export__parse(spec_text, &spec, why, sizeof(why)), 0);
+	x = export__open(&spec, 1, tmp, "lab1", "test");
+	ASSERT_TRUE(x != NULL);
+	for (int i = 0; i < 100; i++) {
+		struct record r = access_rec(1000 + i, OP_OPEN, "/a/b/x.txt");
+
+		ASSERT_EQ(export__add(x, &r), 0);
+		export__commit(x);
+		export__tick(x);
+	}
+	export__close(x);
+	/* Oldest first: .2, .1, then the file itself; nothing older is kept. */
+	snprintf(path, sizeof(path), "%s/rot.jsonl.3", tmp);
+	ASSERT_TRUE(access(path, F_OK) != 0);
+	for (int k = 2; k >= 0; k--) {
+		if (k)
+			snprintf(rotated, sizeof(rotated), "%s/rot.jsonl.%d", tmp, k);
+		else
+			snprintf(rotated, sizeof(rotated), "%s/rot.jsonl", tmp);
+		got = file_seqs(rotated, seqs, 200, &biggest);
+		ASSERT_TRUE(got > 0);
+		for (int i = 0; i < got; i++)
+			all[n++] = seqs[i];
+	}
+	ASSERT_TRUE(biggest <= 8192);
+	/* The newest lines, consecutive, ending with the last one. */
+	ASSERT_EQ(all[n - 1], 1099);
+	for (int i = 1; i < n; i++)
+		ASSERT_EQ(all[i], all[i - 1] + 1);
+	ASSERT_TRUE(n < 100);
+	return true;
+}
+
+/* syslog:unix: to a datagram socket, one message a datagram. */
+TEST(syslog_unix_datagram)
+{
+	char spec_text[sizeof(tmp) + 64], why[128], buf[8192];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct exporter *x = NULL;
+	struct export_spec spec;
+	bool ok = true;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/log.sock", tmp);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(spec_text, sizeof(spec_text), "syslog:unix:%s", sa.sun_path);
+	ASSERT_EQ(export__parse(spec_text, &spec, why, sizeof(why)), 0);
+	x = export__open(&spec, 1, tmp, "lab1", "test");
+	ASSERT_TRUE(x != NULL);
+	for (int i = 0; i < 3; i++) {
+		struct record r = access_rec(500 + i, OP_OPEN, "/a/b/x.txt");
+
+		export__add(x, &r);
+	}
+	export__commit(x);
+	export__tick(x);
+	for (int i = 0; i < 3 && ok; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		char want[32];
+
+		ok = poll(&p, 1, 2000) == 1;
+		n = ok ? recv(fd, buf, sizeof(buf) - 1, 0) : -1;
+		ok = n > 0;
+		if (!ok)
+			break;
+		buf[n] = '\0';
+		snprintf(want, sizeof(want), "\"seq\":%d,", 500 + i);
+		ok = !strncmp(buf, "<110>1 ", 7) && strstr(buf, " custos ") && strstr(buf, want);
+		if (!ok)
+			fprintf(stderr, "  datagram %d: %s\n", i, buf);
+	}
+	export__close(x);
+	close(fd);
+	return ok;
+}
+
 RUN_TESTS(T(tmpdir), T(parse_specs), T(parse_errors), T(rfc5424_message),
 	  T(spool_then_drain_in_order), T(spool_survives_a_restart), T(ocsf_file_system_activity),
-	  T(ocsf_detection_finding), T(ocsf_log_activity), T(custos_format_equals_query))
+	  T(ocsf_detection_finding), T(ocsf_log_activity), T(custos_format_equals_query),
+	  T(file_rotation), T(syslog_unix_datagram))
