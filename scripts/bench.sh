@@ -73,8 +73,9 @@ audit_quiet() {
 
 start_auditd() { # start_auditd RULE...: auditd with these rules, its log emptied
 	stop_auditd
-	: >/var/log/audit/audit.log 2>/dev/null
 	mkdir -p /var/log/audit
+	rm -f /var/log/audit/audit.log.*
+	: >/var/log/audit/audit.log
 	auditd -s enable >/dev/null 2>&1 || { echo "bench: auditd did not start" >&2; return 1; }
 	for _i in $(seq 50); do
 		AUDITD_PID=$(cat /var/run/auditd.pid 2>/dev/null)
@@ -100,7 +101,8 @@ audit_lost() {
 	auditctl -s 2>/dev/null | awk '/^lost/ {print $2}'
 }
 audit_events() { # after stop_auditd: events with key custos-bench, and audit's lost count since $1
-	echo "$(grep -c 'key="custos-bench"' /var/log/audit/audit.log 2>/dev/null || echo 0)" \
+	# auditd rotates its log at 8 MiB: every file counts.
+	echo "$(cat /var/log/audit/audit.log* 2>/dev/null | grep -c 'key="custos-bench"')" \
 		"$(($(audit_lost) - $1))"
 }
 
