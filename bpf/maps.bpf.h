@@ -112,7 +112,9 @@ struct session {
 	__u64 reported_ns; /* when the last progress report went out */
 	__u64 min_off;	   /* (__u64)-1 until a read with a known offset */
 	__u64 max_end;
-	__u64 ino; /* the file's, to tell its description's memory serving another */
+	__u64 inode; /* the file's struct inode: its description's memory serving
+		      * another file shows another */
+	__u64 ino;   /* the file's (dev, ino), for a record once it is gone */
 	__u32 dev;
 	__u32 dataset;
 	__u32 read_paths;

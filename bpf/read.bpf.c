@@ -7,62 +7,76 @@
 #include "emit.bpf.h"
 #include "task.bpf.h"
 #include "session.bpf.h"
+#include <bpf/bpf_tracing.h>
 
-/* Where a read starts: the file position, an offset argument, or an
- * offset the caller points to (NULL: the file position). */
+/* Where a read started: the file position (which the read advanced), an
+ * offset argument (-1: the file position), or an offset the caller points
+ * to (which the read advanced; NULL: the file position). */
 enum off_kind { OFF_POS, OFF_ARG, OFF_PTR };
 
-static __always_inline int read_enter(long fd, __u32 path, enum off_kind kind, long off_arg)
+/* Argument n (0-based) of the syscall the current task is in, from the
+ * registers it was made with: they are still on its kernel stack at exit. */
+static __always_inline long syscall_arg(struct pt_regs *regs, int n)
 {
-	struct read_args args = { .path = path, .off = -1 };
-	struct file *file = session_file(fd);
-
-	if (!file)
-		return 0;
-	args.file = (__u64)file;
-	if (kind == OFF_PTR && off_arg) {
-		if (bpf_probe_read_user(&args.off, sizeof(args.off), (void *)off_arg))
-			args.off = -1;
-	} else if (kind == OFF_ARG && off_arg >= 0) {
-		args.off = off_arg;
-	} else {
-		READ_KERN(args.off, file->f_pos);
+	switch (n) {
+	case 0:
+		return PT_REGS_PARM1_CORE_SYSCALL(regs);
+	case 1:
+		return PT_REGS_PARM2_CORE_SYSCALL(regs);
+	case 2:
+		return PT_REGS_PARM3_CORE_SYSCALL(regs);
+	default:
+		return PT_REGS_PARM4_CORE_SYSCALL(regs);
 	}
-	session_stash(&args);
-	return 0;
 }
 
-static __always_inline int read_exit(long ret)
+/*
+ * A read returned ret bytes.  One program per read, at its exit: the
+ * arguments come from the saved registers, so nothing is stashed at entry
+ * (a map update and a delete per read saved), and reads that return
+ * nothing cost a comparison.
+ */
+static __always_inline int read_exit(long ret, int fd_arg, __u32 path, enum off_kind kind,
+				     int off_arg)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct read_args *args;
-	struct session *s;
+	struct task_struct *task;
+	struct pt_regs *regs;
+	struct session *sess;
+	struct file *file;
+	long off = -1, pos = 0, arg;
 
-	args = bpf_map_lookup_elem(&read_stash, &tid);
-	if (!args)
+	if (ret <= 0 || is_self())
 		return 0;
-	if (ret <= 0)
-		goto cleanup;
-	s = bpf_map_lookup_elem(&sessions, &args->file);
-	if (s)
-		session_add((struct file *)args->file, s, ret, args->path, args->off);
-cleanup:
-	bpf_map_delete_elem(&read_stash, &tid);
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	file = fd_file(syscall_arg(regs, fd_arg));
+	if (!file)
+		return 0;
+	sess = session_of(file);
+	if (!sess)
+		return 0;
+	READ_KERN(pos, file->f_pos);
+	off = pos - ret;
+	if (kind == OFF_ARG) {
+		arg = syscall_arg(regs, off_arg);
+		if (arg >= 0)
+			off = arg;
+	} else if (kind == OFF_PTR) {
+		arg = syscall_arg(regs, off_arg);
+		if (arg && !bpf_probe_read_user(&off, sizeof(off), (void *)arg))
+			off -= ret;
+	}
+	session_add(file, sess, ret, path, off < 0 ? -1 : off);
 	return 0;
 }
 
 /* One line per syscall: which argument is the file read from, and where
  * the offset is. */
 #define READ_PROBE(name, fd_arg, path, kind, off_arg)                                              \
-	SEC("tp/syscalls/sys_enter_" #name)                                                        \
-	int sys_##name##_enter(struct trace_event_raw_sys_enter *ctx)                              \
-	{                                                                                          \
-		return read_enter(ctx->args[fd_arg], path, kind, ctx->args[off_arg]);              \
-	}                                                                                          \
 	SEC("tp/syscalls/sys_exit_" #name)                                                         \
 	int sys_##name##_exit(struct trace_event_raw_sys_exit *ctx)                                \
 	{                                                                                          \
-		return read_exit(ctx->ret);                                                        \
+		return read_exit(ctx->ret, fd_arg, path, kind, off_arg);                           \
 	}
 
 READ_PROBE(read, 0, CUSTOS_READ_READ, OFF_POS, 0)

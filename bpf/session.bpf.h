@@ -36,10 +36,7 @@ static __always_inline int last_reference(struct file *file)
 static __always_inline int description_gone(struct file *file, const struct session *sess)
 {
 	struct file___fcount *old = (void *)file;
-	struct super_block *sb = NULL;
 	struct inode *inode = NULL;
-	__u32 dev = 0;
-	__u64 ino = 0;
 	long count;
 
 	/* file_ref_t goes negative (FILE_REF_DEAD) at the last put. */
@@ -53,12 +50,7 @@ static __always_inline int description_gone(struct file *file, const struct sess
 			return 1;
 	}
 	READ_KERN(inode, file->f_inode);
-	if (!inode)
-		return 1;
-	READ_KERN(ino, inode->i_ino);
-	READ_KERN(sb, inode->i_sb);
-	READ_KERN(dev, sb->s_dev);
-	return ino != sess->ino || dev != sess->dev;
+	return (__u64)inode != sess->inode;
 }
 
 /* Emit the session's totals so far; partial while the file is still open.
