@@ -117,7 +117,8 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
-test: deps
+test:
+	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(E2E_BINS)
 	$(Q)tests/run.sh
 
