@@ -32,7 +32,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
 # Modules shared by both programs, then each program's own.
-COMMON := log merkle record store util note bundle proctab staff mounts rules jsonrec views
+COMMON := log merkle record store util note bundle proctab staff mounts rules jsonrec views opens
 DAEMON := custosd loader consumer ledger abi_check export
 AUDITOR := custos query verify proof report
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))

@@ -114,11 +114,11 @@ struct session {
 	__u64 max_end;
 	__u64 inode; /* the file's struct inode: its description's memory serving
 		      * another file shows another */
-	__u64 ino;   /* the file's (dev, ino), for a record once it is gone */
-	__u32 dev;
+	__u64 ino;   /* the file as its open named it: the session's records */
+	__u32 dev;   /* carry these instead of a path (CUSTOS_PATH_OF_OPEN) */
+	__u32 mnt_id;
 	__u32 dataset;
 	__u32 read_paths;
-	__u32 _pad;
 };
 
 /* Not an LRU: an evicted session would lose its bytes without a word.  A

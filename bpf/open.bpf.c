@@ -40,6 +40,7 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags)
 	len = file_ref_fill(s, &ev->file, ev->path, file, fresh.dataset);
 	fresh.ino = ev->file.ino;
 	fresh.dev = ev->file.dev;
+	fresh.mnt_id = ev->file.mnt_id;
 	READ_KERN(fresh.inode, file->f_inode);
 	/* A freed file's address may come back for a new open before the sweep
 	 * found its session: that one ends first. */

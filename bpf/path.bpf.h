@@ -198,16 +198,34 @@ static __always_inline __u32 path_build(struct scratch *s, struct dentry *d,
 	return CUSTOS_PATH_MAX - pos;
 }
 
+/* d_unhashed() and not the root: unlinked while open. */
+static __always_inline int dentry_unlinked(struct dentry *d)
+{
+	struct dentry *parent = NULL;
+	void *hashed = NULL;
+
+	READ_KERN(hashed, d->d_hash.pprev);
+	READ_KERN(parent, d->d_parent);
+	return !hashed && parent != d;
+}
+
+static __always_inline int file_unlinked(struct file *file)
+{
+	struct dentry *d = NULL;
+
+	READ_KERN(d, file->f_path.dentry);
+	return d && dentry_unlinked(d);
+}
+
 /* Fill ref and path for an open file; returns the path length. */
 static __always_inline __u32 file_ref_fill(struct scratch *s, struct custos_file_ref *ref,
 					   char *path, struct file *file, __u32 dataset)
 {
-	struct dentry *d, *parent;
 	struct vfsmount *vfsmnt;
 	struct super_block *sb;
 	struct inode *inode;
+	struct dentry *d;
 	__u32 flags = 0;
-	void *hashed;
 
 	READ_KERN(d, file->f_path.dentry);
 	READ_KERN(vfsmnt, file->f_path.mnt);
@@ -217,10 +235,7 @@ static __always_inline __u32 file_ref_fill(struct scratch *s, struct custos_file
 	READ_KERN(ref->dev, sb->s_dev);
 	READ_KERN(ref->mnt_id, real_mount(vfsmnt)->mnt_id);
 	ref->dataset = dataset;
-	/* d_unhashed() and not the root: unlinked while open. */
-	READ_KERN(hashed, d->d_hash.pprev);
-	READ_KERN(parent, d->d_parent);
-	if (!hashed && parent != d)
+	if (dentry_unlinked(d))
 		flags |= CUSTOS_PATH_DELETED;
 	ref->path_len = path_build(s, d, vfsmnt, path, &flags);
 	ref->path_flags = flags;

@@ -53,16 +53,18 @@ static __always_inline int description_gone(struct file *file, const struct sess
 	return (__u64)inode != sess->inode;
 }
 
-/* Emit the session's totals so far; partial while the file is still open.
- * file NULL: the description is gone and its path cannot be read safely:
- * the record names the inode, flagged, and custosd gives the path the
- * session's open was recorded with. */
+/*
+ * Emit the session's totals so far; partial while the file is still open.
+ * No path: the open sent it (CUSTOS_PATH_OF_OPEN), and a second walk per
+ * session would double the kernel's cost of a small file.  file NULL: the
+ * description is gone (GONE); otherwise whether it was unlinked meanwhile.
+ */
 static __always_inline void session_emit(struct file *file, const struct session *sess,
 					 __u32 partial)
 {
 	struct scratch *s = scratch_get();
 	struct custos_read_event *ev;
-	__u32 len = 0;
+	__u32 flags = CUSTOS_PATH_OF_OPEN;
 
 	if (!s)
 		return;
@@ -76,14 +78,16 @@ static __always_inline void session_emit(struct file *file, const struct session
 	ev->partial = partial;
 	ev->min_offset = sess->min_off;
 	ev->max_offset = sess->max_end;
-	if (file)
-		len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
-	else
-		ev->file = (struct custos_file_ref){ .ino = sess->ino,
-						     .dev = sess->dev,
-						     .dataset = sess->dataset,
-						     .path_flags = CUSTOS_PATH_GONE };
-	emit(&ev->hdr, CUSTOS_EV_READ_SESSION, offsetof(struct custos_read_event, path) + len);
+	if (!file)
+		flags |= CUSTOS_PATH_GONE;
+	else if (file_unlinked(file))
+		flags |= CUSTOS_PATH_DELETED;
+	ev->file = (struct custos_file_ref){ .ino = sess->ino,
+					     .dev = sess->dev,
+					     .mnt_id = sess->mnt_id,
+					     .dataset = sess->dataset,
+					     .path_flags = flags };
+	emit(&ev->hdr, CUSTOS_EV_READ_SESSION, offsetof(struct custos_read_event, path));
 }
 
 /* The session under key ends: whoever removes it from the table reports it

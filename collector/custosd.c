@@ -26,6 +26,7 @@
 #include "export.h"
 #include "loader.h"
 #include "mounts.h"
+#include "opens.h"
 #include "rules.h"
 #include "log.h"
 #include "ledger.h"
@@ -39,6 +40,7 @@
 #define POLL_MS		50	     /* the longest a record waits before its commit */
 #define BATCH_MAX	4096	     /* records per transaction at most */
 #define SWEEP_NS	1000000000LL /* how often ended sessions are looked for */
+#define OPENS_SLOTS	16384	     /* paths of recent opens kept for their sessions */
 #define DEFAULT_RING	(16u << 20)
 
 static volatile sig_atomic_t exiting, reload;
@@ -76,6 +78,7 @@ struct collector {
 	struct proctab *procs;
 	struct staff *staff;	/* the directory in force, or NULL */
 	struct rules *rules;	/* the alert rules in force, or NULL */
+	struct opens *opens;	/* the paths files were opened under, for read sessions */
 	struct mounts *mounts;	/* the host's mount table, for paths in other namespaces */
 	unsigned int roots_gen; /* the table's generation the kernel's roots came from */
 	int64_t swept_ns;	/* CLOCK_BOOTTIME of the last sweep of sessions */
@@ -522,19 +525,36 @@ static void host_path(struct collector *col, struct bytes *path, uint32_t *flags
 	*flags &= ~CUSTOS_PATH_FSREL;
 }
 
-/* A session the sweep found gone has no path of its own: the one its
- * file's open was recorded with.  None (custosd restarted in between): the
- * record keeps the inode, the empty path and the flag. */
-static void gone_path(struct collector *col, struct rec_access *a)
+/* The flags a path keeps from its open: how it was built. */
+#define OPEN_PATH_FLAGS (CUSTOS_PATH_TRUNCATED | CUSTOS_PATH_FSREL)
+
+/*
+ * A read session's record has no path of its own (CUSTOS_PATH_OF_OPEN): the
+ * one its file's open was recorded with, from the cache of recent opens,
+ * else the ledger's last for that file.  None (custosd restarted in
+ * between): the record keeps the inode, no path and the flag.
+ */
+static void open_path(struct collector *col, struct rec_access *a)
 {
 	static char buf[CUSTOS_PATH_MAX];
-	int len;
+	const void *p;
+	uint32_t flags = 0;
+	size_t len = 0;
+	int n;
 
-	if (!(a->path_flags & CUSTOS_PATH_GONE))
+	if (!(a->path_flags & CUSTOS_PATH_OF_OPEN))
 		return;
-	len = ledger__file_path(col->ledger, a->dev, a->ino, buf, sizeof(buf));
-	if (len >= 0)
-		a->path = bytes_of(buf, len);
+	p = opens__get(col->opens, a->dev, a->ino, a->mnt_id, &len, &flags);
+	if (p) {
+		a->path = bytes_of(p, len);
+		a->path_flags = (a->path_flags & ~CUSTOS_PATH_OF_OPEN) | flags;
+		return;
+	}
+	n = ledger__file_path(col->ledger, a->dev, a->ino, buf, sizeof(buf));
+	if (n >= 0) {
+		a->path = bytes_of(buf, n);
+		a->path_flags &= ~CUSTOS_PATH_OF_OPEN;
+	}
 }
 
 /* Well-formed: the fixed part is all there and the path ends the record. */
@@ -566,6 +586,11 @@ static int on_event(void *ctx, const void *data, size_t len)
 		if (e->file.path_flags & CUSTOS_PATH_UNRESOLVED)
 			failed_open_path(&r.access, e);
 		host_path(col, &r.access.path, &r.access.path_flags, e->file.dev);
+		/* A cache, not evidence: a path it cannot keep is found again in the ledger. */
+		if (e->result >= 0 && !(e->file.path_flags & CUSTOS_PATH_UNRESOLVED))
+			opens__put(col->opens, r.access.dev, r.access.ino, r.access.mnt_id,
+				   r.access.path.p, r.access.path.len,
+				   r.access.path_flags & OPEN_PATH_FLAGS);
 		r.access.open_flags = e->flags;
 		r.access.result = e->result;
 		break;
@@ -578,8 +603,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 		record_init(&r, REC_FILE_ACCESS);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
 		/* A single call (--fine-reads) is its own action, not a session. */
-		host_path(col, &r.access.path, &r.access.path_flags, e->file.dev);
-		gone_path(col, &r.access);
+		open_path(col, &r.access);
 		r.access.op = e->partial == 2 ? OP_READ_CALL : OP_READ;
 		r.access.bytes = e->bytes;
 		r.access.reads = e->reads;
@@ -909,16 +933,18 @@ static int synthetic(struct collector *col, uint64_t n)
 	col->clock_off = ledger__clock_offset(col->ledger);
 	for (uint64_t i = 0; i < n; i++) {
 		struct custos_file_ref *f = i % 2 ? &read_ev.file : &open_ev.file;
-		char *path = i % 2 ? read_ev.path : open_ev.path;
 		struct custos_event_hdr *h = i % 2 ? &read_ev.hdr : &open_ev.hdr;
 		size_t off = i % 2 ? offsetof(struct custos_read_event, path)
 				   : offsetof(struct custos_open_event, path);
-		int len = snprintf(path, CUSTOS_PATH_MAX, "%s/d%02u/f%04u", dir,
-				   (unsigned)(i / 2 % 100), (unsigned)(i / 2 % 10000));
+		/* As the kernel sends them: the open has the path, its session does not. */
+		int len = i % 2 ? 0
+				: snprintf(open_ev.path, CUSTOS_PATH_MAX, "%s/d%02u/f%04u", dir,
+					   (unsigned)(i / 2 % 100), (unsigned)(i / 2 % 10000));
 
 		*f = (struct custos_file_ref){ .ino = 1000 + i / 2 % 10000,
 					       .dev = col->opt->watch[0].dev,
 					       .dataset = 1,
+					       .path_flags = i % 2 ? CUSTOS_PATH_OF_OPEN : 0,
 					       .path_len = (uint16_t)len };
 		*h = (struct custos_event_hdr){ .type = i % 2 ? CUSTOS_EV_READ_SESSION
 							      : CUSTOS_EV_OPEN,
@@ -1130,8 +1156,9 @@ int main(int argc, char **argv)
 			usage_error("invalid --rules: %s", why);
 	}
 	col.procs = proctab__new();
-	if (!col.procs) {
-		log_warnx("failed to allocate the process table: out of memory");
+	col.opens = opens__new(OPENS_SLOTS);
+	if (!col.procs || !col.opens) {
+		log_warnx("failed to allocate the process table and the path cache: out of memory");
 		goto out;
 	}
 	no_core_dumps();
@@ -1224,6 +1251,7 @@ out:
 	mounts__free(col.mounts);
 	staff__free(col.staff);
 	rules__free(col.rules);
+	opens__free(col.opens);
 	free(col.stats_seen);
 	free(col.stats_now);
 	if (opt.pidfile && status == 0)

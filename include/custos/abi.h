@@ -76,10 +76,13 @@ enum custos_stat {
  * through a host mount of that file system, and clears the flag; it stays
  * when no host mount shows the file. */
 #define CUSTOS_PATH_FSREL (1u << 3)
-/* A read session whose open file description was found gone by the sweep:
- * no path was sent (the kernel's could no longer be trusted); custosd uses
- * the one the file's open was recorded with. */
+/* A read session whose open file description was found gone by the sweep
+ * (the kernel's path could no longer be trusted to be read). */
 #define CUSTOS_PATH_GONE (1u << 4)
+/* No path was sent: it is the one the file's open (same dev, ino and mount)
+ * was recorded with, which custosd fills in.  Read sessions carry this: the
+ * kernel walks a file's path once, at its open. */
+#define CUSTOS_PATH_OF_OPEN (1u << 5)
 
 /* Protected roots as path strings, for failed opens only (no inode to walk
  * from): every place the host's mount table shows a protected tree (its
