@@ -104,7 +104,8 @@ struct {
 /* Read accounting of one open file description of a protected file, keyed
  * by the struct file pointer so that dup, fork and fd passing share it. */
 struct session {
-	struct custos_task_ids task; /* first reader */
+	struct custos_task_ids task; /* first reader (until then, the opener) */
+	__u64 opener_cred;	     /* the opener's struct cred, to tell if it changed */
 	__u64 bytes;
 	__u64 reads;
 	__u64 first_ns;

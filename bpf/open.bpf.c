@@ -42,6 +42,9 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags)
 	fresh.dev = ev->file.dev;
 	fresh.mnt_id = ev->file.mnt_id;
 	READ_KERN(fresh.inode, file->f_inode);
+	/* The opener is most often the first reader: its identity is kept. */
+	fresh.task = ev->task;
+	fresh.opener_cred = (__u64)current_cred();
 	/* A freed file's address may come back for a new open before the sweep
 	 * found its session: that one ends first. */
 	key = (__u64)file;

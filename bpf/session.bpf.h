@@ -119,7 +119,12 @@ static __always_inline void session_add(struct file *file, struct session *s, lo
 		s->first_ns = now;
 		s->reported_ns = now;
 		s->min_off = (__u64)-1;
-		task_ids_fill(&s->task);
+		/* The first reader: the opener's ids stand when it is the same
+		 * thread with the same credentials (the common case, and a
+		 * full read of the task saved); anyone else is read now. */
+		if (s->task.tid != (__u32)bpf_get_current_pid_tgid() ||
+		    s->opener_cred != (__u64)current_cred())
+			task_ids_fill(&s->task);
 	}
 	/* The range read; racing readers may widen it a little late, never
 	 * narrow it. */
@@ -141,6 +146,9 @@ static __always_inline void session_add(struct file *file, struct session *s, lo
 			.reads = 1,
 			.first_ns = now,
 			.last_ns = now,
+			.ino = s->ino,
+			.dev = s->dev,
+			.mnt_id = s->mnt_id,
 			.dataset = s->dataset,
 			.read_paths = path,
 			.min_off = off >= 0 ? off : (__u64)-1,

@@ -11,6 +11,17 @@ static __always_inline int is_self(void)
 	return (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
 }
 
+/* The current task's credentials object: a change of credentials installs
+ * a new one, so an unchanged pointer means unchanged ids. */
+static __always_inline const struct cred *current_cred(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	const struct cred *cred = NULL;
+
+	READ_KERN(cred, task->cred);
+	return cred;
+}
+
 /* Credentials are read from the task at the moment of the event, not at
  * exec: a process that changed uid since exec shows its uid of now. */
 static __always_inline void task_ids_fill(struct custos_task_ids *t)

@@ -24,11 +24,12 @@ start_custosd --db "$WORK/fine.db" --watch "$WORK/tree" --fine-reads || exit 1
 "$WORKLOAD" via slow "$WORK/tree/sub/b" >"$WORK/slow.out" || fail "the slow reader"
 pid_of pid "$WORK/slow.out"
 stop_custosd || fail "custosd exits 0"
-check "--fine-reads: one read_call per read, with its range" \
-	"100:0-100 100:100-200 100:200-300 100:300-400 100:400-500" \
+check "--fine-reads: one read_call per read, with its range and path" \
+	"100:0-100:b 100:100-200:b 100:200-300:b 100:300-400:b 100:400-500:b" \
 	"$("$CUSTOS" query --db "$WORK/fine.db" --action read_call --format json |
 		jq -r --argjson pid "$pid" 'select(.pid == $pid) |
-			"\(.bytes):\(.min_offset)-\(.max_offset)"' | tr '\n' ' ' | sed 's/ $//')"
+			"\(.bytes):\(.min_offset)-\(.max_offset):\(.path | split("/") | last)"' |
+		tr '\n' ' ' | sed 's/ $//')"
 check "--fine-reads: the session record is still there" "500" \
 	"$("$CUSTOS" query --db "$WORK/fine.db" --action read --format json |
 		jq -r --argjson pid "$pid" 'select(.pid == $pid and .partial == false) | .bytes')"
