@@ -71,35 +71,12 @@ struct {
 	__type(value, struct custos_stats);
 } stats SEC(".maps") __weak;
 
-/* Arguments saved at syscall entry, keyed by tid. */
+/* An open's arguments, as failed_open() reads them. */
 struct open_args {
 	__u32 flags;
 	__s32 dfd;	/* where a relative name starts */
 	__u64 filename; /* the caller's name, user memory */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct open_args);
-} open_stash SEC(".maps") __weak;
-
-/* A read in flight on a file that has a session, by tid: the session key
- * and the read path; or an mmap of a protected file in flight. */
-struct read_args {
-	__u64 file;
-	__u32 path; /* enum custos_read_path bit; mmap: the prot argument */
-	__u32 _pad;
-	__s64 off; /* where the read starts in the file; -1: not known */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct read_args);
-} read_stash SEC(".maps") __weak;
 
 /* Read accounting of one open file description of a protected file, keyed
  * by the struct file pointer so that dup, fork and fd passing share it. */

@@ -61,18 +61,6 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags)
 
 #define AT_FDCWD_ (-100)
 
-static __always_inline int open_enter(__u32 flags, long dfd, __u64 filename)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_args args = { .flags = flags, .dfd = dfd, .filename = filename };
-
-	if (is_self())
-		return 0;
-	if (bpf_map_update_elem(&open_stash, &tid, &args, BPF_ANY))
-		stat_inc(CUSTOS_STAT_STASH_FULL);
-	return 0;
-}
-
 struct root_match {
 	__u32 len;   /* of the candidate path in scratch.open.path */
 	__u32 dev;   /* the start directory's file system, when fsrel */
@@ -216,138 +204,101 @@ __noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret)
 	return 0;
 }
 
-static __always_inline int open_exit(long ret)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_args *args;
-	struct file *file;
+/* How each open syscall passes its arguments. */
+enum open_call { OPEN_OPENAT, OPEN_OPEN, OPEN_CREAT, OPEN_OPENAT2, OPEN_BY_HANDLE };
 
-	args = bpf_map_lookup_elem(&open_stash, &tid);
-	if (!args)
+/*
+ * An open returned ret (an fd, or -errno).  One program per open, at its
+ * exit: the arguments are read from the registers the syscall was made
+ * with, so nothing is stashed at its entry.
+ */
+static __always_inline int open_exit(long ret, enum open_call call)
+{
+	struct open_args args = { .dfd = AT_FDCWD_ };
+	struct pt_regs *regs;
+	struct open_how *how;
+	struct file *file;
+	__u64 flags = 0;
+
+	if (is_self())
 		return 0;
-	if (ret < 0) {
-		failed_open(args->flags, args->dfd, args->filename, ret);
-	} else {
-		file = fd_file(ret);
-		if (file)
-			open_success((__u64)file, ret, args->flags);
-		else
-			stat_inc(CUSTOS_STAT_PROBE_READ);
+	regs = syscall_regs();
+	switch (call) {
+	case OPEN_OPENAT:
+		args.dfd = syscall_arg(regs, 0);
+		args.filename = syscall_arg(regs, 1);
+		args.flags = syscall_arg(regs, 2);
+		break;
+	case OPEN_OPEN:
+		args.filename = syscall_arg(regs, 0);
+		args.flags = syscall_arg(regs, 1);
+		break;
+	case OPEN_CREAT:
+		args.filename = syscall_arg(regs, 0);
+		args.flags = CREAT_FLAGS;
+		break;
+	case OPEN_OPENAT2:
+		args.dfd = syscall_arg(regs, 0);
+		args.filename = syscall_arg(regs, 1);
+		how = (struct open_how *)syscall_arg(regs, 2);
+		bpf_probe_read_user(&flags, sizeof(flags), &how->flags);
+		args.flags = flags;
+		break;
+	case OPEN_BY_HANDLE:
+		/* A handle has no name: a failed open_by_handle_at is not placed. */
+		args.flags = syscall_arg(regs, 2);
+		break;
 	}
-	bpf_map_delete_elem(&open_stash, &tid);
+	if (ret < 0)
+		return failed_open(args.flags, args.dfd, args.filename, ret);
+	file = fd_file(ret);
+	if (file)
+		return open_success((__u64)file, ret, args.flags);
+	stat_inc(CUSTOS_STAT_PROBE_READ);
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_openat")
-int openat_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return open_enter(ctx->args[2], ctx->args[0], ctx->args[1]);
-}
+#define OPEN_PROBE(name, call)                                                                     \
+	SEC("tp/syscalls/sys_exit_" #name)                                                         \
+	int sys_##name##_exit(struct trace_event_raw_sys_exit *ctx)                                \
+	{                                                                                          \
+		return open_exit(ctx->ret, call);                                                  \
+	}
 
-SEC("tp/syscalls/sys_enter_open")
-int open_enter_tp(struct trace_event_raw_sys_enter *ctx)
-{
-	return open_enter(ctx->args[1], AT_FDCWD_, ctx->args[0]);
-}
-
-SEC("tp/syscalls/sys_enter_creat")
-int creat_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return open_enter(CREAT_FLAGS, AT_FDCWD_, ctx->args[0]);
-}
-
-SEC("tp/syscalls/sys_enter_openat2")
-int openat2_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	struct open_how *how = (struct open_how *)ctx->args[2];
-	__u64 flags = 0;
-
-	bpf_probe_read_user(&flags, sizeof(flags), &how->flags);
-	return open_enter(flags, ctx->args[0], ctx->args[1]);
-}
-
-SEC("tp/syscalls/sys_enter_open_by_handle_at")
-int open_by_handle_at_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	/* A handle has no name: a failed open_by_handle_at is not placed. */
-	return open_enter(ctx->args[2], AT_FDCWD_, 0);
-}
-
-SEC("tp/syscalls/sys_exit_open_by_handle_at")
-int open_by_handle_at_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return open_exit(ctx->ret);
-}
+OPEN_PROBE(openat, OPEN_OPENAT)
+OPEN_PROBE(open, OPEN_OPEN)
+OPEN_PROBE(creat, OPEN_CREAT)
+OPEN_PROBE(openat2, OPEN_OPENAT2)
+OPEN_PROBE(open_by_handle_at, OPEN_BY_HANDLE)
 
 /*
  * mmap of a protected file is an access of its own: the pages it maps can
  * be read without another syscall.  The file is protected if it has a
  * session: every protected open makes one.
  */
-SEC("tp/syscalls/sys_enter_mmap")
-int mmap_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	struct read_args args = { .path = ctx->args[2] };
-	struct file *file = session_file((long)ctx->args[4]);
-
-	if (!file)
-		return 0;
-	args.file = (__u64)file;
-	session_stash(&args);
-	return 0;
-}
-
 SEC("tp/syscalls/sys_exit_mmap")
 int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct custos_open_event *ev;
-	struct read_args *args;
+	struct pt_regs *regs;
 	struct session *sess;
 	struct scratch *s;
 	struct file *file;
 	__u32 len;
 
-	args = bpf_map_lookup_elem(&read_stash, &tid);
-	if (!args)
-		return 0;
-	sess = bpf_map_lookup_elem(&sessions, &args->file);
+	/* mmap(addr, len, prot, flags, fd, off): the fd is still open at exit. */
+	regs = syscall_regs();
+	file = session_file(syscall_arg(regs, 4));
+	sess = file ? session_of(file) : NULL;
 	s = scratch_get();
 	if (!sess || !s)
-		goto cleanup;
+		return 0;
 	ev = &s->open;
-	file = (struct file *)args->file;
 	task_ids_fill(&ev->task);
 	/* The address is no business of the audit: success or -errno. */
 	ev->result = ctx->ret < 0 && ctx->ret >= -4095 ? ctx->ret : 0;
-	ev->flags = args->path;
+	ev->flags = syscall_arg(regs, 2);
 	len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
 	emit(&ev->hdr, CUSTOS_EV_MMAP, offsetof(struct custos_open_event, path) + len);
-cleanup:
-	bpf_map_delete_elem(&read_stash, &tid);
 	return 0;
-}
-
-SEC("tp/syscalls/sys_exit_openat")
-int openat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return open_exit(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_open")
-int open_exit_tp(struct trace_event_raw_sys_exit *ctx)
-{
-	return open_exit(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_creat")
-int creat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return open_exit(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_openat2")
-int openat2_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return open_exit(ctx->ret);
 }

@@ -7,28 +7,11 @@
 #include "emit.bpf.h"
 #include "task.bpf.h"
 #include "session.bpf.h"
-#include <bpf/bpf_tracing.h>
 
 /* Where a read started: the file position (which the read advanced), an
  * offset argument (-1: the file position), or an offset the caller points
  * to (which the read advanced; NULL: the file position). */
 enum off_kind { OFF_POS, OFF_ARG, OFF_PTR };
-
-/* Argument n (0-based) of the syscall the current task is in, from the
- * registers it was made with: they are still on its kernel stack at exit. */
-static __always_inline long syscall_arg(struct pt_regs *regs, int n)
-{
-	switch (n) {
-	case 0:
-		return PT_REGS_PARM1_CORE_SYSCALL(regs);
-	case 1:
-		return PT_REGS_PARM2_CORE_SYSCALL(regs);
-	case 2:
-		return PT_REGS_PARM3_CORE_SYSCALL(regs);
-	default:
-		return PT_REGS_PARM4_CORE_SYSCALL(regs);
-	}
-}
 
 /*
  * A read returned ret bytes.  One program per read, at its exit: the
@@ -39,7 +22,6 @@ static __always_inline long syscall_arg(struct pt_regs *regs, int n)
 static __always_inline int read_exit(long ret, int fd_arg, __u32 path, enum off_kind kind,
 				     int off_arg)
 {
-	struct task_struct *task;
 	struct pt_regs *regs;
 	struct session *sess;
 	struct file *file;
@@ -47,8 +29,7 @@ static __always_inline int read_exit(long ret, int fd_arg, __u32 path, enum off_
 
 	if (ret <= 0 || is_self())
 		return 0;
-	task = bpf_get_current_task_btf();
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	regs = syscall_regs();
 	file = fd_file(syscall_arg(regs, fd_arg));
 	if (!file)
 		return 0;

@@ -203,14 +203,4 @@ static __always_inline struct file *session_file(long fd)
 	return file && session_of(file) ? file : NULL;
 }
 
-/* A syscall's exit has only its result: what its entry knew waits here, by
- * thread (a thread is in one syscall at a time, so reads and mmap share). */
-static __always_inline void session_stash(struct read_args *args)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	if (bpf_map_update_elem(&read_stash, &tid, args, BPF_ANY))
-		stat_inc(CUSTOS_STAT_STASH_FULL);
-}
-
 #endif /* CUSTOS_SESSION_BPF_H */

@@ -5,6 +5,7 @@
 
 #include "maps.bpf.h"
 #include "emit.bpf.h"
+#include <bpf/bpf_tracing.h>
 
 static __always_inline int is_self(void)
 {
@@ -67,6 +68,31 @@ static __always_inline void task_ids_fill(struct custos_task_ids *t)
 	READ_KERN(t->loginuid, task->loginuid.val);
 	READ_KERN(t->sessionid, task->sessionid);
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
+}
+
+/* The registers the current task entered its syscall with: at the
+ * syscall's exit they still hold its arguments (an exit program needs no
+ * stash from the entry). */
+static __always_inline struct pt_regs *syscall_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/* Argument n (0-based) of that syscall. */
+static __always_inline long syscall_arg(struct pt_regs *regs, int n)
+{
+	switch (n) {
+	case 0:
+		return PT_REGS_PARM1_CORE_SYSCALL(regs);
+	case 1:
+		return PT_REGS_PARM2_CORE_SYSCALL(regs);
+	case 2:
+		return PT_REGS_PARM3_CORE_SYSCALL(regs);
+	case 3:
+		return PT_REGS_PARM4_CORE_SYSCALL(regs);
+	default:
+		return PT_REGS_PARM5_CORE_SYSCALL(regs);
+	}
 }
 
 /* The struct file behind fd in the current task, or NULL. */

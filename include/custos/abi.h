@@ -59,7 +59,7 @@ enum custos_stat {
 	CUSTOS_STAT_RB_FULL = 1,	/* ring buffer had no room: event lost */
 	CUSTOS_STAT_PROBE_READ = 2,	/* a kernel memory read failed: field left zero */
 	CUSTOS_STAT_PATH_TRUNCATED = 3, /* path longer than the buffer or the walk bound */
-	CUSTOS_STAT_STASH_FULL = 4,	/* syscall entry could not be stashed: event lost */
+	CUSTOS_STAT_STASH_FULL = 4,	/* (unused since opens and reads are read at exit) */
 	CUSTOS_STAT_SESSION_FULL = 5,	/* read session could not be created: reads uncounted */
 	CUSTOS_STAT_PROC_LOST = 6,	/* a process event was lost: lineage may be incomplete */
 	CUSTOS_STAT_MAX = 7,
