@@ -16,57 +16,40 @@ static __always_inline int is_self(void)
  * a new one, so an unchanged pointer means unchanged ids. */
 static __always_inline const struct cred *current_cred(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	const struct cred *cred = NULL;
-
-	READ_KERN(cred, task->cred);
-	return cred;
+	return bpf_get_current_task_btf()->cred;
 }
 
 /* Credentials are read from the task at the moment of the event, not at
  * exec: a process that changed uid since exec shows its uid of now. */
 static __always_inline void task_ids_fill(struct custos_task_ids *t)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	/* BTF-typed: each field is a plain, fault-safe load, not a helper
+	 * call (a task's ids are read for every record). */
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_struct *parent, *leader;
-	struct signal_struct *signal;
-	struct tty_struct *tty;
-	struct tty_driver *driver;
-	struct pid *session;
-	const struct cred *cred;
-	int major = 0, minor = 0, index = 0;
+	struct signal_struct *signal = task->signal;
+	const struct cred *cred = task->cred;
+	struct tty_struct *tty = signal->tty;
+	struct pid *session = signal->pids[PIDTYPE_SID];
 
 	t->pid = pid_tgid >> 32;
 	t->tid = (__u32)pid_tgid;
 	t->cgroup_id = bpf_get_current_cgroup_id();
-	READ_KERN(parent, task->real_parent);
-	READ_KERN(t->ppid, parent->tgid);
+	t->ppid = task->real_parent->tgid;
 	/* The process is named by its leader's start: a thread's own differs. */
-	READ_KERN(leader, task->group_leader);
-	READ_KERN(t->start_ns, leader->start_boottime);
-	READ_KERN(signal, task->signal);
-	READ_KERN(session, signal->pids[PIDTYPE_SID]);
-	t->sid = 0;
-	if (session)
-		READ_KERN(t->sid, session->numbers[0].nr);
-	READ_KERN(tty, signal->tty);
-	if (tty) {
-		READ_KERN(index, tty->index);
-		READ_KERN(driver, tty->driver);
-		READ_KERN(major, driver->major);
-		READ_KERN(minor, driver->minor_start);
-	}
+	t->start_ns = task->group_leader->start_boottime;
+	t->sid = session ? session->numbers[0].nr : 0;
 	/* The kernel's dev_t (MINORBITS 20), as for files. */
-	t->tty = tty ? ((__u32)major << 20 | (__u32)(minor + index)) : 0;
-	READ_KERN(cred, task->cred);
-	READ_KERN(t->uid, cred->uid.val);
-	READ_KERN(t->euid, cred->euid.val);
-	READ_KERN(t->fsuid, cred->fsuid.val);
-	READ_KERN(t->gid, cred->gid.val);
-	READ_KERN(t->egid, cred->egid.val);
-	READ_KERN(t->loginuid, task->loginuid.val);
-	READ_KERN(t->sessionid, task->sessionid);
+	t->tty = tty ? ((__u32)tty->driver->major << 20 |
+			(__u32)(tty->driver->minor_start + tty->index))
+		     : 0;
+	t->uid = cred->uid.val;
+	t->euid = cred->euid.val;
+	t->fsuid = cred->fsuid.val;
+	t->gid = cred->gid.val;
+	t->egid = cred->egid.val;
+	t->loginuid = task->loginuid.val;
+	t->sessionid = task->sessionid;
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }
 
@@ -78,42 +61,40 @@ static __always_inline struct pt_regs *syscall_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
-/* Argument n (0-based) of that syscall. */
+/* Argument n (0-based) of that syscall: plain loads through the BTF-typed
+ * registers, no helper call. */
 static __always_inline long syscall_arg(struct pt_regs *regs, int n)
 {
 	switch (n) {
 	case 0:
-		return PT_REGS_PARM1_CORE_SYSCALL(regs);
+		return PT_REGS_PARM1_SYSCALL(regs);
 	case 1:
-		return PT_REGS_PARM2_CORE_SYSCALL(regs);
+		return PT_REGS_PARM2_SYSCALL(regs);
 	case 2:
-		return PT_REGS_PARM3_CORE_SYSCALL(regs);
+		return PT_REGS_PARM3_SYSCALL(regs);
 	case 3:
-		return PT_REGS_PARM4_CORE_SYSCALL(regs);
+		return PT_REGS_PARM4_SYSCALL(regs);
 	default:
-		return PT_REGS_PARM5_CORE_SYSCALL(regs);
+		return PT_REGS_PARM5_SYSCALL(regs);
 	}
 }
 
 /* The struct file behind fd in the current task, or NULL. */
 static __always_inline struct file *fd_file(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct files_struct *files;
+	/* Through the BTF-typed task the walk is plain loads (fault-safe),
+	 * not one helper call per pointer; only the indexed slot needs one. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
 	struct file *file = NULL;
-	unsigned int max_fds;
 	struct fdtable *fdt;
-	struct file **fds;
 
-	if (fd < 0)
+	if (fd < 0 || !files)
 		return NULL;
-	READ_KERN(files, task->files);
-	READ_KERN(fdt, files->fdt);
-	READ_KERN(max_fds, fdt->max_fds);
-	if (fd >= max_fds)
+	fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	READ_KERN(fds, fdt->fd);
-	READ_KERN(file, fds[fd]);
+	READ_KERN(file, fdt->fd[fd]);
 	return file;
 }
 
