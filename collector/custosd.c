@@ -550,7 +550,7 @@ static void open_path(struct collector *col, struct rec_access *a)
 		a->path_flags = (a->path_flags & ~CUSTOS_PATH_OF_OPEN) | flags;
 		return;
 	}
-	n = ledger__file_path(col->ledger, a->dev, a->ino, buf, sizeof(buf));
+	n = ledger__file_path(col->ledger, a->dev, a->ino, a->mnt_id, buf, sizeof(buf));
 	if (n >= 0) {
 		a->path = bytes_of(buf, n);
 		a->path_flags &= ~CUSTOS_PATH_OF_OPEN;

@@ -454,9 +454,10 @@ int64_t ledger__clock_offset(const struct ledger *l)
 	return l->clock_off;
 }
 
-int ledger__file_path(struct ledger *l, uint64_t dev, uint64_t ino, char *buf, size_t cap)
+int ledger__file_path(struct ledger *l, uint64_t dev, uint64_t ino, uint32_t mnt_id, char *buf,
+		      size_t cap)
 {
-	return store__file_path(l->store, dev, ino, buf, cap);
+	return store__file_path(l->store, dev, ino, mnt_id, buf, cap);
 }
 
 uint64_t ledger__count(const struct ledger *l)

@@ -70,7 +70,8 @@ int64_t ledger__clock_offset(const struct ledger *l);
 
 /* The path the ledger last recorded for the file (dev in the stat(2) form),
  * as store__file_path. */
-int ledger__file_path(struct ledger *l, uint64_t dev, uint64_t ino, char *buf, size_t cap);
+int ledger__file_path(struct ledger *l, uint64_t dev, uint64_t ino, uint32_t mnt_id, char *buf,
+		      size_t cap);
 
 /* Records appended since open. */
 uint64_t ledger__count(const struct ledger *l);

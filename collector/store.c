@@ -360,19 +360,20 @@ static int load_head(struct store *st)
 	return err;
 }
 
-int store__file_path(struct store *st, uint64_t dev, uint64_t ino, char *buf, size_t cap)
+int store__file_path(struct store *st, uint64_t dev, uint64_t ino, uint32_t mnt_id, char *buf,
+		     size_t cap)
 {
 	sqlite3_stmt *q = NULL;
 	int len = -1;
 
-	/* Rare (a session found gone): no statement kept for it. */
-	if (sqlite3_prepare_v2(
-		    st->db,
-		    "SELECT path FROM file WHERE dev = ? AND ino = ? AND path IS NOT NULL"
-		    " ORDER BY id DESC LIMIT 1",
-		    -1, &q, NULL) == SQLITE_OK &&
+	/* Rare (the cache of recent opens forgot the file): no statement kept. */
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT path FROM file WHERE dev = ? AND ino = ? AND mnt_id = ?"
+			       " AND path IS NOT NULL ORDER BY id DESC LIMIT 1",
+			       -1, &q, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(q, 1, (sqlite3_int64)dev) == SQLITE_OK &&
 	    sqlite3_bind_int64(q, 2, (sqlite3_int64)ino) == SQLITE_OK &&
+	    sqlite3_bind_int64(q, 3, (sqlite3_int64)mnt_id) == SQLITE_OK &&
 	    sqlite3_step(q) == SQLITE_ROW) {
 		int n = sqlite3_column_bytes(q, 0);
 

@@ -57,9 +57,11 @@ uint64_t store__count(const struct store *st);
 
 void store__close(struct store *st);
 
-/* The path of the most recent file row of (dev, ino), dev in the stat(2)
- * form, into buf (no NUL): its length, or -1 when there is none. */
-int store__file_path(struct store *st, uint64_t dev, uint64_t ino, char *buf, size_t cap);
+/* The path of the most recent file row of (dev, ino) seen through mount
+ * mnt_id, dev in the stat(2) form, into buf (no NUL): its length, or -1 when
+ * there is none (a hard link's other name is not this file's path). */
+int store__file_path(struct store *st, uint64_t dev, uint64_t ino, uint32_t mnt_id, char *buf,
+		     size_t cap);
 
 /* The database handle, for readers sharing the writer's connection. */
 sqlite3 *store__db(const struct store *st);

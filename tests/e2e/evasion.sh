@@ -114,4 +114,6 @@ check "overlayfs over the tree: caught through the lower layer, under the overla
 	"$(jq -r --argjson pid "$pid_overlay" 'select(.action == "read" and .pid == $pid) |
 		"\(.path) \(.bytes)"' "$WORK/all.json")"
 check "no loss" 0 "$(jq -r 'select(.action == "loss")' "$WORK/all.json" | grep -c loss)"
+# Say which counter a loss came from: a test log should explain a failure.
+jq -r 'select(.action == "loss") | "loss: \(.detail)"' "$WORK/all.json"
 finish
