@@ -117,6 +117,7 @@ struct dict {
 	int ncols;
 	sqlite3_stmt *find, *insert;
 	struct dict_slot *slots;
+	struct dict_slot *last; /* the slot the previous lookup ended on */
 	uint8_t key[DICT_COLS_MAX * (2 + RECORD_PATH_MAX)];
 };
 
@@ -279,8 +280,16 @@ static int dict_id(sqlite3 *db, struct dict *d, const struct dict_val *v, int64_
 			len += 2 + v[c].b.len;
 		}
 	}
+	/* Records come in runs of one process, one person, one file: the tuple
+	 * of the record before is compared before anything is hashed. */
+	slot = d->last;
+	if (slot && slot->key && slot->key_len == len && !memcmp(slot->key, d->key, len)) {
+		*id = slot->id;
+		return 0;
+	}
 	h = hash_bytes(d->key, len);
 	slot = &d->slots[h & (DICT_SLOTS - 1)];
+	d->last = slot;
 	if (slot->key && slot->hash == h && slot->key_len == len &&
 	    !memcmp(slot->key, d->key, len)) {
 		*id = slot->id;
