@@ -32,10 +32,29 @@ if [ ! -e "$demo/staff.json" ]; then
 JSON
 fi
 
+# Demo alert rules: a refused open, and any read of the payroll.
+if [ ! -e "$demo/rules.yaml" ]; then
+	cat >"$demo/rules.yaml" <<YAML
+rules:
+  - id: denied
+    severity: high
+    description: an open of protected data was refused
+    match:
+      result: denied
+  - id: payroll-read
+    severity: medium
+    description: payroll data was read
+    match:
+      action: read
+      dataset: payroll
+YAML
+fi
+
 cat <<MSG
 custos demo: protecting $data/customers (dataset "customers")
              and $data/payroll (dataset "payroll");
-             ledger $demo/custos.db, staff directory $demo/staff.json.
+             ledger $demo/custos.db, staff directory $demo/staff.json,
+             alert rules $demo/rules.yaml.
              Ctrl-C stops custosd cleanly.
 
 From another shell, touch the data and ask the ledger who did:
@@ -43,8 +62,10 @@ From another shell, touch the data and ask the ledger who did:
   $top/build/custos query --db $demo/custos.db
   $top/build/custos query --db $demo/custos.db --action read --format json
   $top/build/custos verify --db $demo/custos.db --trust $demo/keys/trust.vkeys
+  cat $data/payroll/2026-11.csv; $top/build/custos query --db $demo/custos.db --action alert
+  $top/build/custos report --db $demo/custos.db --html $demo/report.html
 
 MSG
 exec "$top/build/custosd" --db "$demo/custos.db" \
 	--watch "$data/customers=customers" --watch "$data/payroll=payroll" \
-	--staff "$demo/staff.json" -v
+	--staff "$demo/staff.json" --rules "$demo/rules.yaml" -v
