@@ -82,17 +82,17 @@ $(OUTPUT)/custos: $(AUDITOR_OBJS) $(COMMON_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/test.h tests/records.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(PKG_LIBS) -o $@
 
 # The exporter is custosd's; its test compares with query's output.
-$(OUTPUT)/tests/test_export: tests/unit/test_export.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(OUTPUT)/collector/export.o | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_export: tests/unit/test_export.c tests/test.h tests/records.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(OUTPUT)/collector/export.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(OUTPUT)/collector/export.o $(PKG_LIBS) -o $@
 
 # The report's tests also run custos report itself.
-$(OUTPUT)/tests/test_report: tests/unit/test_report.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/report.o | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_report: tests/unit/test_report.c tests/test.h tests/records.h $(COMMON_OBJS) $(OUTPUT)/collector/report.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/report.o $(PKG_LIBS) -o $@
 

@@ -21,16 +21,12 @@
 #include "jsonrec.h"
 #include "query.h"
 #include "store.h"
+#include "records.h"
 #include "test.h"
 #include "util.h"
 
 #define NS 1000000000LL
 #define T0 (1795759200LL * NS) /* 2026-11-27T06:00:00Z */
-
-static struct bytes str(const char *s)
-{
-	return (struct bytes){ .p = (const uint8_t *)s, .len = (uint16_t)strlen(s) };
-}
 
 static struct record access_rec(uint64_t seq, uint32_t op, const char *path)
 {
@@ -513,7 +509,6 @@ TEST(custos_format_equals_query)
 	struct record recs[7];
 	char db[sizeof(tmp) + 16], *out = NULL;
 	struct query_filter f;
-	struct store *st;
 	size_t len = 0;
 	FILE *mem;
 	char *line, *save = NULL;
@@ -549,13 +544,7 @@ TEST(custos_format_equals_query)
 	recs[6].alert.person = str("uid:0");
 	recs[6].alert.path = str("/a/b/y");
 	snprintf(db, sizeof(db), "%s/q.db", tmp);
-	st = store__open(db);
-	ASSERT_TRUE(st != NULL);
-	ASSERT_EQ(store__begin(st), 0);
-	for (size_t k = 0; k < 7; k++)
-		ASSERT_EQ(store__append(st, &recs[k]), 0);
-	ASSERT_EQ(store__commit(st), 0);
-	store__close(st);
+	ASSERT_EQ(write_records(db, recs, 7), 0);
 
 	mem = open_memstream(&out, &len);
 	ASSERT_EQ(query__run(db, &f, QUERY_JSON, mem), 0);

@@ -15,6 +15,7 @@
 #include "query.h"
 #include "record.h"
 #include "store.h"
+#include "records.h"
 #include "test.h"
 #include "util.h"
 
@@ -69,11 +70,6 @@ static void remove_tmpdir(void)
 static struct bytes b(const void *p, size_t len)
 {
 	return (struct bytes){ .p = p, .len = len };
-}
-
-static struct bytes str(const char *s)
-{
-	return b(s, strlen(s));
 }
 
 /* An access record with every field set to something recognisable. */
@@ -234,8 +230,6 @@ static struct record make_who(uint32_t op, int64_t t_ns, const char *path, const
 static int write_sort_db(void)
 {
 	struct record recs[10];
-	struct store *st = NULL;
-	int err = -EIO;
 
 	recs[0] = (struct record){ .type = REC_LOSS, .t_real_ns = AT(0) };
 	recs[0].loss.counter = CUSTOS_STAT_RB_FULL;
@@ -260,20 +254,7 @@ static int write_sort_db(void)
 	recs[9] = make_who(OP_READ_CALL, AT(9), "/d/one/a.csv", "one", 250, "/usr/binx/y", "y",
 			   1002, "e2", 0, 100);
 
-	st = store__open(sort_db);
-	if (!st)
-		return -errno;
-	if (store__begin(st))
-		goto cleanup;
-	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
-		err = store__append(st, &recs[i]);
-		if (err)
-			goto cleanup;
-	}
-	err = store__commit(st);
-cleanup:
-	store__close(st);
-	return err;
+	return write_records(sort_db, recs, sizeof(recs) / sizeof(recs[0]));
 }
 
 static const char *test_sort_db(void)

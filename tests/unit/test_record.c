@@ -5,12 +5,8 @@
 
 #include "custos/abi.h"
 #include "record.h"
+#include "records.h"
 #include "test.h"
-
-static struct bytes str(const char *s)
-{
-	return (struct bytes){ .p = (const uint8_t *)s, .len = (uint16_t)strlen(s) };
-}
 
 static void sample_access(struct record *r)
 {

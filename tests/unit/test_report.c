@@ -14,6 +14,7 @@
 #include "record.h"
 #include "report.h"
 #include "store.h"
+#include "records.h"
 #include "test.h"
 #include "util.h"
 
@@ -40,11 +41,6 @@ static void remove_tmpdir(void)
 		unlink(p);
 	}
 	rmdir(tmpdir);
-}
-
-static struct bytes str(const char *s)
-{
-	return (struct bytes){ .p = (const uint8_t *)s, .len = strlen(s) };
 }
 
 /* Who each access is by: staff ids, teams, and how they were found. */
@@ -108,8 +104,6 @@ static struct record read_session(int64_t t, const char *path, const char *datas
 static int write_db(void)
 {
 	struct record recs[15];
-	struct store *st = NULL;
-	int err = -EIO;
 
 	recs[0] = (struct record){ .type = REC_START, .t_real_ns = AT(0, 8, 0) };
 	recs[0].start.abi_version = CUSTOS_ABI_VERSION;
@@ -148,20 +142,7 @@ static int write_db(void)
 	recs[14].alert.dataset = str("hr");
 	recs[14].alert.path = str("/srv/hr/secret");
 
-	st = store__open(db);
-	if (!st)
-		return -errno;
-	if (store__begin(st))
-		goto cleanup;
-	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
-		err = store__append(st, &recs[i]);
-		if (err)
-			goto cleanup;
-	}
-	err = store__commit(st);
-cleanup:
-	store__close(st);
-	return err;
+	return write_records(db, recs, sizeof(recs) / sizeof(recs[0]));
 }
 
 static const char *test_db(void)

@@ -5,16 +5,12 @@
 #include <string.h>
 
 #include "rules.h"
+#include "records.h"
 #include "test.h"
 
 #define S 1000000000ULL
 /* 2026-11-27 (a Friday) 06:10:21 UTC. */
 #define FRI_0610 1795759821ULL
-
-static struct bytes str(const char *s)
-{
-	return (struct bytes){ (const uint8_t *)s, (uint16_t)strlen(s) };
-}
 
 static struct rules *parse(const char *text, char *err)
 {

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* What the unit tests that need a ledger share: byte strings of C strings,
+ * and a store written through the real store code. */
+#ifndef CUSTOS_TEST_RECORDS_H
+#define CUSTOS_TEST_RECORDS_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "record.h"
+#include "store.h"
+
+static inline struct bytes str(const char *s)
+{
+	return (struct bytes){ .p = (const uint8_t *)s, .len = (uint16_t)strlen(s) };
+}
+
+/* Append recs to the store at path in one batch; each must be given the seq
+ * of its index (a fresh store).  Returns 0 or -errno. */
+static inline int write_records(const char *path, struct record *recs, size_t n)
+{
+	struct store *st = store__open(path);
+	int err;
+
+	if (!st)
+		return -errno;
+	err = store__begin(st);
+	for (size_t i = 0; !err && i < n; i++) {
+		err = store__append(st, &recs[i]);
+		if (!err && recs[i].seq != i) {
+			fprintf(stderr, "  store gave seq %llu to record %zu\n",
+				(unsigned long long)recs[i].seq, i);
+			err = -EINVAL;
+		}
+	}
+	if (!err)
+		err = store__commit(st);
+	store__close(st);
+	return err;
+}
+
+#endif /* CUSTOS_TEST_RECORDS_H */
