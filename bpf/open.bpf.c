@@ -286,9 +286,11 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	struct file *file;
 	__u32 len;
 
+	if (is_self())
+		return 0;
 	/* mmap(addr, len, prot, flags, fd, off): the fd is still open at exit. */
 	regs = syscall_regs();
-	file = session_file(syscall_arg(regs, 4));
+	file = fd_file(syscall_arg(regs, 4));
 	sess = file ? session_of(file) : NULL;
 	s = scratch_get();
 	if (!sess || !s)

@@ -192,15 +192,4 @@ static __always_inline void session_end(struct file *file)
 		session_close(file, (__u64)file, sess);
 }
 
-/* The file behind fd when it has a session; not for custosd's own calls. */
-static __always_inline struct file *session_file(long fd)
-{
-	struct file *file;
-
-	if (is_self())
-		return NULL;
-	file = fd_file(fd);
-	return file && session_of(file) ? file : NULL;
-}
-
 #endif /* CUSTOS_SESSION_BPF_H */
