@@ -118,6 +118,7 @@ struct scratch {
 		struct custos_exec_event exec;
 	};
 	struct session ended; /* a session taken out of the table, to report */
+	struct session fresh; /* a session being made, before it enters the table */
 	/* The path is assembled right to left here, then copied into the event. */
 	char work[CUSTOS_PATH_MAX * 2];
 };

@@ -18,18 +18,24 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags)
 {
 	struct file *file = (struct file *)file_addr;
 	struct custos_open_event *ev;
-	struct session fresh = {}, *old;
+	struct session *fresh, *old;
 	struct vfsmount *vfsmnt;
 	struct dentry *dentry;
 	struct scratch *s;
-	__u64 key;
-	__u32 len;
+	__u64 key = file_addr;
+	__u32 dataset, len;
 
 	READ_KERN(dentry, file->f_path.dentry);
 	READ_KERN(vfsmnt, file->f_path.mnt);
-	fresh.dataset = tree_of((__u64)dentry, (__u64)vfsmnt);
-	if (!fresh.dataset)
+	dataset = tree_of((__u64)dentry, (__u64)vfsmnt);
+	if (!dataset)
 		return 0;
+	/* A freed file's address may come back for a new open before the sweep
+	 * found its session: that one ends first, before the open event is
+	 * built (its report is built in the same scratch). */
+	old = bpf_map_lookup_elem(&sessions, &key);
+	if (old)
+		session_close(NULL, key, old);
 	s = scratch_get();
 	if (!s)
 		return 0;
@@ -37,21 +43,20 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags)
 	task_ids_fill(&ev->task);
 	ev->result = fd;
 	ev->flags = flags;
-	len = file_ref_fill(s, &ev->file, ev->path, file, fresh.dataset);
-	fresh.ino = ev->file.ino;
-	fresh.dev = ev->file.dev;
-	fresh.mnt_id = ev->file.mnt_id;
-	READ_KERN(fresh.inode, file->f_inode);
+	len = file_ref_fill(s, &ev->file, ev->path, file, dataset);
+	/* In the scratch, not on the stack: Debian 6.1's verifier counts 512
+	 * bytes for the whole chain of calls under an open. */
+	fresh = &s->fresh;
+	__builtin_memset(fresh, 0, sizeof(*fresh));
+	fresh->dataset = dataset;
+	fresh->ino = ev->file.ino;
+	fresh->dev = ev->file.dev;
+	fresh->mnt_id = ev->file.mnt_id;
+	READ_KERN(fresh->inode, file->f_inode);
 	/* The opener is most often the first reader: its identity is kept. */
-	fresh.task = ev->task;
-	fresh.opener_cred = (__u64)current_cred();
-	/* A freed file's address may come back for a new open before the sweep
-	 * found its session: that one ends first. */
-	key = (__u64)file;
-	old = bpf_map_lookup_elem(&sessions, &key);
-	if (old)
-		session_close(NULL, key, old);
-	if (bpf_map_update_elem(&sessions, &key, &fresh, BPF_ANY))
+	fresh->task = ev->task;
+	fresh->opener_cred = (__u64)current_cred();
+	if (bpf_map_update_elem(&sessions, &key, fresh, BPF_ANY))
 		stat_inc(CUSTOS_STAT_SESSION_FULL);
 	emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
 	return 0;
