@@ -43,7 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 E2E_BINS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/ledgertool
 
-.PHONY: all deps run test check bench format format-check clean install
+.PHONY: all deps run test test-vm check bench format format-check clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -121,6 +121,12 @@ test:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(E2E_BINS)
 	$(Q)tests/run.sh
+
+# The kernel-facing suites on Debian 12's 6.1 in qemu, with each backend.
+test-vm:
+	$(Q)scripts/deps.sh vm
+	$(Q)$(MAKE) --no-print-directory all $(E2E_BINS)
+	$(Q)scripts/vmtest.sh
 
 check: all $(UNIT_BINS) $(E2E_BINS)
 	$(Q)tests/run.sh

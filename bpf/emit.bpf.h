@@ -43,8 +43,9 @@ static __always_inline struct scratch *scratch_get(void)
  * a ledger record takes a sequence number before the write, so that a
  * failed write leaves a gap that matches the CUSTOS_STAT_RB_FULL count
  * exactly; process-table events take none and count as PROC_LOST.
+ * Returns 0, or -1 when the record could not be written (counted).
  */
-static __always_inline void emit(struct custos_event_hdr *hdr, __u16 type, __u32 size)
+static __always_inline int emit(struct custos_event_hdr *hdr, __u16 type, __u32 size)
 {
 	int recorded =
 		type == CUSTOS_EV_OPEN || type == CUSTOS_EV_READ_SESSION || type == CUSTOS_EV_MMAP;
@@ -52,7 +53,7 @@ static __always_inline void emit(struct custos_event_hdr *hdr, __u16 type, __u32
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (!st)
-		return;
+		return -1;
 	/* Bounded for the verifier: no event is larger than the exec event. */
 	if (size > sizeof(struct custos_exec_event))
 		size = sizeof(struct custos_exec_event);
@@ -63,11 +64,14 @@ static __always_inline void emit(struct custos_event_hdr *hdr, __u16 type, __u32
 	hdr->ktime_ns = bpf_ktime_get_boot_ns();
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, hdr, size, flags))
+	if (bpf_ringbuf_output(&events, hdr, size, flags)) {
 		__sync_fetch_and_add(
 			&st->count[recorded ? CUSTOS_STAT_RB_FULL : CUSTOS_STAT_PROC_LOST], 1);
-	else if (recorded)
+		return -1;
+	}
+	if (recorded)
 		__sync_fetch_and_add(&st->count[CUSTOS_STAT_EVENTS], 1);
+	return 0;
 }
 
 #endif /* CUSTOS_EMIT_BPF_H */

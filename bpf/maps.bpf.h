@@ -36,6 +36,29 @@ struct {
  * maps to the host's mounts. */
 const volatile __u32 targ_host_mnt_ns __weak = 0;
 
+/* The security-hook backend is loaded (hooks.bpf.c): it sees opens,
+ * splices and the last reference of every file itself, so the programs
+ * shared with the tracepoint backend leave those to it. */
+const volatile __u32 targ_hooks __weak = 0;
+
+/* Fail-closed ("no log, no access", hook backend): the datasets (bit
+ * dataset - 1) whose opens are refused when their record cannot be
+ * written or custosd has not beaten for targ_beat_timeout_ns.  custosd
+ * writes beat_ns (CLOCK_BOOTTIME) every round, and the mask at start and
+ * on reload. */
+__u64 failclosed_mask __weak = 0;
+__u64 beat_ns __weak = 0;
+const volatile __u64 targ_beat_timeout_ns __weak = 5000000000ULL;
+
+/* Threads whose open fail-closed just refused (the open's own record says
+ * so): the failure that open returns is not recorded a second time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} refused SEC(".maps") __weak;
+
 /* Set by custosd before load: its own tgid, so it never records its own I/O. */
 const volatile __u32 targ_self_tgid __weak = 0;
 /* Wake the consumer only once the ring holds this much; below it custosd

@@ -14,7 +14,20 @@ __noinline __u32 tree_of(__u64 dentry, __u64 vfsmnt)
 	return protected_dataset((struct dentry *)dentry, (struct vfsmount *)vfsmnt);
 }
 
-__noinline int open_success(__u64 file_addr, long fd, __u32 flags)
+/* Whether custosd's heartbeat is older than the fail-closed timeout. */
+static __always_inline int beat_stale(void)
+{
+	return bpf_ktime_get_boot_ns() - beat_ns > targ_beat_timeout_ns;
+}
+
+/*
+ * A protected file was opened (fd: the descriptor, or 0 where the open is
+ * seen before it has one).  gate: the open is not done yet and may be
+ * refused (the hook backend's file_open): a fail-closed tree's file is
+ * refused with -EPERM when its record cannot be written or custosd has
+ * stopped beating, and the record says so.  Returns 0 or -EPERM.
+ */
+__noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 gate)
 {
 	struct file *file = (struct file *)file_addr;
 	struct custos_open_event *ev;
@@ -24,6 +37,7 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags)
 	struct scratch *s;
 	__u64 key = file_addr;
 	__u32 dataset, len;
+	int closed, deny;
 
 	READ_KERN(dentry, file->f_path.dentry);
 	READ_KERN(vfsmnt, file->f_path.mnt);
@@ -39,9 +53,11 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags)
 	s = scratch_get();
 	if (!s)
 		return 0;
+	closed = gate && (failclosed_mask >> ((dataset - 1) & 63)) & 1;
+	deny = closed && beat_stale();
 	ev = &s->open;
 	task_ids_fill(&ev->task);
-	ev->result = fd;
+	ev->result = deny ? -EPERM_ : fd;
 	ev->flags = flags;
 	len = file_ref_fill(s, &ev->file, ev->path, file, dataset);
 	/* In the scratch, not on the stack: Debian 6.1's verifier counts 512
@@ -56,9 +72,20 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags)
 	/* The opener is most often the first reader: its identity is kept. */
 	fresh->task = ev->task;
 	fresh->opener_cred = (__u64)current_cred();
+	/* No log, no access: a record that could not be written refuses the
+	 * open too (the refusal is counted; the record is not there to say). */
+	if (emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len) &&
+	    closed)
+		deny = 1;
+	if (deny) {
+		__u32 tid = bpf_get_current_pid_tgid();
+
+		stat_inc(CUSTOS_STAT_DENIED);
+		bpf_map_update_elem(&refused, &tid, &tid, BPF_ANY);
+		return -EPERM_;
+	}
 	if (bpf_map_update_elem(&sessions, &key, fresh, BPF_ANY))
 		stat_inc(CUSTOS_STAT_SESSION_FULL);
-	emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
 	return 0;
 }
 
@@ -143,7 +170,7 @@ static __always_inline int lookup_start(struct open_args *args, char first, stru
  * (roots map).  The path recorded is that joined string; custosd folds "."
  * and "..".  A global function, checked once by the verifier (open_success).
  */
-__noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret)
+__noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret, __u32 kname)
 {
 	struct open_args a = { .flags = flags, .dfd = dfd, .filename = filename };
 	struct open_args *args = &a;
@@ -160,7 +187,8 @@ __noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret)
 	if (!s || !args->filename)
 		return 0;
 	ev = &s->open;
-	if (bpf_probe_read_user(&first, 1, (void *)args->filename))
+	if (kname ? bpf_probe_read_kernel(&first, 1, (void *)args->filename)
+		  : bpf_probe_read_user(&first, 1, (void *)args->filename))
 		return 0;
 	if (!lookup_start(args, first, &d, &mnt))
 		return 0;
@@ -178,8 +206,10 @@ __noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret)
 		base++;
 	}
 	base &= CUSTOS_PATH_MAX - 1;
-	n = bpf_probe_read_user_str(&ev->path[base], CUSTOS_PATH_MAX - base,
-				    (void *)args->filename);
+	n = kname ? bpf_probe_read_kernel_str(&ev->path[base], CUSTOS_PATH_MAX - base,
+					      (void *)args->filename)
+		  : bpf_probe_read_user_str(&ev->path[base], CUSTOS_PATH_MAX - base,
+					    (void *)args->filename);
 	if (n <= 0)
 		return 0;
 	/* A name that fills the buffer was cut: flag it, keep what fits. */
@@ -255,10 +285,10 @@ static __always_inline int open_exit(long ret, enum open_call call)
 		break;
 	}
 	if (ret < 0)
-		return failed_open(args.flags, args.dfd, args.filename, ret);
+		return failed_open(args.flags, args.dfd, args.filename, ret, 0);
 	file = fd_file(ret);
 	if (file)
-		return open_success((__u64)file, ret, args.flags);
+		return open_success((__u64)file, ret, args.flags, 0);
 	stat_inc(CUSTOS_STAT_PROBE_READ);
 	return 0;
 }
@@ -279,17 +309,32 @@ OPEN_PROBE(open_by_handle_at, OPEN_BY_HANDLE)
 /*
  * mmap of a protected file is an access of its own: the pages it maps can
  * be read without another syscall.  The file is protected if it has a
- * session: every protected open makes one.
+ * session: every protected open makes one.  A global function: the mmap
+ * syscall's exit and the hook backend's mmap_file share it.
  */
+__noinline int mmap_record(__u64 file, __u32 dataset, long result, __u32 prot)
+{
+	struct custos_open_event *ev;
+	struct scratch *s = scratch_get();
+	__u32 len;
+
+	if (!s || !file)
+		return 0;
+	ev = &s->open;
+	task_ids_fill(&ev->task);
+	ev->result = result;
+	ev->flags = prot;
+	len = file_ref_fill(s, &ev->file, ev->path, (struct file *)file, dataset);
+	emit(&ev->hdr, CUSTOS_EV_MMAP, offsetof(struct custos_open_event, path) + len);
+	return 0;
+}
+
 SEC("tp/syscalls/sys_exit_mmap")
 int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct custos_open_event *ev;
 	struct pt_regs *regs;
 	struct session *sess;
-	struct scratch *s;
 	struct file *file;
-	__u32 len;
 
 	if (is_self())
 		return 0;
@@ -297,15 +342,9 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	regs = syscall_regs();
 	file = fd_file(syscall_arg(regs, 4));
 	sess = file ? session_of(file) : NULL;
-	s = scratch_get();
-	if (!sess || !s)
-		return 0;
-	ev = &s->open;
-	task_ids_fill(&ev->task);
 	/* The address is no business of the audit: success or -errno. */
-	ev->result = ctx->ret < 0 && ctx->ret >= -4095 ? ctx->ret : 0;
-	ev->flags = syscall_arg(regs, 2);
-	len = file_ref_fill(s, &ev->file, ev->path, file, sess->dataset);
-	emit(&ev->hdr, CUSTOS_EV_MMAP, offsetof(struct custos_open_event, path) + len);
+	if (sess)
+		mmap_record((__u64)file, sess->dataset, ctx->ret < 0 && ctx->ret >= -4095 ? ctx->ret : 0,
+			    syscall_arg(regs, 2));
 	return 0;
 }

@@ -93,12 +93,17 @@ static long protected_step(__u64 i, void *ctx)
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
+/* Before 6.5 the overlay inode held its lower path itself (6.1 does). */
+struct ovl_inode___lowerpath {
+	struct ovl_path lowerpath;
+} __attribute__((preserve_access_index));
+
 /*
  * A file seen through overlayfs is another dentry on another super block:
  * its ancestry never reaches a protected directory used as a lower layer.
- * The overlay inode names its lower dentry and layer mount (ovl_inode->oe,
- * since 6.5; older layouts are not read and such files are not placed).
- * Returns 1 and sets *d, *mnt to the lower one when there is one.
+ * The overlay inode names its lower dentry and layer mount (ovl_inode->oe
+ * since 6.5, ovl_inode->lowerpath before).  Returns 1 and sets *d, *mnt to
+ * the lower one when there is one.
  */
 static __always_inline int overlay_lower(struct dentry **d, struct vfsmount **mnt)
 {
@@ -111,8 +116,6 @@ static __always_inline int overlay_lower(struct dentry **d, struct vfsmount **mn
 	unsigned int n = 0;
 	unsigned long magic = 0;
 
-	if (!bpf_core_field_exists(struct ovl_inode, oe))
-		return 0;
 	READ_KERN(sb, (*d)->d_sb);
 	READ_KERN(magic, sb->s_magic);
 	if (magic != OVERLAYFS_SUPER_MAGIC)
@@ -120,14 +123,21 @@ static __always_inline int overlay_lower(struct dentry **d, struct vfsmount **mn
 	READ_KERN(inode, (*d)->d_inode);
 	oi = (struct ovl_inode *)((char *)inode -
 				  bpf_core_field_offset(struct ovl_inode, vfs_inode));
-	READ_KERN(oe, oi->oe);
-	if (!oe)
-		return 0;
-	READ_KERN(n, oe->__numlower);
-	if (!n)
-		return 0;
-	READ_KERN(lower, oe->__lowerstack[0].dentry);
-	READ_KERN(layer, oe->__lowerstack[0].layer);
+	if (bpf_core_field_exists(struct ovl_inode, oe)) {
+		READ_KERN(oe, oi->oe);
+		if (!oe)
+			return 0;
+		READ_KERN(n, oe->__numlower);
+		if (!n)
+			return 0;
+		READ_KERN(lower, oe->__lowerstack[0].dentry);
+		READ_KERN(layer, oe->__lowerstack[0].layer);
+	} else if (bpf_core_field_exists(struct ovl_inode___lowerpath, lowerpath)) {
+		struct ovl_inode___lowerpath *old = (void *)oi;
+
+		READ_KERN(lower, old->lowerpath.dentry);
+		READ_KERN(layer, old->lowerpath.layer);
+	}
 	if (!lower || !layer)
 		return 0;
 	READ_KERN(*mnt, layer->mnt);

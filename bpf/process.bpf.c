@@ -115,7 +115,9 @@ int BPF_PROG(process_exit, struct task_struct *task)
 {
 	struct custos_exit_event ev = {};
 
-	end_sessions_at_exit(task);
+	/* The hook backend sees each file's last reference go (__fput). */
+	if (!targ_hooks)
+		end_sessions_at_exit(task);
 	/* The process ends with its leader; other threads' exits say nothing. */
 	if (task->pid != task->tgid)
 		return 0;

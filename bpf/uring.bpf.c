@@ -5,8 +5,8 @@
  * other (its fd is in the submitter's table, which io-wq workers share, or
  * it is a direct descriptor in the ring's fixed-file table), and a read
  * (READ, READV, READ_FIXED, READV_FIXED, READ_MULTISHOT, or SPLICE out of
- * the file) on a file with a session adds the bytes it returned.  The tracepoint's arguments
- * changed after 6.1; custosd loads this program only where they are (ctx, req, cqe).
+ * the file) on a file with a session adds the bytes it returned.  The
+ * tracepoint's arguments changed after 6.1: one program for each form.
  */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
@@ -96,34 +96,36 @@ static __always_inline struct file *splice_in(struct io_kiocb *req)
 	return fd_file(fd);
 }
 
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe_ptr)
+/*
+ * A request completed with res.  On the hook backend its opens were seen
+ * at file_open and its splices at the splice read (hooks.bpf.c): only the
+ * reads that reach no hook are counted here.
+ */
+static __always_inline int uring_done(struct io_kiocb *req, __s32 res)
 {
-	struct io_kiocb *req = req_ptr;
-	struct io_uring_cqe *cqe = cqe_ptr;
 	struct session *sess;
 	struct file *file = NULL;
 	__u8 opcode = 0;
-	__s32 res = 0;
 
-	if (!req || !cqe || is_self())
+	if (!req || res < 0 || is_self())
 		return 0;
 	READ_KERN(opcode, req->opcode);
-	READ_KERN(res, cqe->res);
-	if (res < 0)
-		return 0;
 	switch (opcode) {
 	case URING_OPENAT:
 	case URING_OPENAT2:
+		if (targ_hooks)
+			return 0;
 		file = opened_file(req, res);
 		if (file) {
 			__u32 flags = 0;
 
 			READ_KERN(flags, file->f_flags);
-			open_success((__u64)file, res, flags);
+			open_success((__u64)file, res, flags, 0);
 		}
 		return 0;
 	case URING_SPLICE:
+		if (targ_hooks)
+			return 0;
 		file = splice_in(req);
 		break;
 	case URING_READ:
@@ -140,4 +142,24 @@ int BPF_PROG(uring_complete, void *ring, void *req_ptr, struct io_uring_cqe *cqe
 	if (sess && res > 0)
 		session_add(file, sess, res, CUSTOS_READ_IO_URING, -1);
 	return 0;
+}
+
+/* Kernels after 6.1 pass the cqe (6.18 does; 6.1 does not). */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(uring_complete, void *ring, void *req, struct io_uring_cqe *cqe)
+{
+	__s32 res = 0;
+
+	if (!cqe)
+		return 0;
+	READ_KERN(res, cqe->res);
+	return uring_done(req, res);
+}
+
+/* Before, the result as a number: (ctx, req, user_data, res, cflags,
+ * extra1, extra2).  custosd loads the one the kernel's BTF matches. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(uring_complete_res, void *ring, void *req, __u64 user_data, int res)
+{
+	return uring_done(req, res);
 }

@@ -8,7 +8,7 @@
 
 #include "custos/abi.h"
 
-_Static_assert(CUSTOS_ABI_VERSION == 6, "update the layout checks with the ABI version");
+_Static_assert(CUSTOS_ABI_VERSION == 7, "update the layout checks with the ABI version");
 _Static_assert(sizeof(struct custos_root) == 16 + 2 * CUSTOS_ROOT_MAX, "custos_root");
 _Static_assert(sizeof(struct custos_event_hdr) == 24, "custos_event_hdr");
 _Static_assert(sizeof(struct custos_task_ids) == 80, "custos_task_ids");

@@ -65,6 +65,11 @@ struct options {
 	struct export_spec *exports; /* --export, checked */
 	int n_export;
 	const char *spool; /* NULL: DB.spool */
+	enum backend backend;
+	const char *failclosed[MAX_WATCH]; /* --fail-closed LABEL, as given */
+	int n_failclosed;
+	uint64_t failclosed_mask; /* bit dataset - 1 of each */
+	int64_t failclosed_after_s;
 };
 
 struct collector {
@@ -108,7 +113,8 @@ static void usage(FILE *f)
 		"               [--rules FILE]\n"
 		"               [--progress SEC] [--fine-reads] [--pidfile FILE]\n"
 		"               [--duration SEC] [--ring-size BYTES] [--export SPEC]\n"
-		"               [--spool DIR] [-v]\n"
+		"               [--spool DIR] [--backend auto|tracepoints|hooks]\n"
+		"               [--fail-closed LABEL] [--fail-closed-after SEC] [-v]\n"
 		"\n"
 		"Records every open and read of files below the watched directories in a\n"
 		"tamper-evident ledger.  SIGTERM or SIGINT stops it cleanly and seals the log.\n"
@@ -129,6 +135,14 @@ static void usage(FILE *f)
 		"                     SIGHUP reloads it\n"
 		"  --rules FILE       alert rules (YAML); an alert is a ledger record;\n"
 		"                     SIGHUP reloads them\n"
+		"  --backend B        where the programs hook in: tracepoints (syscall\n"
+		"                     tracepoints), hooks (BPF LSM and fentry: Debian 12's\n"
+		"                     6.1), or auto (default): hooks where they load\n"
+		"  --fail-closed LABEL no log, no access: opens in dataset LABEL are refused\n"
+		"                     (EPERM) when their record cannot be written or custosd\n"
+		"                     stops collecting; hooks backend only; repeatable\n"
+		"  --fail-closed-after SEC  how long custosd may be silent before that,\n"
+		"                     1 to 3600 (default 5)\n"
 		"  --pidfile FILE     written once every program is attached\n"
 		"  --duration SEC     stop cleanly after SEC seconds\n"
 		"  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
@@ -212,6 +226,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "fine-reads", no_argument, NULL, 'F' },
 		{ "export", required_argument, NULL, 'X' },
 		{ "spool", required_argument, NULL, 'Q' },
+		{ "backend", required_argument, NULL, 'B' },
+		{ "fail-closed", required_argument, NULL, 'c' },
+		{ "fail-closed-after", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -226,6 +243,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->epoch_s = 60;
 	o->heartbeat_s = 10;
 	o->progress_s = 10;
+	o->failclosed_after_s = 5;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -313,6 +331,28 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'Q':
 			o->spool = optarg;
 			break;
+		case 'B':
+			if (!strcmp(optarg, "auto"))
+				o->backend = BACKEND_AUTO;
+			else if (!strcmp(optarg, "tracepoints"))
+				o->backend = BACKEND_TRACEPOINTS;
+			else if (!strcmp(optarg, "hooks"))
+				o->backend = BACKEND_HOOKS;
+			else
+				usage_error("invalid --backend %s: want auto, tracepoints or hooks",
+					    optarg);
+			break;
+		case 'c':
+			if (o->n_failclosed == MAX_WATCH)
+				usage_error("too many --fail-closed (at most %d)", MAX_WATCH);
+			o->failclosed[o->n_failclosed++] = optarg;
+			break;
+		case 'a':
+			if (util__parse_int(optarg, 1, 3600, &v))
+				usage_error("invalid --fail-closed-after %s: want 1 to 3600 seconds",
+					    optarg);
+			o->failclosed_after_s = v;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -329,6 +369,21 @@ static void parse_args(int argc, char **argv, struct options *o)
 		usage_error("unexpected argument %s (see --help)", argv[optind]);
 	if (!o->n_watch)
 		usage_error("nothing to protect: give at least one --watch DIR");
+	for (int i = 0; i < o->n_failclosed; i++) {
+		int found = 0;
+
+		for (int j = 0; j < o->n_watch; j++)
+			if (!strcmp(o->failclosed[i], o->watch[j].label)) {
+				o->failclosed_mask |= 1ULL << (o->watch[j].dataset - 1);
+				found = 1;
+			}
+		if (!found)
+			usage_error("invalid --fail-closed %s: no --watch has that label",
+				    o->failclosed[i]);
+		if (o->backend == BACKEND_TRACEPOINTS)
+			usage_error("invalid --fail-closed %s: it needs the hooks backend",
+				    o->failclosed[i]);
+	}
 	/* The database's directory must exist: custosd creates the file only. */
 	snprintf(dir, sizeof(dir), "%s", o->db);
 	if (stat(dirname(dir), &st) || !S_ISDIR(st.st_mode))
@@ -663,7 +718,7 @@ static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, ui
  * heartbeat's kernel_lost, which is their sum. */
 static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL, CUSTOS_STAT_PROBE_READ,
 				  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL,
-				  CUSTOS_STAT_PROC_LOST };
+				  CUSTOS_STAT_PROC_LOST, CUSTOS_STAT_DENIED };
 
 /* Every increase of a kernel loss counter becomes a LOSS record, per CPU. */
 static int check_loss(struct collector *col)
@@ -745,6 +800,8 @@ static int collect(struct collector *col)
 	int err;
 
 	col->clock_off = ledger__clock_offset(col->ledger);
+	/* Alive and collecting: fail-closed trees stay open. */
+	loader__beat(col->loader);
 	/* Once a second: sessions whose end no hook saw.  Before the drain,
 	 * so their records go out in this round. */
 	if (util__boottime_ns() - col->swept_ns >= SWEEP_NS) {
@@ -792,8 +849,10 @@ static void make_config(const struct options *o, const struct staff *staff,
 	for (int i = 0; i < o->n_watch && off < cap; i++) {
 		const struct watch *w = &o->watch[i];
 
-		off += snprintf(buf + off, cap - off, "%s%s=%s %u:%u:%lu", i ? "\n" : "", w->dir,
-				w->label, major(w->dev), minor(w->dev), (unsigned long)w->ino);
+		off += snprintf(buf + off, cap - off, "%s%s=%s %u:%u:%lu%s", i ? "\n" : "",
+				w->dir, w->label, major(w->dev), minor(w->dev),
+				(unsigned long)w->ino,
+				o->failclosed_mask >> (w->dataset - 1) & 1 ? " fail-closed" : "");
 	}
 	if (staff && off < cap)
 		off += snprintf(buf + off, cap - off, "\nstaff %s %s", o->staff,
@@ -1196,8 +1255,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	col.roots_gen = mounts__refresh(col.mounts);
-	col.loader = loader__start(opt.watch, opt.n_watch, col.mounts, opt.ring_bytes, getpid(),
-				   (uint64_t)opt.progress_s * 1000000000ULL, opt.fine_reads);
+	col.loader = loader__start(&(struct loader_opts){
+		.watch = opt.watch,
+		.n_watch = opt.n_watch,
+		.mounts = col.mounts,
+		.ring_bytes = opt.ring_bytes,
+		.self_tgid = getpid(),
+		.progress_ns = (uint64_t)opt.progress_s * 1000000000ULL,
+		.fine_reads = opt.fine_reads,
+		.backend = opt.backend,
+		.failclosed_mask = opt.failclosed_mask,
+		.beat_timeout_ns = (uint64_t)opt.failclosed_after_s * 1000000000ULL,
+	});
 	if (!col.loader)
 		goto out;
 	col.stats_seen = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));

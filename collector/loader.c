@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -19,15 +20,22 @@
 
 #define TRACEFS_MAGIC 0x74726163
 #define BPF_FS_MAGIC  0xcafe4a11
+#define SECURITYFS_MAGIC 0x73636673
 
 struct loader {
 	struct custos_bpf *skel;
 	int ncpus;
 	int uring; /* io_uring completions are watched */
+	enum backend backend;
 };
+
+/* While auto probes the hook backend: its refusal is expected, not news. */
+static int quiet_libbpf;
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (quiet_libbpf && log_verbose() < 2)
+		return 0;
 	if (level == LIBBPF_DEBUG && log_verbose() < 2)
 		return 0;
 	if (level == LIBBPF_INFO && log_verbose() < 1)
@@ -146,29 +154,32 @@ static int fill_protected(struct loader *l, const struct watch *w, int n)
 	return 0;
 }
 
-/*
- * Feature probing, by what the kernel's BTF says and never by its version:
- * io_uring_complete is (ring, req, cqe) on kernels after 6.1; 6.1 passed
- * the result as numbers and uring.bpf.c cannot read it.
- */
-static int uring_complete_usable(void)
+/* The vmlinux BTF, loaded once per start for the probes below. */
+static struct btf *vmlinux_btf(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
-	const struct btf_type *t;
-	int id, usable = 0;
 
-	if (!btf)
-		return 0;
+	return libbpf_get_error(btf) ? NULL : btf;
+}
+
+/*
+ * Feature probing, by what the kernel's BTF says and never by its version:
+ * io_uring_complete is (ring, req, cqe) on kernels after 6.1, and 6.1
+ * passes (ctx, req, user_data, res, cflags, extra1, extra2).  Returns the
+ * number of arguments of the tracepoint (with its leading __data), 0 if none.
+ */
+static int uring_complete_args(const struct btf *btf)
+{
+	const struct btf_type *t;
+	int id;
+
 	id = btf__find_by_name_kind(btf, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF);
 	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
 	if (t)
 		t = btf__type_by_id(btf, t->type); /* the pointer */
 	if (t && btf_is_ptr(t))
 		t = btf__type_by_id(btf, t->type); /* the prototype */
-	if (t && btf_is_func_proto(t))
-		usable = btf_vlen(t) == 4;
-	btf__free(btf);
-	return usable;
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : 0;
 }
 
 /* The inode of custosd's mount namespace; 0 (no path mapping) when unknown. */
@@ -184,11 +195,112 @@ static __u32 host_mnt_ns(void)
 	return (__u32)st.st_ino;
 }
 
-struct loader *loader__start(const struct watch *w, int n_watch, struct mounts *mounts,
-			     uint32_t ring_bytes, uint32_t self_tgid, uint64_t progress_ns,
-			     int fine_reads)
+/* Whether BPF LSM programs run: without "bpf" in the active LSM list they
+ * load and attach, and are never called. */
+static int bpf_lsm_active(void)
+{
+	char buf[512] = "";
+	FILE *f;
+	size_t n;
+
+	mount_if_missing("/sys/kernel/security", "securityfs", SECURITYFS_MAGIC);
+	f = fopen("/sys/kernel/security/lsm", "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (char *tok = strtok(buf, ",\n"); tok; tok = strtok(NULL, ",\n"))
+		if (!strcmp(tok, "bpf"))
+			return 1;
+	return 0;
+}
+
+static int has_prefix(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/*
+ * Which programs load: the backend's own, and those both share (process
+ * events, io_uring completions, the sweep).  A hook whose kernel function
+ * this kernel lacks is left out (its twin under another name is not).
+ */
+static void choose_programs(struct loader *l, const struct btf *btf, enum backend b)
+{
+	struct bpf_program *p;
+	int uring_args = btf ? uring_complete_args(btf) : 0;
+
+	bpf_object__for_each_program(p, l->skel->obj)
+	{
+		const char *sec = bpf_program__section_name(p);
+		int hook = has_prefix(sec, "lsm/") || has_prefix(sec, "fentry/") ||
+			   has_prefix(sec, "fexit/");
+		int load = hook ? b == BACKEND_HOOKS
+				: !(has_prefix(sec, "tp/syscalls/") && b == BACKEND_HOOKS);
+
+		if (load && !has_prefix(sec, "lsm/") && hook) {
+			const char *fn = strchr(sec, '/') + 1;
+
+			if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0) {
+				log_info("this kernel has no %s: %s not loaded", fn,
+					 bpf_program__name(p));
+				load = 0;
+			}
+		}
+		bpf_program__set_autoload(p, load);
+	}
+	l->uring = uring_args == 4 || uring_args == 8;
+	bpf_program__set_autoload(l->skel->progs.uring_complete, uring_args == 4);
+	bpf_program__set_autoload(l->skel->progs.uring_complete_res, uring_args == 8);
+	/* Run on demand (loader__sweep), never attached. */
+	bpf_program__set_autoattach(l->skel->progs.sweep, false);
+}
+
+/* Open, configure and load the skeleton for backend b.  Returns 0 or
+ * -errno; quiet: a failure is the caller's to explain. */
+static int load(struct loader *l, const struct loader_opts *o, enum backend b, int quiet)
+{
+	struct btf *btf = vmlinux_btf();
+	int err;
+
+	l->skel = custos_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		log_warn("failed to open the BPF object");
+		goto out;
+	}
+	l->backend = b;
+	choose_programs(l, btf, b);
+	l->skel->rodata->targ_self_tgid = o->self_tgid;
+	l->skel->rodata->targ_progress_ns = o->progress_ns;
+	l->skel->rodata->targ_fine_reads = o->fine_reads;
+	l->skel->rodata->targ_hooks = b == BACKEND_HOOKS;
+	l->skel->rodata->targ_beat_timeout_ns = o->beat_timeout_ns;
+	/* Wake the consumer early enough that a burst cannot fill the ring
+	 * between two polls. */
+	l->skel->rodata->targ_wakeup_bytes = o->ring_bytes / 4;
+	l->skel->rodata->targ_host_mnt_ns = host_mnt_ns();
+	err = bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes);
+	if (err) {
+		log_warnx("failed to size the ring buffer to %u bytes: %s", o->ring_bytes,
+			  strerror(-err));
+		goto out;
+	}
+	quiet_libbpf = quiet;
+	err = custos_bpf__load(l->skel);
+	quiet_libbpf = 0;
+	if (err && !quiet)
+		log_warnx("failed to load BPF programs: %s", strerror(-err));
+out:
+	btf__free(btf);
+	return err;
+}
+
+struct loader *loader__start(const struct loader_opts *o)
 {
 	struct loader *l = calloc(1, sizeof(*l));
+	enum backend b = o->backend;
 	int err = 0;
 
 	if (!l) {
@@ -202,36 +314,46 @@ struct loader *loader__start(const struct watch *w, int n_watch, struct mounts *
 		log_warnx("failed to count CPUs: %s", strerror(-err));
 		goto fail;
 	}
-	l->skel = custos_bpf__open();
+	if (b != BACKEND_TRACEPOINTS && !bpf_lsm_active()) {
+		if (b == BACKEND_HOOKS) {
+			err = -EOPNOTSUPP;
+			log_warnx("failed to start the hook backend: bpf is not an active LSM "
+				  "(/sys/kernel/security/lsm; the kernel's lsm= list)");
+			goto fail;
+		}
+		log_info("bpf is not an active LSM: the tracepoint backend");
+		b = BACKEND_TRACEPOINTS;
+	}
+	if (b == BACKEND_AUTO) {
+		/* Kernels that refuse LSM or fentry programs say so at load,
+		 * before any verification. */
+		err = load(l, o, BACKEND_HOOKS, 1);
+		if (!err)
+			b = BACKEND_HOOKS;
+		else {
+			log_info("the hook backend does not load here (%s): the tracepoint "
+				 "backend",
+				 strerror(-err));
+			custos_bpf__destroy(l->skel);
+			l->skel = NULL;
+			b = BACKEND_TRACEPOINTS;
+		}
+	}
+	if (o->failclosed_mask && b != BACKEND_HOOKS) {
+		err = -EOPNOTSUPP;
+		log_warnx("failed to start fail-closed mode: it needs the hook backend, and "
+			  "this kernel runs the tracepoint backend");
+		goto fail;
+	}
 	if (!l->skel) {
-		err = -errno;
-		log_warn("failed to open the BPF object");
-		goto fail;
+		err = load(l, o, b, 0);
+		if (err)
+			goto fail;
 	}
-	l->skel->rodata->targ_self_tgid = self_tgid;
-	l->skel->rodata->targ_progress_ns = progress_ns;
-	l->skel->rodata->targ_fine_reads = fine_reads;
-	/* Run on demand (loader__sweep), never attached. */
-	bpf_program__set_autoattach(l->skel->progs.sweep, false);
-	l->uring = uring_complete_usable();
-	if (!l->uring)
-		bpf_program__set_autoload(l->skel->progs.uring_complete, false);
-	/* Wake the consumer early enough that a burst cannot fill the ring
-	 * between two polls. */
-	l->skel->rodata->targ_wakeup_bytes = ring_bytes / 4;
-	l->skel->rodata->targ_host_mnt_ns = host_mnt_ns();
-	err = bpf_map__set_max_entries(l->skel->maps.events, ring_bytes);
-	if (err) {
-		log_warnx("failed to size the ring buffer to %u bytes: %s", ring_bytes,
-			  strerror(-err));
-		goto fail;
-	}
-	err = custos_bpf__load(l->skel);
-	if (err) {
-		log_warnx("failed to load BPF programs: %s", strerror(-err));
-		goto fail;
-	}
-	err = fill_protected(l, w, n_watch) ?: loader__set_roots(l, w, n_watch, mounts);
+	l->skel->bss->failclosed_mask = o->failclosed_mask;
+	loader__beat(l);
+	err = fill_protected(l, o->watch, o->n_watch) ?:
+		      loader__set_roots(l, o->watch, o->n_watch, o->mounts);
 	if (err)
 		goto fail;
 	err = custos_bpf__attach(l->skel);
@@ -246,8 +368,18 @@ fail:
 	return NULL;
 }
 
+void loader__beat(struct loader *l)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	l->skel->bss->beat_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 const char *loader__backend(const struct loader *l)
 {
+	if (l->backend == BACKEND_HOOKS)
+		return l->uring ? "hooks+io_uring" : "hooks";
 	return l->uring ? "tracepoints+io_uring" : "tracepoints";
 }
 

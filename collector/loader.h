@@ -24,26 +24,45 @@ struct watch {
 struct loader;
 struct mounts;
 
+/* Where the programs hook in: the syscall tracepoints, or the security
+ * hooks with fentry/fexit (BPF LSM active; Debian 12's 6.1).  auto: the
+ * hooks where they load and run, else the tracepoints. */
+enum backend { BACKEND_AUTO, BACKEND_TRACEPOINTS, BACKEND_HOOKS };
+
+struct loader_opts {
+	const struct watch *watch;
+	int n_watch;
+	struct mounts *mounts; /* the host's mount table, for failed opens */
+	uint32_t ring_bytes;   /* a power of two */
+	uint32_t self_tgid;    /* its own I/O is never recorded */
+	uint64_t progress_ns;  /* open sessions report this often (0: only at their end) */
+	int fine_reads;	       /* every read call is an event too */
+	enum backend backend;
+	/* Fail-closed datasets (bit dataset - 1); hook backend only.  Their
+	 * opens are refused when custosd has not beaten for beat_timeout_ns. */
+	uint64_t failclosed_mask;
+	uint64_t beat_timeout_ns;
+};
+
 /* Mount tracefs and bpffs where they are missing.  Returns 0 or -errno. */
 int loader__mount_fs(void);
 
 /*
- * Load and attach every program, with self_tgid's own I/O excluded, the
- * ring sized ring_bytes (a power of two), and read sessions still open
- * reporting every progress_ns (0: only at their end); fine_reads: every
- * read call is an event too.  mounts is the host's mount table, for the
- * places failed opens are matched with.  Returns NULL with errno set; the
- * reason was logged.
+ * Load and attach the programs of the backend asked for (auto: probed by
+ * trying the hooks, never by kernel version).  Returns NULL with errno set;
+ * the reason was logged.
  */
-struct loader *loader__start(const struct watch *w, int n_watch, struct mounts *mounts,
-			     uint32_t ring_bytes, uint32_t self_tgid, uint64_t progress_ns,
-			     int fine_reads);
+struct loader *loader__start(const struct loader_opts *o);
+
+/* custosd is alive and collecting: fail-closed opens are let through for
+ * another beat_timeout_ns. */
+void loader__beat(struct loader *l);
 
 /* Install again where the trees are seen, after the mount table changed.
  * Returns 0 or -errno (logged). */
 int loader__set_roots(struct loader *l, const struct watch *w, int n, struct mounts *mounts);
 
-/* What is attached, for the START record: "tracepoints", with
+/* What is attached, for the START record: "tracepoints" or "hooks", with
  * "+io_uring" when the kernel's io_uring tracepoint can be read. */
 const char *loader__backend(const struct loader *l);
 

@@ -140,7 +140,7 @@ static const struct {
 
 /* The layout of the tables; a database of another layout is refused, never
  * altered (it is evidence). */
-#define STORE_FORMAT 7
+#define STORE_FORMAT 8
 
 struct store {
 	sqlite3 *db;

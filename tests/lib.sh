@@ -47,12 +47,13 @@ pid_of() {
 # pidfile says every program is attached.
 start_custosd() {
 	rm -f "$WORK/pid"
-	"$CUSTOSD" --pidfile "$WORK/pid" "$@" 2>>"$WORK/custosd.log" &
+	"$CUSTOSD" --pidfile "$WORK/pid" ${CUSTOS_BACKEND:+--backend "$CUSTOS_BACKEND"} "$@" \
+		2>>"$WORK/custosd.log" &
 	DAEMON_PID=$!
 	# sh has no locals: a name of its own, so a caller's loop counter survives.
 	_start_polls=0
 	while [ ! -s "$WORK/pid" ]; do
-		if ! kill -0 "$DAEMON_PID" 2>/dev/null || [ $_start_polls -ge 200 ]; then
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null || [ $_start_polls -ge "${START_POLLS:-200}" ]; then
 			echo "custosd did not start:"
 			cat "$WORK/custosd.log"
 			return 1

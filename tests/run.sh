@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every test and print one closing line: "N passed, N failed[, N skipped]".
 # Unit tests are build/tests/test_*; end-to-end tests are tests/e2e/*.sh and
-# need root.  Each prints "PASS: name" / "FAIL: name" lines; a script that
+# need root.  `run.sh --e2e NAME...` runs only those end-to-end suites (the
+# second kernel's run, scripts/vmtest.sh).  Each prints "PASS: name" / "FAIL: name" lines; a script that
 # exits 77 is skipped, which under CI=true counts as a failure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -33,8 +34,15 @@ tally() { # tally NAME STATUS: count the PASS/FAIL lines of the last run
 	failed=$((failed + f))
 }
 
+only=
+if [ "${1:-}" = --e2e ]; then
+	shift
+	only=$*
+fi
+
 # One binary per unit source: a missing one is a failure, not a quiet skip.
 for src in tests/unit/test_*.c; do
+	[ -z "$only" ] || break
 	t=build/tests/$(basename "$src" .c)
 	echo "== ${t#build/tests/}"
 	if [ -x "$t" ]; then
@@ -50,6 +58,9 @@ done
 
 for t in tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
+	if [ -n "$only" ]; then
+		case " $only " in *" $(basename "$t" .sh) "*) ;; *) continue ;; esac
+	fi
 	echo "== $t"
 	sh "$t" >"$log" 2>&1
 	rc=$?
@@ -57,7 +68,17 @@ for t in tests/e2e/*.sh; do
 	tally "$t" $rc
 done
 
-# The formatting rule of style.md is part of the suite, so CI enforces it.
+# The second kernel's runs, when this machine can boot it (scripts/vmtest.sh
+# says when it cannot), then the formatting rule of style.md, which is part
+# of the suite so that CI enforces it.
+if [ -z "$only" ] && [ "${CUSTOS_NO_VM:-}" != 1 ]; then
+	echo "== vmtest"
+	scripts/vmtest.sh >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	tally vmtest $rc
+fi
+[ -n "$only" ] && { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
 echo "== format-check"
 make --no-print-directory format-check >"$log" 2>&1
 rc=$?

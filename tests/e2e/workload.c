@@ -12,8 +12,9 @@
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
  *   workload via HOW PATH      read PATH whole another way: sendfile, splice, copy,
  *                              preadv2, mmap, handle, procfd, scm, dup2, noclose,
- *                              uring, uring_fixed, uring_splice, slow, hold (100
+ *                              uring, uring_fixed, uring_splice, aio, slow, hold (100
  *                              bytes, then keep it open until killed); or
+ *   workload uring_try PATH    an io_uring openat of PATH; prints the result
  *   workload chroot DIR REL    chroot to DIR and read REL there
  *   workload try DIR NAME      openat(DIR or "." for the cwd, NAME); prints the result
  *   workload race FIFO         a thread blocks reading FIFO while another closes the
@@ -24,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/aio_abi.h>
 #include <linux/openat2.h>
 #include <liburing.h>
 #include <pthread.h>
@@ -295,6 +297,54 @@ static void uring_read(const char *how, const char *path)
 		close(ufd);
 }
 
+/* An io_uring openat of path, no open syscall; prints its result. */
+static void uring_try(const char *path)
+{
+	struct io_uring ring;
+	int res;
+
+	if (io_uring_queue_init(4, &ring, 0))
+		die("io_uring_queue_init");
+	io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, path, O_RDONLY, 0);
+	res = uring_do(&ring);
+	io_uring_queue_exit(&ring);
+	printf("pid=%d result=%d\n", getpid(), res < 0 ? res : 0);
+}
+
+/* Read fd whole with Linux aio (io_submit), 4 KiB per request; no libaio:
+ * the raw syscalls. */
+static void aio_read_all(int fd)
+{
+	aio_context_t ctx = 0;
+	struct iocb cb, *cbs[1] = { &cb };
+	struct io_event ev;
+	char buf[4096];
+	off_t off = 0;
+
+	if (syscall(SYS_io_setup, 1, &ctx))
+		die("io_setup");
+	for (;;) {
+		memset(&cb, 0, sizeof(cb));
+		cb.aio_fildes = fd;
+		cb.aio_lio_opcode = IOCB_CMD_PREAD;
+		cb.aio_buf = (unsigned long)buf;
+		cb.aio_nbytes = sizeof(buf);
+		cb.aio_offset = off;
+		if (syscall(SYS_io_submit, ctx, 1, cbs) != 1)
+			die("io_submit");
+		if (syscall(SYS_io_getevents, ctx, 1, 1, &ev, NULL) != 1)
+			die("io_getevents");
+		if (ev.res < 0) {
+			errno = -ev.res;
+			die("aio read");
+		}
+		if (ev.res == 0)
+			break;
+		off += ev.res;
+	}
+	syscall(SYS_io_destroy, ctx);
+}
+
 static void read_via(const char *how, const char *path)
 {
 	char buf[4096];
@@ -392,6 +442,8 @@ static void read_via(const char *how, const char *path)
 		printf("reader=%d\n", child);
 	} else if (!strncmp(how, "uring", 5)) {
 		uring_read(how, path);
+	} else if (!strcmp(how, "aio")) {
+		aio_read_all(fd);
 	} else if (!strcmp(how, "hold")) {
 		/* 100 bytes, then keep the file open until killed. */
 		if (read(fd, buf, 100) != 100)
@@ -494,6 +546,8 @@ int main(int argc, char **argv)
 		cat(argv[3]);
 	} else if (argc == 5 && !strcmp(argv[1], "as"))
 		as_user(argv[2], argv[3], argv[4]);
+	else if (argc == 3 && !strcmp(argv[1], "uring_try"))
+		uring_try(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "race"))
 		race(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "burst"))

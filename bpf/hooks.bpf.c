@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The security-hook backend, for kernels that load BPF LSM and fentry/fexit
+ * programs (Debian 12's 6.1; not our 6.18 machines, which refuse them).
+ * No syscall tracepoint: an open is seen where the kernel checks it
+ * (security_file_open), whichever way it came (open, openat2, io_uring,
+ * open_by_handle_at, exec), and may be refused there (fail-closed); a file's
+ * last reference is seen where it goes (__fput), whoever held it; reads are
+ * counted at the VFS functions that return the bytes, so read, pread64,
+ * readv, preadv(2), sendfile, splice, copy_file_range, io_uring's splice,
+ * aio, and reads made on a process's behalf by the kernel (overlayfs's
+ * reads of its lower file) all count.  Processes and io_uring's own reads
+ * stay with the tracepoints the two backends share.
+ */
+#include "maps.bpf.h"
+#include "emit.bpf.h"
+#include "path.bpf.h"
+#include "task.bpf.h"
+#include "open.bpf.h"
+#include "session.bpf.h"
+#include <bpf/bpf_tracing.h>
+
+/* A hook's argument n as a plain number: a global function takes no typed
+ * kernel pointer (6.1's verifier: "R1 is not a scalar"). */
+static __always_inline __u64 arg_scalar(unsigned long long *ctx, int n)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[n]);
+	return v;
+}
+
+/* include/linux/fs.h of 6.1: a file a stacking file system (overlayfs)
+ * opens on its lower layer for its own file, outside the open files count. */
+#define FMODE_NOACCOUNT_ 0x20000000
+
+SEC("lsm/file_open")
+int BPF_PROG(hook_file_open, struct file *file, int ret)
+{
+	/* An earlier BPF LSM program refused it already. */
+	if (ret || is_self())
+		return ret;
+	/* overlayfs's file on the lower layer: the open of the overlay's own
+	 * file is the access (and protected through its lower inode), and
+	 * reads of it are counted there once. */
+	if (file->f_mode & FMODE_NOACCOUNT_)
+		return 0;
+	return open_success(arg_scalar(ctx, 0), 0, file->f_flags, 1);
+}
+
+#define MAX_ERRNO 4095
+
+/* An open that failed, by any way that looks a name up (the open
+ * syscalls, io_uring, exec): the name is the kernel's copy. */
+SEC("fexit/do_filp_open")
+int BPF_PROG(hook_filp_open, int dfd, struct filename *pathname, const struct open_flags *op,
+	     struct file *ret)
+{
+	long err = arg_scalar(ctx, 3); /* an ERR_PTR is an -errno */
+	__u32 tid = bpf_get_current_pid_tgid();
+
+	if (err >= 0 || err < -MAX_ERRNO || is_self())
+		return 0;
+	/* Refused by fail-closed at file_open, which recorded it. */
+	if (err == -EPERM_ && !bpf_map_delete_elem(&refused, &tid))
+		return 0;
+	/* fentry and fexit programs return 0, always. */
+	failed_open(op->open_flag, dfd, (__u64)pathname->name, err, 1);
+	return 0;
+}
+
+/* The last reference to an open file description: its session ends. */
+SEC("fentry/__fput")
+int BPF_PROG(hook_fput, struct file *file)
+{
+	__u64 key = (__u64)file;
+	struct session *sess = bpf_map_lookup_elem(&sessions, &key);
+
+	if (sess)
+		session_close(file, key, sess);
+	return 0;
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(hook_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	struct session *sess;
+	__u64 f;
+
+	if (ret || !file || is_self())
+		return ret;
+	f = arg_scalar(ctx, 0);
+	sess = session_of((struct file *)f);
+	if (sess)
+		mmap_record(f, sess->dataset, 0, prot);
+	return 0;
+}
+
+/* x86-64 syscall numbers: which call a VFS read was made for. */
+#define NR_READ		   0
+#define NR_PREAD64	   17
+#define NR_READV	   19
+#define NR_SENDFILE	   40
+#define NR_SPLICE	   275
+#define NR_PREADV	   295
+#define NR_COPY_FILE_RANGE 326
+#define NR_PREADV2	   327
+#define NR_IO_URING_ENTER  426
+
+static __always_inline __u32 read_path_of_syscall(void)
+{
+	struct pt_regs *regs = syscall_regs();
+	long nr = regs ? (long)BPF_CORE_READ(regs, orig_ax) : -1;
+
+	switch (nr) {
+	case NR_READ:
+		return CUSTOS_READ_READ;
+	case NR_PREAD64:
+		return CUSTOS_READ_PREAD;
+	case NR_READV:
+		return CUSTOS_READ_READV;
+	case NR_PREADV:
+		return CUSTOS_READ_PREADV;
+	case NR_PREADV2:
+		return CUSTOS_READ_PREADV2;
+	case NR_SENDFILE:
+		return CUSTOS_READ_SENDFILE;
+	case NR_SPLICE:
+		return CUSTOS_READ_SPLICE;
+	case NR_COPY_FILE_RANGE:
+		return CUSTOS_READ_COPY_FILE_RANGE;
+	case NR_IO_URING_ENTER:
+		return CUSTOS_READ_IO_URING;
+	}
+	return CUSTOS_READ_OTHER;
+}
+
+/* ret bytes came out of file, ending at *pos (NULL: a stream). */
+static __always_inline int hook_read(struct file *file, loff_t *pos, long ret, __u32 path)
+{
+	struct session *sess;
+	long end = 0;
+
+	if (ret <= 0 || !file || is_self())
+		return 0;
+	sess = session_of(file);
+	if (!sess)
+		return 0;
+	if (!path)
+		path = read_path_of_syscall();
+	if (!pos || bpf_probe_read_kernel(&end, sizeof(end), pos))
+		end = -1;
+	session_add(file, sess, ret, path, end >= ret ? end - ret : -1);
+	return 0;
+}
+
+/* read(2) and pread64(2). */
+SEC("fexit/vfs_read")
+int BPF_PROG(hook_vfs_read, struct file *file, char *buf, size_t count, loff_t *pos, long ret)
+{
+	return hook_read(file, pos, ret, 0);
+}
+
+/* readv(2), preadv(2), preadv2(2), and vfs_iter_read (overlayfs reading
+ * its lower file): on 6.1 all go through do_iter_read. */
+SEC("fexit/do_iter_read")
+int BPF_PROG(hook_iter_read, struct file *file, struct iov_iter *iter, loff_t *pos, int flags,
+	     long ret)
+{
+	return hook_read(file, pos, ret, 0);
+}
+
+/* sendfile(2), splice(2) and copy_file_range(2) between file systems read
+ * the file into a pipe here (do_splice_to on 6.1, vfs_splice_read on later
+ * kernels; custosd loads the ones the kernel has). */
+SEC("fexit/do_splice_to")
+int BPF_PROG(hook_splice_to, struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
+	     size_t len, unsigned int flags, long ret)
+{
+	return hook_read(in, ppos, ret, 0);
+}
+
+SEC("fexit/vfs_splice_read")
+int BPF_PROG(hook_splice_read, struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
+	     size_t len, unsigned int flags, long ret)
+{
+	return hook_read(in, ppos, ret, 0);
+}
+
+#define IOCB_WRITE_ (1 << 18) /* include/linux/fs.h of 6.1 (1 << 6 in older kernels) */
+
+/* aio (io_submit): a read's completion, with the bytes. */
+SEC("fentry/aio_complete_rw")
+int BPF_PROG(hook_aio_complete, struct kiocb *iocb, long res)
+{
+	if (iocb->ki_flags & IOCB_WRITE_)
+		return 0;
+	return hook_read(iocb->ki_filp, NULL, res, CUSTOS_READ_AIO);
+}

@@ -1,0 +1,76 @@
+#!/bin/sh
+# make test-vm: the kernel-facing end-to-end suites on a second kernel,
+# Debian 12's stock 6.1 booted in qemu by ../shared/vmtest/run-in-vm.sh,
+# once per backend (the security hooks, then the syscall tracepoints).
+# Prints the suites' PASS/FAIL lines and one closing line; exits non-zero
+# when any failed.  Without run-in-vm.sh it says so and skips (exit 0).
+#
+#   VM_BACKENDS="hooks tracepoints"   VM_SUITES="capture evasion ..."
+#   VM_KERNEL_PKG=linux-image-...     (another Debian kernel package)
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+VMTEST=${VMTEST:-$(pwd)/../shared/vmtest/run-in-vm.sh}
+BACKENDS=${VM_BACKENDS:-hooks tracepoints}
+# The suites that load programs and watch a workload.  The others test the
+# ledger, queries, reports and exports, which no kernel changes; the host
+# run has them.
+SUITES=${VM_SUITES:-capture evasion sessions failed attribution namespaces mounts burst alerts failclosed}
+
+if [ ! -x "$VMTEST" ]; then
+	echo "vmtest: $VMTEST is absent: the second kernel's stage is skipped"
+	exit 0
+fi
+for b in build/custosd build/custos build/tests/workload build/tests/ledgertool; do
+	[ -x "$b" ] || { echo "FAIL: vmtest: $b is not built"; exit 1; }
+done
+
+# The guest's /guest: the programs, the test scripts, nothing else.
+STAGE=build/vm/guest
+rm -rf "$STAGE"
+mkdir -p "$STAGE/build/tests" "$STAGE/tests" "$STAGE/scripts"
+cp build/custosd build/custos "$STAGE/build/"
+cp build/tests/workload build/tests/ledgertool "$STAGE/build/tests/"
+cp tests/lib.sh tests/run.sh "$STAGE/tests/"
+cp scripts/vmguest.sh "$STAGE/"
+cp -r tests/e2e "$STAGE/tests/"
+# The tools the suites call, as on the host: busybox's setpriv and unshare
+# lack options they use, and the shell is dash (sh), as here.  The guest
+# puts hostbin first in PATH; run-in-vm.sh adds the libraries they need.
+mkdir -p "$STAGE/hostbin" "$STAGE/etc"
+for t in jq sqlite3 setpriv unshare getopt dash date; do
+	p=$(command -v "$t") || { echo "FAIL: vmtest: $t is not installed"; exit 1; }
+	cp "$(readlink -f "$p")" "$STAGE/hostbin/$t"
+done
+ln -s dash "$STAGE/hostbin/sh"
+# Users and groups by name (the staff directory's service accounts).
+cp /etc/passwd /etc/group /etc/nsswitch.conf "$STAGE/etc/"
+KPKG=
+[ -n "${VM_KERNEL_PKG:-}" ] && KPKG="--kernel-pkg $VM_KERNEL_PKG"
+
+passed=0
+failed=0
+for b in $BACKENDS; do
+	echo "== vmtest: backend $b"
+	out=build/vm/$b.log
+	# The guest is slow (TCG): custosd may take a while to load.
+	# shellcheck disable=SC2086
+	"$VMTEST" $KPKG --mem 3072 --timeout 1500 --dir "$STAGE" --modules overlay \
+		-- sh vmguest.sh env CI=true CUSTOS_BACKEND="$b" START_POLLS=1200 CUSTOS_NO_VM=1 ${DEBUG:+DEBUG=1} \
+		dash tests/run.sh --e2e $SUITES >"$out" 2>&1
+	rc=$?
+	# Each result line names the kernel and the backend it ran on.
+	sed -e "s/^PASS: /PASS: [6.1 $b] /" -e "s/^FAIL: /FAIL: [6.1 $b] /" \
+		-e "s/^\(SKIP: \)/\1[6.1 $b] /" "$out"
+	p=$(grep -c '^PASS: ' "$out")
+	f=$(grep -c '^FAIL: ' "$out")
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL: [6.1 $b] the guest run exited with status $rc"
+		f=1
+	fi
+	echo "vmtest: backend $b: $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
