@@ -49,6 +49,7 @@ int BPF_PROG(hook_file_open, struct file *file, int ret)
 }
 
 #define MAX_ERRNO 4095
+#define EAGAIN_	  11
 
 /* An open that failed, by any way that looks a name up (the open
  * syscalls, io_uring, exec): the name is the kernel's copy. */
@@ -60,6 +61,10 @@ int BPF_PROG(hook_filp_open, int dfd, struct filename *pathname, const struct op
 	__u32 tid = bpf_get_current_pid_tgid();
 
 	if (err >= 0 || err < -MAX_ERRNO || is_self())
+		return 0;
+	/* io_uring tries a cached lookup first and, on -EAGAIN, again from a
+	 * worker: the retry's result is the one recorded. */
+	if (err == -EAGAIN_)
 		return 0;
 	/* Refused by fail-closed at file_open, which recorded it. */
 	if (err == -EPERM_ && !bpf_map_delete_elem(&refused, &tid))

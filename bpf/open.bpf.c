@@ -344,7 +344,7 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	sess = file ? session_of(file) : NULL;
 	/* The address is no business of the audit: success or -errno. */
 	if (sess)
-		mmap_record((__u64)file, sess->dataset, ctx->ret < 0 && ctx->ret >= -4095 ? ctx->ret : 0,
-			    syscall_arg(regs, 2));
+		mmap_record((__u64)file, sess->dataset,
+			    ctx->ret < 0 && ctx->ret >= -4095 ? ctx->ret : 0, syscall_arg(regs, 2));
 	return 0;
 }

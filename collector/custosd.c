@@ -349,8 +349,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'a':
 			if (util__parse_int(optarg, 1, 3600, &v))
-				usage_error("invalid --fail-closed-after %s: want 1 to 3600 seconds",
-					    optarg);
+				usage_error(
+					"invalid --fail-closed-after %s: want 1 to 3600 seconds",
+					optarg);
 			o->failclosed_after_s = v;
 			break;
 		case 'v':
@@ -716,9 +717,9 @@ static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, ui
 
 /* The kernel counters that count something not seen: LOSS records, and the
  * heartbeat's kernel_lost, which is their sum. */
-static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL, CUSTOS_STAT_PROBE_READ,
+static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL,	  CUSTOS_STAT_PROBE_READ,
 				  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL,
-				  CUSTOS_STAT_PROC_LOST, CUSTOS_STAT_DENIED };
+				  CUSTOS_STAT_PROC_LOST,  CUSTOS_STAT_DENIED };
 
 /* Every increase of a kernel loss counter becomes a LOSS record, per CPU. */
 static int check_loss(struct collector *col)
@@ -849,9 +850,8 @@ static void make_config(const struct options *o, const struct staff *staff,
 	for (int i = 0; i < o->n_watch && off < cap; i++) {
 		const struct watch *w = &o->watch[i];
 
-		off += snprintf(buf + off, cap - off, "%s%s=%s %u:%u:%lu%s", i ? "\n" : "",
-				w->dir, w->label, major(w->dev), minor(w->dev),
-				(unsigned long)w->ino,
+		off += snprintf(buf + off, cap - off, "%s%s=%s %u:%u:%lu%s", i ? "\n" : "", w->dir,
+				w->label, major(w->dev), minor(w->dev), (unsigned long)w->ino,
 				o->failclosed_mask >> (w->dataset - 1) & 1 ? " fail-closed" : "");
 	}
 	if (staff && off < cap)

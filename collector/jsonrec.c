@@ -97,10 +97,9 @@ json_t *jsonrec__args(const uint8_t *p, size_t n)
 
 json_t *jsonrec__read_paths(uint64_t bits)
 {
-	static const char *const names[] = { "read",   "pread64",	  "readv",
-					     "preadv", "preadv2",	  "sendfile",
-					     "splice", "copy_file_range", "io_uring",
-					     "aio",    "other" };
+	static const char *const names[] = { "read",	 "pread64",  "readv",  "preadv",
+					     "preadv2",	 "sendfile", "splice", "copy_file_range",
+					     "io_uring", "aio",	     "other" };
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < sizeof(names) / sizeof(names[0]); i++)

@@ -18,8 +18,8 @@
 #include "log.h"
 #include "mounts.h"
 
-#define TRACEFS_MAGIC 0x74726163
-#define BPF_FS_MAGIC  0xcafe4a11
+#define TRACEFS_MAGIC	 0x74726163
+#define BPF_FS_MAGIC	 0xcafe4a11
 #define SECURITYFS_MAGIC 0x73636673
 
 struct loader {
@@ -341,7 +341,7 @@ struct loader *loader__start(const struct loader_opts *o)
 	}
 	if (o->failclosed_mask && b != BACKEND_HOOKS) {
 		err = -EOPNOTSUPP;
-		log_warnx("failed to start fail-closed mode: it needs the hook backend, and "
+		log_warnx("failed to start fail-closed mode: it needs the hooks backend, and "
 			  "this kernel runs the tracepoint backend");
 		goto fail;
 	}
@@ -352,8 +352,8 @@ struct loader *loader__start(const struct loader_opts *o)
 	}
 	l->skel->bss->failclosed_mask = o->failclosed_mask;
 	loader__beat(l);
-	err = fill_protected(l, o->watch, o->n_watch) ?:
-		      loader__set_roots(l, o->watch, o->n_watch, o->mounts);
+	err = fill_protected(l, o->watch, o->n_watch)
+		      ?: loader__set_roots(l, o->watch, o->n_watch, o->mounts);
 	if (err)
 		goto fail;
 	err = custos_bpf__attach(l->skel);

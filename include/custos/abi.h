@@ -49,7 +49,7 @@ enum custos_read_path {
 	CUSTOS_READ_SPLICE = 1 << 6,
 	CUSTOS_READ_COPY_FILE_RANGE = 1 << 7,
 	CUSTOS_READ_IO_URING = 1 << 8,
-	CUSTOS_READ_AIO = 1 << 9,   /* io_submit (hook backend) */
+	CUSTOS_READ_AIO = 1 << 9,    /* io_submit (hook backend) */
 	CUSTOS_READ_OTHER = 1 << 10, /* a read no syscall named: a kernel thread's (hook backend) */
 };
 
@@ -64,7 +64,7 @@ enum custos_stat {
 	CUSTOS_STAT_STASH_FULL = 4,	/* (unused since opens and reads are read at exit) */
 	CUSTOS_STAT_SESSION_FULL = 5,	/* read session could not be created: reads uncounted */
 	CUSTOS_STAT_PROC_LOST = 6,	/* a process event was lost: lineage may be incomplete */
-	CUSTOS_STAT_DENIED = 7,		/* fail-closed: an open refused, as it could not be logged */
+	CUSTOS_STAT_DENIED = 7, /* fail-closed: an open refused, as it could not be logged */
 	CUSTOS_STAT_MAX = 8,
 };
 
