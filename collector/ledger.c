@@ -619,8 +619,24 @@ static int genesis(struct ledger *l, const struct ledger_opts *o)
 	struct record r = { .type = REC_GENESIS };
 	int err;
 
+	char path[4096];
+	struct stat st;
+
 	if (!fs_name)
 		return -ENOMEM;
+	/* Another log's keys: writing over them would leave that log unable
+	 * to sign, or to be verified, ever again. */
+	err = key_path(l, "log.key", path, sizeof(path));
+	if (!err && !lstat(path, &st)) {
+		log_warnx("failed to create a new log: %s holds another log's key (give this "
+			  "database a --keys directory of its own)",
+			  path);
+		err = -EEXIST;
+	}
+	if (err) {
+		free(fs_name);
+		return err;
+	}
 	err = note__signer_generate(l->origin, &l->log_key)
 		      ?: note__signer_generate(fs_name, &l->epoch_key);
 	free(fs_name);

@@ -243,8 +243,8 @@ static void choose_programs(struct loader *l, const struct btf *btf, enum backen
 			const char *fn = strchr(sec, '/') + 1;
 
 			if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0) {
-				log_info("this kernel has no %s: %s not loaded", fn,
-					 bpf_program__name(p));
+				log_debug("this kernel has no %s: %s not loaded", fn,
+					  bpf_program__name(p));
 				load = 0;
 			}
 		}

@@ -13,6 +13,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 mkdir -p "$data/customers" "$data/payroll"
+# A demo ledger an older custos made is refused (a ledger is evidence, never
+# converted): this demo's is moved aside with its keys, and a new one begins.
+if [ -e "$demo/custos.db" ] && ! "$top/build/custos" query --db "$demo/custos.db" --limit 1 \
+	>/dev/null 2>&1; then
+	old=$demo/old-$(date -u +%Y%m%dT%H%M%SZ)
+	mkdir -p "$old"
+	mv "$demo"/custos.db* "$old/"
+	[ -d "$demo/keys" ] && mv "$demo/keys" "$old/"
+	echo "make run: the demo ledger was made by an older custos: moved to $old"
+fi
 [ -e "$data/customers/alice.csv" ] || printf 'id,name,iban\n1,Alice,DE00 1234\n' >"$data/customers/alice.csv"
 [ -e "$data/customers/bob.csv" ] || printf 'id,name,iban\n2,Bob,FR00 5678\n' >"$data/customers/bob.csv"
 [ -e "$data/payroll/2026-11.csv" ] || printf 'staff,amount\nops-1,4200\n' >"$data/payroll/2026-11.csv"

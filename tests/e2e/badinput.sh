@@ -65,4 +65,17 @@ check "a start with a missing --watch: exit 2" 2 $?
 after=$(sqlite3 "$WORK/kept.db" 'SELECT count(*), max(seq) FROM record')
 check "a rejected start leaves the ledger as it was" "$before" "$after"
 
+# A new ledger pointed at another log's keys (here the one beside kept.db):
+# refused, and the other log's keys and trust file stay as they were.
+keys_before=$(cat "$WORK/keys/log.key" "$WORK/keys/trust.vkeys" | sha256sum)
+"$CUSTOSD" --db "$WORK/other.db" --keys "$WORK/keys" --watch "$WORK/tree" --duration 1 \
+	2>"$WORK/err"
+rc=$?
+check "a new log in another log's key directory: refused, one line" "1 1" \
+	"$([ $rc != 0 ] && echo 1 || echo 0) $(grep -c "holds another log's key" "$WORK/err")"
+check "the other log's keys are untouched" "$keys_before" \
+	"$(cat "$WORK/keys/log.key" "$WORK/keys/trust.vkeys" | sha256sum)"
+"$CUSTOS" verify --db "$WORK/kept.db" --trust "$WORK/keys/trust.vkeys" >/dev/null 2>&1
+check "and its ledger still verifies" 0 $?
+
 finish

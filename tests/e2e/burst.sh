@@ -45,7 +45,7 @@ echo "burst: $N accesses -> $stored records ($lost lost); workload $(((t1 - t0) 
 
 # A ring of one page cannot keep up: events are lost, and every one of them
 # must be accounted for by LOSS records that add up to the kernel's counters.
-start_custosd --db "$WORK/small.db" --watch "$WORK/tree" --ring-size 4096 || exit 1
+start_custosd --db "$WORK/small.db" --keys "$WORK/small-keys" --watch "$WORK/tree" --ring-size 4096 || exit 1
 "$WORKLOAD" burst "$WORK/tree" "$N" >/dev/null || exit 1
 stop_custosd || fail "custosd with a one-page ring exits 0"
 stored=$(events "$WORK/small.db")

@@ -107,7 +107,7 @@ grep -q "export syslog:tcp:127.0.0.1:$PORT: [0-9]* sent, 0 delayed, 0 dropped, 0
 chmod 600 "$TREE/a"
 printf 'rules:\n  - id: denied\n    severity: critical\n    description: a refused open\n    match:\n      result: denied\n' >"$WORK/rules.yaml"
 : >"$WORK/rs/messages"
-start_custosd --db "$WORK/alerts.db" --watch "$TREE=customers" --rules "$WORK/rules.yaml" \
+start_custosd --db "$WORK/alerts.db" --keys "$WORK/alerts-keys" --watch "$TREE=customers" --rules "$WORK/rules.yaml" \
 	--export "syslog:tcp:127.0.0.1:$PORT,only=alerts" \
 	--export "file:$WORK/findings.jsonl,format=ocsf,only=alerts" || exit 1
 "$WORKLOAD" cat "$TREE/d" >/dev/null || fail "an allowed read"

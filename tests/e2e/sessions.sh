@@ -20,7 +20,7 @@ check "the final record has every byte and read" "[false,500,5]" "$(grep '^\[fal
 check "progress reports are running totals, never above the final" 0 \
 	"$(grep '^\[true,' "$WORK/reads" | jq -s 'map(select(.[1] > 500 or .[1] % 100 != 0)) | length')"
 # --fine-reads: every read call is also a record of its own.
-start_custosd --db "$WORK/fine.db" --watch "$WORK/tree" --fine-reads || exit 1
+start_custosd --db "$WORK/fine.db" --keys "$WORK/fine-keys" --watch "$WORK/tree" --fine-reads || exit 1
 "$WORKLOAD" via slow "$WORK/tree/sub/b" >"$WORK/slow.out" || fail "the slow reader"
 pid_of pid "$WORK/slow.out"
 stop_custosd || fail "custosd exits 0"
@@ -36,7 +36,7 @@ check "--fine-reads: the session record is still there" "500" \
 # A read whose own reference is the last (another thread closed the
 # descriptor while it waited): no close sees the end, the sweep finds it.
 mkfifo "$WORK/tree/fifo"
-start_custosd --db "$WORK/sweep.db" --watch "$WORK/tree" --progress 0 || exit 1
+start_custosd --db "$WORK/sweep.db" --keys "$WORK/sweep-keys" --watch "$WORK/tree" --progress 0 || exit 1
 "$WORKLOAD" race "$WORK/tree/fifo" >"$WORK/race.out" || fail "the racing reader"
 pid_of pid_race "$WORK/race.out"
 # A reader still at it when custosd stops: its totals so far are recorded.
