@@ -45,7 +45,9 @@ int BPF_PROG(hook_file_open, struct file *file, int ret)
 	 * reads of it are counted there once. */
 	if (file->f_mode & FMODE_NOACCOUNT_)
 		return 0;
-	return open_success(arg_scalar(ctx, 0), 0, file->f_flags, 1);
+	/* 0 or -EPERM, spelled so that the verifier sees the range (6.12's
+	 * checks an LSM program's return). */
+	return open_success(arg_scalar(ctx, 0), 0, file->f_flags, 1) ? -EPERM_ : 0;
 }
 
 #define MAX_ERRNO 4095
@@ -167,9 +169,16 @@ int BPF_PROG(hook_vfs_read, struct file *file, char *buf, size_t count, loff_t *
 	return hook_read(file, pos, ret, 0);
 }
 
-/* readv(2), preadv(2), preadv2(2), and vfs_iter_read (overlayfs reading
- * its lower file): on 6.1 all go through do_iter_read. */
-SEC("fexit/do_iter_read")
+/* readv(2), preadv(2) and preadv2(2). */
+SEC("fexit/vfs_readv")
+int BPF_PROG(hook_vfs_readv, struct file *file, const struct iovec *vec, unsigned long vlen,
+	     loff_t *pos, int flags, long ret)
+{
+	return hook_read(file, pos, ret, 0);
+}
+
+/* The kernel's reads for someone else (nfsd, a loop device, ...). */
+SEC("fexit/vfs_iter_read")
 int BPF_PROG(hook_iter_read, struct file *file, struct iov_iter *iter, loff_t *pos, int flags,
 	     long ret)
 {
@@ -177,8 +186,9 @@ int BPF_PROG(hook_iter_read, struct file *file, struct iov_iter *iter, loff_t *p
 }
 
 /* sendfile(2), splice(2) and copy_file_range(2) between file systems read
- * the file into a pipe here (do_splice_to on 6.1, vfs_splice_read on later
- * kernels; custosd loads the ones the kernel has). */
+ * the file into a pipe here: do_splice_to on 6.1, vfs_splice_read after,
+ * do_splice_read on 6.12 (which the others call).  custosd loads the first
+ * of do_splice_read, vfs_splice_read, do_splice_to the kernel has. */
 SEC("fexit/do_splice_to")
 int BPF_PROG(hook_splice_to, struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 	     size_t len, unsigned int flags, long ret)
@@ -188,6 +198,13 @@ int BPF_PROG(hook_splice_to, struct file *in, loff_t *ppos, struct pipe_inode_in
 
 SEC("fexit/vfs_splice_read")
 int BPF_PROG(hook_splice_read, struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
+	     size_t len, unsigned int flags, long ret)
+{
+	return hook_read(in, ppos, ret, 0);
+}
+
+SEC("fexit/do_splice_read")
+int BPF_PROG(hook_do_splice_read, struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 	     size_t len, unsigned int flags, long ret)
 {
 	return hook_read(in, ppos, ret, 0);

@@ -116,6 +116,10 @@ static __always_inline int overlay_lower(struct dentry **d, struct vfsmount **mn
 	unsigned int n = 0;
 	unsigned long magic = 0;
 
+	/* overlayfs is a module: without it loaded its types are unknown, and
+	 * no file is on an overlay. */
+	if (!bpf_core_field_exists(struct ovl_inode, vfs_inode))
+		return 0;
 	READ_KERN(sb, (*d)->d_sb);
 	READ_KERN(magic, sb->s_magic);
 	if (magic != OVERLAYFS_SUPER_MAGIC)

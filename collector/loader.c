@@ -216,6 +216,31 @@ static int bpf_lsm_active(void)
 	return 0;
 }
 
+/* A kernel function renamed or split over the versions: where a kernel has
+ * an earlier name of a row, the later ones are not hooked (they call it, or
+ * it replaced them), so that no read is counted twice. */
+static const char *const renamed[][3] = {
+	{ "do_splice_read", "vfs_splice_read", "do_splice_to" },
+};
+
+/* Whether fn is hooked on a kernel whose functions btf lists. */
+static int hookable(const struct btf *btf, const char *fn)
+{
+	if (btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0)
+		return 0;
+	for (size_t r = 0; r < sizeof(renamed) / sizeof(renamed[0]); r++) {
+		size_t at = 0;
+
+		while (at < 3 && strcmp(renamed[r][at], fn))
+			at++;
+		/* Not in this row (at == 3): nothing before it to prefer. */
+		for (size_t i = 0; at < 3 && i < at; i++)
+			if (btf__find_by_name_kind(btf, renamed[r][i], BTF_KIND_FUNC) >= 0)
+				return 0;
+	}
+	return 1;
+}
+
 static int has_prefix(const char *s, const char *prefix)
 {
 	return !strncmp(s, prefix, strlen(prefix));
@@ -242,9 +267,9 @@ static void choose_programs(struct loader *l, const struct btf *btf, enum backen
 		if (load && !has_prefix(sec, "lsm/") && hook) {
 			const char *fn = strchr(sec, '/') + 1;
 
-			if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0) {
-				log_debug("this kernel has no %s: %s not loaded", fn,
-					  bpf_program__name(p));
+			if (!btf || !hookable(btf, fn)) {
+				log_debug("%s not loaded: no %s, or a newer form of it, here",
+					  bpf_program__name(p), fn);
 				load = 0;
 			}
 		}

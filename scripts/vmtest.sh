@@ -46,13 +46,17 @@ ln -s dash "$STAGE/hostbin/sh"
 # Users and groups by name (the staff directory's service accounts).
 cp /etc/passwd /etc/group /etc/nsswitch.conf "$STAGE/etc/"
 KPKG=
-[ -n "${VM_KERNEL_PKG:-}" ] && KPKG="--kernel-pkg $VM_KERNEL_PKG"
+KNAME=6.1
+if [ -n "${VM_KERNEL_PKG:-}" ]; then
+	KPKG="--kernel-pkg $VM_KERNEL_PKG"
+	KNAME=$(echo "$VM_KERNEL_PKG" | sed -n 's/^linux-image-\([0-9]*\.[0-9]*\).*/\1/p')
+fi
 
 passed=0
 failed=0
 for b in $BACKENDS; do
 	echo "== vmtest: backend $b"
-	out=build/vm/$b.log
+	out=build/vm/$KNAME-$b.log
 	# The guest is slow (TCG): custosd may take a while to load.
 	# shellcheck disable=SC2086
 	"$VMTEST" $KPKG --mem 3072 --timeout 1500 --dir "$STAGE" --modules overlay \
@@ -60,12 +64,12 @@ for b in $BACKENDS; do
 		dash tests/run.sh --e2e $SUITES >"$out" 2>&1
 	rc=$?
 	# Each result line names the kernel and the backend it ran on.
-	sed -e "s/^PASS: /PASS: [6.1 $b] /" -e "s/^FAIL: /FAIL: [6.1 $b] /" \
-		-e "s/^\(SKIP: \)/\1[6.1 $b] /" "$out"
+	sed -e "s/^PASS: /PASS: [$KNAME $b] /" -e "s/^FAIL: /FAIL: [$KNAME $b] /" \
+		-e "s/^\(SKIP: \)/\1[$KNAME $b] /" "$out"
 	p=$(grep -c '^PASS: ' "$out")
 	f=$(grep -c '^FAIL: ' "$out")
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-		echo "FAIL: [6.1 $b] the guest run exited with status $rc"
+		echo "FAIL: [$KNAME $b] the guest run exited with status $rc"
 		f=1
 	fi
 	echo "vmtest: backend $b: $p passed, $f failed"
