@@ -149,9 +149,16 @@ static const struct {
  * altered (it is evidence). */
 #define STORE_FORMAT 7
 
+/* What a column of ins_record holds from the record before (see bind_int). */
+enum bound { BOUND_UNKNOWN, BOUND_INT, BOUND_NULL };
+
+#define RECORD_COLS 28
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_record, *set_state, *get_state, *ins_checkpoint, *ins_alert;
+	uint8_t bound[RECORD_COLS + 1]; /* enum bound, by column number */
+	int64_t bound_int[RECORD_COLS + 1];
 	struct dict dict[DICT_MAX];
 	uint64_t next_seq;
 	uint8_t prev_leaf[RECORD_LEAF_LEN];
@@ -558,28 +565,57 @@ static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[
 		       dict_id(st->db, &st->dict[DICT_WHO], who, &ids[3]);
 }
 
+/*
+ * Bindings outlive sqlite3_reset, and most of a record's columns repeat
+ * from the record before (its type, epoch, boot, process, file, flags): a
+ * column is bound only when its value changes, which skips most of the
+ * binding of a record.
+ */
+static void bind_int(struct store *st, int col, int64_t v)
+{
+	if (st->bound[col] == BOUND_INT && st->bound_int[col] == v)
+		return;
+	st->bound[col] =
+		sqlite3_bind_int64(st->ins_record, col, v) == SQLITE_OK ? BOUND_INT : BOUND_UNKNOWN;
+	st->bound_int[col] = v;
+}
+
+static void bind_null(struct store *st, int col)
+{
+	if (st->bound[col] == BOUND_NULL)
+		return;
+	st->bound[col] =
+		sqlite3_bind_null(st->ins_record, col) == SQLITE_OK ? BOUND_NULL : BOUND_UNKNOWN;
+}
+
+/* A blob's bytes are not kept to compare with: it is bound every time. */
+static void bind_blob(struct store *st, int col, const void *p, int len)
+{
+	st->bound[col] = BOUND_UNKNOWN;
+	sqlite3_bind_blob(st->ins_record, col, p, len, SQLITE_STATIC);
+}
+
 /* Bind a record's columns: 1 seq .. 28 body, as in store_schema. */
 static int bind_record(struct store *st, const struct record *r, int64_t boot)
 {
-	sqlite3_stmt *s = st->ins_record;
 	const struct rec_access *a = &r->access;
 	int64_t ids[4];
 	int n, err;
 
-	sqlite3_bind_int64(s, 1, (int64_t)r->seq);
-	sqlite3_bind_int64(s, 2, r->type);
-	sqlite3_bind_int64(s, 3, (int64_t)r->epoch);
-	sqlite3_bind_int64(s, 4, boot);
-	sqlite3_bind_int64(s, 5, (int64_t)r->t_real_ns);
-	sqlite3_bind_int64(s, 6, (int64_t)r->t_boot_ns);
-	sqlite3_bind_blob(s, 7, r->prev_leaf, RECORD_LEAF_LEN, SQLITE_STATIC);
+	bind_int(st, 1, (int64_t)r->seq);
+	bind_int(st, 2, r->type);
+	bind_int(st, 3, (int64_t)r->epoch);
+	bind_int(st, 4, boot);
+	bind_int(st, 5, (int64_t)r->t_real_ns);
+	bind_int(st, 6, (int64_t)r->t_boot_ns);
+	bind_blob(st, 7, r->prev_leaf, RECORD_LEAF_LEN);
 	if (r->type != REC_FILE_ACCESS) {
-		for (int col = 8; col <= 27; col++)
-			sqlite3_bind_null(s, col);
+		for (int col = 8; col < RECORD_COLS; col++)
+			bind_null(st, col);
 		n = record__encode_body(r, st->buf, sizeof(st->buf));
 		if (n < 0)
 			return n;
-		sqlite3_bind_blob(s, 28, st->buf, n, SQLITE_STATIC);
+		bind_blob(st, RECORD_COLS, st->buf, n);
 		return 0;
 	}
 	err = access_ids(st, a, ids);
@@ -609,8 +645,8 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 		(int64_t)a->max_offset,
 	};
 	for (int k = 0; k < 20; k++)
-		sqlite3_bind_int64(s, 8 + k, v[k]);
-	sqlite3_bind_null(s, 28);
+		bind_int(st, 8 + k, v[k]);
+	bind_null(st, RECORD_COLS);
 	return 0;
 }
 
