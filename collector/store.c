@@ -1194,7 +1194,8 @@ static const struct record *dict_row(const struct dict_mem *m, struct row *w, in
 	int col = w->col;
 	int64_t id = (int64_t)row_u(w, INT64_MAX, nullable);
 
-	if (sqlite3_column_type(w->q, col) == SQLITE_NULL)
+	/* A NULL reads as 0 (row_u): only then is the type asked. */
+	if (!id && sqlite3_column_type(w->q, col) == SQLITE_NULL)
 		return NULL;
 	if (id <= 0 || id >= m->n || !m->present[id]) {
 		w->bad = 1;
