@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,19 @@ struct store {
 	uint64_t appended;
 	uint8_t buf[RECORD_MAX];
 };
+
+/*
+ * SQLite's memory statistics take a global mutex around every allocation,
+ * several for each record inserted, and nothing here reads them.  They are
+ * turned off before the library initialises, at the first open of the
+ * process (before any other thread can use SQLite).
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 
 static int exec(sqlite3 *db, const char *sql)
 {
@@ -472,6 +486,7 @@ struct store *store__open(const char *path)
 		errno = ENOMEM;
 		return NULL;
 	}
+	pthread_once(&sqlite_once, sqlite_setup);
 	/* One thread uses the connection: no SQLite mutexes on the ingest path. */
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -1300,6 +1315,7 @@ static int try_open(const char *name, int flags, sqlite3 **db)
 					   "SELECT count(*) FROM sqlite_schema;";
 	int rc;
 
+	pthread_once(&sqlite_once, sqlite_setup);
 	rc = sqlite3_open_v2(name, db, flags, NULL);
 	if (rc != SQLITE_OK)
 		return *db ? sqlite3_extended_errcode(*db) : rc;
