@@ -172,9 +172,11 @@ struct store {
 
 /*
  * SQLite's memory statistics take a global mutex around every allocation,
- * several for each record inserted, and nothing here reads them.  They are
- * turned off before the library initialises, at the first open of the
- * process (before any other thread can use SQLite).
+ * several for each record inserted, and the collector reads none of them.
+ * They are turned off before the library initialises, when the process's
+ * first open is the collector's (before any other thread can use SQLite).
+ * Readers keep them: a heap limit (reliability.md §4.3, for the verifier)
+ * works only with them on.
  */
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
@@ -1315,7 +1317,6 @@ static int try_open(const char *name, int flags, sqlite3 **db)
 					   "SELECT count(*) FROM sqlite_schema;";
 	int rc;
 
-	pthread_once(&sqlite_once, sqlite_setup);
 	rc = sqlite3_open_v2(name, db, flags, NULL);
 	if (rc != SQLITE_OK)
 		return *db ? sqlite3_extended_errcode(*db) : rc;
