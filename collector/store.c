@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,23 @@ static const struct {
 		       { "person", "attribution", "team", "role", "directory", "staff_flags" } },
 };
 
+/* The byte fields of an access record, all of them set from dictionary rows:
+ * copied when a scan loads a dictionary (freed at its end), and when an
+ * access record is queued for the writer thread. */
+static const size_t dict_blobs[] = {
+	offsetof(struct rec_access, comm),	  offsetof(struct rec_access, exe),
+	offsetof(struct rec_access, dataset),	  offsetof(struct rec_access, path),
+	offsetof(struct rec_access, args),	  offsetof(struct rec_access, lineage),
+	offsetof(struct rec_access, container),	  offsetof(struct rec_access, person),
+	offsetof(struct rec_access, attribution), offsetof(struct rec_access, team),
+	offsetof(struct rec_access, role),	  offsetof(struct rec_access, directory),
+};
+
+static struct bytes *dict_blob(struct record *r, size_t i)
+{
+	return (struct bytes *)((char *)&r->access + dict_blobs[i]);
+}
+
 /* The layout of the tables; a database of another layout is refused, never
  * altered (it is evidence). */
 #define STORE_FORMAT 7
@@ -168,7 +186,22 @@ struct store {
 	uint8_t batch_leaf[RECORD_LEAF_LEN];
 	uint64_t appended;
 	uint8_t buf[RECORD_MAX];
+	/* The writer thread and its queue (see store__append). */
+	struct queued *queue;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t lock;
+	pthread_cond_t work, idle;
+	uint64_t queued;    /* access records queued (by the caller's thread) */
+	uint64_t published; /* of them, handed to the writer (lock) */
+	uint64_t written;   /* of them, the writer is done with (lock) */
+	int writer_err;	    /* the writer's first error in the batch (lock) */
+	bool stop;	    /* (lock) */
 };
+
+static int start_writer(struct store *st);
+static void stop_writer(struct store *st);
+static int store_sync(struct store *st);
 
 /*
  * SQLite's memory statistics take a global mutex around every allocation,
@@ -423,6 +456,7 @@ int store__file_path(struct store *st, uint64_t dev, uint64_t ino, uint32_t mnt_
 	sqlite3_stmt *q = NULL;
 	int len = -1;
 
+	store_sync(st);
 	/* Rare (the cache of recent opens forgot the file): no statement kept. */
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT path FROM file WHERE dev = ? AND ino = ? AND mnt_id = ?"
@@ -526,7 +560,7 @@ struct store *store__open(const char *path)
 		if (err)
 			goto fail;
 	}
-	err = load_head(st);
+	err = load_head(st) ?: start_writer(st);
 	if (err)
 		goto fail;
 	return st;
@@ -538,6 +572,10 @@ fail:
 
 int store__begin(struct store *st)
 {
+	int err = store_sync(st);
+
+	if (err)
+		return err;
 	st->batch_seq = st->next_seq;
 	memcpy(st->batch_leaf, st->prev_leaf, sizeof(st->prev_leaf));
 	return exec(st->db, "BEGIN IMMEDIATE");
@@ -705,12 +743,208 @@ static int insert_alert(struct store *st, const struct record *r)
 	return 0;
 }
 
-int store__append(struct store *st, struct record *r)
+/* Insert r's row (and its alert row), its chain fields already set. */
+static int insert_row(struct store *st, const struct record *r)
 {
 	const struct dict_val boot = { .b = { .p = r->boot_id, .len = sizeof(r->boot_id) },
 				       .is_blob = 1 };
 	int64_t boot_id;
-	int n, rc, err;
+	int rc, err;
+
+	err = dict_id(st->db, &st->dict[DICT_BOOT], &boot, &boot_id);
+	if (!err)
+		err = bind_record(st, r, boot_id);
+	if (err)
+		return err;
+	rc = sqlite3_step(st->ins_record);
+	sqlite3_reset(st->ins_record);
+	if (rc != SQLITE_DONE) {
+		log_warnx("failed to insert record %" PRIu64 ": %s", r->seq,
+			  sqlite3_errmsg(st->db));
+		return -EIO;
+	}
+	return r->type == REC_ALERT ? insert_alert(st, r) : 0;
+}
+
+/*
+ * The writer thread.  An access record's dictionary lookups and its row's
+ * insert were more than half of appending it; they run on a second thread
+ * while the caller's thread decodes, encodes and hashes the records after
+ * it.  The queue holds copies: an access record's bytes point into its
+ * producer's buffers, reused for the next event.  The connection is used by
+ * one thread at a time: the writer touches it only between being handed
+ * records and handing them back, and every other use of the store first
+ * waits for the queue to drain (store_sync).  An insert that fails is
+ * logged by the writer; the error is returned by the next store_sync, so by
+ * the batch's commit at the latest, and the records after it in the batch
+ * are dropped with the batch.
+ */
+#define QUEUE_SLOTS 1024
+/* Records are handed over in runs: one lock and wake-up a run, not a record. */
+#define QUEUE_RUN 32
+
+struct queued {
+	struct record r;
+	uint8_t *bytes; /* what r's byte fields point to */
+	size_t cap;
+};
+
+static void *writer_main(void *arg)
+{
+	struct store *st = arg;
+	uint64_t next, end;
+	int err = 0;
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		while (st->written == st->published && !st->stop)
+			pthread_cond_wait(&st->work, &st->lock);
+		if (st->written == st->published)
+			break;
+		next = st->written;
+		end = st->published;
+		err = st->writer_err;
+		pthread_mutex_unlock(&st->lock);
+		/* After an error the batch is lost: the rest is only drained. */
+		for (; next < end && !err; next++)
+			err = insert_row(st, &st->queue[next % QUEUE_SLOTS].r);
+		pthread_mutex_lock(&st->lock);
+		if (err && !st->writer_err)
+			st->writer_err = err;
+		/* Read without the lock by enqueue, to see a free slot. */
+		__atomic_store_n(&st->written, end, __ATOMIC_RELEASE);
+		pthread_cond_signal(&st->idle);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* Hand the queued records to the writer; with the lock held. */
+static void publish(struct store *st)
+{
+	if (st->published != st->queued) {
+		st->published = st->queued;
+		pthread_cond_signal(&st->work);
+	}
+}
+
+/* Wait until the writer has no more than `left` records queued. */
+static void wait_writer(struct store *st, uint64_t left)
+{
+	pthread_mutex_lock(&st->lock);
+	publish(st);
+	while (st->queued - st->written > left)
+		pthread_cond_wait(&st->idle, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Wait for the writer to finish what it was given: the connection is then
+ * the caller's.  Returns the writer's error, or 0. */
+static int store_sync(struct store *st)
+{
+	int err;
+
+	if (!st->writer_started)
+		return 0;
+	wait_writer(st, 0);
+	pthread_mutex_lock(&st->lock);
+	err = st->writer_err;
+	pthread_mutex_unlock(&st->lock);
+	return err;
+}
+
+/* Copy an access record into the queue's next slot.  Returns 0 or -ENOMEM. */
+static int enqueue(struct store *st, const struct record *r)
+{
+	struct queued *q;
+	size_t need = 0, off = 0;
+
+	if (st->queued - __atomic_load_n(&st->written, __ATOMIC_ACQUIRE) >= QUEUE_SLOTS)
+		wait_writer(st, QUEUE_SLOTS - QUEUE_RUN);
+	q = &st->queue[st->queued % QUEUE_SLOTS];
+	q->r = *r;
+	for (size_t i = 0; i < sizeof(dict_blobs) / sizeof(dict_blobs[0]); i++)
+		need += dict_blob(&q->r, i)->len;
+	if (need > q->cap) {
+		uint8_t *p = realloc(q->bytes, need);
+
+		if (!p)
+			return -ENOMEM;
+		q->bytes = p;
+		q->cap = need;
+	}
+	for (size_t i = 0; i < sizeof(dict_blobs) / sizeof(dict_blobs[0]); i++) {
+		struct bytes *b = dict_blob(&q->r, i);
+
+		if (!b->len)
+			continue;
+		memcpy(q->bytes + off, b->p, b->len);
+		b->p = q->bytes + off;
+		off += b->len;
+	}
+	st->queued++;
+	if (st->queued % QUEUE_RUN == 0) {
+		pthread_mutex_lock(&st->lock);
+		publish(st);
+		pthread_mutex_unlock(&st->lock);
+	}
+	return 0;
+}
+
+/* Start the writer with every signal blocked: the caller's thread is the
+ * one that waits in poll and must see them. */
+static int start_writer(struct store *st)
+{
+	sigset_t all, old;
+	int err = -ENOMEM;
+
+	st->queue = calloc(QUEUE_SLOTS, sizeof(*st->queue));
+	if (!st->queue || pthread_mutex_init(&st->lock, NULL))
+		return err;
+	if (pthread_cond_init(&st->work, NULL))
+		goto out_lock;
+	if (pthread_cond_init(&st->idle, NULL))
+		goto out_work;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = -pthread_create(&st->writer, NULL, writer_main, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		goto out_idle;
+	st->writer_started = true;
+	return 0;
+out_idle:
+	pthread_cond_destroy(&st->idle);
+out_work:
+	pthread_cond_destroy(&st->work);
+out_lock:
+	pthread_mutex_destroy(&st->lock);
+	return err;
+}
+
+static void stop_writer(struct store *st)
+{
+	if (st->writer_started) {
+		pthread_mutex_lock(&st->lock);
+		publish(st);
+		st->stop = true;
+		pthread_cond_signal(&st->work);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->writer, NULL);
+		pthread_cond_destroy(&st->idle);
+		pthread_cond_destroy(&st->work);
+		pthread_mutex_destroy(&st->lock);
+		st->writer_started = false;
+	}
+	for (size_t i = 0; st->queue && i < QUEUE_SLOTS; i++)
+		free(st->queue[i].bytes);
+	free(st->queue);
+	st->queue = NULL;
+}
+
+int store__append(struct store *st, struct record *r)
+{
+	int n, err;
 
 	r->seq = st->next_seq;
 	memcpy(r->prev_leaf, st->prev_leaf, sizeof(r->prev_leaf));
@@ -724,24 +958,16 @@ int store__append(struct store *st, struct record *r)
 	err = merkle__hash_leaf(st->buf, n, st->prev_leaf);
 	if (err)
 		goto fail;
-	err = dict_id(st->db, &st->dict[DICT_BOOT], &boot, &boot_id);
-	if (!err)
-		err = bind_record(st, r, boot_id);
+	if (r->type == REC_FILE_ACCESS) {
+		err = enqueue(st, r);
+		if (err)
+			log_warnx("failed to queue record %" PRIu64 ": %s", r->seq, strerror(-err));
+	} else {
+		/* Rare: written here, once the writer is done. */
+		err = store_sync(st) ?: insert_row(st, r);
+	}
 	if (err)
 		goto fail;
-	rc = sqlite3_step(st->ins_record);
-	sqlite3_reset(st->ins_record);
-	if (rc != SQLITE_DONE) {
-		log_warnx("failed to insert record %" PRIu64 ": %s", r->seq,
-			  sqlite3_errmsg(st->db));
-		err = -EIO;
-		goto fail;
-	}
-	if (r->type == REC_ALERT) {
-		err = insert_alert(st, r);
-		if (err)
-			goto fail;
-	}
 	st->next_seq++;
 	st->appended++;
 	return 0;
@@ -752,7 +978,10 @@ fail:
 
 int store__set_state(struct store *st, const char *k, const void *v, int len)
 {
-	int rc;
+	int rc, err = store_sync(st);
+
+	if (err)
+		return err;
 
 	sqlite3_bind_text(st->set_state, 1, k, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st->set_state, 2, v, len, SQLITE_STATIC);
@@ -768,6 +997,9 @@ int store__set_state(struct store *st, const char *k, const void *v, int len)
 int store__get_state(struct store *st, const char *k, void *buf, int cap)
 {
 	int rc, len = -ENOENT;
+
+	/* A failed batch (the writer's error) does not stop reading state. */
+	store_sync(st);
 
 	sqlite3_bind_text(st->get_state, 1, k, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st->get_state);
@@ -789,7 +1021,10 @@ int store__add_checkpoint(struct store *st, uint64_t size, uint64_t epoch, const
 			  int64_t t_ns)
 {
 	sqlite3_stmt *s = st->ins_checkpoint;
-	int rc;
+	int rc, err = store_sync(st);
+
+	if (err)
+		return err;
 
 	sqlite3_bind_int64(s, 1, (int64_t)size);
 	sqlite3_bind_int64(s, 2, (int64_t)epoch);
@@ -815,6 +1050,12 @@ void store__head(const struct store *st, uint64_t *next_seq, uint8_t leaf[RECORD
 
 void store__rollback(struct store *st)
 {
+	store_sync(st);
+	if (st->writer_started) {
+		pthread_mutex_lock(&st->lock);
+		st->writer_err = 0;
+		pthread_mutex_unlock(&st->lock);
+	}
 	if (sqlite3_get_autocommit(st->db) == 0)
 		exec(st->db, "ROLLBACK");
 	st->appended -= st->next_seq - st->batch_seq;
@@ -826,10 +1067,12 @@ void store__rollback(struct store *st)
 
 int store__commit(struct store *st)
 {
-	if (exec(st->db, "COMMIT") == 0)
+	int err = store_sync(st);
+
+	if (!err && exec(st->db, "COMMIT") == 0)
 		return 0;
 	store__rollback(st);
-	return -EIO;
+	return err ? err : -EIO;
 }
 
 uint64_t store__count(const struct store *st)
@@ -837,8 +1080,9 @@ uint64_t store__count(const struct store *st)
 	return st->appended;
 }
 
-sqlite3 *store__db(const struct store *st)
+sqlite3 *store__db(struct store *st)
 {
+	store_sync(st);
 	return st->db;
 }
 
@@ -846,6 +1090,7 @@ void store__close(struct store *st)
 {
 	if (!st)
 		return;
+	stop_writer(st);
 	sqlite3_finalize(st->ins_record);
 	sqlite3_finalize(st->set_state);
 	sqlite3_finalize(st->get_state);
@@ -1076,22 +1321,6 @@ struct dict_mem {
 	uint8_t *present;
 	int64_t n;
 };
-
-/* The byte fields a dictionary row may set: copied when loaded, freed at
- * the end of the scan. */
-static const size_t dict_blobs[] = {
-	offsetof(struct rec_access, comm),	  offsetof(struct rec_access, exe),
-	offsetof(struct rec_access, dataset),	  offsetof(struct rec_access, path),
-	offsetof(struct rec_access, args),	  offsetof(struct rec_access, lineage),
-	offsetof(struct rec_access, container),	  offsetof(struct rec_access, person),
-	offsetof(struct rec_access, attribution), offsetof(struct rec_access, team),
-	offsetof(struct rec_access, role),	  offsetof(struct rec_access, directory),
-};
-
-static struct bytes *dict_blob(struct record *r, size_t i)
-{
-	return (struct bytes *)((char *)&r->access + dict_blobs[i]);
-}
 
 struct store_scan {
 	sqlite3_stmt *q;
