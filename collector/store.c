@@ -159,6 +159,10 @@ static const size_t dict_blobs[] = {
 	offsetof(struct rec_access, role),	  offsetof(struct rec_access, directory),
 };
 
+/* A bytes field added to rec_access grows it, and belongs in dict_blobs:
+ * else a record queued for the writer would point into a reused buffer. */
+_Static_assert(sizeof(struct rec_access) == 384, "is the new field of rec_access in dict_blobs?");
+
 static struct bytes *dict_blob(struct record *r, size_t i)
 {
 	return (struct bytes *)((char *)&r->access + dict_blobs[i]);
