@@ -76,7 +76,7 @@ static inline void u16(struct cursor *c, uint16_t *v)
 	c->pos += 2;
 }
 
-static void fixed(struct cursor *c, uint8_t *p, size_t n)
+static inline void fixed(struct cursor *c, uint8_t *p, size_t n)
 {
 	need(c, n);
 	if (c->err)

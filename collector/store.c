@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,11 +95,18 @@ const char *store_entry_sql =
 	" LEFT JOIN alert al ON al.seq = r.seq";
 
 /*
- * A dictionary: a table whose rows are unique tuples, and a direct-mapped
- * cache of recent tuples so that the common case costs a hash, not a query.
+ * A dictionary: a table whose rows are unique tuples, and a cache of recent
+ * tuples so that the common case costs a hash, not a query.  The cache is
+ * set-associative, most recent first in each set: direct-mapped, 16,384
+ * slots missed a quarter of the lookups of 10,000 files read in turn (two
+ * tuples sharing a slot evicted each other every round), and each miss is a
+ * SELECT.  Four ways of 16,384 sets miss almost none of them; the slot
+ * arrays cost address space, and memory only as they fill.
  */
 #define DICT_COLS_MAX 12
-#define DICT_SLOTS    16384
+#define DICT_WAYS     4
+#define DICT_SETS     16384
+#define DICT_SLOTS    (DICT_SETS * DICT_WAYS)
 
 struct dict_val {
 	int64_t i;
@@ -116,8 +125,8 @@ struct dict {
 	const char *table;
 	int ncols;
 	sqlite3_stmt *find, *insert;
-	struct dict_slot *slots;
-	struct dict_slot *last; /* the slot the previous lookup ended on */
+	struct dict_slot *slots; /* DICT_SETS sets of DICT_WAYS slots */
+	struct dict_slot *last;	 /* the slot the previous lookup ended on */
 	uint8_t key[DICT_COLS_MAX * (2 + RECORD_PATH_MAX)];
 };
 
@@ -138,13 +147,41 @@ static const struct {
 		       { "person", "attribution", "team", "role", "directory", "staff_flags" } },
 };
 
+/* The byte fields of an access record, all of them set from dictionary rows:
+ * copied when a scan loads a dictionary (freed at its end), and when an
+ * access record is queued for the writer thread. */
+static const size_t dict_blobs[] = {
+	offsetof(struct rec_access, comm),	  offsetof(struct rec_access, exe),
+	offsetof(struct rec_access, dataset),	  offsetof(struct rec_access, path),
+	offsetof(struct rec_access, args),	  offsetof(struct rec_access, lineage),
+	offsetof(struct rec_access, container),	  offsetof(struct rec_access, person),
+	offsetof(struct rec_access, attribution), offsetof(struct rec_access, team),
+	offsetof(struct rec_access, role),	  offsetof(struct rec_access, directory),
+};
+
+/* A bytes field added to rec_access grows it, and belongs in dict_blobs:
+ * else a record queued for the writer would point into a reused buffer. */
+_Static_assert(sizeof(struct rec_access) == 384, "is the new field of rec_access in dict_blobs?");
+
+static struct bytes *dict_blob(struct record *r, size_t i)
+{
+	return (struct bytes *)((char *)&r->access + dict_blobs[i]);
+}
+
 /* The layout of the tables; a database of another layout is refused, never
  * altered (it is evidence). */
 #define STORE_FORMAT 8
 
+/* What a column of ins_record holds from the record before (see bind_int). */
+enum bound { BOUND_UNKNOWN, BOUND_INT, BOUND_NULL };
+
+#define RECORD_COLS 28
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_record, *set_state, *get_state, *ins_checkpoint, *ins_alert;
+	uint8_t bound[RECORD_COLS + 1]; /* enum bound, by column number */
+	int64_t bound_int[RECORD_COLS + 1];
 	struct dict dict[DICT_MAX];
 	uint64_t next_seq;
 	uint8_t prev_leaf[RECORD_LEAF_LEN];
@@ -153,7 +190,37 @@ struct store {
 	uint8_t batch_leaf[RECORD_LEAF_LEN];
 	uint64_t appended;
 	uint8_t buf[RECORD_MAX];
+	/* The writer thread and its queue (see store__append). */
+	struct queued *queue;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t lock;
+	pthread_cond_t work, idle;
+	uint64_t queued;    /* access records queued (by the caller's thread) */
+	uint64_t published; /* of them, handed to the writer (lock) */
+	uint64_t written;   /* of them, the writer is done with (lock) */
+	int writer_err;	    /* the writer's first error in the batch (lock) */
+	bool stop;	    /* (lock) */
 };
+
+static int start_writer(struct store *st);
+static void stop_writer(struct store *st);
+static int store_sync(struct store *st);
+
+/*
+ * SQLite's memory statistics take a global mutex around every allocation,
+ * several for each record inserted, and the collector reads none of them.
+ * They are turned off before the library initialises, when the process's
+ * first open is the collector's (before any other thread can use SQLite).
+ * Readers keep them: a heap limit (reliability.md §4.3, for the verifier)
+ * works only with them on.
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 
 static int exec(sqlite3 *db, const char *sql)
 {
@@ -262,11 +329,23 @@ static int step_id(sqlite3 *db, sqlite3_stmt *st, int64_t *out)
 	return 0;
 }
 
+/* Move slot w of a set to its front, the others down one; returns the front. */
+static struct dict_slot *to_front(struct dict_slot *set, int w)
+{
+	struct dict_slot s = set[w];
+
+	if (w) {
+		memmove(&set[1], &set[0], (size_t)w * sizeof(*set));
+		set[0] = s;
+	}
+	return &set[0];
+}
+
 /* The id of the tuple v in dictionary d, inserting it when new. */
 static int dict_id(sqlite3 *db, struct dict *d, const struct dict_val *v, int64_t *id)
 {
 	size_t len = 0;
-	struct dict_slot *slot;
+	struct dict_slot *set, *slot;
 	uint64_t h;
 	int err;
 
@@ -288,12 +367,15 @@ static int dict_id(sqlite3 *db, struct dict *d, const struct dict_val *v, int64_
 		return 0;
 	}
 	h = hash_bytes(d->key, len);
-	slot = &d->slots[h & (DICT_SLOTS - 1)];
-	d->last = slot;
-	if (slot->key && slot->hash == h && slot->key_len == len &&
-	    !memcmp(slot->key, d->key, len)) {
-		*id = slot->id;
-		return 0;
+	set = &d->slots[(h & (DICT_SETS - 1)) * DICT_WAYS];
+	for (int w = 0; w < DICT_WAYS; w++) {
+		slot = &set[w];
+		if (slot->key && slot->hash == h && slot->key_len == len &&
+		    !memcmp(slot->key, d->key, len)) {
+			*id = slot->id;
+			d->last = to_front(set, w);
+			return 0;
+		}
 	}
 	*id = -1;
 	dict_bind(d->find, v, d->ncols);
@@ -311,6 +393,9 @@ static int dict_id(sqlite3 *db, struct dict *d, const struct dict_val *v, int64_
 		sqlite3_clear_bindings(d->insert);
 		*id = sqlite3_last_insert_rowid(db);
 	}
+	/* The least recent slot of the set takes the tuple, keeping its buffer. */
+	slot = to_front(set, DICT_WAYS - 1);
+	d->last = slot;
 	if (!slot->key || slot->key_cap < len) {
 		free(slot->key);
 		slot->key = malloc(len);
@@ -375,6 +460,7 @@ int store__file_path(struct store *st, uint64_t dev, uint64_t ino, uint32_t mnt_
 	sqlite3_stmt *q = NULL;
 	int len = -1;
 
+	store_sync(st);
 	/* Rare (the cache of recent opens forgot the file): no statement kept. */
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT path FROM file WHERE dev = ? AND ino = ? AND mnt_id = ?"
@@ -440,6 +526,7 @@ struct store *store__open(const char *path)
 		errno = ENOMEM;
 		return NULL;
 	}
+	pthread_once(&sqlite_once, sqlite_setup);
 	/* One thread uses the connection: no SQLite mutexes on the ingest path. */
 	if (sqlite3_open_v2(path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -477,7 +564,7 @@ struct store *store__open(const char *path)
 		if (err)
 			goto fail;
 	}
-	err = load_head(st);
+	err = load_head(st) ?: start_writer(st);
 	if (err)
 		goto fail;
 	return st;
@@ -489,6 +576,10 @@ fail:
 
 int store__begin(struct store *st)
 {
+	int err = store_sync(st);
+
+	if (err)
+		return err;
 	st->batch_seq = st->next_seq;
 	memcpy(st->batch_leaf, st->prev_leaf, sizeof(st->prev_leaf));
 	return exec(st->db, "BEGIN IMMEDIATE");
@@ -533,28 +624,57 @@ static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[
 		       dict_id(st->db, &st->dict[DICT_WHO], who, &ids[3]);
 }
 
+/*
+ * Bindings outlive sqlite3_reset, and most of a record's columns repeat
+ * from the record before (its type, epoch, boot, process, file, flags): a
+ * column is bound only when its value changes, which skips most of the
+ * binding of a record.
+ */
+static void bind_int(struct store *st, int col, int64_t v)
+{
+	if (st->bound[col] == BOUND_INT && st->bound_int[col] == v)
+		return;
+	st->bound[col] =
+		sqlite3_bind_int64(st->ins_record, col, v) == SQLITE_OK ? BOUND_INT : BOUND_UNKNOWN;
+	st->bound_int[col] = v;
+}
+
+static void bind_null(struct store *st, int col)
+{
+	if (st->bound[col] == BOUND_NULL)
+		return;
+	st->bound[col] =
+		sqlite3_bind_null(st->ins_record, col) == SQLITE_OK ? BOUND_NULL : BOUND_UNKNOWN;
+}
+
+/* A blob's bytes are not kept to compare with: it is bound every time. */
+static void bind_blob(struct store *st, int col, const void *p, int len)
+{
+	st->bound[col] = BOUND_UNKNOWN;
+	sqlite3_bind_blob(st->ins_record, col, p, len, SQLITE_STATIC);
+}
+
 /* Bind a record's columns: 1 seq .. 28 body, as in store_schema. */
 static int bind_record(struct store *st, const struct record *r, int64_t boot)
 {
-	sqlite3_stmt *s = st->ins_record;
 	const struct rec_access *a = &r->access;
 	int64_t ids[4];
 	int n, err;
 
-	sqlite3_bind_int64(s, 1, (int64_t)r->seq);
-	sqlite3_bind_int64(s, 2, r->type);
-	sqlite3_bind_int64(s, 3, (int64_t)r->epoch);
-	sqlite3_bind_int64(s, 4, boot);
-	sqlite3_bind_int64(s, 5, (int64_t)r->t_real_ns);
-	sqlite3_bind_int64(s, 6, (int64_t)r->t_boot_ns);
-	sqlite3_bind_blob(s, 7, r->prev_leaf, RECORD_LEAF_LEN, SQLITE_STATIC);
+	bind_int(st, 1, (int64_t)r->seq);
+	bind_int(st, 2, r->type);
+	bind_int(st, 3, (int64_t)r->epoch);
+	bind_int(st, 4, boot);
+	bind_int(st, 5, (int64_t)r->t_real_ns);
+	bind_int(st, 6, (int64_t)r->t_boot_ns);
+	bind_blob(st, 7, r->prev_leaf, RECORD_LEAF_LEN);
 	if (r->type != REC_FILE_ACCESS) {
-		for (int col = 8; col <= 27; col++)
-			sqlite3_bind_null(s, col);
+		for (int col = 8; col < RECORD_COLS; col++)
+			bind_null(st, col);
 		n = record__encode_body(r, st->buf, sizeof(st->buf));
 		if (n < 0)
 			return n;
-		sqlite3_bind_blob(s, 28, st->buf, n, SQLITE_STATIC);
+		bind_blob(st, RECORD_COLS, st->buf, n);
 		return 0;
 	}
 	err = access_ids(st, a, ids);
@@ -584,8 +704,8 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 		(int64_t)a->max_offset,
 	};
 	for (int k = 0; k < 20; k++)
-		sqlite3_bind_int64(s, 8 + k, v[k]);
-	sqlite3_bind_null(s, 28);
+		bind_int(st, 8 + k, v[k]);
+	bind_null(st, RECORD_COLS);
 	return 0;
 }
 
@@ -627,12 +747,208 @@ static int insert_alert(struct store *st, const struct record *r)
 	return 0;
 }
 
-int store__append(struct store *st, struct record *r)
+/* Insert r's row (and its alert row), its chain fields already set. */
+static int insert_row(struct store *st, const struct record *r)
 {
 	const struct dict_val boot = { .b = { .p = r->boot_id, .len = sizeof(r->boot_id) },
 				       .is_blob = 1 };
 	int64_t boot_id;
-	int n, rc, err;
+	int rc, err;
+
+	err = dict_id(st->db, &st->dict[DICT_BOOT], &boot, &boot_id);
+	if (!err)
+		err = bind_record(st, r, boot_id);
+	if (err)
+		return err;
+	rc = sqlite3_step(st->ins_record);
+	sqlite3_reset(st->ins_record);
+	if (rc != SQLITE_DONE) {
+		log_warnx("failed to insert record %" PRIu64 ": %s", r->seq,
+			  sqlite3_errmsg(st->db));
+		return -EIO;
+	}
+	return r->type == REC_ALERT ? insert_alert(st, r) : 0;
+}
+
+/*
+ * The writer thread.  An access record's dictionary lookups and its row's
+ * insert were more than half of appending it; they run on a second thread
+ * while the caller's thread decodes, encodes and hashes the records after
+ * it.  The queue holds copies: an access record's bytes point into its
+ * producer's buffers, reused for the next event.  The connection is used by
+ * one thread at a time: the writer touches it only between being handed
+ * records and handing them back, and every other use of the store first
+ * waits for the queue to drain (store_sync).  An insert that fails is
+ * logged by the writer; the error is returned by the next store_sync, so by
+ * the batch's commit at the latest, and the records after it in the batch
+ * are dropped with the batch.
+ */
+#define QUEUE_SLOTS 1024
+/* Records are handed over in runs: one lock and wake-up a run, not a record. */
+#define QUEUE_RUN 32
+
+struct queued {
+	struct record r;
+	uint8_t *bytes; /* what r's byte fields point to */
+	size_t cap;
+};
+
+static void *writer_main(void *arg)
+{
+	struct store *st = arg;
+	uint64_t next, end;
+	int err = 0;
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		while (st->written == st->published && !st->stop)
+			pthread_cond_wait(&st->work, &st->lock);
+		if (st->written == st->published)
+			break;
+		next = st->written;
+		end = st->published;
+		err = st->writer_err;
+		pthread_mutex_unlock(&st->lock);
+		/* After an error the batch is lost: the rest is only drained. */
+		for (; next < end && !err; next++)
+			err = insert_row(st, &st->queue[next % QUEUE_SLOTS].r);
+		pthread_mutex_lock(&st->lock);
+		if (err && !st->writer_err)
+			st->writer_err = err;
+		/* Read without the lock by enqueue, to see a free slot. */
+		__atomic_store_n(&st->written, end, __ATOMIC_RELEASE);
+		pthread_cond_signal(&st->idle);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* Hand the queued records to the writer; with the lock held. */
+static void publish(struct store *st)
+{
+	if (st->published != st->queued) {
+		st->published = st->queued;
+		pthread_cond_signal(&st->work);
+	}
+}
+
+/* Wait until the writer has no more than `left` records queued. */
+static void wait_writer(struct store *st, uint64_t left)
+{
+	pthread_mutex_lock(&st->lock);
+	publish(st);
+	while (st->queued - st->written > left)
+		pthread_cond_wait(&st->idle, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Wait for the writer to finish what it was given: the connection is then
+ * the caller's.  Returns the writer's error, or 0. */
+static int store_sync(struct store *st)
+{
+	int err;
+
+	if (!st->writer_started)
+		return 0;
+	wait_writer(st, 0);
+	pthread_mutex_lock(&st->lock);
+	err = st->writer_err;
+	pthread_mutex_unlock(&st->lock);
+	return err;
+}
+
+/* Copy an access record into the queue's next slot.  Returns 0 or -ENOMEM. */
+static int enqueue(struct store *st, const struct record *r)
+{
+	struct queued *q;
+	size_t need = 0, off = 0;
+
+	if (st->queued - __atomic_load_n(&st->written, __ATOMIC_ACQUIRE) >= QUEUE_SLOTS)
+		wait_writer(st, QUEUE_SLOTS - QUEUE_RUN);
+	q = &st->queue[st->queued % QUEUE_SLOTS];
+	q->r = *r;
+	for (size_t i = 0; i < sizeof(dict_blobs) / sizeof(dict_blobs[0]); i++)
+		need += dict_blob(&q->r, i)->len;
+	if (need > q->cap) {
+		uint8_t *p = realloc(q->bytes, need);
+
+		if (!p)
+			return -ENOMEM;
+		q->bytes = p;
+		q->cap = need;
+	}
+	for (size_t i = 0; i < sizeof(dict_blobs) / sizeof(dict_blobs[0]); i++) {
+		struct bytes *b = dict_blob(&q->r, i);
+
+		if (!b->len)
+			continue;
+		memcpy(q->bytes + off, b->p, b->len);
+		b->p = q->bytes + off;
+		off += b->len;
+	}
+	st->queued++;
+	if (st->queued % QUEUE_RUN == 0) {
+		pthread_mutex_lock(&st->lock);
+		publish(st);
+		pthread_mutex_unlock(&st->lock);
+	}
+	return 0;
+}
+
+/* Start the writer with every signal blocked: the caller's thread is the
+ * one that waits in poll and must see them. */
+static int start_writer(struct store *st)
+{
+	sigset_t all, old;
+	int err = -ENOMEM;
+
+	st->queue = calloc(QUEUE_SLOTS, sizeof(*st->queue));
+	if (!st->queue || pthread_mutex_init(&st->lock, NULL))
+		return err;
+	if (pthread_cond_init(&st->work, NULL))
+		goto out_lock;
+	if (pthread_cond_init(&st->idle, NULL))
+		goto out_work;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = -pthread_create(&st->writer, NULL, writer_main, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		goto out_idle;
+	st->writer_started = true;
+	return 0;
+out_idle:
+	pthread_cond_destroy(&st->idle);
+out_work:
+	pthread_cond_destroy(&st->work);
+out_lock:
+	pthread_mutex_destroy(&st->lock);
+	return err;
+}
+
+static void stop_writer(struct store *st)
+{
+	if (st->writer_started) {
+		pthread_mutex_lock(&st->lock);
+		publish(st);
+		st->stop = true;
+		pthread_cond_signal(&st->work);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->writer, NULL);
+		pthread_cond_destroy(&st->idle);
+		pthread_cond_destroy(&st->work);
+		pthread_mutex_destroy(&st->lock);
+		st->writer_started = false;
+	}
+	for (size_t i = 0; st->queue && i < QUEUE_SLOTS; i++)
+		free(st->queue[i].bytes);
+	free(st->queue);
+	st->queue = NULL;
+}
+
+int store__append(struct store *st, struct record *r)
+{
+	int n, err;
 
 	r->seq = st->next_seq;
 	memcpy(r->prev_leaf, st->prev_leaf, sizeof(r->prev_leaf));
@@ -646,24 +962,16 @@ int store__append(struct store *st, struct record *r)
 	err = merkle__hash_leaf(st->buf, n, st->prev_leaf);
 	if (err)
 		goto fail;
-	err = dict_id(st->db, &st->dict[DICT_BOOT], &boot, &boot_id);
-	if (!err)
-		err = bind_record(st, r, boot_id);
+	if (r->type == REC_FILE_ACCESS) {
+		err = enqueue(st, r);
+		if (err)
+			log_warnx("failed to queue record %" PRIu64 ": %s", r->seq, strerror(-err));
+	} else {
+		/* Rare: written here, once the writer is done. */
+		err = store_sync(st) ?: insert_row(st, r);
+	}
 	if (err)
 		goto fail;
-	rc = sqlite3_step(st->ins_record);
-	sqlite3_reset(st->ins_record);
-	if (rc != SQLITE_DONE) {
-		log_warnx("failed to insert record %" PRIu64 ": %s", r->seq,
-			  sqlite3_errmsg(st->db));
-		err = -EIO;
-		goto fail;
-	}
-	if (r->type == REC_ALERT) {
-		err = insert_alert(st, r);
-		if (err)
-			goto fail;
-	}
 	st->next_seq++;
 	st->appended++;
 	return 0;
@@ -674,7 +982,10 @@ fail:
 
 int store__set_state(struct store *st, const char *k, const void *v, int len)
 {
-	int rc;
+	int rc, err = store_sync(st);
+
+	if (err)
+		return err;
 
 	sqlite3_bind_text(st->set_state, 1, k, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st->set_state, 2, v, len, SQLITE_STATIC);
@@ -690,6 +1001,9 @@ int store__set_state(struct store *st, const char *k, const void *v, int len)
 int store__get_state(struct store *st, const char *k, void *buf, int cap)
 {
 	int rc, len = -ENOENT;
+
+	/* A failed batch (the writer's error) does not stop reading state. */
+	store_sync(st);
 
 	sqlite3_bind_text(st->get_state, 1, k, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st->get_state);
@@ -711,7 +1025,10 @@ int store__add_checkpoint(struct store *st, uint64_t size, uint64_t epoch, const
 			  int64_t t_ns)
 {
 	sqlite3_stmt *s = st->ins_checkpoint;
-	int rc;
+	int rc, err = store_sync(st);
+
+	if (err)
+		return err;
 
 	sqlite3_bind_int64(s, 1, (int64_t)size);
 	sqlite3_bind_int64(s, 2, (int64_t)epoch);
@@ -737,6 +1054,12 @@ void store__head(const struct store *st, uint64_t *next_seq, uint8_t leaf[RECORD
 
 void store__rollback(struct store *st)
 {
+	store_sync(st);
+	if (st->writer_started) {
+		pthread_mutex_lock(&st->lock);
+		st->writer_err = 0;
+		pthread_mutex_unlock(&st->lock);
+	}
 	if (sqlite3_get_autocommit(st->db) == 0)
 		exec(st->db, "ROLLBACK");
 	st->appended -= st->next_seq - st->batch_seq;
@@ -748,10 +1071,12 @@ void store__rollback(struct store *st)
 
 int store__commit(struct store *st)
 {
-	if (exec(st->db, "COMMIT") == 0)
+	int err = store_sync(st);
+
+	if (!err && exec(st->db, "COMMIT") == 0)
 		return 0;
 	store__rollback(st);
-	return -EIO;
+	return err ? err : -EIO;
 }
 
 uint64_t store__count(const struct store *st)
@@ -759,8 +1084,9 @@ uint64_t store__count(const struct store *st)
 	return st->appended;
 }
 
-sqlite3 *store__db(const struct store *st)
+sqlite3 *store__db(struct store *st)
 {
+	store_sync(st);
 	return st->db;
 }
 
@@ -768,6 +1094,7 @@ void store__close(struct store *st)
 {
 	if (!st)
 		return;
+	stop_writer(st);
 	sqlite3_finalize(st->ins_record);
 	sqlite3_finalize(st->set_state);
 	sqlite3_finalize(st->get_state);
@@ -999,22 +1326,6 @@ struct dict_mem {
 	int64_t n;
 };
 
-/* The byte fields a dictionary row may set: copied when loaded, freed at
- * the end of the scan. */
-static const size_t dict_blobs[] = {
-	offsetof(struct rec_access, comm),	  offsetof(struct rec_access, exe),
-	offsetof(struct rec_access, dataset),	  offsetof(struct rec_access, path),
-	offsetof(struct rec_access, args),	  offsetof(struct rec_access, lineage),
-	offsetof(struct rec_access, container),	  offsetof(struct rec_access, person),
-	offsetof(struct rec_access, attribution), offsetof(struct rec_access, team),
-	offsetof(struct rec_access, role),	  offsetof(struct rec_access, directory),
-};
-
-static struct bytes *dict_blob(struct record *r, size_t i)
-{
-	return (struct bytes *)((char *)&r->access + dict_blobs[i]);
-}
-
 struct store_scan {
 	sqlite3_stmt *q;
 	struct dict_mem dict[DICT_MAX];
@@ -1133,7 +1444,8 @@ static const struct record *dict_row(const struct dict_mem *m, struct row *w, in
 	int col = w->col;
 	int64_t id = (int64_t)row_u(w, INT64_MAX, nullable);
 
-	if (sqlite3_column_type(w->q, col) == SQLITE_NULL)
+	/* A NULL reads as 0 (row_u): only then is the type asked. */
+	if (!id && sqlite3_column_type(w->q, col) == SQLITE_NULL)
 		return NULL;
 	if (id <= 0 || id >= m->n || !m->present[id]) {
 		w->bad = 1;

@@ -26,7 +26,10 @@ int store__begin(struct store *st);
 
 /*
  * Assign r the next seq, the chain's prev_leaf and encode, insert the record
- * and its entry row.  Only inside a batch.  Returns 0 or -errno.
+ * and its entry row.  Only inside a batch.  Returns 0 or -errno.  An access
+ * record's rows are written by the store's own thread, from a copy: an
+ * error writing them is returned by a later call on the store, by the
+ * batch's store__commit at the latest, and fails the batch.
  */
 int store__append(struct store *st, struct record *r);
 
@@ -63,8 +66,9 @@ void store__close(struct store *st);
 int store__file_path(struct store *st, uint64_t dev, uint64_t ino, uint32_t mnt_id, char *buf,
 		     size_t cap);
 
-/* The database handle, for readers sharing the writer's connection. */
-sqlite3 *store__db(const struct store *st);
+/* The database handle, for readers sharing the writer's connection, once
+ * the store's thread has written what it was given. */
+sqlite3 *store__db(struct store *st);
 
 /* The schema, created by store__open. */
 extern const char *store_schema;

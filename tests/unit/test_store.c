@@ -155,6 +155,46 @@ TEST(rollback_restores_the_head)
 	return true;
 }
 
+/* A record whose row cannot be written fails its batch, whether at the
+ * append or (the access rows' writer runs behind) at the commit, and the
+ * batch is rolled back; the next one continues the chain. */
+TEST(a_failed_insert_fails_the_batch)
+{
+	struct store *st = store__open(path);
+	struct record r = access_rec("/srv/z", 1);
+	sqlite3 *db = NULL;
+	int64_t n;
+	int err;
+
+	ASSERT_TRUE(st != NULL);
+	/* A row written behind the store's back takes the seq it will give. */
+	ASSERT_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	ASSERT_EQ(sqlite3_exec(db,
+			       "INSERT INTO record (seq, type, epoch, boot, t_real_ns, t_boot_ns,"
+			       " prev_leaf) VALUES (16, 2, 0, 1, 0, 0, zeroblob(32))",
+			       NULL, NULL, NULL),
+		  SQLITE_OK);
+	ASSERT_EQ(store__begin(st), 0);
+	err = store__append(st, &r);
+	if (err)
+		store__rollback(st);
+	else
+		err = store__commit(st);
+	ASSERT_EQ(err, -EIO);
+	ASSERT_EQ(store__count(st), 0);
+	ASSERT_EQ(sqlite3_exec(db, "DELETE FROM record WHERE seq = 16", NULL, NULL, NULL),
+		  SQLITE_OK);
+	sqlite3_close(db);
+	ASSERT_EQ(append_n(st, 1), 0);
+	store__close(st);
+	db = open_ro();
+	ASSERT_TRUE(chain_ok(db, &n));
+	ASSERT_EQ(n, 17);
+	ASSERT_EQ(scalar(db, "SELECT count(*) FROM file WHERE path = CAST('/srv/z' AS BLOB)"), 0);
+	sqlite3_close(db);
+	return true;
+}
+
 TEST(lifecycle_rows_have_detail)
 {
 	struct store *st = store__open(path);
@@ -240,5 +280,6 @@ TEST(another_format_is_refused)
 }
 
 RUN_TESTS(T(append_assigns_seq_and_chains), T(reopen_continues_the_chain),
-	  T(rollback_restores_the_head), T(lifecycle_rows_have_detail),
-	  T(open_fails_cleanly_in_a_missing_directory), T(another_format_is_refused))
+	  T(rollback_restores_the_head), T(a_failed_insert_fails_the_batch),
+	  T(lifecycle_rows_have_detail), T(open_fails_cleanly_in_a_missing_directory),
+	  T(another_format_is_refused))
