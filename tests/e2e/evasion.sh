@@ -7,6 +7,8 @@ chmod 755 "$WORK"
 TREE=$WORK/tree
 mkdir -p "$TREE" "$WORK/out" "$WORK/elsewhere"
 "$WORKLOAD" setup "$TREE" "$WORK/out" || exit 1
+# A program kept inside the tree, to be run from there.
+cp "$WORKLOAD" "$TREE/tool"
 # Hard links made outside the tree, before custosd runs.
 ln "$TREE/sub/b" "$WORK/out/b-link"
 ln "$TREE/e" "$WORK/out/e-link"
@@ -40,6 +42,7 @@ run uring_fixed "$WORKLOAD" via uring_fixed "$TREE/sub/b"
 run uring_splice "$WORKLOAD" via uring_splice "$TREE/sub/b"
 run aio "$WORKLOAD" via aio "$TREE/sub/b"
 run uring_missing "$WORKLOAD" uring_try "$TREE/sub/nope"
+run exec "$TREE/tool" try . "$WORK/out/nope"
 run overlay "$WORKLOAD" cat "$WORK/merged/sub/b"
 # sub/b has been read through the tree: its inode is known, the link is caught.
 run hardlink "$WORKLOAD" cat "$WORK/out/b-link"
@@ -107,10 +110,16 @@ if [ "$backend" = hooks ]; then
 	check "io_uring openat of a missing file: the failed attempt" "-2 $TREE/sub/nope" \
 		"$(jq -r --argjson pid "$pid_uring_missing" 'select(.pid == $pid and .action == "open")
 			| "\(.result) \(.path)"' "$WORK/all.json")"
+	check "a program run from the tree: the kernel's open of it" "open $TREE/tool" \
+		"$(jq -r --argjson pid "$pid_exec" 'select(.pid == $pid and .action == "open")
+			| "\(.action) \(.path)"' "$WORK/all.json" | head -1)"
 else
 	check "aio read: not seen by the $backend backend (as documented)" "" "$(reads "$pid_aio")"
 	check "io_uring failed openat: not seen by the $backend backend (as documented)" 0 \
 		"$(jq -r --argjson pid "$pid_uring_missing" 'select(.pid == $pid)' "$WORK/all.json" |
+			grep -c '"pid"')"
+	check "a program run from the tree: not seen by the $backend backend (as documented)" 0 \
+		"$(jq -r --argjson pid "$pid_exec" 'select(.pid == $pid)' "$WORK/all.json" |
 			grep -c '"pid"')"
 fi
 check "chroot: recorded under the host's path" "$B 10000" \
