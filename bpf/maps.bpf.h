@@ -50,6 +50,17 @@ __u64 failclosed_mask __weak = 0;
 __u64 beat_ns __weak = 0;
 const volatile __u64 targ_beat_timeout_ns __weak = 5000000000ULL;
 
+/* Fail-closed outlives custosd: its file_open program stays attached
+ * (pinned) when custosd stops or dies.  A custosd starting again writes its
+ * tgid here, in the pinned copy, so that the old program lets its own opens
+ * through while it takes over. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} failclosed_heir SEC(".maps") __weak;
+
 /* Threads whose open fail-closed just refused (the open's own record says
  * so): the failure that open returns is not recorded a second time. */
 struct {

@@ -14,10 +14,13 @@ __noinline __u32 tree_of(__u64 dentry, __u64 vfsmnt)
 	return protected_dataset((struct dentry *)dentry, (struct vfsmount *)vfsmnt);
 }
 
-/* Whether custosd's heartbeat is older than the fail-closed timeout. */
+/* Whether custosd's heartbeat is older than the fail-closed timeout.
+ * Signed: custosd reads the boot clock through the vDSO, which can be a
+ * little ahead of the kernel's fast reading here, and a beat "from the
+ * future" is a fresh one, not a stale one (unsigned, it underflowed). */
 static __always_inline int beat_stale(void)
 {
-	return bpf_ktime_get_boot_ns() - beat_ns > targ_beat_timeout_ns;
+	return (__s64)(bpf_ktime_get_boot_ns() - beat_ns) > (__s64)targ_beat_timeout_ns;
 }
 
 /*
@@ -77,6 +80,14 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 gate)
 	if (emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len) &&
 	    closed)
 		deny = 1;
+	if (deny) {
+		__u32 zero = 0;
+		__u32 *heir = bpf_map_lookup_elem(&failclosed_heir, &zero);
+
+		/* The custosd taking over from a stopped one. */
+		if (heir && *heir == bpf_get_current_pid_tgid() >> 32)
+			deny = 0;
+	}
 	if (deny) {
 		__u32 tid = bpf_get_current_pid_tgid();
 

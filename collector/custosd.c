@@ -1208,6 +1208,9 @@ int main(int argc, char **argv)
 	int err, status = 1;
 
 	log_init("custosd", 0);
+	/* Before the watched trees are opened: a stopped custosd's fail-closed
+	 * program may refuse them to anyone but its heir. */
+	loader__claim();
 	parse_args(argc, argv, &opt);
 	log_init("custosd", opt.verbose);
 	if (geteuid() != 0)
@@ -1298,6 +1301,9 @@ int main(int argc, char **argv)
 		log_debug("%d running processes", err);
 	if (append_start(&col, config, loader__backend(col.loader)) || batch_commit(&col))
 		goto out;
+	/* Starting took a while (the process table, the START commit): beat
+	 * before anyone is told that custosd runs. */
+	loader__beat(col.loader);
 	if (opt.pidfile && write_pidfile(opt.pidfile))
 		goto out;
 	log_info("watching %d tree(s), writing %s", opt.n_watch, opt.db);
@@ -1317,6 +1323,10 @@ int main(int argc, char **argv)
 	if (collect(&col) || append_stop(&col, reason) || batch_commit(&col))
 		goto out;
 	log_info("stopped (%s): %" PRIu64 " records written", reason, ledger__count(col.ledger));
+	if (opt.failclosed_mask)
+		log_info("fail-closed stays: opens in its trees are refused until custosd runs "
+			 "again "
+			 "(started without --fail-closed, it lifts it)");
 	export__tick(col.exp);
 	log_exports(&col);
 	err = ledger__seal(col.ledger);

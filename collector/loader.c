@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -322,6 +323,51 @@ out:
 	return err;
 }
 
+#define PIN_DIR	 "/sys/fs/bpf/custos"
+#define PIN_LINK "/sys/fs/bpf/custos/fail-closed"
+#define PIN_HEIR "/sys/fs/bpf/custos/fail-closed-heir"
+
+void loader__claim(void)
+{
+	__u32 zero = 0, self = getpid();
+	int fd = bpf_obj_get(PIN_HEIR);
+
+	/* No fail-closed program left by a predecessor: nothing to claim. */
+	if (fd < 0)
+		return;
+	if (bpf_map_update_elem(fd, &zero, &self, BPF_ANY))
+		log_warn("failed to claim the fail-closed trees of the custosd before");
+	close(fd);
+}
+
+/*
+ * Fail-closed must hold while no custosd runs: the file_open program is
+ * pinned, replacing a predecessor's (whose program refused opens until
+ * this one was attached: no gap).  Without fail-closed, a predecessor's is
+ * removed: access comes back.
+ */
+static int pin_failclosed(struct loader *l, uint64_t mask)
+{
+	int had = !access(PIN_LINK, F_OK), err = 0;
+
+	unlink(PIN_LINK);
+	unlink(PIN_HEIR);
+	if (!mask) {
+		if (had)
+			log_info("fail-closed of the custosd before is lifted");
+		return 0;
+	}
+	if (mkdir(PIN_DIR, 0700) && errno != EEXIST)
+		err = -errno;
+	if (!err)
+		err = bpf_link__pin(l->skel->links.hook_file_open, PIN_LINK)
+			      ?: bpf_map__pin(l->skel->maps.failclosed_heir, PIN_HEIR);
+	if (err)
+		log_warnx("failed to pin the fail-closed program in %s: %s", PIN_DIR,
+			  strerror(-err));
+	return err;
+}
+
 struct loader *loader__start(const struct loader_opts *o)
 {
 	struct loader *l = calloc(1, sizeof(*l));
@@ -386,6 +432,10 @@ struct loader *loader__start(const struct loader_opts *o)
 		log_warnx("failed to attach BPF programs: %s", strerror(-err));
 		goto fail;
 	}
+	if (b == BACKEND_HOOKS)
+		err = pin_failclosed(l, o->failclosed_mask);
+	if (err)
+		goto fail;
 	return l;
 fail:
 	loader__destroy(l);

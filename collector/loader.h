@@ -54,6 +54,11 @@ int loader__mount_fs(void);
  */
 struct loader *loader__start(const struct loader_opts *o);
 
+/* A custosd before this one left fail-closed trees refusing opens: claim
+ * them, so that this process's own opens go through while it starts.  Call
+ * first thing; quiet when there is nothing to claim. */
+void loader__claim(void);
+
 /* custosd is alive and collecting: fail-closed opens are let through for
  * another beat_timeout_ns. */
 void loader__beat(struct loader *l);

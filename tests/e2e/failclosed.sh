@@ -29,7 +29,7 @@ check "--fail-closed of no tree: exit 2, one line" "2 1" "$? $(wc -l <"$WORK/err
 check "--fail-closed with the tracepoint backend: exit 2, one line" "2 1" \
 	"$? $(wc -l <"$WORK/err")"
 
-if ! start_custosd --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-closed-after 1 \
+if ! start_custosd --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-closed-after 3 \
 	>/dev/null; then
 	# No hooks here (our 6.18 machines): the refusal is the test.
 	check "no hook backend: custosd says fail-closed needs it" 1 \
@@ -39,7 +39,7 @@ if ! start_custosd --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-clos
 fi
 check "custosd collecting: the open is let through" 0 "$(try "$TREE/a")"
 kill -STOP "$DAEMON_PID"
-sleep 3
+sleep 5
 "$WORKLOAD" try . "$TREE/a" >"$WORK/refused.out"
 pid_of pid_refused "$WORK/refused.out"
 check "custosd stopped: an open in the tree is refused (EPERM)" "-1" \
@@ -72,24 +72,35 @@ stop_custosd || fail "custosd exits 0"
 check "every refusal is counted in the ledger" "$refused" "$(counted "$WORK/ring.db" denied)"
 
 # Off: the same tree without --fail-closed, custosd stopped: nothing refused.
-start_custosd --db "$WORK/off.db" --keys "$WORK/off-keys" --watch "$TREE=t" --fail-closed-after 1 || exit 1
+start_custosd --db "$WORK/off.db" --keys "$WORK/off-keys" --watch "$TREE=t" --fail-closed-after 3 || exit 1
 kill -STOP "$DAEMON_PID"
-sleep 3
+sleep 5
 check "fail-closed off, custosd stopped: the open is let through" 0 "$(try "$TREE/a")"
 kill -CONT "$DAEMON_PID"
 stop_custosd || fail "custosd exits 0"
 
-# A crash: the programs go with custosd, so nobody is locked out, and a new
-# custosd carries on with the same ledger.
-start_custosd --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-closed-after 1 || exit 1
+# (3 s: the guest of scripts/vmtest.sh is an emulated CPU, slow to start.)
+# A crash: no log, no access still (the refusal outlives custosd), and the
+# custosd that starts again is not locked out of its own trees: it takes
+# over.  A clean stop keeps the refusal too; a custosd started without
+# --fail-closed lifts it.
+start_custosd --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-closed-after 3 || exit 1
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
-check "custosd killed: access is back at once" 0 "$(try "$TREE/a")"
-start_custosd --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-closed-after 1 ||
-	fail "custosd restarts on its ledger"
-check "the restarted custosd lets opens through" 0 "$(try "$TREE/a")"
+sleep 4
+check "custosd killed: opens in the tree are still refused" "-1" "$(try "$TREE/a")"
+check "and files outside it are not" 0 "$(try "$WORK/out/c")"
+start_custosd --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-closed-after 3 ||
+	fail "custosd restarts on its ledger (not locked out of its trees)"
+check "the restarted custosd took over: opens let through" 0 "$(try "$TREE/a")"
 stop_custosd || fail "custosd exits 0"
+sleep 4
+check "a clean stop keeps fail-closed: refused" "-1" "$(try "$TREE/a")"
+start_custosd --db "$WORK/db" --watch "$TREE=t" || fail "custosd starts without --fail-closed"
+check "started without --fail-closed: let through" 0 "$(try "$TREE/a")"
+stop_custosd || fail "custosd exits 0"
+check "and it stays lifted once that custosd stops" 0 "$(try "$TREE/a")"
 "$CUSTOS" verify --db "$WORK/db" --trust "$WORK/keys/trust.vkeys" >"$WORK/report" 2>&1
 rc=$?
 check "the ledger verifies, with the refusal and the crash as warnings (exit 2)" 2 $rc
