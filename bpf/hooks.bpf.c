@@ -8,9 +8,9 @@
  * last reference is seen where it goes (__fput), whoever held it; reads are
  * counted at the VFS functions that return the bytes, so read, pread64,
  * readv, preadv(2), sendfile, splice, copy_file_range, io_uring's splice,
- * aio, and reads made on a process's behalf by the kernel (overlayfs's
- * reads of its lower file) all count.  Processes and io_uring's own reads
- * stay with the tracepoints the two backends share.
+ * aio, and reads the kernel makes itself through vfs_iter_read or a splice
+ * all count.  Processes and io_uring's own reads stay with the tracepoints
+ * the two backends share.
  */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
