@@ -611,6 +611,24 @@ static void sha256(const void *p, size_t n, uint8_t out[32])
 	EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL);
 }
 
+/* A new log's key directory must hold no other log's key: writing over it
+ * would leave that log unable to sign, or to be verified, ever again.
+ * Returns 0 or -EEXIST (said). */
+static int keys_free(struct ledger *l)
+{
+	char path[4096];
+	struct stat st;
+	int err = key_path(l, "log.key", path, sizeof(path));
+
+	if (!err && !lstat(path, &st)) {
+		log_warnx("failed to create a new log: %s holds another log's key (give this "
+			  "database a --keys directory of its own)",
+			  path);
+		err = -EEXIST;
+	}
+	return err;
+}
+
 /* A new log: LK, FK_0, GENESIS as leaf 0, its checkpoint, the trust file. */
 static int genesis(struct ledger *l, const struct ledger_opts *o)
 {
@@ -619,20 +637,9 @@ static int genesis(struct ledger *l, const struct ledger_opts *o)
 	struct record r = { .type = REC_GENESIS };
 	int err;
 
-	char path[4096];
-	struct stat st;
-
 	if (!fs_name)
 		return -ENOMEM;
-	/* Another log's keys: writing over them would leave that log unable
-	 * to sign, or to be verified, ever again. */
-	err = key_path(l, "log.key", path, sizeof(path));
-	if (!err && !lstat(path, &st)) {
-		log_warnx("failed to create a new log: %s holds another log's key (give this "
-			  "database a --keys directory of its own)",
-			  path);
-		err = -EEXIST;
-	}
+	err = keys_free(l);
 	if (err) {
 		free(fs_name);
 		return err;
@@ -846,6 +853,13 @@ struct ledger *ledger__open(const struct ledger_opts *o)
 		err = -errno;
 		log_warn("failed to create key directory %s", l->key_dir);
 		goto fail;
+	}
+	/* A database yet to be made is made only when its log can be: a
+	 * refused start leaves no empty database behind. */
+	if (access(o->db_path, F_OK)) {
+		err = keys_free(l);
+		if (err)
+			goto fail;
 	}
 	l->store = store__open(o->db_path);
 	if (!l->store) {

@@ -73,6 +73,7 @@ keys_before=$(cat "$WORK/keys/log.key" "$WORK/keys/trust.vkeys" | sha256sum)
 rc=$?
 check "a new log in another log's key directory: refused, one line" "1 1" \
 	"$([ $rc != 0 ] && echo 1 || echo 0) $(grep -c "holds another log's key" "$WORK/err")"
+check "and no empty database is left behind" no "$([ -e "$WORK/other.db" ] && echo yes || echo no)"
 check "the other log's keys are untouched" "$keys_before" \
 	"$(cat "$WORK/keys/log.key" "$WORK/keys/trust.vkeys" | sha256sum)"
 "$CUSTOS" verify --db "$WORK/kept.db" --trust "$WORK/keys/trust.vkeys" >/dev/null 2>&1
