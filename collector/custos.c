@@ -640,15 +640,7 @@ static int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct report_opts o = {
-		.since_ns = INT64_MIN,
-		.until_ns = INT64_MAX,
-		.hours_from = 8 * 60,
-		.hours_to = 18 * 60,
-		.days = REPORT_MON_FRI,
-		.top = 10,
-		.rows = 50,
-	};
+	struct report_opts o = report__defaults();
 	int64_t now = util__realtime_ns();
 	int c;
 

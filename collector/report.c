@@ -56,6 +56,19 @@ static int parse_clock(const char **s, bool end, int *min)
 	return 0;
 }
 
+struct report_opts report__defaults(void)
+{
+	return (struct report_opts){
+		.since_ns = INT64_MIN,
+		.until_ns = INT64_MAX,
+		.hours_from = 8 * 60,
+		.hours_to = 18 * 60,
+		.days = REPORT_MON_FRI,
+		.top = 10,
+		.rows = 50,
+	};
+}
+
 int report__parse_hours(const char *s, int *from, int *to)
 {
 	int a, b;

@@ -49,4 +49,8 @@ int report__check_tz(const char *tz);
  */
 int report__run(const struct report_opts *o, FILE *out);
 
+/* The options of a report nobody narrowed: all time, working hours 08:00 to
+ * 18:00 Monday to Friday, the top 10, at most 50 rows a table. */
+struct report_opts report__defaults(void);
+
 #endif /* CUSTOS_REPORT_H */

@@ -194,16 +194,10 @@ static const char *shell(const char *sql)
 
 static struct report_opts defaults(void)
 {
-	return (struct report_opts){
-		.db = test_db(),
-		.since_ns = INT64_MIN,
-		.until_ns = INT64_MAX,
-		.hours_from = 8 * 60,
-		.hours_to = 18 * 60,
-		.days = REPORT_MON_FRI,
-		.top = 10,
-		.rows = 50,
-	};
+	struct report_opts o = report__defaults();
+
+	o.db = test_db();
+	return o;
 }
 
 /* Run a report into memory; the caller frees *out. */
