@@ -62,7 +62,7 @@ static __always_inline int emit(struct custos_event_hdr *hdr, __u16 type, __u32 
 	hdr->cpu = bpf_get_smp_processor_id();
 	hdr->seq = recorded ? __sync_fetch_and_add(&st->seq, 1) : 0;
 	hdr->ktime_ns = bpf_ktime_get_boot_ns();
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes)
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, hdr, size, flags)) {
 		__sync_fetch_and_add(

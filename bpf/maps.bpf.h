@@ -14,11 +14,20 @@
 /* GPL-compatible: the programs use GPL-only helpers (probe reads). */
 char LICENSE[] SEC("license") __weak = "Dual BSD/GPL";
 
+/*
+ * Settings custosd writes at start, in .bss rather than .rodata: programs
+ * left attached by a custosd that died keep running, and the custosd that
+ * takes them over sets its own (its tgid first of all).
+ */
 /* --fine-reads: every read call is an event of its own too. */
-const volatile __u32 targ_fine_reads __weak = 0;
-
+__u32 fine_reads __weak = 0;
 /* A session still open reports its totals this often (0: only at its end). */
-const volatile __u64 targ_progress_ns __weak = 10000000000ULL;
+__u64 progress_ns __weak = 0;
+/* custosd's tgid: it never records its own I/O. */
+__u32 self_tgid __weak = 0;
+/* Wake the consumer only once the ring holds this much; below it custosd
+ * finds the data on its own poll timer (no wake-up per event). */
+__u64 wakeup_bytes __weak = 0;
 
 /* Entries of the roots map in use: custosd rewrites the map, and this,
  * when the mount table changes. */
@@ -43,12 +52,12 @@ const volatile __u32 targ_hooks __weak = 0;
 
 /* Fail-closed ("no log, no access", hook backend): the datasets (bit
  * dataset - 1) whose opens are refused when their record cannot be
- * written or custosd has not beaten for targ_beat_timeout_ns.  custosd
+ * written or custosd has not beaten for beat_timeout_ns.  custosd
  * writes beat_ns (CLOCK_BOOTTIME) every round, and the mask at start and
  * on reload. */
 __u64 failclosed_mask __weak = 0;
 __u64 beat_ns __weak = 0;
-const volatile __u64 targ_beat_timeout_ns __weak = 5000000000ULL;
+__u64 beat_timeout_ns __weak = 0;
 
 /* Fail-closed outlives custosd: its file_open program stays attached
  * (pinned) when custosd stops or dies.  A custosd starting again writes its
@@ -70,11 +79,6 @@ struct {
 	__type(value, __u32);
 } refused SEC(".maps") __weak;
 
-/* Set by custosd before load: its own tgid, so it never records its own I/O. */
-const volatile __u32 targ_self_tgid __weak = 0;
-/* Wake the consumer only once the ring holds this much; below it custosd
- * finds the data on its own poll timer (no wake-up per event). */
-const volatile __u64 targ_wakeup_bytes __weak = 1 << 20;
 
 /* Ring size is set by custosd with bpf_map__set_max_entries before load. */
 struct {

@@ -20,7 +20,7 @@ __noinline __u32 tree_of(__u64 dentry, __u64 vfsmnt)
  * future" is a fresh one, not a stale one (unsigned, it underflowed). */
 static __always_inline int beat_stale(void)
 {
-	return (__s64)(bpf_ktime_get_boot_ns() - beat_ns) > (__s64)targ_beat_timeout_ns;
+	return (__s64)(bpf_ktime_get_boot_ns() - beat_ns) > (__s64)beat_timeout_ns;
 }
 
 /*

@@ -107,7 +107,7 @@ static __always_inline void session_close(struct file *file, __u64 key, struct s
 
 /*
  * A read through file's description returned ret bytes.  A description
- * kept open for long reports its totals every targ_progress_ns, so that
+ * kept open for long reports its totals every progress_ns, so that
  * reading the log at any moment shows what is being read now.
  */
 static __always_inline void session_add(struct file *file, struct session *s, long ret, __u32 path,
@@ -140,7 +140,7 @@ static __always_inline void session_add(struct file *file, struct session *s, lo
 	/* Not atomic (no atomic OR before -mcpu=v3): two readers racing on
 	 * one file description may drop a bit, never bytes or counts. */
 	s->read_paths |= path;
-	if (targ_fine_reads) {
+	if (fine_reads) {
 		/* In the scratch, not on the stack: 6.1's verifier counts 512
 		 * bytes for the whole chain of calls. */
 		struct scratch *sc = scratch_get();
@@ -163,7 +163,7 @@ static __always_inline void session_add(struct file *file, struct session *s, lo
 			session_emit(file, one, 2);
 		}
 	}
-	if (targ_progress_ns && now - s->reported_ns >= targ_progress_ns) {
+	if (progress_ns && now - s->reported_ns >= progress_ns) {
 		s->reported_ns = now;
 		session_emit(file, s, 1);
 	}

@@ -9,7 +9,7 @@
 
 static __always_inline int is_self(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
+	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
 }
 
 /* The current task's credentials object: a change of credentials installs

@@ -719,7 +719,8 @@ static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, ui
  * heartbeat's kernel_lost, which is their sum. */
 static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL,	  CUSTOS_STAT_PROBE_READ,
 				  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL,
-				  CUSTOS_STAT_PROC_LOST,  CUSTOS_STAT_DENIED };
+				  CUSTOS_STAT_PROC_LOST,  CUSTOS_STAT_DENIED,
+				  CUSTOS_STAT_INODES_FULL };
 
 /* Every increase of a kernel loss counter becomes a LOSS record, per CPU. */
 static int check_loss(struct collector *col)

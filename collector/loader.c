@@ -298,14 +298,7 @@ static int load(struct loader *l, const struct loader_opts *o, enum backend b, i
 	}
 	l->backend = b;
 	choose_programs(l, btf, b);
-	l->skel->rodata->targ_self_tgid = o->self_tgid;
-	l->skel->rodata->targ_progress_ns = o->progress_ns;
-	l->skel->rodata->targ_fine_reads = o->fine_reads;
 	l->skel->rodata->targ_hooks = b == BACKEND_HOOKS;
-	l->skel->rodata->targ_beat_timeout_ns = o->beat_timeout_ns;
-	/* Wake the consumer early enough that a burst cannot fill the ring
-	 * between two polls. */
-	l->skel->rodata->targ_wakeup_bytes = o->ring_bytes / 4;
 	l->skel->rodata->targ_host_mnt_ns = host_mnt_ns();
 	err = bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes);
 	if (err) {
@@ -421,6 +414,13 @@ struct loader *loader__start(const struct loader_opts *o)
 		if (err)
 			goto fail;
 	}
+	l->skel->bss->self_tgid = o->self_tgid;
+	l->skel->bss->progress_ns = o->progress_ns;
+	l->skel->bss->fine_reads = o->fine_reads;
+	l->skel->bss->beat_timeout_ns = o->beat_timeout_ns;
+	/* Wake the consumer early enough that a burst cannot fill the ring
+	 * between two polls. */
+	l->skel->bss->wakeup_bytes = o->ring_bytes / 4;
 	l->skel->bss->failclosed_mask = o->failclosed_mask;
 	loader__beat(l);
 	err = fill_protected(l, o->watch, o->n_watch)

@@ -500,6 +500,7 @@ static const char *stat_name(uint32_t counter)
 		[CUSTOS_STAT_SESSION_FULL] = "session_full",
 		[CUSTOS_STAT_PROC_LOST] = "proc_lost",
 		[CUSTOS_STAT_DENIED] = "denied",
+		[CUSTOS_STAT_INODES_FULL] = "inodes_full",
 		[CUSTOS_STAT_MAX] = "malformed",
 	};
 

@@ -25,7 +25,8 @@ _Static_assert(CUSTOS_PATH_TRUNCATED == 1 && CUSTOS_PATH_DELETED == 2 &&
 _Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STAT_PROBE_READ == 2 &&
 		       CUSTOS_STAT_PATH_TRUNCATED == 3 && CUSTOS_STAT_STASH_FULL == 4 &&
 		       CUSTOS_STAT_SESSION_FULL == 5 && CUSTOS_STAT_PROC_LOST == 6 &&
-		       CUSTOS_STAT_DENIED == 7 && CUSTOS_STAT_MAX == 8,
+		       CUSTOS_STAT_DENIED == 7 && CUSTOS_STAT_INODES_FULL == 8 &&
+		       CUSTOS_STAT_MAX == 9,
 	       "views.c names the loss counters");
 
 /* The SQL is laid out by hand, one clause a line: a formatter would break
@@ -106,7 +107,8 @@ const char views_gaps_losses_sql[] =
 	"SELECT seq, t_real_ns, 'loss', CASE " BE4("body", "5")
 	" WHEN 0 THEN 'events' WHEN 1 THEN 'ring_full' WHEN 2 THEN 'probe_read'"
 	" WHEN 3 THEN 'path_truncated' WHEN 4 THEN 'stash_full' WHEN 5 THEN 'session_full'"
-	" WHEN 6 THEN 'proc_lost' WHEN 7 THEN 'denied' WHEN 8 THEN 'malformed'"
+	" WHEN 6 THEN 'proc_lost' WHEN 7 THEN 'denied' WHEN 8 THEN 'inodes_full'"
+	" WHEN 9 THEN 'malformed'"
 	" ELSE 'unknown' END,"
 	" NULL, NULL, " BE4("body", "1") ", " BE4("body", "5") ","
 	" " BE8("body", "9") ", " BE8("body", "17") " FROM record WHERE type = 4"

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 7
+#define CUSTOS_ABI_VERSION 8
 
 /* Longest path the kernel side builds; longer ones carry CUSTOS_PATH_TRUNCATED. */
 #define CUSTOS_PATH_MAX 4096
@@ -36,6 +36,31 @@ enum custos_event_type {
 	CUSTOS_EV_FORK = 4,	    /* a new process (not a thread) */
 	CUSTOS_EV_EXIT = 5,	    /* a process ended (its thread group leader exited) */
 	CUSTOS_EV_MMAP = 6,	    /* a protected file was mapped: struct custos_open_event */
+	CUSTOS_EV_LINK = 7,	    /* a protected file got a name outside its tree */
+};
+
+/* The system call ABI an access came through (x86-64 runs three): the open
+ * event's abi, and in a read event the bits of every read it counts.  0: no
+ * system call (a kernel thread's own access). */
+enum custos_abi {
+	CUSTOS_ABI_X86_64 = 1 << 0,
+	CUSTOS_ABI_I386 = 1 << 1, /* int 0x80 or a 32-bit program */
+	CUSTOS_ABI_X32 = 1 << 2,
+};
+
+/* custos_open_event.how: how the open was seen. */
+enum custos_open_how {
+	CUSTOS_OPEN_SEEN = 0,
+	/* Not seen at its open (made before custosd ran, by the kernel for
+	 * someone, ...): found at the first read or mmap through the file
+	 * description.  task is that reader, not the opener; result is 0. */
+	CUSTOS_OPEN_DISCOVERED = 1,
+};
+
+/* custos_link_event.op */
+enum custos_link_op {
+	CUSTOS_LINK_LINK = 1,	/* link(2), linkat(2): a new name */
+	CUSTOS_LINK_RENAME = 2, /* rename(2), renameat(2), renameat2(2): moved */
 };
 
 /* The ways a read session's bytes came out: custos_read_event.read_paths. */
@@ -65,7 +90,11 @@ enum custos_stat {
 	CUSTOS_STAT_SESSION_FULL = 5,	/* read session could not be created: reads uncounted */
 	CUSTOS_STAT_PROC_LOST = 6,	/* a process event was lost: lineage may be incomplete */
 	CUSTOS_STAT_DENIED = 7, /* fail-closed: an open refused, as it could not be logged */
-	CUSTOS_STAT_MAX = 8,
+	/* A protected file's inode could not be remembered (the table of
+	 * hard-linked and moved-out files is full): reads through its other
+	 * names may go unseen. */
+	CUSTOS_STAT_INODES_FULL = 8,
+	CUSTOS_STAT_MAX = 9,
 };
 
 /* Flags of struct custos_file_ref.path_flags. */
@@ -147,8 +176,11 @@ struct custos_file_ref {
 struct custos_open_event {
 	struct custos_event_hdr hdr;
 	struct custos_task_ids task;
-	__s32 result; /* fd, or -errno */
-	__u32 flags;  /* open flags as passed by the caller */
+	__s32 result;  /* fd, or -errno */
+	__u32 flags;   /* open flags as passed by the caller */
+	__u32 abi;     /* enum custos_abi: the one call */
+	__u32 how;     /* enum custos_open_how */
+	__u64 session; /* the read session this open started; 0: none */
 	struct custos_file_ref file;
 	char path[CUSTOS_PATH_MAX]; /* only file.path_len bytes are sent */
 };
@@ -168,8 +200,31 @@ struct custos_read_event {
 			   * 2: one read call (--fine-reads) */
 	__u64 min_offset; /* the lowest file offset read; (__u64)-1 when none was known */
 	__u64 max_offset; /* the end of the highest range read */
+	__u64 session;	  /* the session's id (its open's); unique within a boot */
+	__u32 abi;	  /* enum custos_abi bits of the reads counted */
+	__u32 _pad;
 	struct custos_file_ref file;
 	char path[CUSTOS_PATH_MAX];
+};
+
+/* A protected file got a name outside its tree: a hard link made there, or
+ * a rename that moved it out.  The protected name's path comes first, then
+ * the new name's (target_len bytes).  On the tracepoint backend both are
+ * the start directory's kernel path joined with the name the caller gave
+ * (CUSTOS_PATH_UNRESOLVED), and ino is 0: custosd looks the new name up. */
+struct custos_link_event {
+	struct custos_event_hdr hdr;
+	struct custos_task_ids task;
+	__s32 result; /* 0, or -errno */
+	__u32 flags;  /* linkat's or renameat2's flags */
+	__u32 abi;
+	__u32 op; /* enum custos_link_op */
+	struct custos_file_ref file;
+	__u32 target_flags; /* CUSTOS_PATH_* of the new name */
+	__u32 target_dataset; /* the tree the new name is in; 0: none */
+	__u16 target_len;
+	__u16 _pad[3];
+	char path[CUSTOS_PATH_MAX * 2];
 };
 
 /* A program started: the process table learns its exe and arguments. */
