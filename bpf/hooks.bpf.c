@@ -18,6 +18,7 @@
 #include "task.bpf.h"
 #include "open.bpf.h"
 #include "session.bpf.h"
+#include "syscall.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 /* A hook's argument n as a plain number: a global function takes no typed
@@ -47,7 +48,7 @@ int BPF_PROG(hook_file_open, struct file *file, int ret)
 		return 0;
 	/* 0 or -EPERM, spelled so that the verifier sees the range (6.12's
 	 * checks an LSM program's return). */
-	return open_success(arg_scalar(ctx, 0), 0, file->f_flags, 1) ? -EPERM_ : 0;
+	return open_success(arg_scalar(ctx, 0), 0, file->f_flags, OPEN_GATE) ? -EPERM_ : 0;
 }
 
 #define MAX_ERRNO 4095
@@ -98,49 +99,43 @@ int BPF_PROG(hook_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 	if (ret || !file || is_self())
 		return ret;
 	f = arg_scalar(ctx, 0);
-	sess = session_of((struct file *)f);
+	sess = session_get((struct file *)f);
 	if (sess)
 		mmap_record(f, sess->dataset, 0, prot);
 	return 0;
 }
 
-/* x86-64 syscall numbers: which call a VFS read was made for. */
-#define NR_READ		   0
-#define NR_PREAD64	   17
-#define NR_READV	   19
-#define NR_SENDFILE	   40
-#define NR_SPLICE	   275
-#define NR_PREADV	   295
-#define NR_COPY_FILE_RANGE 326
-#define NR_PREADV2	   327
-#define NR_IO_URING_ENTER  426
-
+/* Which call a VFS read was made for, in any ABI. */
 static __always_inline __u32 read_path_of_syscall(void)
 {
-	struct pt_regs *regs = syscall_regs();
-	long nr = regs ? (long)BPF_CORE_READ(regs, orig_ax) : -1;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 abi;
 
-	switch (nr) {
-	case NR_READ:
+	if (task->flags & (PF_KTHREAD_ | PF_IO_WORKER_))
+		return CUSTOS_READ_OTHER;
+	switch (sc_current((struct pt_regs *)bpf_task_pt_regs(task), &abi)) {
+	case SC_READ:
 		return CUSTOS_READ_READ;
-	case NR_PREAD64:
+	case SC_PREAD64:
 		return CUSTOS_READ_PREAD;
-	case NR_READV:
+	case SC_READV:
 		return CUSTOS_READ_READV;
-	case NR_PREADV:
+	case SC_PREADV:
 		return CUSTOS_READ_PREADV;
-	case NR_PREADV2:
+	case SC_PREADV2:
 		return CUSTOS_READ_PREADV2;
-	case NR_SENDFILE:
+	case SC_SENDFILE:
+	case SC_SENDFILE32:
 		return CUSTOS_READ_SENDFILE;
-	case NR_SPLICE:
+	case SC_SPLICE:
 		return CUSTOS_READ_SPLICE;
-	case NR_COPY_FILE_RANGE:
+	case SC_COPY_FILE_RANGE:
 		return CUSTOS_READ_COPY_FILE_RANGE;
-	case NR_IO_URING_ENTER:
+	case SC_IO_URING_ENTER:
 		return CUSTOS_READ_IO_URING;
+	default:
+		return CUSTOS_READ_OTHER;
 	}
-	return CUSTOS_READ_OTHER;
 }
 
 /* ret bytes came out of file, ending at *pos (NULL: a stream). */
@@ -151,14 +146,14 @@ static __always_inline int hook_read(struct file *file, loff_t *pos, long ret, _
 
 	if (ret <= 0 || !file || is_self())
 		return 0;
-	sess = session_of(file);
+	sess = session_get(file);
 	if (!sess)
 		return 0;
 	if (!path)
 		path = read_path_of_syscall();
 	if (!pos || bpf_probe_read_kernel(&end, sizeof(end), pos))
 		end = -1;
-	session_add(file, sess, ret, path, end >= ret ? end - ret : -1);
+	session_add(file, sess, ret, path, end >= ret ? end - ret : -1, current_abi());
 	return 0;
 }
 

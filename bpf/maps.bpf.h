@@ -86,15 +86,27 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps") __weak;
 
+/*
+ * What is protected, by inode: each tree's root directory, and every file
+ * or directory that has a name outside its tree (a hard link made there, or
+ * moved out by a rename), whose ancestry no longer tells.  Not an LRU: an
+ * entry that went would let its file's reads go unseen.  custosd fills it
+ * at start (the trees, and the hard-linked files it finds in them); the
+ * programs add what they see linked or moved out, and count what does not
+ * fit (CUSTOS_STAT_INODES_FULL).
+ */
+#define PROTECTED_ENTRIES 65536
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CUSTOS_MAX_PROTECTED);
+	__uint(max_entries, PROTECTED_ENTRIES);
 	__type(key, struct custos_inode_key);
 	__type(value, struct custos_protected);
 } protected SEC(".maps") __weak;
 
-/* Files seen inside a protected tree, by inode: a hard link to one made
- * outside the tree reaches the same inode, not the tree. */
+/* Files found inside a protected tree, by inode: a cache that saves the
+ * ancestry walk when the same file is opened again.  Only a cache: what an
+ * eviction forgets, the walk finds again. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -102,19 +114,39 @@ struct {
 	__type(value, struct custos_protected);
 } protected_inodes SEC(".maps") __weak;
 
+/* Open file descriptions found outside every tree (their inode and dentry,
+ * to tell a description whose memory now serves another file), so that a
+ * read through a description whose open was not seen checks its tree once,
+ * not at every read.  Evicted as it ages: a description forgotten is
+ * checked again. */
+struct unprotected {
+	__u64 inode;
+	__u64 dentry;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct unprotected);
+} unprotected SEC(".maps") __weak;
+
+/* A 32-bit task's descriptors of protected files: its close(2) fires no
+ * per-syscall event (the native close's is where a session ends), and at
+ * the raw exit the descriptor is gone.  (tgid << 32 | fd) -> the file. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} compat_fds SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct custos_stats);
 } stats SEC(".maps") __weak;
-
-/* An open's arguments, as failed_open() reads them. */
-struct open_args {
-	__u32 flags;
-	__s32 dfd;	/* where a relative name starts */
-	__u64 filename; /* the caller's name, user memory */
-};
 
 /* Read accounting of one open file description of a protected file, keyed
  * by the struct file pointer so that dup, fork and fd passing share it. */
@@ -135,6 +167,9 @@ struct session {
 	__u32 mnt_id;
 	__u32 dataset;
 	__u32 read_paths;
+	__u64 id;  /* the session's id: its open's boot time, with the CPU */
+	__u32 abi; /* enum custos_abi bits of the reads counted */
+	__u32 _pad;
 };
 
 /* Not an LRU: an evicted session would lose its bytes without a word.  A
@@ -154,7 +189,21 @@ struct scratch {
 		struct custos_open_event open;
 		struct custos_read_event read;
 		struct custos_exec_event exec;
+		struct custos_link_event link;
 	};
+	/* A syscall's arguments that the caller passes in memory (openat2's
+	 * flags, i386's first mmap), read here rather than onto the stack. */
+	union {
+		__u64 how_flags;
+		struct mmap_arg_struct32 old_mmap;
+	} user;
+	/* name_place's answer: the joined path's length, flags and file system. */
+	struct {
+		__u32 len;
+		__u32 flags;
+		__u32 dev;
+		__u32 _pad;
+	} placed;
 	struct session ended; /* a session taken out of the table, to report */
 	struct session fresh; /* a session being made, before it enters the table */
 	/* The path is assembled right to left here, then copied into the event. */

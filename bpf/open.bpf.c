@@ -6,6 +6,7 @@
 #include "task.bpf.h"
 #include "open.bpf.h"
 #include "session.bpf.h"
+#include "syscall.bpf.h"
 
 /* protected_dataset() as a global function: the verifier checks its two
  * bounded walks once per program, not once per path through the caller. */
@@ -23,14 +24,52 @@ static __always_inline int beat_stale(void)
 	return (__s64)(bpf_ktime_get_boot_ns() - beat_ns) > (__s64)beat_timeout_ns;
 }
 
+/* The read session made for file from the open event just built. */
+static __always_inline struct session *session_fresh(struct scratch *s, struct file *file,
+						     __u32 dataset)
+{
+	struct custos_open_event *ev = &s->open;
+	struct session *fresh = &s->fresh;
+
+	/* In the scratch, not on the stack: Debian 6.1's verifier counts 512
+	 * bytes for the whole chain of calls under an open. */
+	__builtin_memset(fresh, 0, sizeof(*fresh));
+	fresh->dataset = dataset;
+	fresh->ino = ev->file.ino;
+	fresh->dev = ev->file.dev;
+	fresh->mnt_id = ev->file.mnt_id;
+	READ_KERN(fresh->inode, file->f_inode);
+	/* The opener is most often the first reader: its identity is kept. */
+	fresh->task = ev->task;
+	fresh->opener_cred = (__u64)current_cred();
+	/* Unique within a boot: no CPU makes two sessions in one nanosecond. */
+	fresh->id = bpf_ktime_get_boot_ns() << 12 | (bpf_get_smp_processor_id() & 0xfff);
+	ev->session = fresh->id;
+	return fresh;
+}
+
+/* The description at file_addr is outside every tree: a read through it
+ * finds that with one lookup (session_get). */
+static __always_inline void remember_unprotected(__u64 file_addr, struct file *file)
+{
+	struct unprotected u = {};
+
+	READ_KERN(u.inode, file->f_inode);
+	READ_KERN(u.dentry, file->f_path.dentry);
+	bpf_map_update_elem(&unprotected, &file_addr, &u, BPF_ANY);
+}
+
 /*
- * A protected file was opened (fd: the descriptor, or 0 where the open is
- * seen before it has one).  gate: the open is not done yet and may be
- * refused (the hook backend's file_open): a fail-closed tree's file is
- * refused with -EPERM when its record cannot be written or custosd has
- * stopped beating, and the record says so.  Returns 0 or -EPERM.
+ * A file was opened (fd: the descriptor, or 0 where the open is seen before
+ * it has one).  When it is protected: its open event and the read session
+ * it starts.  mode OPEN_GATE: the open is not done yet and may be refused
+ * (the hook backend's file_open): a fail-closed tree's file is refused with
+ * -EPERM when its record cannot be written or custosd has stopped beating,
+ * and the record says so.  mode OPEN_FOUND: the open was not seen, the
+ * description is found at a read through it (session_discover).  Returns 0
+ * or -EPERM.
  */
-__noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 gate)
+__noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 {
 	struct file *file = (struct file *)file_addr;
 	struct custos_open_event *ev;
@@ -45,8 +84,10 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 gate)
 	READ_KERN(dentry, file->f_path.dentry);
 	READ_KERN(vfsmnt, file->f_path.mnt);
 	dataset = tree_of((__u64)dentry, (__u64)vfsmnt);
-	if (!dataset)
+	if (!dataset) {
+		remember_unprotected(file_addr, file);
 		return 0;
+	}
 	/* A freed file's address may come back for a new open before the sweep
 	 * found its session: that one ends first, before the open event is
 	 * built (its report is built in the same scratch). */
@@ -56,25 +97,28 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 gate)
 	s = scratch_get();
 	if (!s)
 		return 0;
-	closed = gate && (failclosed_mask >> ((dataset - 1) & 63)) & 1;
+	closed = mode == OPEN_GATE && (failclosed_mask >> ((dataset - 1) & 63)) & 1;
 	deny = closed && beat_stale();
 	ev = &s->open;
 	task_ids_fill(&ev->task);
 	ev->result = deny ? -EPERM_ : fd;
 	ev->flags = flags;
+	ev->abi = current_abi();
+	ev->how = mode == OPEN_FOUND ? CUSTOS_OPEN_DISCOVERED : CUSTOS_OPEN_SEEN;
 	len = file_ref_fill(s, &ev->file, ev->path, file, dataset);
-	/* In the scratch, not on the stack: Debian 6.1's verifier counts 512
-	 * bytes for the whole chain of calls under an open. */
-	fresh = &s->fresh;
-	__builtin_memset(fresh, 0, sizeof(*fresh));
-	fresh->dataset = dataset;
-	fresh->ino = ev->file.ino;
-	fresh->dev = ev->file.dev;
-	fresh->mnt_id = ev->file.mnt_id;
-	READ_KERN(fresh->inode, file->f_inode);
-	/* The opener is most often the first reader: its identity is kept. */
-	fresh->task = ev->task;
-	fresh->opener_cred = (__u64)current_cred();
+	fresh = session_fresh(s, file, dataset);
+	/* A description found at a read gets its session first: with the
+	 * table full, its reads are lost (and counted) once, not announced
+	 * by an open record at each of them. */
+	if (mode == OPEN_FOUND) {
+		if (bpf_map_update_elem(&sessions, &key, fresh, BPF_NOEXIST)) {
+			stat_inc(CUSTOS_STAT_SESSION_FULL);
+			remember_unprotected(file_addr, file);
+			return 0;
+		}
+		emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
+		return 0;
+	}
 	/* No log, no access: a record that could not be written refuses the
 	 * open too (the refusal is counted; the record is not there to say). */
 	if (emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len) &&
@@ -100,29 +144,69 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 gate)
 	return 0;
 }
 
-#define CREAT_FLAGS (00000100 | 00000001 | 00001000) /* O_CREAT | O_WRONLY | O_TRUNC */
+#define S_IFMT_	 00170000
+#define S_IFREG_ 0100000
+
+/*
+ * A read or mmap through a description that has no session: its open was
+ * not seen (made before custosd ran, or by the kernel on the reader's
+ * behalf: fanotify's descriptors, ...).  A regular file is looked at once:
+ * outside every tree it is remembered as such; inside one it gets a session
+ * and an open record that says it was found here.  Returns 1 when the
+ * description has a session now.
+ */
+__noinline int session_discover(__u64 file_addr)
+{
+	struct file *file = (struct file *)file_addr;
+	struct unprotected *u;
+	struct inode *inode = NULL;
+	__u64 dentry = 0;
+	umode_t mode = 0;
+	__u32 flags = 0;
+
+	READ_KERN(inode, file->f_inode);
+	if (!inode)
+		return 0;
+	READ_KERN(mode, inode->i_mode);
+	if ((mode & S_IFMT_) != S_IFREG_)
+		return 0;
+	u = bpf_map_lookup_elem(&unprotected, &file_addr);
+	if (u) {
+		READ_KERN(dentry, file->f_path.dentry);
+		if (u->inode == (__u64)inode && u->dentry == dentry)
+			return 0;
+	}
+	READ_KERN(flags, file->f_flags);
+	open_success(file_addr, 0, flags, OPEN_FOUND);
+	return bpf_map_lookup_elem(&sessions, &file_addr) != NULL;
+}
 
 #define AT_FDCWD_ (-100)
 
 struct root_match {
-	__u32 len;   /* of the candidate path in scratch.open.path */
+	__u32 at;    /* the candidate path: at this offset in the scratch */
+	__u32 len;   /* its length */
 	__u32 dev;   /* the start directory's file system, when fsrel */
 	__u32 fsrel; /* the candidate is a file system path (CUSTOS_PATH_FSREL) */
 	__u32 dataset;
 };
+
+/* Where a joined path may be built: anywhere a whole path fits in the
+ * scratch's event area. */
+#define PLACE_AT_MAX (offsetof(struct scratch, placed) - CUSTOS_PATH_MAX)
 
 /* Does the candidate start with root i, on a component boundary? */
 static long root_step(__u64 i, void *ctx)
 {
 	struct root_match *m = ctx;
 	struct scratch *s = scratch_get();
-	__u32 key = i, rl, len = m->len;
+	__u32 key = i, rl, len = m->len, at = m->at;
 	struct custos_root *root = bpf_map_lookup_elem(&roots, &key);
 	char *cand, *rp;
 
-	if (!s || !root)
+	if (!s || !root || at > PLACE_AT_MAX)
 		return 1;
-	cand = s->open.path;
+	cand = (char *)s + at;
 	rl = m->fsrel ? root->fs_len : root->len;
 	rp = m->fsrel ? root->fs_path : root->path;
 	if (m->fsrel && root->dev != m->dev)
@@ -145,14 +229,14 @@ static long root_step(__u64 i, void *ctx)
 /* Where the kernel starts looking up the name: the root (the chroot's,
  * when there is one) for an absolute name, else the working directory or
  * the directory fd. */
-static __always_inline int lookup_start(struct open_args *args, char first, struct dentry **d,
+static __always_inline int lookup_start(long dfd, char first, struct dentry **d,
 					struct vfsmount **mnt)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fs_struct *fs;
 	struct file *dir;
 
-	if (first == '/' || args->dfd == AT_FDCWD_) {
+	if (first == '/' || dfd == AT_FDCWD_) {
 		READ_KERN(fs, task->fs);
 		if (!fs)
 			return 0;
@@ -164,7 +248,7 @@ static __always_inline int lookup_start(struct open_args *args, char first, stru
 			READ_KERN(*mnt, fs->pwd.mnt);
 		}
 	} else {
-		dir = fd_file(args->dfd);
+		dir = fd_file(dfd);
 		if (!dir)
 			return 0;
 		READ_KERN(*d, dir->f_path.dentry);
@@ -174,53 +258,51 @@ static __always_inline int lookup_start(struct open_args *args, char first, stru
 }
 
 /*
- * A failed open reaches no file, so no ancestry of its own.  It is placed
- * when its start directory is inside a protected tree (by inode ancestry:
- * a chroot into a tree, a bind mount, another namespace), or when the start
- * directory's path joined with the caller's name lies below a root path
- * (roots map).  The path recorded is that joined string; custosd folds "."
- * and "..".  A global function, checked once by the verifier (open_success).
+ * Where a name given to a call lies, when no file was reached to tell (a
+ * failed open, the names of a link or rename): in the tree that holds its
+ * start directory (by inode ancestry: a chroot into a tree, a bind mount,
+ * another namespace), or else below a root path (roots map) once joined to
+ * that directory's kernel path.  The joined path is written at offset at
+ * of the scratch; its length, flags and file system go to s->placed.
+ * Returns the dataset, 0 for none.  ctl: PLACE_KNAME when the name is
+ * kernel memory, PLACE_PLAIN when the tree is only wanted if the name is a
+ * plain component (no '/').  A global function: the verifier checks it once.
  */
-__noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret, __u32 kname)
+__noinline __u32 name_place(long dfd, __u64 filename, __u32 ctl, __u64 at)
 {
-	struct open_args a = { .flags = flags, .dfd = dfd, .filename = filename };
-	struct open_args *args = &a;
-	struct root_match m = {};
-	struct custos_open_event *ev;
+	struct root_match m = { .at = at };
 	struct scratch *s = scratch_get();
 	struct dentry *d = NULL;
 	struct vfsmount *mnt = NULL;
 	struct super_block *sb;
-	__u32 base, pflags = 0, len;
-	char first = 0;
+	__u32 base, pflags = 0, kname = ctl & PLACE_KNAME;
+	char first = 0, *out;
 	long n;
 
-	if (!s || !args->filename)
+	if (!s || !filename || at > PLACE_AT_MAX)
 		return 0;
-	ev = &s->open;
-	if (kname ? bpf_probe_read_kernel(&first, 1, (void *)args->filename)
-		  : bpf_probe_read_user(&first, 1, (void *)args->filename))
+	out = (char *)s + at;
+	if (kname ? bpf_probe_read_kernel(&first, 1, (void *)filename)
+		  : bpf_probe_read_user(&first, 1, (void *)filename))
 		return 0;
-	if (!lookup_start(args, first, &d, &mnt))
+	if (!lookup_start(dfd, first, &d, &mnt))
 		return 0;
 	m.dataset = tree_of((__u64)d, (__u64)mnt);
 	if (!m.dataset && !roots_used)
 		return 0;
-	base = path_build(s, d, mnt, ev->path, &pflags);
+	base = path_build(s, d, mnt, out, &pflags);
 	/* The root's "/" is the name's own first byte, or its separator. */
 	if (base == 1)
 		base = 0;
 	if (first != '/') {
 		if (base >= CUSTOS_PATH_MAX - 1)
 			return 0;
-		ev->path[base & (CUSTOS_PATH_MAX - 1)] = '/';
+		out[base & (CUSTOS_PATH_MAX - 1)] = '/';
 		base++;
 	}
 	base &= CUSTOS_PATH_MAX - 1;
-	n = kname ? bpf_probe_read_kernel_str(&ev->path[base], CUSTOS_PATH_MAX - base,
-					      (void *)args->filename)
-		  : bpf_probe_read_user_str(&ev->path[base], CUSTOS_PATH_MAX - base,
-					    (void *)args->filename);
+	n = kname ? bpf_probe_read_kernel_str(&out[base], CUSTOS_PATH_MAX - base, (void *)filename)
+		  : bpf_probe_read_user_str(&out[base], CUSTOS_PATH_MAX - base, (void *)filename);
 	if (n <= 0)
 		return 0;
 	/* A name that fills the buffer was cut: flag it, keep what fits. */
@@ -232,101 +314,90 @@ __noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret, __u3
 	READ_KERN(sb, d->d_sb);
 	READ_KERN(m.dev, sb->s_dev);
 	m.fsrel = pflags & CUSTOS_PATH_FSREL;
+	s->placed.len = m.len;
+	s->placed.dev = m.dev;
+	s->placed.flags = pflags | CUSTOS_PATH_UNRESOLVED;
+	if (ctl & PLACE_PLAIN) {
+		/* A plain name stays in its start directory; anything else may
+		 * leave it by "..", a symlink or a mount. */
+		for (int j = 0; j < 256; j++) {
+			if (base + j >= m.len)
+				break;
+			if (out[(base + j) & (CUSTOS_PATH_MAX - 1)] == '/')
+				return 0;
+		}
+		return m.dataset;
+	}
 	if (!m.dataset)
 		bpf_loop(roots_used, root_step, &m, 0);
-	if (!m.dataset)
+	return m.dataset;
+}
+
+/* An open of the name filename failed with ret: recorded when the name lies
+ * in a protected tree (name_place).  custosd folds "." and ".." in the
+ * path.  A global function, checked once by the verifier. */
+__noinline int failed_open(__u32 flags, long dfd, __u64 filename, long ret, __u32 kname)
+{
+	struct custos_open_event *ev;
+	struct scratch *s = scratch_get();
+	__u32 dataset, len;
+
+	if (!s)
 		return 0;
+	dataset = name_place(dfd, filename, kname ? PLACE_KNAME : 0,
+			     offsetof(struct scratch, open.path));
+	if (!dataset)
+		return 0;
+	ev = &s->open;
 	task_ids_fill(&ev->task);
 	ev->result = ret;
-	ev->flags = args->flags;
+	ev->flags = flags;
+	ev->abi = current_abi();
+	ev->how = CUSTOS_OPEN_SEEN;
+	ev->session = 0;
 	/* Masked again where it is used: the bound does not survive the stack. */
-	len = m.len & (CUSTOS_PATH_MAX - 1);
+	len = s->placed.len & (CUSTOS_PATH_MAX - 1);
 	/* dev: which file system a path from its root (fsrel) is on. */
-	ev->file = (struct custos_file_ref){ .dev = m.dev,
-					     .dataset = m.dataset,
+	ev->file = (struct custos_file_ref){ .dev = s->placed.dev,
+					     .dataset = dataset,
 					     .path_len = len,
-					     .path_flags = pflags | CUSTOS_PATH_UNRESOLVED };
+					     .path_flags = s->placed.flags };
 	emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
 	return 0;
 }
 
-/* How each open syscall passes its arguments. */
-enum open_call { OPEN_OPENAT, OPEN_OPEN, OPEN_CREAT, OPEN_OPENAT2, OPEN_BY_HANDLE };
-
 /*
- * An open returned ret (an fd, or -errno).  One program per open, at its
- * exit: the arguments are read from the registers the syscall was made
- * with, so nothing is stashed at its entry.
+ * An open syscall returned ret (an fd, or -errno): its arguments as the
+ * caller passed them, filename 0 for open_by_handle_at (a handle has no
+ * name: a failed one is not placed).
  */
-static __always_inline int open_exit(long ret, enum open_call call)
+__noinline int open_done(long ret, long dfd, __u64 filename, __u32 flags, __u32 abi)
 {
-	struct open_args args = { .dfd = AT_FDCWD_ };
-	struct pt_regs *regs;
-	struct open_how *how;
 	struct file *file;
-	__u64 flags = 0;
 
-	if (is_self())
-		return 0;
-	regs = syscall_regs();
-	switch (call) {
-	case OPEN_OPENAT:
-		args.dfd = syscall_arg(regs, 0);
-		args.filename = syscall_arg(regs, 1);
-		args.flags = syscall_arg(regs, 2);
-		break;
-	case OPEN_OPEN:
-		args.filename = syscall_arg(regs, 0);
-		args.flags = syscall_arg(regs, 1);
-		break;
-	case OPEN_CREAT:
-		args.filename = syscall_arg(regs, 0);
-		args.flags = CREAT_FLAGS;
-		break;
-	case OPEN_OPENAT2:
-		args.dfd = syscall_arg(regs, 0);
-		args.filename = syscall_arg(regs, 1);
-		how = (struct open_how *)syscall_arg(regs, 2);
-		bpf_probe_read_user(&flags, sizeof(flags), &how->flags);
-		args.flags = flags;
-		break;
-	case OPEN_BY_HANDLE:
-		/* A handle has no name: a failed open_by_handle_at is not placed. */
-		args.flags = syscall_arg(regs, 2);
-		break;
-	}
 	if (ret < 0)
-		return failed_open(args.flags, args.dfd, args.filename, ret, 0);
+		return filename ? failed_open(flags, dfd, filename, ret, 0) : 0;
 	file = fd_file(ret);
-	if (file)
-		return open_success((__u64)file, ret, args.flags, 0);
-	stat_inc(CUSTOS_STAT_PROBE_READ);
+	if (!file) {
+		stat_inc(CUSTOS_STAT_PROBE_READ);
+		return 0;
+	}
+	open_success((__u64)file, ret, flags, OPEN_SEEN);
+	if (abi != CUSTOS_ABI_X86_64)
+		compat_fd_note(ret, (__u64)file);
 	return 0;
 }
 
-#define OPEN_PROBE(name, call)                                                                     \
-	SEC("tp/syscalls/sys_exit_" #name)                                                         \
-	int sys_##name##_exit(struct trace_event_raw_sys_exit *ctx)                                \
-	{                                                                                          \
-		return open_exit(ctx->ret, call);                                                  \
-	}
-
-OPEN_PROBE(openat, OPEN_OPENAT)
-OPEN_PROBE(open, OPEN_OPEN)
-OPEN_PROBE(creat, OPEN_CREAT)
-OPEN_PROBE(openat2, OPEN_OPENAT2)
-OPEN_PROBE(open_by_handle_at, OPEN_BY_HANDLE)
-
 /*
  * mmap of a protected file is an access of its own: the pages it maps can
- * be read without another syscall.  The file is protected if it has a
- * session: every protected open makes one.  A global function: the mmap
- * syscall's exit and the hook backend's mmap_file share it.
+ * be read without another syscall.  A global function: the mmap syscall's
+ * exit and the hook backend's mmap_file share it.
  */
 __noinline int mmap_record(__u64 file, __u32 dataset, long result, __u32 prot)
 {
 	struct custos_open_event *ev;
 	struct scratch *s = scratch_get();
+	struct session *sess = bpf_map_lookup_elem(&sessions, &file);
 	__u32 len;
 
 	if (!s || !file)
@@ -335,27 +406,23 @@ __noinline int mmap_record(__u64 file, __u32 dataset, long result, __u32 prot)
 	task_ids_fill(&ev->task);
 	ev->result = result;
 	ev->flags = prot;
+	ev->abi = current_abi();
+	ev->how = CUSTOS_OPEN_SEEN;
+	ev->session = sess ? sess->id : 0;
 	len = file_ref_fill(s, &ev->file, ev->path, (struct file *)file, dataset);
 	emit(&ev->hdr, CUSTOS_EV_MMAP, offsetof(struct custos_open_event, path) + len);
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_mmap")
-int mmap_exit(struct trace_event_raw_sys_exit *ctx)
+/* An mmap of descriptor fd returned ret (the address, or -errno). */
+__noinline int mmap_done(long ret, long fd, __u32 prot)
 {
-	struct pt_regs *regs;
 	struct session *sess;
-	struct file *file;
+	struct file *file = fd_file(fd);
 
-	if (is_self())
-		return 0;
-	/* mmap(addr, len, prot, flags, fd, off): the fd is still open at exit. */
-	regs = syscall_regs();
-	file = fd_file(syscall_arg(regs, 4));
-	sess = file ? session_of(file) : NULL;
+	sess = file ? session_get(file) : NULL;
 	/* The address is no business of the audit: success or -errno. */
 	if (sess)
-		mmap_record((__u64)file, sess->dataset,
-			    ctx->ret < 0 && ctx->ret >= -4095 ? ctx->ret : 0, syscall_arg(regs, 2));
+		mmap_record((__u64)file, sess->dataset, ret < 0 && ret >= -4095 ? ret : 0, prot);
 	return 0;
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* What an open does, however it was made (syscall, io_uring, a hook). */
+/* What an open does, however it was made (syscall, io_uring, a hook), and
+ * the other calls that name files.  Global functions, defined in
+ * open.bpf.c and link.bpf.c, so the verifier checks each once on its own
+ * instead of within every branch of each caller. */
 #ifndef CUSTOS_OPEN_BPF_H
 #define CUSTOS_OPEN_BPF_H
 
@@ -7,20 +10,41 @@
 
 #define EPERM_ 1
 
-/*
- * A file was opened (fd, or the result of an io_uring open): if it is
- * protected, the open event and the read session it starts; gate: the open
- * may still be refused (fail-closed), which the return value says (0 or
- * -EPERM).  Defined in open.bpf.c as a global function, so the verifier
- * checks it once on its own instead of within every branch of each caller.
- */
-int open_success(__u64 file, long fd, __u32 flags, __u32 gate);
+/* open_success's mode */
+enum open_mode {
+	OPEN_SEEN = 0,	/* the open returned */
+	OPEN_GATE = 1,	/* the open may still be refused (fail-closed) */
+	OPEN_FOUND = 2, /* not seen: found at a read through the description */
+};
+
+/* A file was opened (fd, or the result of an io_uring open): if it is
+ * protected, the open event and the read session it starts.  Returns 0, or
+ * -EPERM when mode OPEN_GATE refuses it. */
+int open_success(__u64 file, long fd, __u32 flags, __u32 mode);
+
+/* A read or mmap reached a description that has no session: 1 when it has
+ * one now (a protected file whose open was not seen). */
+int session_discover(__u64 file);
+
+/* name_place's ctl bits */
+#define PLACE_KNAME 1 /* the name is kernel memory (else the caller's) */
+#define PLACE_PLAIN 2 /* a tree only for a plain name in a tree's directory */
+
+/* The tree a name given to a call lies in (0: none); its joined path is
+ * written at offset at of the scratch, its length and flags in placed. */
+__u32 name_place(long dfd, __u64 filename, __u32 ctl, __u64 at);
 
 /* An open failed with ret: recorded when the name it was given lies in a
  * protected tree.  filename is user memory, or kernel memory when kname. */
 int failed_open(__u32 flags, long dfd, __u64 filename, long ret, __u32 kname);
 
+/* An open syscall of abi returned ret, with these arguments. */
+int open_done(long ret, long dfd, __u64 filename, __u32 flags, __u32 abi);
+
 /* mmap of file, protected in dataset: the MMAP event. */
 int mmap_record(__u64 file, __u32 dataset, long result, __u32 prot);
+
+/* An mmap syscall of descriptor fd returned ret. */
+int mmap_done(long ret, long fd, __u32 prot);
 
 #endif /* CUSTOS_OPEN_BPF_H */

@@ -2,69 +2,56 @@
 /* Reads through an open file description that has a session: bytes the
  * kernel actually returned, counted in the session, no event per read.
  * Every syscall that copies a file's bytes out counts: read, pread64, readv,
- * preadv, preadv2, and sendfile, splice and copy_file_range from the file. */
+ * preadv, preadv2, and sendfile, splice and copy_file_range from the file,
+ * in each ABI (syscall.bpf.c). */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "task.bpf.h"
+#include "open.bpf.h"
+#include "read.bpf.h"
 #include "session.bpf.h"
 
-/* Where a read started: the file position (which the read advanced), an
- * offset argument (-1: the file position), or an offset the caller points
- * to (which the read advanced; NULL: the file position). */
-enum off_kind { OFF_POS, OFF_ARG, OFF_PTR };
-
 /*
- * A read returned ret bytes.  One program per read, at its exit: the
- * arguments come from the saved registers, so nothing is stashed at entry
- * (a map update and a delete per read saved), and reads that return
- * nothing cost a comparison.
+ * A read of descriptor fd returned ret bytes.  Where it started: the file
+ * position, which the read advanced (OFF_POS); an offset argument, -1 for
+ * the file position (OFF_ARG, val); or an offset the caller points to at
+ * val, which the read advanced (OFF_PTR64, OFF_PTR32 for i386's 32-bit
+ * one; NULL: the file position).  path_abi: the read path's bit, and the
+ * ABI's above READ_ABI_SHIFT.  Returns 0, or the file's address when it has
+ * no session: the caller has session_discover() look at it (not from here:
+ * the verifier's 512 bytes of stack for the chain of calls would not do).
+ * A global function, checked once by the verifier.
  */
-static __always_inline int read_exit(long ret, int fd_arg, __u32 path, enum off_kind kind,
-				     int off_arg)
+__noinline __u64 read_done(long ret, long fd, __u32 path_abi, __u32 kind, __u64 val)
 {
-	struct pt_regs *regs;
 	struct session *sess;
 	struct file *file;
-	long off = -1, pos = 0, arg;
+	long off = -1, pos = 0;
+	int off32 = 0;
 
-	if (ret <= 0 || is_self())
+	if (ret <= 0)
 		return 0;
-	regs = syscall_regs();
-	file = fd_file(syscall_arg(regs, fd_arg));
+	file = fd_file(fd);
 	if (!file)
 		return 0;
 	sess = session_of(file);
 	if (!sess)
-		return 0;
+		return (__u64)file;
 	READ_KERN(pos, file->f_pos);
 	off = pos - ret;
 	if (kind == OFF_ARG) {
-		arg = syscall_arg(regs, off_arg);
-		if (arg >= 0)
-			off = arg;
-	} else if (kind == OFF_PTR) {
-		arg = syscall_arg(regs, off_arg);
-		if (arg && !bpf_probe_read_user(&off, sizeof(off), (void *)arg))
+		if ((long)val >= 0)
+			off = val;
+	} else if (kind == OFF_PTR64 && val) {
+		if (!bpf_probe_read_user(&off, sizeof(off), (void *)val))
 			off -= ret;
+	} else if (kind == OFF_PTR32 && val) {
+		if (!bpf_probe_read_user(&off32, sizeof(off32), (void *)val))
+			off = (long)off32 - ret;
 	}
-	session_add(file, sess, ret, path, off < 0 ? -1 : off);
+	session_add(file, sess, ret, path_abi & READ_PATH_MASK, off < 0 ? -1 : off,
+		    path_abi >> READ_ABI_SHIFT);
+	if (path_abi >> READ_ABI_SHIFT != CUSTOS_ABI_X86_64)
+		compat_fd_note(fd, (__u64)file);
 	return 0;
 }
-
-/* One line per syscall: which argument is the file read from, and where
- * the offset is. */
-#define READ_PROBE(name, fd_arg, path, kind, off_arg)                                              \
-	SEC("tp/syscalls/sys_exit_" #name)                                                         \
-	int sys_##name##_exit(struct trace_event_raw_sys_exit *ctx)                                \
-	{                                                                                          \
-		return read_exit(ctx->ret, fd_arg, path, kind, off_arg);                           \
-	}
-
-READ_PROBE(read, 0, CUSTOS_READ_READ, OFF_POS, 0)
-READ_PROBE(pread64, 0, CUSTOS_READ_PREAD, OFF_ARG, 3)
-READ_PROBE(readv, 0, CUSTOS_READ_READV, OFF_POS, 0)
-READ_PROBE(preadv, 0, CUSTOS_READ_PREADV, OFF_ARG, 3)
-READ_PROBE(preadv2, 0, CUSTOS_READ_PREADV2, OFF_ARG, 3) /* -1: the file position */
-READ_PROBE(sendfile64, 1, CUSTOS_READ_SENDFILE, OFF_PTR, 2)
-READ_PROBE(splice, 0, CUSTOS_READ_SPLICE, OFF_PTR, 1)
-READ_PROBE(copy_file_range, 0, CUSTOS_READ_COPY_FILE_RANGE, OFF_PTR, 1)

@@ -8,6 +8,7 @@
 #include "emit.bpf.h"
 #include "path.bpf.h"
 #include "task.bpf.h"
+#include "open.bpf.h"
 
 /* Before 6.13 (commit 90ee6ed776c0) the count was atomic_long_t f_count. */
 struct file___fcount {
@@ -78,6 +79,8 @@ static __always_inline void session_emit(struct file *file, const struct session
 	ev->partial = partial;
 	ev->min_offset = sess->min_off;
 	ev->max_offset = sess->max_end;
+	ev->session = sess->id;
+	ev->abi = sess->abi;
 	if (!file)
 		flags |= CUSTOS_PATH_GONE;
 	else if (file_unlinked(file))
@@ -111,7 +114,7 @@ static __always_inline void session_close(struct file *file, __u64 key, struct s
  * reading the log at any moment shows what is being read now.
  */
 static __always_inline void session_add(struct file *file, struct session *s, long ret, __u32 path,
-					__s64 off)
+					__s64 off, __u32 abi)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 
@@ -140,6 +143,7 @@ static __always_inline void session_add(struct file *file, struct session *s, lo
 	/* Not atomic (no atomic OR before -mcpu=v3): two readers racing on
 	 * one file description may drop a bit, never bytes or counts. */
 	s->read_paths |= path;
+	s->abi |= abi;
 	if (fine_reads) {
 		/* In the scratch, not on the stack: 6.1's verifier counts 512
 		 * bytes for the whole chain of calls. */
@@ -157,6 +161,8 @@ static __always_inline void session_add(struct file *file, struct session *s, lo
 			one->mnt_id = s->mnt_id;
 			one->dataset = s->dataset;
 			one->read_paths = path;
+			one->abi = abi;
+			one->id = s->id;
 			one->min_off = off >= 0 ? off : (__u64)-1;
 			one->max_end = off >= 0 ? off + ret : 0;
 			task_ids_fill(&one->task);
@@ -185,6 +191,52 @@ static __always_inline struct session *session_of(struct file *file)
 		return NULL;
 	}
 	return sess;
+}
+
+/* The session a read or mmap through file counts in: the one its open
+ * made, or, for a description whose open was not seen, one made now when
+ * the file is protected. */
+static __always_inline struct session *session_get(struct file *file)
+{
+	struct session *sess = session_of(file);
+	__u64 key = (__u64)file;
+
+	if (sess || !session_discover(key))
+		return sess;
+	return bpf_map_lookup_elem(&sessions, &key);
+}
+
+/* A 32-bit task's descriptor fd of file: if file has a session, it is
+ * noted for the task's close, which fires no per-syscall event (the native
+ * close's is where a session ends: session.bpf.c). */
+static __always_inline void compat_fd_note(long fd, __u64 file)
+{
+	__u64 key = bpf_get_current_pid_tgid() >> 32 << 32 | (__u32)fd;
+	__u64 *known = bpf_map_lookup_elem(&compat_fds, &key);
+
+	if (known && *known == file)
+		return;
+	if (bpf_map_lookup_elem(&sessions, &file))
+		bpf_map_update_elem(&compat_fds, &key, &file, BPF_ANY);
+}
+
+/* A 32-bit task closed fd: by the raw syscall exit the descriptor is gone
+ * (and, since 6.15, the file too when this was its last reference), so the
+ * session noted for it ends if its description went. */
+static __always_inline void compat_close(long fd)
+{
+	__u64 key = bpf_get_current_pid_tgid() >> 32 << 32 | (__u32)fd;
+	__u64 *known = bpf_map_lookup_elem(&compat_fds, &key);
+	struct session *sess;
+	__u64 file;
+
+	if (!known)
+		return;
+	file = *known;
+	bpf_map_delete_elem(&compat_fds, &key);
+	sess = bpf_map_lookup_elem(&sessions, &file);
+	if (sess && description_gone((struct file *)file, sess))
+		session_close(NULL, file, sess);
 }
 
 /* If file's session ends with the reference about to go, emit its totals

@@ -14,6 +14,7 @@
 #include "task.bpf.h"
 #include "open.bpf.h"
 #include "session.bpf.h"
+#include "syscall.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 #define URING_READV	     1
@@ -120,7 +121,7 @@ static __always_inline int uring_done(struct io_kiocb *req, __s32 res)
 			__u32 flags = 0;
 
 			READ_KERN(flags, file->f_flags);
-			open_success((__u64)file, res, flags, 0);
+			open_success((__u64)file, res, flags, OPEN_SEEN);
 		}
 		return 0;
 	case URING_SPLICE:
@@ -138,9 +139,9 @@ static __always_inline int uring_done(struct io_kiocb *req, __s32 res)
 	default:
 		return 0;
 	}
-	sess = file ? session_of(file) : NULL;
-	if (sess && res > 0)
-		session_add(file, sess, res, CUSTOS_READ_IO_URING, -1);
+	sess = file && res > 0 ? session_get(file) : NULL;
+	if (sess)
+		session_add(file, sess, res, CUSTOS_READ_IO_URING, -1, current_abi());
 	return 0;
 }
 

@@ -262,8 +262,10 @@ static void choose_programs(struct loader *l, const struct btf *btf, enum backen
 		const char *sec = bpf_program__section_name(p);
 		int hook = has_prefix(sec, "lsm/") || has_prefix(sec, "fentry/") ||
 			   has_prefix(sec, "fexit/");
-		int load = hook ? b == BACKEND_HOOKS
-				: !(has_prefix(sec, "tp/syscalls/") && b == BACKEND_HOOKS);
+		/* The syscall programs: the hooks see the same where the kernel
+		 * does the work, and leave syscalls untaxed. */
+		int syscall = has_prefix(sec, "tp/syscalls/") || !strcmp(sec, "tp_btf/sys_exit");
+		int load = hook ? b == BACKEND_HOOKS : !(syscall && b == BACKEND_HOOKS);
 
 		if (load && !has_prefix(sec, "lsm/") && hook) {
 			const char *fn = strchr(sec, '/') + 1;

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The tracepoint backend's one program for the syscalls it watches: the raw
+ * sys_exit tracepoint, through tp_btf.  It fires for every syscall of every
+ * ABI (the per-syscall trace events ignore i386 and x32 calls), builds no
+ * perf record first, and needs no tracefs; each call is told by its number
+ * and ABI (syscall.bpf.h) and handed to its handler with the arguments its
+ * ABI passes.  Closes are the exception: a close's descriptor is gone at
+ * its exit, so the native close keeps its entry event (session.bpf.c).
+ */
+#include "maps.bpf.h"
+#include "emit.bpf.h"
+#include "task.bpf.h"
+#include "open.bpf.h"
+#include "read.bpf.h"
+#include "session.bpf.h"
+#include "syscall.bpf.h"
+#include <bpf/bpf_tracing.h>
+
+#define AT_FDCWD_    (-100)
+#define CREAT_FLAGS_ (00000100 | 00000001 | 00001000) /* O_CREAT | O_WRONLY | O_TRUNC */
+
+/* One read syscall: the descriptor read, the read path and the offset.  A
+ * description without a session is looked at, and counted if it is
+ * protected after all (its open was not seen). */
+static __always_inline int read_call(long ret, long fd, __u32 path, __u32 abi, __u32 kind,
+				     __u64 val)
+{
+	__u64 unknown = read_done(ret, fd, path | abi << READ_ABI_SHIFT, kind, val);
+
+	if (unknown && session_discover(unknown))
+		read_done(ret, fd, path | abi << READ_ABI_SHIFT, kind, val);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct open_how *how;
+	struct scratch *s;
+	__u32 abi;
+	enum sc sc;
+
+	/* Most calls are none of ours: out before anything else is read. */
+	sc = sc_current(regs, &abi);
+	if (sc == SC_NONE || sc == SC_IO_URING_ENTER || is_self())
+		return 0;
+	/* Memory the caller passed is read into the scratch: the stack is
+	 * short for the calls below (512 bytes for the whole chain). */
+	s = scratch_get();
+	if (!s)
+		return 0;
+	switch (sc) {
+	case SC_OPEN:
+		return open_done(ret, AT_FDCWD_, sc_arg(regs, abi, 0), sc_arg(regs, abi, 1), abi);
+	case SC_OPENAT:
+		return open_done(ret, sc_int(regs, abi, 0), sc_arg(regs, abi, 1),
+				 sc_arg(regs, abi, 2), abi);
+	case SC_CREAT:
+		return open_done(ret, AT_FDCWD_, sc_arg(regs, abi, 0), CREAT_FLAGS_, abi);
+	case SC_OPENAT2:
+		how = (struct open_how *)sc_arg(regs, abi, 2);
+		if (bpf_probe_read_user(&s->user.how_flags, sizeof(__u64), &how->flags))
+			s->user.how_flags = 0;
+		return open_done(ret, sc_int(regs, abi, 0), sc_arg(regs, abi, 1),
+				 s->user.how_flags, abi);
+	case SC_OPEN_BY_HANDLE:
+		return open_done(ret, AT_FDCWD_, 0, sc_arg(regs, abi, 2), abi);
+	case SC_READ:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_READ, abi, OFF_POS, 0);
+	case SC_PREAD64:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREAD, abi, OFF_ARG,
+				 sc_off64(regs, abi, 3));
+	case SC_READV:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_READV, abi, OFF_POS, 0);
+	case SC_PREADV:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREADV, abi, OFF_ARG,
+				 sc_off64(regs, abi, 3));
+	case SC_PREADV2: /* offset -1: the file position */
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREADV2, abi, OFF_ARG,
+				 sc_off64(regs, abi, 3));
+	case SC_SENDFILE:
+		return read_call(ret, sc_int(regs, abi, 1), CUSTOS_READ_SENDFILE, abi, OFF_PTR64,
+				 sc_arg(regs, abi, 2));
+	case SC_SENDFILE32:
+		return read_call(ret, sc_int(regs, abi, 1), CUSTOS_READ_SENDFILE, abi, OFF_PTR32,
+				 sc_arg(regs, abi, 2));
+	case SC_SPLICE:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_SPLICE, abi, OFF_PTR64,
+				 sc_arg(regs, abi, 1));
+	case SC_COPY_FILE_RANGE:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_COPY_FILE_RANGE, abi,
+				 OFF_PTR64, sc_arg(regs, abi, 1));
+	case SC_MMAP:
+		return mmap_done(ret, sc_int(regs, abi, 4), sc_arg(regs, abi, 2));
+	case SC_OLD_MMAP:
+		/* i386's first mmap takes its arguments in memory. */
+		if (bpf_probe_read_user(&s->user.old_mmap, sizeof(s->user.old_mmap),
+					(void *)sc_arg(regs, abi, 0)))
+			return 0;
+		return mmap_done(ret, (int)s->user.old_mmap.fd, s->user.old_mmap.prot);
+	case SC_CLOSE: /* i386 and x32 only (sc_of) */
+		if (!ret)
+			compat_close(sc_int(regs, abi, 0));
+		return 0;
+	default:
+		return 0;
+	}
+}
