@@ -41,7 +41,8 @@ AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-E2E_BINS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/ledgertool
+E2E_BINS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/ledgertool $(OUTPUT)/tests/compat32 \
+	    $(OUTPUT)/tests/compatx32
 
 .PHONY: all deps run test test-vm check bench format format-check clean install
 .DELETE_ON_ERROR:
@@ -104,6 +105,15 @@ $(OUTPUT)/tests/ledgertool: tests/e2e/ledgertool.c $(COMMON_OBJS) $(OUTPUT)/coll
 $(OUTPUT)/tests/workload: tests/e2e/workload.c | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -luring -o $@
+
+# The same reads made by a 32-bit program, of each 32-bit ABI (gcc-multilib).
+$(OUTPUT)/tests/compat32: tests/e2e/compat.c | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -m32 -static $< -o $@
+
+$(OUTPUT)/tests/compatx32: tests/e2e/compat.c | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -mx32 -static $< -o $@
 
 $(OUTPUT)/tests/benchload: tests/bench/benchload.c | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

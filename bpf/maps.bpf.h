@@ -79,7 +79,6 @@ struct {
 	__type(value, __u32);
 } refused SEC(".maps") __weak;
 
-
 /* Ring size is set by custosd with bpf_map__set_max_entries before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

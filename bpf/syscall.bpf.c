@@ -62,8 +62,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		how = (struct open_how *)sc_arg(regs, abi, 2);
 		if (bpf_probe_read_user(&s->user.how_flags, sizeof(__u64), &how->flags))
 			s->user.how_flags = 0;
-		return open_done(ret, sc_int(regs, abi, 0), sc_arg(regs, abi, 1),
-				 s->user.how_flags, abi);
+		return open_done(ret, sc_int(regs, abi, 0), sc_arg(regs, abi, 1), s->user.how_flags,
+				 abi);
 	case SC_OPEN_BY_HANDLE:
 		return open_done(ret, AT_FDCWD_, 0, sc_arg(regs, abi, 2), abi);
 	case SC_READ:

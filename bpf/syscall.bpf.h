@@ -14,10 +14,10 @@
 #include "maps.bpf.h"
 #include <bpf/bpf_tracing.h>
 
-#define TS_COMPAT_	     0x0002	/* thread_info.status: in an i386 syscall */
-#define X32_SYSCALL_BIT_     0x40000000 /* x32 calls are the 64-bit numbers with it */
-#define PF_KTHREAD_	     0x00200000
-#define PF_IO_WORKER_	     0x00000010
+#define TS_COMPAT_	 0x0002	    /* thread_info.status: in an i386 syscall */
+#define X32_SYSCALL_BIT_ 0x40000000 /* x32 calls are the 64-bit numbers with it */
+#define PF_KTHREAD_	 0x00200000
+#define PF_IO_WORKER_	 0x00000010
 
 /* The calls custos handles, whatever their number in each ABI. */
 enum sc {
@@ -71,58 +71,105 @@ static __always_inline enum sc sc_of(__u32 abi, long nr)
 {
 	if (abi == CUSTOS_ABI_I386) {
 		switch (nr) {
-		case 3: return SC_READ;
-		case 5: return SC_OPEN;
-		case 6: return SC_CLOSE;
-		case 8: return SC_CREAT;
-		case 9: return SC_LINK;
-		case 38: return SC_RENAME;
-		case 90: return SC_OLD_MMAP;
-		case 145: return SC_READV;
-		case 180: return SC_PREAD64;
-		case 187: return SC_SENDFILE32;
-		case 192: return SC_MMAP; /* mmap2: its offset is in pages */
-		case 239: return SC_SENDFILE; /* sendfile64 */
-		case 295: return SC_OPENAT;
-		case 302: return SC_RENAMEAT;
-		case 303: return SC_LINKAT;
-		case 313: return SC_SPLICE;
-		case 333: return SC_PREADV;
-		case 342: return SC_OPEN_BY_HANDLE;
-		case 353: return SC_RENAMEAT2;
-		case 377: return SC_COPY_FILE_RANGE;
-		case 378: return SC_PREADV2;
-		case 426: return SC_IO_URING_ENTER;
-		case 437: return SC_OPENAT2;
+		case 3:
+			return SC_READ;
+		case 5:
+			return SC_OPEN;
+		case 6:
+			return SC_CLOSE;
+		case 8:
+			return SC_CREAT;
+		case 9:
+			return SC_LINK;
+		case 38:
+			return SC_RENAME;
+		case 90:
+			return SC_OLD_MMAP;
+		case 145:
+			return SC_READV;
+		case 180:
+			return SC_PREAD64;
+		case 187:
+			return SC_SENDFILE32;
+		case 192:
+			return SC_MMAP; /* mmap2: its offset is in pages */
+		case 239:
+			return SC_SENDFILE; /* sendfile64 */
+		case 295:
+			return SC_OPENAT;
+		case 302:
+			return SC_RENAMEAT;
+		case 303:
+			return SC_LINKAT;
+		case 313:
+			return SC_SPLICE;
+		case 333:
+			return SC_PREADV;
+		case 342:
+			return SC_OPEN_BY_HANDLE;
+		case 353:
+			return SC_RENAMEAT2;
+		case 377:
+			return SC_COPY_FILE_RANGE;
+		case 378:
+			return SC_PREADV2;
+		case 426:
+			return SC_IO_URING_ENTER;
+		case 437:
+			return SC_OPENAT2;
 		}
 		return SC_NONE;
 	}
 	switch (nr) {
-	case 0: return SC_READ;
-	case 2: return SC_OPEN;
-	case 3: return abi == CUSTOS_ABI_X32 ? SC_CLOSE : SC_NONE;
-	case 9: return SC_MMAP;
-	case 17: return SC_PREAD64;
-	case 19: return abi == CUSTOS_ABI_X32 ? SC_NONE : SC_READV;
-	case 40: return SC_SENDFILE;
-	case 82: return SC_RENAME;
-	case 85: return SC_CREAT;
-	case 86: return SC_LINK;
-	case 257: return SC_OPENAT;
-	case 264: return SC_RENAMEAT;
-	case 265: return SC_LINKAT;
-	case 275: return SC_SPLICE;
-	case 295: return abi == CUSTOS_ABI_X32 ? SC_NONE : SC_PREADV;
-	case 304: return SC_OPEN_BY_HANDLE;
-	case 316: return SC_RENAMEAT2;
-	case 326: return SC_COPY_FILE_RANGE;
-	case 327: return abi == CUSTOS_ABI_X32 ? SC_NONE : SC_PREADV2;
-	case 426: return SC_IO_URING_ENTER;
-	case 437: return SC_OPENAT2;
+	case 0:
+		return SC_READ;
+	case 2:
+		return SC_OPEN;
+	case 3:
+		return abi == CUSTOS_ABI_X32 ? SC_CLOSE : SC_NONE;
+	case 9:
+		return SC_MMAP;
+	case 17:
+		return SC_PREAD64;
+	case 19:
+		return abi == CUSTOS_ABI_X32 ? SC_NONE : SC_READV;
+	case 40:
+		return SC_SENDFILE;
+	case 82:
+		return SC_RENAME;
+	case 85:
+		return SC_CREAT;
+	case 86:
+		return SC_LINK;
+	case 257:
+		return SC_OPENAT;
+	case 264:
+		return SC_RENAMEAT;
+	case 265:
+		return SC_LINKAT;
+	case 275:
+		return SC_SPLICE;
+	case 295:
+		return abi == CUSTOS_ABI_X32 ? SC_NONE : SC_PREADV;
+	case 304:
+		return SC_OPEN_BY_HANDLE;
+	case 316:
+		return SC_RENAMEAT2;
+	case 326:
+		return SC_COPY_FILE_RANGE;
+	case 327:
+		return abi == CUSTOS_ABI_X32 ? SC_NONE : SC_PREADV2;
+	case 426:
+		return SC_IO_URING_ENTER;
+	case 437:
+		return SC_OPENAT2;
 	/* x32 has readv and the preadvs of its own (compat iovecs) */
-	case 515: return abi == CUSTOS_ABI_X32 ? SC_READV : SC_NONE;
-	case 534: return abi == CUSTOS_ABI_X32 ? SC_PREADV : SC_NONE;
-	case 546: return abi == CUSTOS_ABI_X32 ? SC_PREADV2 : SC_NONE;
+	case 515:
+		return abi == CUSTOS_ABI_X32 ? SC_READV : SC_NONE;
+	case 534:
+		return abi == CUSTOS_ABI_X32 ? SC_PREADV : SC_NONE;
+	case 546:
+		return abi == CUSTOS_ABI_X32 ? SC_PREADV2 : SC_NONE;
 	}
 	return SC_NONE;
 }
@@ -152,21 +199,33 @@ static __always_inline unsigned long sc_arg(struct pt_regs *regs, __u32 abi, int
 {
 	if (abi == CUSTOS_ABI_I386) {
 		switch (n) {
-		case 0: return (__u32)regs->bx;
-		case 1: return (__u32)regs->cx;
-		case 2: return (__u32)regs->dx;
-		case 3: return (__u32)regs->si;
-		case 4: return (__u32)regs->di;
-		default: return (__u32)regs->bp;
+		case 0:
+			return (__u32)regs->bx;
+		case 1:
+			return (__u32)regs->cx;
+		case 2:
+			return (__u32)regs->dx;
+		case 3:
+			return (__u32)regs->si;
+		case 4:
+			return (__u32)regs->di;
+		default:
+			return (__u32)regs->bp;
 		}
 	}
 	switch (n) {
-	case 0: return regs->di;
-	case 1: return regs->si;
-	case 2: return regs->dx;
-	case 3: return regs->r10;
-	case 4: return regs->r8;
-	default: return regs->r9;
+	case 0:
+		return regs->di;
+	case 1:
+		return regs->si;
+	case 2:
+		return regs->dx;
+	case 3:
+		return regs->r10;
+	case 4:
+		return regs->r8;
+	default:
+		return regs->r9;
 	}
 }
 

@@ -220,7 +220,7 @@ struct custos_link_event {
 	__u32 abi;
 	__u32 op; /* enum custos_link_op */
 	struct custos_file_ref file;
-	__u32 target_flags; /* CUSTOS_PATH_* of the new name */
+	__u32 target_flags;   /* CUSTOS_PATH_* of the new name */
 	__u32 target_dataset; /* the tree the new name is in; 0: none */
 	__u16 target_len;
 	__u16 _pad[3];

@@ -17,6 +17,12 @@
  *   workload uring_try PATH    an io_uring openat of PATH; prints the result
  *   workload chroot DIR REL    chroot to DIR and read REL there
  *   workload try DIR NAME      openat(DIR or "." for the cwd, NAME); prints the result
+ *   workload int80 PATH        read PATH with i386 system calls (int $0x80) from this
+ *                              64-bit program; prints "pid=N bytes=M"
+ *   workload openhold FLAG PATH  open PATH, print "fd=N", read it once FLAG exists
+ *   workload getfd PID FD      take PID's descriptor FD (pidfd_getfd) and read it
+ *   workload fanotify DIR N    read whole the files opened in DIR by others, through
+ *                              the descriptors fanotify gives, N of them
  *   workload race FIFO         a thread blocks reading FIFO while another closes the
  *                              descriptor: the read's own reference is the last; then
  *                              5 bytes are written, so the read returns them
@@ -29,12 +35,14 @@
 #include <linux/openat2.h>
 #include <liburing.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -521,6 +529,104 @@ static void race(const char *fifo)
 	printf("pid=%d\n", getpid());
 }
 
+/* int $0x80 from this 64-bit program: an i386 system call, with the i386
+ * numbers and registers; its pointers must be below 4 GiB (this static,
+ * non-PIE program's data is). */
+static long int80(long nr, long a, long b, long c)
+{
+	long ret;
+
+	asm volatile("int $0x80"
+		     : "=a"(ret)
+		     : "a"(nr), "b"(a), "c"(b), "d"(c)
+		     : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+static char int80_path[4096], int80_buf[4096];
+
+/* open (5), read (3) and close (6) of the i386 table, from a 64-bit task. */
+static void int80_cat(const char *path)
+{
+	long fd, n, total = 0;
+
+	if ((uintptr_t)int80_buf > UINT32_MAX) {
+		fprintf(stderr, "workload: int80: data above 4 GiB\n");
+		exit(1);
+	}
+	snprintf(int80_path, sizeof(int80_path), "%s", path);
+	fd = int80(5, (long)int80_path, O_RDONLY, 0);
+	if (fd < 0) {
+		errno = -fd;
+		die("open by int 0x80");
+	}
+	while ((n = int80(3, fd, (long)int80_buf, sizeof(int80_buf))) > 0)
+		total += n;
+	int80(6, fd, 0, 0);
+	printf("pid=%d bytes=%ld\n", getpid(), total);
+}
+
+/* Wait up to 30 s for flag to exist. */
+static void wait_flag(const char *flag)
+{
+	for (int i = 0; access(flag, F_OK) && i < 3000; i++)
+		usleep(10000);
+}
+
+/* Open path now, read it once flag exists: a description older than
+ * custosd.  Prints "fd=N" as soon as it is open. */
+static void openhold(const char *flag, const char *path)
+{
+	int fd = open_or_die(path);
+
+	printf("fd=%d\n", fd);
+	fflush(stdout);
+	wait_flag(flag);
+	printf("pid=%d bytes=%zu\n", getpid(), read_all(fd));
+}
+
+/* Take descriptor fd of process pid (pidfd_getfd) and read through it. */
+static void getfd(const char *pid, const char *fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, atoi(pid), 0);
+	int mine = pidfd < 0 ? -1 : syscall(SYS_pidfd_getfd, pidfd, atoi(fd), 0);
+
+	if (mine < 0)
+		die("pidfd_getfd");
+	printf("pid=%d bytes=%zu\n", getpid(), read_all(mine));
+}
+
+/* A fanotify listener on dir: it gets a descriptor of each file opened
+ * there (the kernel opens it for the listener) and reads it whole; n
+ * events, then "pid=N bytes=M" with the total.  "ready" once marked. */
+static void listen_dir(const char *dir, int n)
+{
+	char events[4096];
+	size_t total = 0;
+	int fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE);
+
+	if (fan < 0 ||
+	    fanotify_mark(fan, FAN_MARK_ADD, FAN_OPEN | FAN_EVENT_ON_CHILD, AT_FDCWD, dir))
+		die("watch with fanotify");
+	printf("ready\n");
+	fflush(stdout);
+	while (n > 0) {
+		ssize_t len = read(fan, events, sizeof(events));
+		struct fanotify_event_metadata *m = (void *)events;
+
+		if (len <= 0)
+			die("read fanotify events");
+		for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+			if (m->fd < 0)
+				continue;
+			total += read_all(m->fd);
+			close(m->fd);
+			n--;
+		}
+	}
+	printf("pid=%d bytes=%zu\n", getpid(), total);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "setup"))
@@ -541,9 +647,16 @@ int main(int argc, char **argv)
 			die("chroot");
 		cat(argv[3]);
 	} else if (argc == 4 && !strcmp(argv[1], "waitcat")) {
-		for (int i = 0; access(argv[2], F_OK) && i < 3000; i++)
-			usleep(10000);
+		wait_flag(argv[2]);
 		cat(argv[3]);
+	} else if (argc == 3 && !strcmp(argv[1], "int80"))
+		int80_cat(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "openhold"))
+		openhold(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "getfd"))
+		getfd(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "fanotify")) {
+		listen_dir(argv[2], atoi(argv[3]));
 	} else if (argc == 5 && !strcmp(argv[1], "as"))
 		as_user(argv[2], argv[3], argv[4]);
 	else if (argc == 3 && !strcmp(argv[1], "uring_try"))
