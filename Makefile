@@ -33,7 +33,7 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
 # Modules shared by both programs, then each program's own.
 COMMON := log merkle record store util note bundle proctab staff mounts rules jsonrec views opens
-DAEMON := custosd loader consumer ledger abi_check export
+DAEMON := custosd loader consumer ledger abi_check export inodes
 AUDITOR := custos query verify proof report
 COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))

@@ -47,22 +47,24 @@ static __always_inline struct scratch *scratch_get(void)
  */
 static __always_inline int emit(struct custos_event_hdr *hdr, __u16 type, __u32 size)
 {
-	int recorded =
-		type == CUSTOS_EV_OPEN || type == CUSTOS_EV_READ_SESSION || type == CUSTOS_EV_MMAP;
+	int recorded = type == CUSTOS_EV_OPEN || type == CUSTOS_EV_READ_SESSION ||
+		       type == CUSTOS_EV_MMAP || type == CUSTOS_EV_LINK;
 	struct custos_stats *st = stats_get();
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (!st)
 		return -1;
-	/* Bounded for the verifier: no event is larger than the exec event. */
-	if (size > sizeof(struct custos_exec_event))
-		size = sizeof(struct custos_exec_event);
+	/* Bounded for the verifier: no event is larger than the link event. */
+	if (size > sizeof(struct custos_link_event))
+		size = sizeof(struct custos_link_event);
 	hdr->type = type;
 	hdr->size = size;
 	hdr->cpu = bpf_get_smp_processor_id();
 	hdr->seq = recorded ? __sync_fetch_and_add(&st->seq, 1) : 0;
 	hdr->ktime_ns = bpf_ktime_get_boot_ns();
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	/* A link or rename out of a tree wakes custosd now: on the tracepoint
+	 * backend it is custosd that remembers the moved file's inode. */
+	if (type == CUSTOS_EV_LINK || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, hdr, size, flags)) {
 		__sync_fetch_and_add(

@@ -21,16 +21,6 @@
 #include "syscall.bpf.h"
 #include <bpf/bpf_tracing.h>
 
-/* A hook's argument n as a plain number: a global function takes no typed
- * kernel pointer (6.1's verifier: "R1 is not a scalar"). */
-static __always_inline __u64 arg_scalar(unsigned long long *ctx, int n)
-{
-	__u64 v = 0;
-
-	bpf_probe_read_kernel(&v, sizeof(v), &ctx[n]);
-	return v;
-}
-
 /* include/linux/fs.h of 6.1: a file a stacking file system (overlayfs)
  * opens on its lower layer for its own file, outside the open files count. */
 #define FMODE_NOACCOUNT_ 0x20000000
@@ -138,22 +128,35 @@ static __always_inline __u32 read_path_of_syscall(void)
 	}
 }
 
-/* ret bytes came out of file, ending at *pos (NULL: a stream). */
-static __always_inline int hook_read(struct file *file, loff_t *pos, long ret, __u32 path)
+/* ret bytes came out of file, ending at *pos (0: a stream).  Returns 0, or
+ * the file when it has no session and is worth session_discover(), which
+ * the caller runs: a global function calling it would make the chain of
+ * calls longer than the verifier's 512 bytes of stack allow. */
+__noinline __u64 hook_read(__u64 file, __u64 pos, long ret, __u32 path)
 {
+	struct file *f = (struct file *)file;
 	struct session *sess;
 	long end = 0;
 
 	if (ret <= 0 || !file || is_self())
 		return 0;
-	sess = session_get(file);
+	sess = session_of(f);
 	if (!sess)
-		return 0;
+		return session_unknown(f) ? file : 0;
 	if (!path)
 		path = read_path_of_syscall();
-	if (!pos || bpf_probe_read_kernel(&end, sizeof(end), pos))
+	if (!pos || bpf_probe_read_kernel(&end, sizeof(end), (void *)pos))
 		end = -1;
-	session_add(file, sess, ret, path, end >= ret ? end - ret : -1, current_abi());
+	session_add(f, sess, ret, path, end >= ret ? end - ret : -1, current_abi());
+	return 0;
+}
+
+/* A read hook: hook_read(), and a description without a session looked at
+ * (and counted, when it is protected after all). */
+static __always_inline int hook_read_call(__u64 file, __u64 pos, long ret, __u32 path)
+{
+	if (hook_read(file, pos, ret, path) && session_discover(file))
+		hook_read(file, pos, ret, path);
 	return 0;
 }
 
@@ -161,7 +164,7 @@ static __always_inline int hook_read(struct file *file, loff_t *pos, long ret, _
 SEC("fexit/vfs_read")
 int BPF_PROG(hook_vfs_read, struct file *file, char *buf, size_t count, loff_t *pos, long ret)
 {
-	return hook_read(file, pos, ret, 0);
+	return hook_read_call(arg_scalar(ctx, 0), arg_scalar(ctx, 3), ret, 0);
 }
 
 /* readv(2), preadv(2) and preadv2(2). */
@@ -169,7 +172,7 @@ SEC("fexit/vfs_readv")
 int BPF_PROG(hook_vfs_readv, struct file *file, const struct iovec *vec, unsigned long vlen,
 	     loff_t *pos, int flags, long ret)
 {
-	return hook_read(file, pos, ret, 0);
+	return hook_read_call(arg_scalar(ctx, 0), arg_scalar(ctx, 3), ret, 0);
 }
 
 /* The kernel's reads for someone else (nfsd, a loop device, ...). */
@@ -177,7 +180,7 @@ SEC("fexit/vfs_iter_read")
 int BPF_PROG(hook_iter_read, struct file *file, struct iov_iter *iter, loff_t *pos, int flags,
 	     long ret)
 {
-	return hook_read(file, pos, ret, 0);
+	return hook_read_call(arg_scalar(ctx, 0), arg_scalar(ctx, 3), ret, 0);
 }
 
 /* sendfile(2), splice(2) and copy_file_range(2) between file systems read
@@ -188,21 +191,21 @@ SEC("fexit/do_splice_to")
 int BPF_PROG(hook_splice_to, struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 	     size_t len, unsigned int flags, long ret)
 {
-	return hook_read(in, ppos, ret, 0);
+	return hook_read_call(arg_scalar(ctx, 0), arg_scalar(ctx, 1), ret, 0);
 }
 
 SEC("fexit/vfs_splice_read")
 int BPF_PROG(hook_splice_read, struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 	     size_t len, unsigned int flags, long ret)
 {
-	return hook_read(in, ppos, ret, 0);
+	return hook_read_call(arg_scalar(ctx, 0), arg_scalar(ctx, 1), ret, 0);
 }
 
 SEC("fexit/do_splice_read")
 int BPF_PROG(hook_do_splice_read, struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 	     size_t len, unsigned int flags, long ret)
 {
-	return hook_read(in, ppos, ret, 0);
+	return hook_read_call(arg_scalar(ctx, 0), arg_scalar(ctx, 1), ret, 0);
 }
 
 #define IOCB_WRITE_ (1 << 18) /* include/linux/fs.h of 6.1 (1 << 6 in older kernels) */
@@ -211,7 +214,10 @@ int BPF_PROG(hook_do_splice_read, struct file *in, loff_t *ppos, struct pipe_ino
 SEC("fentry/aio_complete_rw")
 int BPF_PROG(hook_aio_complete, struct kiocb *iocb, long res)
 {
+	__u64 file = 0;
+
 	if (iocb->ki_flags & IOCB_WRITE_)
 		return 0;
-	return hook_read(iocb->ki_filp, NULL, res, CUSTOS_READ_AIO);
+	bpf_probe_read_kernel(&file, sizeof(file), &iocb->ki_filp);
+	return hook_read_call(file, 0, res, CUSTOS_READ_AIO);
 }

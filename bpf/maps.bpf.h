@@ -196,6 +196,15 @@ struct scratch {
 		__u64 how_flags;
 		struct mmap_arg_struct32 old_mmap;
 	} user;
+	/* A link's or rename's two names, as the call passed them. */
+	struct {
+		__s64 olddfd;
+		__s64 newdfd;
+		__u64 oldname;
+		__u64 newname;
+		__u32 flags;
+		__u32 op; /* enum custos_link_op */
+	} names;
 	/* name_place's answer: the joined path's length, flags and file system. */
 	struct {
 		__u32 len;

@@ -48,15 +48,49 @@ static __always_inline struct session *session_fresh(struct scratch *s, struct f
 	return fresh;
 }
 
+/*
+ * Parts of open_success() that are global functions of their own: the
+ * verifier allows 512 bytes of stack for a whole chain of calls, and an
+ * open's chain (a syscall's exit or a hook, open_success, the tree walk
+ * and its loop) is the longest there is.
+ */
+
 /* The description at file_addr is outside every tree: a read through it
  * finds that with one lookup (session_get). */
-static __always_inline void remember_unprotected(__u64 file_addr, struct file *file)
+__noinline int remember_unprotected(__u64 file_addr)
 {
+	struct file *file = (struct file *)file_addr;
 	struct unprotected u = {};
 
 	READ_KERN(u.inode, file->f_inode);
 	READ_KERN(u.dentry, file->f_path.dentry);
 	bpf_map_update_elem(&unprotected, &file_addr, &u, BPF_ANY);
+	return 0;
+}
+
+/* A freed file's address may come back for a new open before the sweep
+ * found the session it was the key of: that one ends first. */
+__noinline int session_drop(__u64 key)
+{
+	struct session *old = bpf_map_lookup_elem(&sessions, &key);
+
+	if (old)
+		session_close(NULL, key, old);
+	return 0;
+}
+
+/* Fail-closed refuses an open: 1, counted, unless the opener is the
+ * custosd taking over from a stopped one (0). */
+__noinline int open_refused(void)
+{
+	__u32 zero = 0, tid = bpf_get_current_pid_tgid();
+	__u32 *heir = bpf_map_lookup_elem(&failclosed_heir, &zero);
+
+	if (heir && *heir == bpf_get_current_pid_tgid() >> 32)
+		return 0;
+	stat_inc(CUSTOS_STAT_DENIED);
+	bpf_map_update_elem(&refused, &tid, &tid, BPF_ANY);
+	return 1;
 }
 
 /*
@@ -73,7 +107,7 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 {
 	struct file *file = (struct file *)file_addr;
 	struct custos_open_event *ev;
-	struct session *fresh, *old;
+	struct session *fresh;
 	struct vfsmount *vfsmnt;
 	struct dentry *dentry;
 	struct scratch *s;
@@ -84,16 +118,11 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 	READ_KERN(dentry, file->f_path.dentry);
 	READ_KERN(vfsmnt, file->f_path.mnt);
 	dataset = tree_of((__u64)dentry, (__u64)vfsmnt);
-	if (!dataset) {
-		remember_unprotected(file_addr, file);
-		return 0;
-	}
-	/* A freed file's address may come back for a new open before the sweep
-	 * found its session: that one ends first, before the open event is
-	 * built (its report is built in the same scratch). */
-	old = bpf_map_lookup_elem(&sessions, &key);
-	if (old)
-		session_close(NULL, key, old);
+	if (!dataset)
+		return remember_unprotected(file_addr);
+	/* Before the open event is built: a stale session's report is built
+	 * in the same scratch. */
+	session_drop(key);
 	s = scratch_get();
 	if (!s)
 		return 0;
@@ -113,8 +142,7 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 	if (mode == OPEN_FOUND) {
 		if (bpf_map_update_elem(&sessions, &key, fresh, BPF_NOEXIST)) {
 			stat_inc(CUSTOS_STAT_SESSION_FULL);
-			remember_unprotected(file_addr, file);
-			return 0;
+			return remember_unprotected(file_addr);
 		}
 		emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
 		return 0;
@@ -124,58 +152,26 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 	if (emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len) &&
 	    closed)
 		deny = 1;
-	if (deny) {
-		__u32 zero = 0;
-		__u32 *heir = bpf_map_lookup_elem(&failclosed_heir, &zero);
-
-		/* The custosd taking over from a stopped one. */
-		if (heir && *heir == bpf_get_current_pid_tgid() >> 32)
-			deny = 0;
-	}
-	if (deny) {
-		__u32 tid = bpf_get_current_pid_tgid();
-
-		stat_inc(CUSTOS_STAT_DENIED);
-		bpf_map_update_elem(&refused, &tid, &tid, BPF_ANY);
+	if (deny && open_refused())
 		return -EPERM_;
-	}
 	if (bpf_map_update_elem(&sessions, &key, fresh, BPF_ANY))
 		stat_inc(CUSTOS_STAT_SESSION_FULL);
 	return 0;
 }
 
-#define S_IFMT_	 00170000
-#define S_IFREG_ 0100000
-
 /*
- * A read or mmap through a description that has no session: its open was
- * not seen (made before custosd ran, or by the kernel on the reader's
- * behalf: fanotify's descriptors, ...).  A regular file is looked at once:
- * outside every tree it is remembered as such; inside one it gets a session
- * and an open record that says it was found here.  Returns 1 when the
- * description has a session now.
+ * A read or mmap through a regular file's description that has no session
+ * and is not known to be outside every tree (session_get): its open was not
+ * seen (made before custosd ran, or by the kernel on the reader's behalf:
+ * fanotify's descriptors, ...).  Inside a tree it gets a session and an
+ * open record that says it was found here; outside, it is remembered as
+ * such.  Returns 1 when the description has a session now.
  */
 __noinline int session_discover(__u64 file_addr)
 {
 	struct file *file = (struct file *)file_addr;
-	struct unprotected *u;
-	struct inode *inode = NULL;
-	__u64 dentry = 0;
-	umode_t mode = 0;
 	__u32 flags = 0;
 
-	READ_KERN(inode, file->f_inode);
-	if (!inode)
-		return 0;
-	READ_KERN(mode, inode->i_mode);
-	if ((mode & S_IFMT_) != S_IFREG_)
-		return 0;
-	u = bpf_map_lookup_elem(&unprotected, &file_addr);
-	if (u) {
-		READ_KERN(dentry, file->f_path.dentry);
-		if (u->inode == (__u64)inode && u->dentry == dentry)
-			return 0;
-	}
 	READ_KERN(flags, file->f_flags);
 	open_success(file_addr, 0, flags, OPEN_FOUND);
 	return bpf_map_lookup_elem(&sessions, &file_addr) != NULL;
@@ -279,7 +275,10 @@ __noinline __u32 name_place(long dfd, __u64 filename, __u32 ctl, __u64 at)
 	char first = 0, *out;
 	long n;
 
-	if (!s || !filename || at > PLACE_AT_MAX)
+	if (!s || at > PLACE_AT_MAX)
+		return 0;
+	s->placed.len = 0;
+	if (!filename)
 		return 0;
 	out = (char *)s + at;
 	if (kname ? bpf_probe_read_kernel(&first, 1, (void *)filename)
@@ -414,15 +413,20 @@ __noinline int mmap_record(__u64 file, __u32 dataset, long result, __u32 prot)
 	return 0;
 }
 
-/* An mmap of descriptor fd returned ret (the address, or -errno). */
-__noinline int mmap_done(long ret, long fd, __u32 prot)
+/* An mmap of descriptor fd returned ret (the address, or -errno).  Returns
+ * 0, or the file's address when it has no session and is worth
+ * session_discover(), which the caller runs (read_done() says why). */
+__noinline __u64 mmap_done(long ret, long fd, __u32 prot)
 {
 	struct session *sess;
 	struct file *file = fd_file(fd);
 
-	sess = file ? session_get(file) : NULL;
+	if (!file)
+		return 0;
+	sess = session_of(file);
+	if (!sess)
+		return session_unknown(file) ? (__u64)file : 0;
 	/* The address is no business of the audit: success or -errno. */
-	if (sess)
-		mmap_record((__u64)file, sess->dataset, ret < 0 && ret >= -4095 ? ret : 0, prot);
+	mmap_record((__u64)file, sess->dataset, ret < 0 && ret >= -4095 ? ret : 0, prot);
 	return 0;
 }

@@ -10,6 +10,9 @@
 
 #define EPERM_ 1
 
+/* The tree (dataset) a dentry on mount vfsmnt is in; 0: none. */
+__u32 tree_of(__u64 dentry, __u64 vfsmnt);
+
 /* open_success's mode */
 enum open_mode {
 	OPEN_SEEN = 0,	/* the open returned */
@@ -44,7 +47,12 @@ int open_done(long ret, long dfd, __u64 filename, __u32 flags, __u32 abi);
 /* mmap of file, protected in dataset: the MMAP event. */
 int mmap_record(__u64 file, __u32 dataset, long result, __u32 prot);
 
-/* An mmap syscall of descriptor fd returned ret. */
-int mmap_done(long ret, long fd, __u32 prot);
+/* An mmap syscall of descriptor fd returned ret: 0, or the address of a
+ * file without a session for the caller to session_discover(). */
+__u64 mmap_done(long ret, long fd, __u32 prot);
+
+/* A link or rename (scratch's names) returned ret: the link event when
+ * the old name is in a tree and the new one may not be (link.bpf.c). */
+int link_done(long ret);
 
 #endif /* CUSTOS_OPEN_BPF_H */

@@ -162,6 +162,80 @@ static __always_inline __u32 protected_dataset(struct dentry *d, struct vfsmount
 	return dataset;
 }
 
+/* One step of an alias's walk: up its file system only (an alias's mount
+ * is not known), to the first protected ancestor. */
+static long alias_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+	struct dentry *d = w->d, *parent = NULL;
+	struct custos_inode_key key = {};
+	struct custos_protected *p;
+
+	dentry_key(d, &key);
+	p = bpf_map_lookup_elem(&protected, &key);
+	if (p) {
+		w->dataset = p->dataset;
+		return 1;
+	}
+	READ_KERN(parent, d->d_parent);
+	if (!parent || parent == d)
+		return 1;
+	w->d = parent;
+	return 0;
+}
+
+#define ALIASES_MAX  4 /* other names of a file looked at */
+#define S_IFMT_PATH  00170000
+#define S_IFREG_PATH 0100000
+
+/*
+ * A regular file with more than one name, none of them in a tree by the
+ * name it was reached through: one of its other names may be (a hard link
+ * made outside a tree while custosd ran, before anything remembered it).
+ * The kernel keeps each name it has looked up as an alias of the inode,
+ * and a link just made was looked up.  Returns the tree of the first alias
+ * inside one, 0 for none; w is the caller's, reused.
+ */
+static __always_inline __u32 alias_dataset(struct dentry *d, struct walk *w)
+{
+	struct inode *inode = NULL;
+	struct hlist_node *node = NULL;
+	unsigned int nlink = 0;
+	umode_t mode = 0;
+
+	READ_KERN(inode, d->d_inode);
+	if (!inode)
+		return 0;
+	READ_KERN(nlink, inode->i_nlink);
+	READ_KERN(mode, inode->i_mode);
+	if (nlink < 2 || (mode & S_IFMT_PATH) != S_IFREG_PATH)
+		return 0;
+	READ_KERN(node, inode->i_dentry.first);
+	for (int i = 0; i < ALIASES_MAX && node; i++) {
+		struct dentry *alias =
+			(struct dentry *)((char *)node - bpf_core_field_offset(struct dentry, d_u));
+
+		if (alias != d) {
+			*w = (struct walk){ .d = alias };
+			bpf_loop(CUSTOS_WALK_MAX, alias_step, w, 0);
+			if (w->dataset)
+				return w->dataset;
+		}
+		READ_KERN(node, node->next);
+	}
+	return 0;
+}
+
+/* Remember an inode as protected for good: it has a name outside its tree.
+ * What does not fit is counted. */
+static __always_inline void protect_inode(struct custos_inode_key *key, __u32 dataset)
+{
+	struct custos_protected val = { .dataset = dataset };
+
+	if (bpf_map_update_elem(&protected, key, &val, BPF_ANY))
+		stat_inc(CUSTOS_STAT_INODES_FULL);
+}
+
 static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
 {
 	struct walk w = { .d = d, .mnt = real_mount(vfsmnt) };
@@ -184,6 +258,11 @@ static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
 	/* Deeper than the bound: the tree cannot be told, and that is counted. */
 	if (!w.dataset && !w.done)
 		stat_inc(CUSTOS_STAT_PATH_TRUNCATED);
+	if (!w.dataset) {
+		w.dataset = alias_dataset(d, &w);
+		if (w.dataset)
+			protect_inode(&key, w.dataset);
+	}
 	if (w.dataset) {
 		seen.dataset = w.dataset;
 		bpf_map_update_elem(&protected_inodes, &key, &seen, BPF_ANY);

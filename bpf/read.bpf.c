@@ -36,7 +36,7 @@ __noinline __u64 read_done(long ret, long fd, __u32 path_abi, __u32 kind, __u64 
 		return 0;
 	sess = session_of(file);
 	if (!sess)
-		return (__u64)file;
+		return session_unknown(file) ? (__u64)file : 0;
 	READ_KERN(pos, file->f_pos);
 	off = pos - ret;
 	if (kind == OFF_ARG) {

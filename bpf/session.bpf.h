@@ -193,16 +193,49 @@ static __always_inline struct session *session_of(struct file *file)
 	return sess;
 }
 
+#define S_IFMT_	 00170000
+#define S_IFREG_ 0100000
+
+/* Whether a description with no session is worth session_discover(): a
+ * regular file not already found outside every tree.  Inline, before any
+ * global function: this is every read of an unprotected file. */
+static __always_inline int session_unknown(struct file *file)
+{
+	__u64 key = (__u64)file, dentry = 0;
+	struct inode *inode = NULL;
+	struct unprotected *u;
+	umode_t mode = 0;
+
+	READ_KERN(inode, file->f_inode);
+	if (!inode)
+		return 0;
+	READ_KERN(mode, inode->i_mode);
+	if ((mode & S_IFMT_) != S_IFREG_)
+		return 0;
+	u = bpf_map_lookup_elem(&unprotected, &key);
+	if (!u)
+		return 1;
+	READ_KERN(dentry, file->f_path.dentry);
+	return u->inode != (__u64)inode || u->dentry != dentry;
+}
+
 /* The session a read or mmap through file counts in: the one its open
  * made, or, for a description whose open was not seen, one made now when
  * the file is protected. */
 static __always_inline struct session *session_get(struct file *file)
 {
 	struct session *sess = session_of(file);
-	__u64 key = (__u64)file;
+	__u64 key = (__u64)file, addr = 0;
 
-	if (sess || !session_discover(key))
+	if (sess)
 		return sess;
+	if (!session_unknown(file))
+		return NULL;
+	/* A global function takes no typed kernel pointer (6.1's verifier):
+	 * the address as a plain number. */
+	bpf_probe_read_kernel(&addr, sizeof(addr), &key);
+	if (!session_discover(addr))
+		return NULL;
 	return bpf_map_lookup_elem(&sessions, &key);
 }
 

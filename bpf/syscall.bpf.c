@@ -22,7 +22,8 @@
 
 /* One read syscall: the descriptor read, the read path and the offset.  A
  * description without a session is looked at, and counted if it is
- * protected after all (its open was not seen). */
+ * protected after all (its open was not seen): from here, not from within
+ * read_done(), for the verifier's 512 bytes of stack for a chain of calls. */
 static __always_inline int read_call(long ret, long fd, __u32 path, __u32 abi, __u32 kind,
 				     __u64 val)
 {
@@ -30,6 +31,16 @@ static __always_inline int read_call(long ret, long fd, __u32 path, __u32 abi, _
 
 	if (unknown && session_discover(unknown))
 		read_done(ret, fd, path | abi << READ_ABI_SHIFT, kind, val);
+	return 0;
+}
+
+/* One mmap, in the same way. */
+static __always_inline int mmap_call(long ret, long fd, __u32 prot)
+{
+	__u64 unknown = mmap_done(ret, fd, prot);
+
+	if (unknown && session_discover(unknown))
+		mmap_done(ret, fd, prot);
 	return 0;
 }
 
@@ -92,13 +103,32 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_COPY_FILE_RANGE, abi,
 				 OFF_PTR64, sc_arg(regs, abi, 1));
 	case SC_MMAP:
-		return mmap_done(ret, sc_int(regs, abi, 4), sc_arg(regs, abi, 2));
+		return mmap_call(ret, sc_int(regs, abi, 4), sc_arg(regs, abi, 2));
 	case SC_OLD_MMAP:
 		/* i386's first mmap takes its arguments in memory. */
 		if (bpf_probe_read_user(&s->user.old_mmap, sizeof(s->user.old_mmap),
 					(void *)sc_arg(regs, abi, 0)))
 			return 0;
-		return mmap_done(ret, (int)s->user.old_mmap.fd, s->user.old_mmap.prot);
+		return mmap_call(ret, (int)s->user.old_mmap.fd, s->user.old_mmap.prot);
+	case SC_LINK:
+	case SC_RENAME:
+		s->names.olddfd = AT_FDCWD_;
+		s->names.oldname = sc_arg(regs, abi, 0);
+		s->names.newdfd = AT_FDCWD_;
+		s->names.newname = sc_arg(regs, abi, 1);
+		s->names.flags = 0;
+		s->names.op = sc == SC_LINK ? CUSTOS_LINK_LINK : CUSTOS_LINK_RENAME;
+		return ret ? 0 : link_done(ret);
+	case SC_LINKAT:
+	case SC_RENAMEAT:
+	case SC_RENAMEAT2:
+		s->names.olddfd = sc_int(regs, abi, 0);
+		s->names.oldname = sc_arg(regs, abi, 1);
+		s->names.newdfd = sc_int(regs, abi, 2);
+		s->names.newname = sc_arg(regs, abi, 3);
+		s->names.flags = sc == SC_RENAMEAT ? 0 : sc_arg(regs, abi, 4);
+		s->names.op = sc == SC_LINKAT ? CUSTOS_LINK_LINK : CUSTOS_LINK_RENAME;
+		return ret ? 0 : link_done(ret);
 	case SC_CLOSE: /* i386 and x32 only (sc_of) */
 		if (!ret)
 			compat_close(sc_int(regs, abi, 0));

@@ -98,4 +98,14 @@ static __always_inline struct file *fd_file(long fd)
 	return file;
 }
 
+/* A hook's argument n as a plain number: a global function takes no typed
+ * kernel pointer (6.1's verifier: "R1 is not a scalar"). */
+static __always_inline __u64 arg_scalar(unsigned long long *ctx, int n)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[n]);
+	return v;
+}
+
 #endif /* CUSTOS_TASK_BPF_H */

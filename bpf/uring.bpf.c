@@ -100,10 +100,12 @@ static __always_inline struct file *splice_in(struct io_kiocb *req)
 /*
  * A request completed with res.  On the hook backend its opens were seen
  * at file_open and its splices at the splice read (hooks.bpf.c): only the
- * reads that reach no hook are counted here.
+ * reads that reach no hook are counted here.  Returns 0, or a read's file
+ * when it has no session and is worth session_discover().
  */
-static __always_inline int uring_done(struct io_kiocb *req, __s32 res)
+__noinline __u64 uring_done(__u64 req_addr, __s32 res)
 {
+	struct io_kiocb *req = (struct io_kiocb *)req_addr;
 	struct session *sess;
 	struct file *file = NULL;
 	__u8 opcode = 0;
@@ -139,9 +141,24 @@ static __always_inline int uring_done(struct io_kiocb *req, __s32 res)
 	default:
 		return 0;
 	}
-	sess = file && res > 0 ? session_get(file) : NULL;
-	if (sess)
-		session_add(file, sess, res, CUSTOS_READ_IO_URING, -1, current_abi());
+	if (!file || res <= 0)
+		return 0;
+	sess = session_of(file);
+	if (!sess)
+		return session_unknown(file) ? (__u64)file : 0;
+	session_add(file, sess, res, CUSTOS_READ_IO_URING, -1, current_abi());
+	return 0;
+}
+
+/* A completion: uring_done(), and a description without a session looked
+ * at (and counted, when it is protected after all) from here, not within
+ * uring_done(): the verifier's 512 bytes of stack for a chain of calls. */
+static __always_inline int uring_call(unsigned long long *ctx, __s32 res)
+{
+	__u64 req = arg_scalar(ctx, 1), unknown = uring_done(req, res);
+
+	if (unknown && session_discover(unknown))
+		uring_done(req, res);
 	return 0;
 }
 
@@ -154,7 +171,7 @@ int BPF_PROG(uring_complete, void *ring, void *req, struct io_uring_cqe *cqe)
 	if (!cqe)
 		return 0;
 	READ_KERN(res, cqe->res);
-	return uring_done(req, res);
+	return uring_call(ctx, res);
 }
 
 /* Before, the result as a number: (ctx, req, user_data, res, cflags,
@@ -162,5 +179,5 @@ int BPF_PROG(uring_complete, void *ring, void *req, struct io_uring_cqe *cqe)
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(uring_complete_res, void *ring, void *req, __u64 user_data, int res)
 {
-	return uring_done(req, res);
+	return uring_call(ctx, res);
 }

@@ -138,17 +138,24 @@ int loader__set_roots(struct loader *l, const struct watch *w, int n, struct mou
 	return 0;
 }
 
+int loader__protect(struct loader *l, dev_t dev, ino_t ino, uint32_t dataset)
+{
+	struct custos_inode_key key = { .ino = ino, .dev = kernel_dev(dev) };
+	struct custos_protected val = { .dataset = dataset };
+
+	if (bpf_map__update_elem(l->skel->maps.protected, &key, sizeof(key), &val, sizeof(val),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int fill_protected(struct loader *l, const struct watch *w, int n)
 {
 	for (int i = 0; i < n; i++) {
-		struct custos_inode_key key = { .ino = w[i].ino, .dev = kernel_dev(w[i].dev) };
-		struct custos_protected val = { .dataset = w[i].dataset };
+		int err = loader__protect(l, w[i].dev, w[i].ino, w[i].dataset);
 
-		if (bpf_map__update_elem(l->skel->maps.protected, &key, sizeof(key), &val,
-					 sizeof(val), BPF_ANY)) {
-			int err = -errno;
-
-			log_warn("failed to protect %s", w[i].dir);
+		if (err) {
+			log_warnx("failed to protect %s: %s", w[i].dir, strerror(-err));
 			return err;
 		}
 	}
@@ -267,7 +274,18 @@ static void choose_programs(struct loader *l, const struct btf *btf, enum backen
 		int syscall = has_prefix(sec, "tp/syscalls/") || !strcmp(sec, "tp_btf/sys_exit");
 		int load = hook ? b == BACKEND_HOOKS : !(syscall && b == BACKEND_HOOKS);
 
-		if (load && !has_prefix(sec, "lsm/") && hook) {
+		if (load && has_prefix(sec, "lsm/")) {
+			char fn[128];
+
+			/* A security hook the kernel was built without (the path
+			 * hooks need CONFIG_SECURITY_PATH) has no bpf_lsm_ stub. */
+			snprintf(fn, sizeof(fn), "bpf_lsm_%s", strchr(sec, '/') + 1);
+			if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0) {
+				log_info("%s not loaded: this kernel has no %s hook",
+					 bpf_program__name(p), strchr(sec, '/') + 1);
+				load = 0;
+			}
+		} else if (load && hook) {
 			const char *fn = strchr(sec, '/') + 1;
 
 			if (!btf || !hookable(btf, fn)) {

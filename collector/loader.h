@@ -76,6 +76,11 @@ const char *loader__backend(const struct loader *l);
  * session still open (at stop).  Returns 0 or -errno. */
 int loader__sweep(const struct loader *l, int all);
 
+/* Tell the kernel that the file (dev: stat(2) form, ino) is protected data
+ * of dataset wherever it is named: it has a name outside its tree.
+ * Returns 0, -E2BIG when the table is full, or -errno. */
+int loader__protect(struct loader *l, dev_t dev, ino_t ino, uint32_t dataset);
+
 /* Fd and size of the ring buffer map, for the consumer. */
 int loader__ring_fd(const struct loader *l);
 uint32_t loader__ring_size(const struct loader *l);

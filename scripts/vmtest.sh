@@ -16,13 +16,14 @@ BACKENDS=${VM_BACKENDS:-hooks tracepoints}
 # The suites that load programs and watch a workload.  The others test the
 # ledger, queries, reports and exports, which no kernel changes; the host
 # run has them.
-SUITES=${VM_SUITES:-capture evasion sessions failed attribution namespaces mounts burst alerts failclosed}
+SUITES=${VM_SUITES:-capture evasion sessions failed attribution namespaces mounts burst alerts failclosed compat unseen links}
 
 if [ ! -x "$VMTEST" ]; then
 	echo "vmtest: $VMTEST is absent: the second kernel's stage is skipped"
 	exit 0
 fi
-for b in build/custosd build/custos build/tests/workload build/tests/ledgertool; do
+for b in build/custosd build/custos build/tests/workload build/tests/ledgertool \
+	build/tests/compat32 build/tests/compatx32; do
 	[ -x "$b" ] || { echo "FAIL: vmtest: $b is not built"; exit 1; }
 done
 
@@ -31,7 +32,8 @@ STAGE=build/vm/guest
 rm -rf "$STAGE"
 mkdir -p "$STAGE/build/tests" "$STAGE/tests" "$STAGE/scripts"
 cp build/custosd build/custos "$STAGE/build/"
-cp build/tests/workload build/tests/ledgertool "$STAGE/build/tests/"
+cp build/tests/workload build/tests/ledgertool build/tests/compat32 build/tests/compatx32 \
+	"$STAGE/build/tests/"
 cp tests/lib.sh tests/run.sh "$STAGE/tests/"
 cp scripts/vmguest.sh "$STAGE/"
 cp -r tests/e2e "$STAGE/tests/"

@@ -46,7 +46,8 @@ run exec "$TREE/tool" try . "$WORK/out/nope"
 run overlay "$WORKLOAD" cat "$WORK/merged/sub/b"
 # sub/b has been read through the tree: its inode is known, the link is caught.
 run hardlink "$WORKLOAD" cat "$WORK/out/b-link"
-# e has not been opened through the tree yet: its link is not (documented).
+# e has not been opened through the tree: its link is caught all the same
+# (links.sh has the cases of hard links and renames).
 run hardlink_first "$WORKLOAD" cat "$WORK/out/e-link"
 # chroot: the path is still the host's.
 run chroot "$WORKLOAD" chroot "$TREE" /sub/b
@@ -133,9 +134,10 @@ check "a hard link outside the tree to a file already seen: caught, under the li
 	"$WORK/out/b-link 10000" \
 	"$(jq -r --argjson pid "$pid_hardlink" 'select(.action == "read" and .pid == $pid) |
 		"\(.path) \(.bytes)"' "$WORK/all.json")"
-check "a hard link to a file never opened through the tree: not caught (as documented)" 0 \
-	"$(jq -r --argjson pid "$pid_hardlink_first" 'select(.pid == $pid)' "$WORK/all.json" |
-		grep -c '"pid"')"
+check "a hard link to a file never opened through the tree: caught, under the link's path" \
+	"$WORK/out/e-link 3000" \
+	"$(jq -r --argjson pid "$pid_hardlink_first" 'select(.action == "read" and .pid == $pid) |
+		"\(.path) \(.bytes)"' "$WORK/all.json")"
 check "overlayfs over the tree: caught through the lower layer, under the overlay's path" \
 	"$WORK/merged/sub/b 10000" \
 	"$(jq -r --argjson pid "$pid_overlay" 'select(.action == "read" and .pid == $pid) |

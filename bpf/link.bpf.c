@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * A protected file that gets a name outside its tree: a hard link made
+ * there, or a rename that moves it (or a directory of it) out.  Its ancestry
+ * no longer leads to the tree, so its inode is remembered as protected (the
+ * protected map), and the new name is a record of its own.
+ *
+ * The hook backend sees both at the kernel's path checks, with the dentries:
+ * exact, and the inode is remembered before the call returns.  The syscall
+ * exit sees only the names the caller gave: each is placed as a failed
+ * open's is (name_place), and custosd looks the new name up and remembers
+ * its inode; until it has, a file linked there is still found through its
+ * other names (alias_dataset), a file moved there is not.
+ */
+#include "maps.bpf.h"
+#include "emit.bpf.h"
+#include "path.bpf.h"
+#include "task.bpf.h"
+#include "open.bpf.h"
+#include "syscall.bpf.h"
+#include <bpf/bpf_tracing.h>
+
+#define LINK_PATH_AT offsetof(struct scratch, link.path)
+
+/*
+ * A link or rename (s->names) of the current task returned 0: recorded
+ * when the old name lies in a tree and the new one is not certainly in the
+ * same tree (only a plain name in a directory of that tree is: any other
+ * may leave it by "..", a symlink or a mount).  custosd decides the rest.
+ * A global function, checked once by the verifier.
+ */
+__noinline int link_done(long ret)
+{
+	struct scratch *s = scratch_get();
+	struct custos_link_event *ev;
+	__u32 dataset, old_len, old_flags, new_len;
+
+	if (!s || ret)
+		return 0;
+	dataset = name_place(s->names.olddfd, s->names.oldname, 0, LINK_PATH_AT);
+	if (!dataset)
+		return 0;
+	old_len = s->placed.len & (CUSTOS_PATH_MAX - 1);
+	old_flags = s->placed.flags;
+	if (name_place(s->names.newdfd, s->names.newname, PLACE_PLAIN, LINK_PATH_AT + old_len) ==
+	    dataset)
+		return 0;
+	new_len = s->placed.len & (CUSTOS_PATH_MAX - 1);
+	ev = &s->link;
+	task_ids_fill(&ev->task);
+	ev->result = ret;
+	ev->flags = s->names.flags;
+	ev->abi = current_abi();
+	ev->op = s->names.op;
+	ev->file = (struct custos_file_ref){ .dev = s->placed.dev,
+					     .dataset = dataset,
+					     .path_len = old_len,
+					     .path_flags = old_flags };
+	ev->target_flags = s->placed.flags;
+	ev->target_dataset = 0;
+	ev->target_len = new_len;
+	emit(&ev->hdr, CUSTOS_EV_LINK,
+	     offsetof(struct custos_link_event, path) + old_len + new_len);
+	return 0;
+}
+
+/*
+ * The hooks: old (on mount mnt) gets the new name new in directory dir
+ * (dir_mnt).  When old is protected and dir is not in the same tree, its
+ * inode is remembered and the event sent, the paths walked from the
+ * dentries.  The hook runs before the call is done: result 0.
+ */
+__noinline int link_hooked(__u64 old, __u64 mnt, __u64 dir, __u64 new, __u32 op)
+{
+	struct dentry *d = (struct dentry *)old;
+	struct custos_inode_key key = {};
+	struct custos_link_event *ev;
+	struct scratch *s;
+	__u32 dataset, old_len, new_len, flags = 0;
+
+	__u32 there;
+
+	dataset = tree_of(old, mnt);
+	if (!dataset)
+		return 0;
+	there = tree_of(dir, mnt);
+	if (there == dataset)
+		return 0;
+	dentry_key(d, &key);
+	/* Into another tree, its ancestry says so. */
+	if (!there)
+		protect_inode(&key, dataset);
+	s = scratch_get();
+	if (!s)
+		return 0;
+	ev = &s->link;
+	task_ids_fill(&ev->task);
+	ev->result = 0;
+	ev->flags = 0;
+	ev->abi = current_abi();
+	ev->op = op;
+	old_len =
+		path_build(s, d, (struct vfsmount *)mnt, ev->path, &flags) & (CUSTOS_PATH_MAX - 1);
+	ev->file = (struct custos_file_ref){ .ino = key.ino,
+					     .dev = key.dev,
+					     .dataset = dataset,
+					     .path_len = old_len,
+					     .path_flags = flags };
+	flags = 0;
+	new_len = path_build(s, (struct dentry *)new, (struct vfsmount *)mnt, &ev->path[old_len],
+			     &flags) &
+		  (CUSTOS_PATH_MAX - 1);
+	ev->target_flags = flags;
+	ev->target_dataset = there;
+	ev->target_len = new_len;
+	emit(&ev->hdr, CUSTOS_EV_LINK,
+	     offsetof(struct custos_link_event, path) + old_len + new_len);
+	return 0;
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(hook_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	if (ret || is_self())
+		return ret;
+	/* A link stays on its mount: old's is new_dir's. */
+	link_hooked(arg_scalar(ctx, 0), (__u64)new_dir->mnt, (__u64)new_dir->dentry,
+		    arg_scalar(ctx, 2), CUSTOS_LINK_LINK);
+	return 0;
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(hook_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	if (ret || is_self())
+		return ret;
+	link_hooked(arg_scalar(ctx, 1), (__u64)new_dir->mnt, (__u64)new_dir->dentry,
+		    arg_scalar(ctx, 3), CUSTOS_LINK_RENAME);
+	return 0;
+}
