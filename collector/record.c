@@ -499,6 +499,38 @@ const char *record__op_name(uint32_t op)
 	}
 }
 
+/* The names of enum custos_abi's bits, in bit order; the last entry takes
+ * every other bit. */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} abi_names[] = {
+	{ CUSTOS_ABI_X86_64, "x86_64" },
+	{ CUSTOS_ABI_I386, "i386" },
+	{ CUSTOS_ABI_X32, "x32" },
+	{ ~(uint32_t)(CUSTOS_ABI_X86_64 | CUSTOS_ABI_I386 | CUSTOS_ABI_X32), "unknown" },
+};
+
+void record__abi_names(uint32_t abi, char buf[RECORD_ABI_NAMES_MAX])
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(abi_names) / sizeof(abi_names[0]); i++)
+		if (abi & abi_names[i].bit)
+			n += snprintf(buf + n, RECORD_ABI_NAMES_MAX - n, "%s%s", n ? "," : "",
+				      abi_names[i].name);
+}
+
+uint32_t record__abi_bit(const char *name)
+{
+	/* "unknown" names no bit of its own. */
+	for (size_t i = 0; i + 1 < sizeof(abi_names) / sizeof(abi_names[0]); i++)
+		if (!strcmp(name, abi_names[i].name))
+			return abi_names[i].bit;
+	return 0;
+}
+
 static const char *stat_name(uint32_t counter)
 {
 	static const char *const names[CUSTOS_STAT_MAX + 1] = {

@@ -271,6 +271,15 @@ const char *record__severity_name(uint32_t severity);
 const char *record__type_name(uint16_t type);
 const char *record__op_name(uint32_t op);
 
+/* enum custos_abi bits as names, in bit order and joined with ",":
+ * "x86_64", "i386", "x32", and "unknown" for any other bit; "" for 0.
+ * Writes at most RECORD_ABI_NAMES_MAX bytes with the NUL. */
+#define RECORD_ABI_NAMES_MAX 32
+void record__abi_names(uint32_t abi, char buf[RECORD_ABI_NAMES_MAX]);
+
+/* The enum custos_abi bit named "x86_64", "i386" or "x32"; 0 for any other name. */
+uint32_t record__abi_bit(const char *name);
+
 /* The action a record is shown as: the op for FILE_ACCESS, else the type. */
 const char *record__action(const struct record *r);
 
