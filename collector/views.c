@@ -16,12 +16,19 @@
 
 #include "custos/abi.h"
 #include "log.h"
+#include "record.h"
 #include "views.h"
 
 /* The SQL below spells these numbers out; a change must show up here. */
 _Static_assert(CUSTOS_PATH_TRUNCATED == 1 && CUSTOS_PATH_DELETED == 2 &&
 		       CUSTOS_PATH_UNRESOLVED == 4 && CUSTOS_PATH_FSREL == 8,
 	       "views.c spells out the CUSTOS_PATH_* bits");
+_Static_assert(OP_OPEN == 1 && OP_READ == 2 && OP_MMAP == 3 && OP_READ_CALL == 4 && OP_LINK == 5 &&
+		       OP_RENAME == 6,
+	       "views.c names the ops");
+_Static_assert(CUSTOS_ABI_X86_64 == 1 && CUSTOS_ABI_I386 == 2 && CUSTOS_ABI_X32 == 4 &&
+		       RECORD_ACCESS_DISCOVERED == 1,
+	       "views.c spells out the ABI bits and the discovered flag");
 _Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STAT_PROBE_READ == 2 &&
 		       CUSTOS_STAT_PATH_TRUNCATED == 3 && CUSTOS_STAT_STASH_FULL == 4 &&
 		       CUSTOS_STAT_SESSION_FULL == 5 && CUSTOS_STAT_PROC_LOST == 6 &&
@@ -55,6 +62,13 @@ _Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STA
 #define T_ACCESS "(r.t_real_ns - r.event_d)"
 #define READ_OP "r.op IN (2, 4)"
 
+/* enum custos_abi bits as custos query names them: "x86_64,i386"; NULL for 0. */
+#define ABI_NAMES(v) \
+	"nullif(substr(CASE WHEN " v " & 1 THEN ',x86_64' ELSE '' END" \
+	" || CASE WHEN " v " & 2 THEN ',i386' ELSE '' END" \
+	" || CASE WHEN " v " & 4 THEN ',x32' ELSE '' END" \
+	" || CASE WHEN " v " & ~7 THEN ',unknown' ELSE '' END, 2), '')"
+
 /* The host of the last START: abi and pid (8 bytes), then host<0..255>. */
 #define HOST \
 	"(SELECT CAST(substr(s.body, 10, " BE1("s.body", "9") ") AS TEXT)" \
@@ -64,7 +78,8 @@ const char views_accesses_sql[] =
 	"SELECT r.seq AS seq, " RFC3339(T_ACCESS) " AS time, " T_ACCESS " AS time_ns,"
 	" " HOST " AS host,"
 	" CASE r.op WHEN 1 THEN 'open' WHEN 2 THEN 'read' WHEN 3 THEN 'mmap'"
-	" WHEN 4 THEN 'read_call' ELSE 'unknown' END AS action,"
+	" WHEN 4 THEN 'read_call' WHEN 5 THEN 'link' WHEN 6 THEN 'rename'"
+	" ELSE 'unknown' END AS action,"
 	" r.result AS result, r.open_flags AS flags, CAST(f.path AS TEXT) AS path,"
 	" (r.path_flags & 1) != 0 AS truncated, (r.path_flags & 2) != 0 AS deleted,"
 	" (r.path_flags & 4) != 0 AS unresolved, (r.path_flags & 8) != 0 AS fs_relative,"
@@ -84,9 +99,15 @@ const char views_accesses_sql[] =
 	" CAST(w.role AS TEXT) AS role, coalesce(w.staff_flags & 1, 0) AS left,"
 	" lower(hex(w.directory)) AS directory, CAST(p.lineage AS TEXT) AS lineage,"
 	" CAST(p.container AS TEXT) AS container, p.sid AS sid, p.tty AS tty,"
-	" p.cgroup_id AS cgroup_id"
+	" p.cgroup_id AS cgroup_id,"
+	" lower(hex(b.boot_id)) AS boot_id, nullif(r.session, 0) AS session,"
+	" " ABI_NAMES("r.abi") " AS abi,"
+	" CASE r.op WHEN 1 THEN r.access_flags & 1 END AS discovered,"
+	" CAST(r.target AS TEXT) AS target,"
+	" CASE WHEN r.op IN (5, 6) THEN r.target_flags END AS target_flags"
 	" FROM record r LEFT JOIN proc p ON p.id = r.proc LEFT JOIN cred c ON c.id = r.cred"
 	" LEFT JOIN file f ON f.id = r.file LEFT JOIN who w ON w.id = r.who"
+	" LEFT JOIN boot b ON b.id = r.boot"
 	" WHERE r.type = 1";
 
 /*
