@@ -439,6 +439,31 @@ TEST(accesses_view_new_columns)
 	return true;
 }
 
+/* A session's bytes count once: its final record, else its latest progress
+ * report; per (boot, session); session 0 as before ids (final records only);
+ * read calls never. */
+TEST(views_count_each_session_once)
+{
+	ASSERT_STREQ(shell_on(test_sessions_db(),
+			      "SELECT group_concat(seq || ':' || counted, ' ') FROM accesses"
+			      " WHERE action IN ('read', 'read_call')"),
+		     "3:0 4:0 5:0 6:0 7:1 8:1 11:0 12:1 13:1 14:0 15:1 18:1\n");
+	ASSERT_STREQ(
+		shell_on(test_sessions_db(), "SELECT count(*) FROM accesses WHERE counted IS NULL"),
+		"6\n");
+	ASSERT_STREQ(shell_on(test_sessions_db(),
+			      "SELECT * FROM person_dataset ORDER BY person, dataset"),
+		     "e1001|customers|4|0|5|1350|0|2026-11-27T09:00:00.000000000Z|"
+		     "2026-11-27T09:14:00.000000000Z\n"
+		     "e1002|customers|0|0|1|11|0|2026-11-27T09:15:00.000000000Z|"
+		     "2026-11-27T09:17:00.000000000Z\n");
+	/* The ledger of session-less records is counted as before. */
+	ASSERT_STREQ(shell("SELECT group_concat(seq || ':' || counted, ' ') FROM accesses"
+			   " WHERE action IN ('read', 'read_call')"),
+		     "2:1 3:0 4:1 6:0 9:1 11:1\n");
+	return true;
+}
+
 TEST(person_dataset_view)
 {
 	ASSERT_STREQ(shell("SELECT * FROM person_dataset ORDER BY person, dataset"),
@@ -585,6 +610,47 @@ TEST(report_sections_and_counts)
 	ASSERT_TRUE(!strstr(out, "Who accessed dataset"));
 	ASSERT_TRUE(!strchr(out, '\x1b'));
 	ASSERT_TRUE(!strstr(out, "<svg"));
+	free(out);
+	return true;
+}
+
+/* The report counts as the views do, and a session whose records straddle
+ * two periods is counted in one of them only: the one of its final record. */
+TEST(report_counts_each_session_once)
+{
+	struct report_opts o = report__defaults();
+	char *out = NULL, *s;
+
+	o.db = test_sessions_db();
+	ASSERT_EQ(report(&o, &out), 0);
+	s = section(out, "Summary");
+	ASSERT_TRUE(s);
+	ASSERT_LINE(s, "accesses:", "10");
+	ASSERT_LINE(s, "read sessions:", "6");
+	ASSERT_LINE(s, "bytes read:", "1361");
+	free(s);
+	s = section(out, "Top readers by bytes");
+	ASSERT_TRUE(s);
+	ASSERT_LINE(s, "e1001", "ops", "1350", "5", "4", "customers");
+	ASSERT_LINE(s, "e1002", "data", "11", "1", "1", "customers");
+	free(s);
+	free(out);
+
+	/* Until Alice's final record of session 7 (09:07): session 8's last report. */
+	o.until_ns = AT(0, 9, 7);
+	ASSERT_EQ(report(&o, &out), 0);
+	s = section(out, "Summary");
+	ASSERT_LINE(s, "read sessions:", "1");
+	ASSERT_LINE(s, "bytes read:", "900");
+	free(s);
+	free(out);
+	o.until_ns = INT64_MAX;
+	o.since_ns = AT(0, 9, 7);
+	ASSERT_EQ(report(&o, &out), 0);
+	s = section(out, "Summary");
+	ASSERT_LINE(s, "read sessions:", "5");
+	ASSERT_LINE(s, "bytes read:", "461");
+	free(s);
 	free(out);
 	return true;
 }
@@ -747,7 +813,8 @@ TEST(unreadable_db_fails_and_writes_nothing)
 }
 
 RUN_TESTS(T(views_exist_for_the_stock_shell), T(alerts_view_rows), T(accesses_view_rows),
-	  T(accesses_view_new_columns), T(person_dataset_view), T(gaps_losses_view),
-	  T(views_survive_a_reopen), T(parse_hours_and_days), T(report_sections_and_counts),
+	  T(accesses_view_new_columns), T(views_count_each_session_once), T(person_dataset_view),
+	  T(gaps_losses_view), T(views_survive_a_reopen), T(parse_hours_and_days),
+	  T(report_sections_and_counts), T(report_counts_each_session_once),
 	  T(report_person_and_dataset), T(report_period_hours_and_rows),
 	  T(report_html_is_escaped_and_self_contained), T(unreadable_db_fails_and_writes_nothing))
