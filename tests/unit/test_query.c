@@ -53,7 +53,6 @@ static const char path_quote[] = "/a/b/q\"u,o";
 
 static char tmpdir[] = "/tmp/custos-test-query-XXXXXX";
 static char db[sizeof(tmpdir) + 32], sort_db[sizeof(tmpdir) + 32], abi_db[sizeof(tmpdir) + 32];
-static bool db_ready, sort_db_ready, abi_db_ready;
 
 static void remove_tmpdir(void)
 {
@@ -109,7 +108,7 @@ static struct record make_access(uint32_t op, int64_t t_ns, struct bytes path, u
 /* seq:  0 START, 1 open /a/b/x.txt, 2 open /a/bc/y (EACCES), 3 read /a/b/x.txt,
  *       4 open newline name (euid 0), 5 open invalid UTF-8, 6 LOSS, 7 open /a/b,
  *       8 open quote/comma name with an escape sequence in comm, 9 open name with NUL */
-static int write_db(void)
+static int write_db(const char *path)
 {
 	struct record recs[10], *r;
 	struct store *st = NULL;
@@ -144,7 +143,7 @@ static int write_db(void)
 	recs[8].access.comm = str("ev\x1b[31mil");
 	recs[9] = make_access(OP_OPEN, AT(9), b(path_nul, sizeof(path_nul) - 1), 1006, 1006);
 
-	st = store__open(db);
+	st = store__open(path);
 	if (!st)
 		return -errno;
 	if (store__begin(st))
@@ -187,16 +186,8 @@ static void make_tmpdir(void)
 /* The path of a database with the records above, written on first use. */
 static const char *test_db(void)
 {
-	if (db_ready)
-		return db;
 	make_tmpdir();
-	snprintf(db, sizeof(db), "%s/q.db", tmpdir);
-	if (write_db()) {
-		fprintf(stderr, "failed to write test database %s\n", db);
-		exit(1);
-	}
-	db_ready = true;
-	return db;
+	return ledger_once(db, sizeof(db), tmpdir, "q.db", write_db);
 }
 
 /* An access for the second database: who did it, with which program, and how it ended. */
@@ -229,7 +220,7 @@ static struct record make_who(uint32_t op, int64_t t_ns, const char *path, const
  * and what, and for sorting: ties on bytes (2, 7), path (1, 2, 9 and 6, 7),
  * person and pid; failed opens with -EACCES (3), -EPERM (4) and -ENOENT (6).
  */
-static int write_sort_db(void)
+static int write_sort_db(const char *path)
 {
 	struct record recs[10];
 
@@ -256,21 +247,13 @@ static int write_sort_db(void)
 	recs[9] = make_who(OP_READ_CALL, AT(9), "/d/one/a.csv", "one", 250, "/usr/binx/y", "y",
 			   1002, "e2", 0, 100);
 
-	return write_records(sort_db, recs, sizeof(recs) / sizeof(recs[0]));
+	return write_records(path, recs, sizeof(recs) / sizeof(recs[0]));
 }
 
 static const char *test_sort_db(void)
 {
-	if (sort_db_ready)
-		return sort_db;
 	make_tmpdir();
-	snprintf(sort_db, sizeof(sort_db), "%s/s.db", tmpdir);
-	if (write_sort_db()) {
-		fprintf(stderr, "failed to write test database %s\n", sort_db);
-		exit(1);
-	}
-	sort_db_ready = true;
-	return sort_db;
+	return ledger_once(sort_db, sizeof(sort_db), tmpdir, "s.db", write_sort_db);
 }
 
 static const uint8_t target_invalid[] = "/home/e1/\xff.csv";
@@ -283,7 +266,7 @@ static const uint8_t target_invalid[] = "/home/e1/\xff.csv";
  * out of it to a name that is not UTF-8; 7 a kernel thread's open (no ABI),
  * session 2^40.
  */
-static int write_abi_db(void)
+static int write_abi_db(const char *path)
 {
 	struct record recs[8];
 
@@ -316,21 +299,13 @@ static int write_abi_db(void)
 	recs[7] = make_access(OP_OPEN, AT(8), str("/a/b/z"), 0, 0);
 	recs[7].access.session = 1ULL << 40;
 
-	return write_records(abi_db, recs, sizeof(recs) / sizeof(recs[0]));
+	return write_records(path, recs, sizeof(recs) / sizeof(recs[0]));
 }
 
 static const char *test_abi_db(void)
 {
-	if (abi_db_ready)
-		return abi_db;
 	make_tmpdir();
-	snprintf(abi_db, sizeof(abi_db), "%s/a.db", tmpdir);
-	if (write_abi_db()) {
-		fprintf(stderr, "failed to write test database %s\n", abi_db);
-		exit(1);
-	}
-	abi_db_ready = true;
-	return abi_db;
+	return ledger_once(abi_db, sizeof(abi_db), tmpdir, "a.db", write_abi_db);
 }
 
 /* Run a query on database path into memory; *out is NUL-terminated and the caller frees it. */

@@ -29,7 +29,7 @@ static const char evil[] = "/srv/cust/<b>&\"x\x1b[31m\xff.csv";
 
 static char tmpdir[] = "/tmp/custos-test-report-XXXXXX";
 static char db[sizeof(tmpdir) + 32], html[sizeof(tmpdir) + 32], sessions_db[sizeof(tmpdir) + 32];
-static bool tmpdir_ready, db_ready, sessions_db_ready;
+static bool tmpdir_ready;
 
 static void remove_tmpdir(void)
 {
@@ -102,7 +102,7 @@ static struct record read_session(int64_t t, const char *path, const char *datas
  * open, 9 read 2000; uid 4242 on Saturday: 10 open, 11 read 300 of the evil
  * name; 12 GAP (crash, 90 s); 13 LOSS; 14 an ALERT on the failed open (5).
  */
-static int write_db(void)
+static int write_db(const char *path)
 {
 	struct record recs[15];
 
@@ -143,7 +143,7 @@ static int write_db(void)
 	recs[14].alert.dataset = str("hr");
 	recs[14].alert.path = str("/srv/hr/secret");
 
-	return write_records(db, recs, sizeof(recs) / sizeof(recs[0]));
+	return write_records(path, recs, sizeof(recs) / sizeof(recs[0]));
 }
 
 static void make_tmpdir(void)
@@ -155,22 +155,14 @@ static void make_tmpdir(void)
 		exit(1);
 	}
 	atexit(remove_tmpdir);
+	snprintf(html, sizeof(html), "%s/r.html", tmpdir);
 	tmpdir_ready = true;
 }
 
 static const char *test_db(void)
 {
-	if (db_ready)
-		return db;
 	make_tmpdir();
-	snprintf(db, sizeof(db), "%s/r.db", tmpdir);
-	snprintf(html, sizeof(html), "%s/r.html", tmpdir);
-	if (write_db()) {
-		fprintf(stderr, "failed to write test database %s\n", db);
-		exit(1);
-	}
-	db_ready = true;
-	return db;
+	return ledger_once(db, sizeof(db), tmpdir, "r.db", write_db);
 }
 
 /* A read record of the kernel's read session `session` of boot `boot`. */
@@ -209,7 +201,7 @@ static struct record session_open(int64_t t, const char *path, enum who who, uin
  * report of 11 (18).  Counted once each: 300 + 900 + 60 + 70 + 20 (Alice)
  * and 11 (Bob).
  */
-static int write_sessions_db(void)
+static int write_sessions_db(const char *path)
 {
 	struct record recs[19];
 
@@ -245,21 +237,13 @@ static int write_sessions_db(void)
 	recs[17].access.result = -18;
 	recs[17].access.target = str("/home/bob/b.csv");
 	recs[18] = session_read(AT(0, 9, 17), "/srv/s/a.csv", BOB_LEFT, 0xb2, 7, 11, 1);
-	return write_records(sessions_db, recs, sizeof(recs) / sizeof(recs[0]));
+	return write_records(path, recs, sizeof(recs) / sizeof(recs[0]));
 }
 
 static const char *test_sessions_db(void)
 {
-	if (sessions_db_ready)
-		return sessions_db;
 	make_tmpdir();
-	snprintf(sessions_db, sizeof(sessions_db), "%s/s.db", tmpdir);
-	if (write_sessions_db()) {
-		fprintf(stderr, "failed to write test database %s\n", sessions_db);
-		exit(1);
-	}
-	sessions_db_ready = true;
-	return sessions_db;
+	return ledger_once(sessions_db, sizeof(sessions_db), tmpdir, "s.db", write_sessions_db);
 }
 
 /* The output of a command, NUL-terminated, in a static buffer; NULL on failure. */
