@@ -49,6 +49,7 @@ static const char usage_query[] =
 	"usage: custos query --db FILE [--path PREFIX] [--glob PATTERN] [--dataset LABEL]\n"
 	"                    [--uid N] [--loginuid N] [--exe PATH] [--comm NAME]\n"
 	"                    [--action A[,A...]] [--result R] [--host NAME]\n"
+	"                    [--abi ABI] [--session N]\n"
 	"                    [--person ID] [--team T] [--role R] [--unattributed]\n"
 	"                    [--since TIME] [--until TIME] [--sort [-]KEY] [--limit N]\n"
 	"                    [--format table|json|csv]\n"
@@ -73,11 +74,16 @@ static const char usage_query[] =
 	"  --team T, --role R only accesses by members of team T, or with role R\n"
 	"  --unattributed     only accesses no person or service account was found for\n"
 	"  --action A         only these kinds of record, comma-separated (open,read): open,\n"
-	"                     read, read_call, mmap, start, stop, loss, gap, heartbeat,\n"
-	"                     epoch_close, clock, config, genesis or alert\n"
+	"                     read, read_call, mmap, link, rename, start, stop, loss, gap,\n"
+	"                     heartbeat, epoch_close, clock, config, genesis or alert\n"
 	"  --result R         only accesses that succeeded (ok), failed (failed), were refused\n"
 	"                     (denied: -13 EACCES or -1 EPERM), or whose result is the number R\n"
 	"  --host NAME        only records of a ledger written on host NAME (as \"host\" shows)\n"
+	"  --abi ABI          only accesses made through system calls of ABI: x86_64, i386\n"
+	"                     (int 0x80 or a 32-bit program) or x32; a read session matches\n"
+	"                     when any of the calls it counted did\n"
+	"  --session N        only the records of the kernel's read session N (\"session\"):\n"
+	"                     the open that started it, its reads, read calls and mmaps\n"
 	"  --since TIME       only records at or after TIME\n"
 	"  --until TIME       only records before TIME\n"
 	"  --sort KEY         order by time (the default: ledger order), bytes, path, person or\n"
@@ -108,7 +114,10 @@ static const char usage_query[] =
 	"  The ten largest reads of CSV files, and every refused open, of one dataset:\n"
 	"    custos query --db custos.db --dataset cohort-a --glob '*.csv' --action read \\\n"
 	"        --sort -bytes --limit 10\n"
-	"    custos query --db custos.db --dataset cohort-a --action open --result denied\n";
+	"    custos query --db custos.db --dataset cohort-a --action open --result denied\n"
+	"  Protected files linked or moved out of their trees, and 32-bit system calls:\n"
+	"    custos query --db custos.db --action link,rename\n"
+	"    custos query --db custos.db --abi i386\n";
 
 /* Report a bad argument to command cmd in the one-line form and return the usage status. */
 /* One line on what was wrong, pointing at the command's help. */
@@ -155,6 +164,8 @@ static int cmd_query(int argc, char **argv)
 		{ "action", required_argument, NULL, OPT_FILTER },
 		{ "result", required_argument, NULL, OPT_FILTER },
 		{ "host", required_argument, NULL, OPT_FILTER },
+		{ "abi", required_argument, NULL, OPT_FILTER },
+		{ "session", required_argument, NULL, OPT_FILTER },
 		{ "since", required_argument, NULL, OPT_FILTER },
 		{ "until", required_argument, NULL, OPT_FILTER },
 		{ "person", required_argument, NULL, OPT_FILTER },

@@ -178,6 +178,16 @@ static json_t *flag_or_null(bool have, uint32_t flags, uint32_t bit)
 	return have ? json_boolean(flags & bit) : json_null();
 }
 
+json_t *jsonrec__abi(uint32_t abi)
+{
+	char names[RECORD_ABI_NAMES_MAX];
+
+	if (!abi)
+		return json_null();
+	record__abi_names(abi, names);
+	return json_string(names);
+}
+
 json_t *jsonrec__custos(const struct record *r, const char *host)
 {
 	const struct rec_access *a = &r->access;
@@ -202,6 +212,9 @@ json_t *jsonrec__custos(const struct record *r, const char *host)
 	put(&b, "path", text_or_null(acc ? a->path : none));
 	put(&b, "path_b64",
 	    acc && a->path.len ? jsonrec__b64(a->path.p, a->path.len) : json_null());
+	put(&b, "target", text_or_null(acc ? a->target : none));
+	put(&b, "target_b64",
+	    acc && a->target.len ? jsonrec__b64(a->target.p, a->target.len) : json_null());
 	put(&b, "truncated", flag_or_null(acc, a->path_flags, CUSTOS_PATH_TRUNCATED));
 	put(&b, "deleted", flag_or_null(acc, a->path_flags, CUSTOS_PATH_DELETED));
 	put(&b, "unresolved", flag_or_null(acc, a->path_flags, CUSTOS_PATH_UNRESOLVED));
@@ -246,6 +259,10 @@ json_t *jsonrec__custos(const struct record *r, const char *host)
 	put(&b, "partial", acc && a->op == OP_READ ? json_boolean(a->partial) : json_null());
 	put(&b, "min_offset", int_or_null(offs, (int64_t)a->min_offset));
 	put(&b, "max_offset", int_or_null(offs, (int64_t)a->max_offset));
+	put(&b, "abi", acc ? jsonrec__abi(a->abi) : json_null());
+	put(&b, "session", int_or_null(acc && a->session, (int64_t)a->session));
+	put(&b, "discovered",
+	    flag_or_null(acc && a->op == OP_OPEN, a->access_flags, RECORD_ACCESS_DISCOVERED));
 	put(&b, "rule", text_or_null(r->type == REC_ALERT ? r->alert.rule : none));
 	put(&b, "severity",
 	    r->type == REC_ALERT ? json_string(record__severity_name(r->alert.severity))
@@ -397,6 +414,13 @@ static json_t *access_unmapped(const struct rec_access *a)
 	}
 	if (a->path.len && !utf8_exact(a->path.p, a->path.len))
 		put(&b, "path_b64", jsonrec__b64(a->path.p, a->path.len));
+	if (a->target.len && !utf8_exact(a->target.p, a->target.len))
+		put(&b, "target_b64", jsonrec__b64(a->target.p, a->target.len));
+	put(&b, "abi", jsonrec__abi(a->abi));
+	if (a->session)
+		put(&b, "session", json_integer((json_int_t)a->session));
+	if (a->op == OP_OPEN)
+		put(&b, "discovered", json_boolean(a->access_flags & RECORD_ACCESS_DISCOVERED));
 	return done(&b);
 }
 
@@ -430,6 +454,21 @@ static json_t *ocsf_access(const struct record *r, const char *host, const char 
 		activity = 2;
 		activity_name = "Read";
 		break;
+	case OP_LINK:
+		/*
+		 * OCSF 1.3 has no activity for a hard link.  Create is what
+		 * it does to the file system: a new name, file_result, from
+		 * which the protected data can be read outside its tree.
+		 * Other would hide exactly that from every consumer that
+		 * watches what is created where; unmapped.action says link.
+		 */
+		activity = 1;
+		activity_name = "Create";
+		break;
+	case OP_RENAME:
+		activity = 5;
+		activity_name = "Rename";
+		break;
 	}
 	snprintf(type_name, sizeof(type_name), "File System Activity: %s", activity_name);
 	if (failed)
@@ -451,6 +490,13 @@ static json_t *ocsf_access(const struct record *r, const char *host, const char 
 			json_decref(j);
 			return NULL;
 		}
+	}
+	/* The new name.  A failed link or rename made none: no inode to name. */
+	if (j && (a->op == OP_LINK || a->op == OP_RENAME) &&
+	    json_object_set_new(j, "file_result",
+				ocsf_file(a->target, failed ? 0 : a->dev, failed ? 0 : a->ino))) {
+		json_decref(j);
+		return NULL;
 	}
 	return j;
 }

@@ -32,6 +32,10 @@ json_t *jsonrec__args(const uint8_t *p, size_t n);
 /* enum custos_read_path bits as an array of syscall names. */
 json_t *jsonrec__read_paths(uint64_t bits);
 
+/* enum custos_abi bits as "x86_64", "i386", "x32", joined with ","
+ * (record__abi_names); null for 0. */
+json_t *jsonrec__abi(uint32_t abi);
+
 /* The bytes in lowercase hex (null when longer than 64). */
 json_t *jsonrec__hex(const uint8_t *p, size_t n);
 
@@ -39,7 +43,8 @@ json_t *jsonrec__hex(const uint8_t *p, size_t n);
 json_t *jsonrec__custos(const struct record *r, const char *host);
 
 /*
- * r as an OCSF event: an access is File System Activity (1001), an alert a
+ * r as an OCSF event: an access (a link and a rename too: their new name is
+ * file_result) is File System Activity (1001), an alert a
  * Detection Finding (2004), start, stop, loss and gap Event Log Activity
  * (1008).  NULL with errno EINVAL for other types, ENOMEM.
  */

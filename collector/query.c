@@ -81,6 +81,10 @@ enum col {
 	COL_RULE,
 	COL_SEVERITY,
 	COL_CAUSE,
+	COL_ABI,
+	COL_DISCOVERED,
+	COL_SESSION,
+	COL_TARGET,
 	COL_MAX,
 };
 
@@ -134,6 +138,10 @@ static const char *const col_name[COL_MAX] = {
 	[COL_RULE] = "rule",
 	[COL_SEVERITY] = "severity",
 	[COL_CAUSE] = "cause_seq",
+	[COL_ABI] = "abi",
+	[COL_DISCOVERED] = "discovered",
+	[COL_SESSION] = "session",
+	[COL_TARGET] = "target",
 };
 
 /* Bound parameters of the WHERE clause, numbered as ?N in where_sql. */
@@ -161,9 +169,11 @@ enum param {
 	P_COMM,
 	P_HOST,	       /* the host asked for */
 	P_LEDGER_HOST, /* the ledger's host (K_HOST); NULL when it names none */
+	P_ABI,	       /* an enum custos_abi bit */
+	P_SESSION,     /* a session id, as its int64 bit pattern */
 	P_LIMIT,       /* -1: no limit */
 };
-_Static_assert(P_LIMIT == 24, "where_sql numbers its parameters as enum param does");
+_Static_assert(P_LIMIT == 26, "where_sql numbers its parameters as enum param does");
 
 /*
  * Paths are compared as blobs (memcmp order), so the subtree of P is exactly
@@ -192,7 +202,9 @@ static const char where_sql[] =
 	" AND (?19 IS NULL OR (exe >= ?19 AND exe < ?20))"
 	" AND (?21 IS NULL OR comm = ?21)"
 	" AND (?22 IS NULL OR ?22 = ?23)"
-	" ORDER BY %s LIMIT ?24";
+	" AND (?24 IS NULL OR (abi & ?24) != 0)"
+	" AND (?25 IS NULL OR session = ?25)"
+	" ORDER BY %s LIMIT ?26";
 
 /*
  * ORDER BY for each enum query_sort, ascending then descending.  Rows
@@ -222,6 +234,7 @@ enum kind {
 	K_ARGS,	      /* NUL-separated arguments as an array of strings */
 	K_HEX,	      /* bytes column in lowercase hex */
 	K_READ_PATHS, /* enum custos_read_path bits as an array of syscall names */
+	K_ABI,	      /* enum custos_abi bits as names joined with ",", or null for 0 */
 };
 
 static const unsigned int path_flag[] = {
@@ -246,6 +259,8 @@ static const struct field json_fields[] = {
 	{ "flags", COL_FLAGS, K_INT },
 	{ "path", COL_PATH, K_TEXT },
 	{ "path_b64", COL_PATH, K_B64 },
+	{ "target", COL_TARGET, K_TEXT },
+	{ "target_b64", COL_TARGET, K_B64 },
 	{ "truncated", COL_PATH_FLAGS, K_TRUNCATED },
 	{ "deleted", COL_PATH_FLAGS, K_DELETED },
 	{ "unresolved", COL_PATH_FLAGS, K_UNRESOLVED },
@@ -289,6 +304,9 @@ static const struct field json_fields[] = {
 	{ "partial", COL_PARTIAL, K_BOOL },
 	{ "min_offset", COL_MIN_OFFSET, K_INT },
 	{ "max_offset", COL_MAX_OFFSET, K_INT },
+	{ "abi", COL_ABI, K_ABI },
+	{ "session", COL_SESSION, K_INT },
+	{ "discovered", COL_DISCOVERED, K_BOOL },
 	{ "rule", COL_RULE, K_TEXT },
 	{ "severity", COL_SEVERITY, K_TEXT },
 	{ "cause_seq", COL_CAUSE, K_INT },
@@ -321,6 +339,10 @@ static const struct field csv_fields[] = {
 	{ "role", COL_ROLE, K_TEXT },
 	{ "lineage", COL_LINEAGE, K_TEXT },
 	{ "exe", COL_EXE, K_TEXT },
+	{ "abi", COL_ABI, K_ABI },
+	{ "session", COL_SESSION, K_INT },
+	{ "discovered", COL_DISCOVERED, K_BOOL },
+	{ "target", COL_TARGET, K_TEXT },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -386,6 +408,8 @@ static json_t *json_field(sqlite3_stmt *st, const struct field *fd, struct span 
 		return jsonrec__args(s.p, s.n);
 	case K_READ_PATHS:
 		return jsonrec__read_paths((uint64_t)sqlite3_column_int64(st, fd->col));
+	case K_ABI:
+		return jsonrec__abi((uint32_t)sqlite3_column_int64(st, fd->col));
 	case K_HEX:
 		s = col_bytes(st, fd->col);
 		return jsonrec__hex(s.p, s.n);
@@ -451,7 +475,7 @@ static void print_csv_header(FILE *out)
 /* NULL is an empty field; lines end in LF, as other Unix tools' CSV does. */
 static void print_csv(sqlite3_stmt *st, FILE *out)
 {
-	char tbuf[TIME_STR_LEN];
+	char tbuf[TIME_STR_LEN], abi[RECORD_ABI_NAMES_MAX];
 
 	for (size_t i = 0; i < ARRAY_SIZE(csv_fields); i++) {
 		const struct field *fd = &csv_fields[i];
@@ -467,6 +491,11 @@ static void print_csv(sqlite3_stmt *st, FILE *out)
 			break;
 		case K_TEXT:
 			csv_bytes(out, col_bytes(st, fd->col));
+			break;
+		case K_ABI:
+			/* "x86_64,i386" is quoted; 0 (none known) is empty, as in JSON. */
+			record__abi_names((uint32_t)sqlite3_column_int64(st, fd->col), abi);
+			csv_bytes(out, (struct span){ (const uint8_t *)abi, strlen(abi), false });
 			break;
 		default:
 			fprintf(out, "%lld", (long long)sqlite3_column_int64(st, fd->col));
@@ -517,12 +546,26 @@ static char *escape(struct span s)
 	return buf;
 }
 
-#define TABLE_FMT "%-20s %-6s %6s %7s %10s %-16s %-16s %12s %s%s%s%s\n"
+#define TABLE_FMT "%-20s %-6s %6s %7s %10s %-16s %-16s %12s %s%s%s%s%s%s%s%s\n"
 
 static void print_table_header(FILE *out)
 {
 	fprintf(out, TABLE_FMT, "TIME", "ACTION", "RESULT", "PID", "UID", "PERSON", "COMM", "BYTES",
-		"PATH", "", "", "");
+		"PATH", "", "", "", "", "", "", "");
+}
+
+/* " [i386]": the ABI of an access, when it is not only the native one (an
+ * i386 or x32 call is worth a look; x86_64 on every line is noise). */
+static void table_abi(sqlite3_stmt *st, char *buf, size_t cap)
+{
+	uint32_t abi = (uint32_t)sqlite3_column_int64(st, COL_ABI);
+	char names[RECORD_ABI_NAMES_MAX];
+
+	buf[0] = '\0';
+	if (!(abi & ~(uint32_t)CUSTOS_ABI_X86_64))
+		return;
+	record__abi_names(abi, names);
+	snprintf(buf, cap, " [%s]", names);
 }
 
 /* An integer column for the table; "-" for NULL and for the unset id (u32)-1. */
@@ -541,9 +584,12 @@ static const char *table_int(sqlite3_stmt *st, enum col c, char *buf, size_t len
 
 static int print_table(sqlite3_stmt *st, FILE *out)
 {
-	char tbuf[TIME_STR_LEN], res[24], pid[24], uid[24], bytes[24];
+	char tbuf[TIME_STR_LEN], res[24], pid[24], uid[24], bytes[24],
+		abi[RECORD_ABI_NAMES_MAX + 3];
 	struct span path = col_bytes(st, COL_PATH), detail = col_bytes(st, COL_DETAIL);
+	struct span target = col_bytes(st, COL_TARGET);
 	char *action = NULL, *comm = NULL, *last = NULL, *person = NULL, *lineage = NULL;
+	char *new_name = NULL;
 	const char *suffix = "";
 	int64_t pflags = sqlite3_column_int64(st, COL_PATH_FLAGS);
 	int err = 0;
@@ -558,7 +604,8 @@ static int print_table(sqlite3_stmt *st, FILE *out)
 	last = escape(path.null ? detail : path);
 	person = escape(col_bytes(st, COL_PERSON));
 	lineage = escape(col_bytes(st, COL_LINEAGE));
-	if (!action || !comm || !last || !person || !lineage) {
+	new_name = escape(target);
+	if (!action || !comm || !last || !person || !lineage || !new_name) {
 		log_warnx("failed to format record %lld: out of memory",
 			  (long long)sqlite3_column_int64(st, COL_SEQ));
 		err = -ENOMEM;
@@ -570,14 +617,19 @@ static int print_table(sqlite3_stmt *st, FILE *out)
 		suffix = " (deleted)";
 	else if (!path.null && (pflags & CUSTOS_PATH_FSREL))
 		suffix = " (on its file system; no host mount shows it)";
+	table_abi(st, abi, sizeof(abi));
 
-	/* The person, then (after the path, as it can be long) how the process got there. */
+	/* The person, then (after the path, as it can be long) how the process got there.
+	 * A link or rename shows the protected name, then the new one. */
 	fprintf(out, TABLE_FMT, tbuf, action, table_int(st, COL_RESULT, res, sizeof(res)),
 		table_int(st, COL_PID, pid, sizeof(pid)), table_int(st, COL_UID, uid, sizeof(uid)),
 		*person ? person : "-", *comm ? comm : "-",
 		table_int(st, COL_BYTES, bytes, sizeof(bytes)), last, suffix,
+		target.null ? "" : " -> ", new_name,
+		sqlite3_column_int64(st, COL_DISCOVERED) ? " (discovered)" : "", abi,
 		*lineage ? "  via " : "", lineage);
 cleanup:
+	free(new_name);
 	free(action);
 	free(comm);
 	free(last);
@@ -761,6 +813,10 @@ static int bind_filter(sqlite3_stmt *st, const struct query_filter *f, struct sp
 	}
 	if (!rc)
 		rc = bind_str(st, P_COMM, f->comm);
+	if (!rc && f->abi)
+		rc = sqlite3_bind_int64(st, P_ABI, f->abi);
+	if (!rc && f->session)
+		rc = sqlite3_bind_int64(st, P_SESSION, (int64_t)f->session);
 	if (!rc && f->since_ns != INT64_MIN)
 		rc = sqlite3_bind_int64(st, P_SINCE, f->since_ns);
 	if (!rc && f->until_ns != INT64_MAX)
@@ -845,9 +901,10 @@ void query__filter_init(struct query_filter *f)
 	};
 }
 
-static const char *const actions[] = { "open",	"read",	  "mmap",    "read_call", "start",
-				       "stop",	"loss",	  "gap",     "heartbeat", "epoch_close",
-				       "clock", "config", "genesis", "alert" };
+static const char *const actions[] = { "open",	"read",	  "mmap",      "read_call",
+				       "link",	"rename", "start",     "stop",
+				       "loss",	"gap",	  "heartbeat", "epoch_close",
+				       "clock", "config", "genesis",   "alert" };
 
 /* Whether s is a comma-separated list of known actions, none of them empty. */
 static bool valid_actions(const char *s)
@@ -973,6 +1030,23 @@ int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t
 		if (!util__parse_time(arg, now_ns, *opt == 's' ? &f->since_ns : &f->until_ns))
 			return 0;
 		*why = *opt == 's' ? "invalid --since time" : "invalid --until time";
+	} else if (!strcmp(opt, "abi")) {
+		uint32_t bit = record__abi_bit(arg);
+
+		if (bit) {
+			f->abi = bit;
+			return 0;
+		}
+		*why = "invalid --abi, want x86_64, i386 or x32";
+	} else if (!strcmp(opt, "session")) {
+		uint64_t id;
+
+		/* Ids are u64: the whole range, as a person copies one from a record. */
+		if (util__parse_decimal(arg, strlen(arg), &id) && id) {
+			f->session = id;
+			return 0;
+		}
+		*why = "invalid --session, want a session id, 1 or more";
 	} else if (!strcmp(opt, "sort")) {
 		if (!parse_sort(arg, f))
 			return 0;

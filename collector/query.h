@@ -52,6 +52,8 @@ struct query_filter {
 	const char *team;     /* NULL: any */
 	const char *role;     /* NULL: any */
 	int unattributed;     /* only accesses attributed to no one */
+	uint32_t abi;	      /* 0: any; else an enum custos_abi bit the access's abi has */
+	uint64_t session;     /* 0: any; else the kernel's read session id */
 	enum query_sort sort;
 	int sort_desc; /* the largest key first */
 	int64_t limit; /* 0: every row; else at most this many, after sorting */
@@ -63,7 +65,8 @@ void query__filter_init(struct query_filter *f);
 /*
  * Set the filter option named opt (the long option without "--": path, glob,
  * dataset, uid, loginuid, action, result, exe, comm, host, person, team,
- * role, since, until, sort, limit) from arg, as a person typed it.  Relative
+ * role, abi, session, since, until, sort, limit) from arg, as a person typed
+ * it.  Relative
  * times count back from now_ns.  f keeps a pointer to arg.  Returns 0;
  * -EINVAL when arg is not valid for opt, with *why set to a one-line reason
  * (static, lowercase); -ENOENT when opt is not a filter option.

@@ -138,7 +138,8 @@ static void s32(struct cursor *c, int32_t *v)
  *   opaque lineage<0..1024>; opaque container<0..255>; opaque person<0..255>;
  *   opaque attribution<0..255>; opaque team<0..255>; opaque role<0..255>;
  *   opaque directory<0..32>; uint32 staff_flags, read_paths, partial;
- *   uint64 min_offset, max_offset;
+ *   uint64 min_offset, max_offset; uint32 abi, access_flags; uint64 session;
+ *   opaque target<0..4096>; uint32 target_flags;
  */
 static void body_access(struct cursor *c, struct rec_access *a)
 {
@@ -188,6 +189,11 @@ static void body_access(struct cursor *c, struct rec_access *a)
 	u32(c, &a->partial);
 	u64(c, &a->min_offset);
 	u64(c, &a->max_offset);
+	u32(c, &a->abi);
+	u32(c, &a->access_flags);
+	u64(c, &a->session);
+	opaque(c, &a->target, RECORD_PATH_MAX);
+	u32(c, &a->target_flags);
 }
 
 /* Start body: uint32 abi_version, pid; opaque host<0..255>;
@@ -484,9 +490,45 @@ const char *record__op_name(uint32_t op)
 		return "mmap";
 	case OP_READ_CALL:
 		return "read_call";
+	case OP_LINK:
+		return "link";
+	case OP_RENAME:
+		return "rename";
 	default:
 		return "unknown";
 	}
+}
+
+/* The names of enum custos_abi's bits, in bit order; the last entry takes
+ * every other bit. */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} abi_names[] = {
+	{ CUSTOS_ABI_X86_64, "x86_64" },
+	{ CUSTOS_ABI_I386, "i386" },
+	{ CUSTOS_ABI_X32, "x32" },
+	{ ~(uint32_t)(CUSTOS_ABI_X86_64 | CUSTOS_ABI_I386 | CUSTOS_ABI_X32), "unknown" },
+};
+
+void record__abi_names(uint32_t abi, char buf[RECORD_ABI_NAMES_MAX])
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(abi_names) / sizeof(abi_names[0]); i++)
+		if (abi & abi_names[i].bit)
+			n += snprintf(buf + n, RECORD_ABI_NAMES_MAX - n, "%s%s", n ? "," : "",
+				      abi_names[i].name);
+}
+
+uint32_t record__abi_bit(const char *name)
+{
+	/* "unknown" names no bit of its own. */
+	for (size_t i = 0; i + 1 < sizeof(abi_names) / sizeof(abi_names[0]); i++)
+		if (!strcmp(name, abi_names[i].name))
+			return abi_names[i].bit;
+	return 0;
 }
 
 static const char *stat_name(uint32_t counter)

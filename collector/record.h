@@ -50,6 +50,10 @@ enum record_op {
 	OP_READ = 2,	  /* one read session: totals of an open file description */
 	OP_MMAP = 3,	  /* a mapping of the file: its pages can be read without syscalls */
 	OP_READ_CALL = 4, /* one read call (--fine-reads), besides its session */
+	/* A protected file got a name outside its tree: path is the protected
+	 * (old) name, target the new one. */
+	OP_LINK = 5,   /* a hard link made outside the tree */
+	OP_RENAME = 6, /* the file moved out of its tree */
 };
 
 /* A byte string that points into memory the caller owns. */
@@ -96,11 +100,26 @@ struct rec_access {
 	uint32_t partial;	/* OP_READ: 1 for a progress report of a session still open */
 	uint64_t min_offset;	/* OP_READ: lowest offset read; UINT64_MAX when none known */
 	uint64_t max_offset;	/* OP_READ: end of the highest range read */
+	uint32_t abi;		/* enum custos_abi bits: the call's (a read: of every call
+				 * counted); 0 for none known (a kernel thread's own) */
+	uint32_t access_flags;	/* RECORD_ACCESS_* */
+	/* The kernel's read session, unique within a boot (boot_id): on the
+	 * open that started it and on its read, read_call and mmap records;
+	 * 0 for none. */
+	uint64_t session;
+	struct bytes target;   /* OP_LINK, OP_RENAME: the new name, raw bytes */
+	uint32_t target_flags; /* CUSTOS_PATH_* of target */
 };
 
 #define RECORD_STAFF_LEFT  (1u << 0) /* the person's status is "left" */
 #define RECORD_ARGS_MAX	   256
 #define RECORD_LINEAGE_MAX 1024
+
+/* rec_access.access_flags.  DISCOVERED: an open not seen when it happened
+ * (made before custosd ran, or by the kernel for someone) but found at the
+ * first read or mmap through its file description; the record's task is
+ * that reader, not the opener. */
+#define RECORD_ACCESS_DISCOVERED (1u << 0)
 
 /* START: the collector began; what it runs and watches. */
 struct rec_start {
@@ -251,6 +270,15 @@ char *record__detail(const struct record *r);
 const char *record__severity_name(uint32_t severity);
 const char *record__type_name(uint16_t type);
 const char *record__op_name(uint32_t op);
+
+/* enum custos_abi bits as names, in bit order and joined with ",":
+ * "x86_64", "i386", "x32", and "unknown" for any other bit; "" for 0.
+ * Writes at most RECORD_ABI_NAMES_MAX bytes with the NUL. */
+#define RECORD_ABI_NAMES_MAX 32
+void record__abi_names(uint32_t abi, char buf[RECORD_ABI_NAMES_MAX]);
+
+/* The enum custos_abi bit named "x86_64", "i386" or "x32"; 0 for any other name. */
+uint32_t record__abi_bit(const char *name);
 
 /* The action a record is shown as: the op for FILE_ACCESS, else the type. */
 const char *record__action(const struct record *r);

@@ -506,8 +506,10 @@ static void out_pairs(struct out *o, const struct table *t)
 
 /*
  * The rows every section reads.  a: the access records of the period, person
- * and dataset; e: those that count once per event (opens, mmaps and final
- * read sessions: progress reports and single read calls repeat them); g: the
+ * and dataset; e: those that count once per event: opens, mmaps, and each
+ * read session once, in the record the accesses view counts its bytes in
+ * (its final record, else its latest progress report: the others repeat
+ * totals, and single read calls are part of a session); g: the
  * gaps that overlap the period and the losses in it; al: the alerts of the
  * period, person and dataset.
  * ?1 since, ?2 until, ?3 person, ?4 dataset, ?5 --top.
@@ -516,7 +518,7 @@ static const char rows_sql[] =
 	"WITH a AS (SELECT * FROM (%s) WHERE time_ns >= ?1 AND time_ns < ?2"
 	" AND (?3 IS NULL OR person = ?3) AND (?4 IS NULL OR dataset = ?4)),"
 	" e AS (SELECT * FROM a WHERE action IN ('open', 'mmap')"
-	" OR (action = 'read' AND partial = 0)),"
+	" OR (action = 'read' AND counted)),"
 	" g AS (SELECT * FROM (%s) WHERE (kind = 'gap' AND gap_to_ns >= ?1 AND gap_from_ns < ?2)"
 	" OR (kind = 'loss' AND time_ns >= ?1 AND time_ns < ?2)),"
 	" al AS (SELECT * FROM (%s) WHERE time_ns >= ?1 AND time_ns < ?2"
@@ -604,7 +606,8 @@ static const struct section sections[] = {
 	  .head = { "WHO", "TEAM", AGG_HEAD, "PROGRAMS" }, .align = "ll" AGG_ALIGN "l",
 	  .capped = true, .more = "custos query --path lists them" },
 	{ .id = "top-readers", .need = ALWAYS, .title = "Top readers by bytes",
-	  .about = "Bytes of completed read sessions, per person (or uid, when no one was found).",
+	  .about = "Bytes read, per person (or uid, when no one was found); a read session counts"
+		   " once, by its final record or, when it has none, its latest progress report.",
 	  .sql = "SELECT " WHO ", max(team), sum(bytes), count(*), count(DISTINCT path),"
 		 " group_concat(DISTINCT dataset) FROM e WHERE action = 'read' AND bytes > 0"
 		 " GROUP BY " WHO " ORDER BY 3 DESC, 1 LIMIT ?5",

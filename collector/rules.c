@@ -18,13 +18,13 @@
 #define RULES_FILE_MAX (1 << 20)
 #define RULE_ID_MAX    64
 #define COUNT_MAX      1000000 /* a window holds at most this many records */
-#define ACCESS_ACTIONS 0xfu    /* open, read, read_call, mmap */
+#define ACCESS_ACTIONS 0x3fu   /* open, read, read_call, mmap, link, rename */
 #define NS_PER_MIN     60000000000ULL
 
 /* The actions a rule can name, in bit order. */
 static const char *const action_names[] = {
-	"open", "read",	 "read_call", "mmap",	   "loss",    "gap",	     "start",
-	"stop", "clock", "config",    "heartbeat", "genesis", "epoch_close",
+	"open",	 "read", "read_call", "mmap",	"link",	     "rename",	"loss",	       "gap",
+	"start", "stop", "clock",     "config", "heartbeat", "genesis", "epoch_close",
 };
 #define N_ACTIONS (sizeof(action_names) / sizeof(action_names[0]))
 
@@ -65,10 +65,46 @@ struct rule {
 	struct tally *tallies;
 };
 
+/*
+ * The read sessions whose bytes are partly counted.  A progress report
+ * carries its session's totals so far: a threshold adds what grew since
+ * the session's bytes last counted, so a long session's bytes reach it as
+ * they are read, and its final record adds the rest and drops the entry.
+ * A session whose final record never comes (custosd stopped, the host
+ * rebooted, the event was lost) would stay: the table is bounded, and when
+ * it is full the entry updated least recently goes.  Should that session
+ * report again, its totals so far count again: bytes are then counted
+ * twice, never missed.  The bound is that of the kernel's table of open
+ * sessions, so a session still open is evicted only after more than that
+ * many sessions ended without a final record since it last reported.
+ * Entries are numbered from 1: 0 ends a chain.
+ */
+#define SEEN_MAX     131072
+#define SEEN_BUCKETS 65536
+
+struct seen {
+	uint8_t boot[16];
+	uint64_t session;
+	uint64_t counted;      /* the session's bytes counted so far */
+	uint32_t next;	       /* the next entry of its bucket, or of the free list */
+	uint32_t older, newer; /* in the order of their last update */
+};
+
+struct seen_table {
+	struct seen *e;	  /* SEEN_MAX + 1 of them, allocated at the first report */
+	uint32_t *bucket; /* the first entry of each bucket */
+	uint32_t used;	  /* entries ever handed out */
+	uint32_t free;	  /* entries given back, chained through next */
+	uint32_t n;
+	uint32_t newest, oldest;
+};
+
 struct rules {
 	struct rule *rule;
 	size_t n;
 	bool local;
+	bool windows; /* a rule has a threshold: session bytes are tracked */
+	struct seen_table seen;
 	uint8_t version[RULES_VERSION_LEN];
 	char hex[2 * RULES_VERSION_LEN + 1];
 };
@@ -511,6 +547,8 @@ struct rules *rules__parse(const char *text, size_t len, char *err, size_t errle
 	rc = each_pair(&p, root, "the file", top_pair, rs);
 	if (!rc && !rs->rule)
 		rc = fail(&p, root, "no rules list");
+	for (size_t i = 0; !rc && i < rs->n; i++)
+		rs->windows |= rs->rule[i].window_ns != 0;
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (!rc) {
@@ -587,6 +625,8 @@ void rules__free(struct rules *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		rule_clear(&rs->rule[i]);
 	free(rs->rule);
+	free(rs->seen.e);
+	free(rs->seen.bucket);
 	free(rs);
 }
 
@@ -781,17 +821,158 @@ static int tally_add(struct tally *t, uint64_t window_ns, uint64_t t_ns, uint64_
 	return 0;
 }
 
+static uint32_t seen_bucket(const uint8_t boot[16], uint64_t session)
+{
+	uint64_t a, b;
+
+	memcpy(&a, boot, 8);
+	memcpy(&b, boot + 8, 8);
+	a ^= b ^ session * 0x9e3779b97f4a7c15ULL;
+	a = (a ^ (a >> 33)) * 0xff51afd7ed558ccdULL;
+	return (uint32_t)((a ^ (a >> 33)) % SEEN_BUCKETS);
+}
+
+static uint32_t seen_find(const struct seen_table *t, const uint8_t boot[16], uint64_t session)
+{
+	uint32_t i = t->bucket ? t->bucket[seen_bucket(boot, session)] : 0;
+
+	while (i && (t->e[i].session != session || memcmp(t->e[i].boot, boot, 16)))
+		i = t->e[i].next;
+	return i;
+}
+
+/* Take entry i out of the order of updates. */
+static void seen_unlink(struct seen_table *t, uint32_t i)
+{
+	struct seen *e = &t->e[i];
+
+	if (e->older)
+		t->e[e->older].newer = e->newer;
+	else
+		t->oldest = e->newer;
+	if (e->newer)
+		t->e[e->newer].older = e->older;
+	else
+		t->newest = e->older;
+}
+
+/* Put entry i at the newest end of the order of updates. */
+static void seen_link(struct seen_table *t, uint32_t i)
+{
+	t->e[i].older = t->newest;
+	t->e[i].newer = 0;
+	if (t->newest)
+		t->e[t->newest].newer = i;
+	else
+		t->oldest = i;
+	t->newest = i;
+}
+
+static void seen_drop(struct seen_table *t, uint32_t i)
+{
+	uint32_t *at = &t->bucket[seen_bucket(t->e[i].boot, t->e[i].session)];
+
+	while (*at != i)
+		at = &t->e[*at].next;
+	*at = t->e[i].next;
+	seen_unlink(t, i);
+	t->e[i].next = t->free;
+	t->free = i;
+	t->n--;
+}
+
+/* A new entry for the session, the least recently updated one going when
+ * the table is full.  0 when out of memory. */
+static uint32_t seen_add(struct seen_table *t, const uint8_t boot[16], uint64_t session)
+{
+	uint32_t i, *head;
+
+	if (!t->e) {
+		t->e = calloc(SEEN_MAX + 1, sizeof(*t->e));
+		t->bucket = calloc(SEEN_BUCKETS, sizeof(*t->bucket));
+		if (!t->e || !t->bucket) {
+			free(t->e);
+			free(t->bucket);
+			t->e = NULL;
+			t->bucket = NULL;
+			return 0;
+		}
+	}
+	if (t->n == SEEN_MAX)
+		seen_drop(t, t->oldest);
+	if (t->free) {
+		i = t->free;
+		t->free = t->e[i].next;
+	} else {
+		i = ++t->used;
+	}
+	head = &t->bucket[seen_bucket(boot, session)];
+	t->e[i] = (struct seen){ .session = session, .next = *head };
+	memcpy(t->e[i].boot, boot, 16);
+	*head = i;
+	seen_link(t, i);
+	t->n++;
+	return i;
+}
+
+/*
+ * The bytes rec adds to byte thresholds: a read session's bytes count once
+ * in all, by the increase each of its records brings over what was already
+ * counted for it, progress reports and final record alike.  A session is
+ * (boot, session id); a record without an id (0) counts as before ids
+ * existed, only when final.  read_call records never count: their session
+ * does.  0, or -ENOMEM.
+ */
+static int read_increase(struct seen_table *t, const struct record *rec, uint64_t *bytes)
+{
+	const struct rec_access *a = &rec->access;
+	uint64_t before;
+	uint32_t i;
+
+	*bytes = 0;
+	if (rec->type != REC_FILE_ACCESS || a->op != OP_READ)
+		return 0;
+	if (!a->session) {
+		*bytes = a->partial ? 0 : a->bytes;
+		return 0;
+	}
+	i = seen_find(t, rec->boot_id, a->session);
+	before = i ? t->e[i].counted : 0;
+	*bytes = a->bytes > before ? a->bytes - before : 0;
+	if (!a->partial) {
+		if (i)
+			seen_drop(t, i);
+		return 0;
+	}
+	if (!i) {
+		i = seen_add(t, rec->boot_id, a->session);
+		if (!i)
+			return -ENOMEM;
+	} else {
+		seen_unlink(t, i);
+		seen_link(t, i);
+	}
+	t->e[i].counted = before + *bytes;
+	return 0;
+}
+
 int rules__eval(struct rules *rs, const struct record *rec, rules_fire_fn fire, void *ctx)
 {
 	const struct rec_access *a = rec->type == REC_FILE_ACCESS ? &rec->access : NULL;
 	uint64_t t_ns = a ? a->event_ns : rec->t_real_ns;
-	/* Bytes count once: in a session's final record, not its progress reports. */
-	uint64_t bytes = a && a->op == OP_READ && !a->partial ? a->bytes : 0;
+	uint64_t bytes = 0;
 	int bit = action_bit(rec);
 	char who[RECORD_NAME_MAX + 16];
+	int err;
 
 	if (rec->type == REC_ALERT || bit < 0)
 		return 0;
+	/* Whether or not a rule matches it, a record brings its session's count up to date. */
+	if (rs->windows) {
+		err = read_increase(&rs->seen, rec, &bytes);
+		if (err)
+			return err;
+	}
 	who[0] = '\0';
 	if (a && a->person.len)
 		snprintf(who, sizeof(who), "%.*s", a->person.len, a->person.p);
@@ -801,7 +982,6 @@ int rules__eval(struct rules *rs, const struct record *rec, rules_fire_fn fire, 
 		struct rule *r = &rs->rule[i];
 		struct record alert = { .type = REC_ALERT };
 		struct rec_alert *al = &alert.alert;
-		int err;
 
 		if (!(r->actions & (1u << bit)) || (needs_access(r) && !a) ||
 		    (a && !access_holds(r, a)) || !when_holds(rs, r, t_ns))

@@ -12,7 +12,7 @@
  *       severity: high        # required: info, low, medium, high, critical
  *       description: Customer data read at night     # optional (default: the id)
  *       match:                # optional; every condition given must hold
- *         action: [open, read]        # default: open, read, read_call, mmap
+ *         action: [open, read]        # default: open, read, read_call, mmap, link, rename
  *         dataset: [customers]
  *         path: ["/srv/customers/?*"]  # shell globs; "*" also matches "/"
  *         exe: ["/usr/bin/?*"]
@@ -28,12 +28,19 @@
  *         days: [sat, sun]
  *       threshold:            # optional: fire when, for one person, the matching
  *         window: 60s         # records of the last `window` reach `count`
- *         count: 100          # records, or `bytes` bytes read (final read
- *         bytes: 104857600    # records); then start counting afresh
+ *         count: 100          # records, or `bytes` bytes read; then start
+ *         bytes: 104857600    # counting afresh
+ *
+ * Bytes read count once per read session, as they are read: each read
+ * record adds what its session read since the session's bytes last counted
+ * (a progress report carries the totals so far), so a long session reaches
+ * a threshold while it is open and its final record adds only the rest.
+ * A record without a session id counts only when final; read_call records
+ * never count (their session does).
  *
  * A value that is a list may also be a single scalar.  The actions are
- * those of `custos query`: open, read, read_call, mmap, loss, gap, start,
- * stop, clock, config.  Conditions on an access (dataset, path, ...) never
+ * those of `custos query`: open, read, read_call, mmap, link, rename, loss,
+ * gap, start, stop, clock, config.  Conditions on an access (dataset, path, ...) never
  * hold for loss or gap records.  Anything else is an error: an unknown key,
  * a duplicate key, a wrong type, a bad value.  The whole file is refused on
  * the first one, with its line.

@@ -51,6 +51,7 @@ const char *store_schema =
 	" bpf_seq INTEGER,"
 	" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d INTEGER, last_d INTEGER,"
 	" read_paths INTEGER, partial INTEGER, min_offset INTEGER, max_offset INTEGER,"
+	" abi INTEGER, access_flags INTEGER, session INTEGER, target BLOB, target_flags INTEGER,"
 	" body BLOB) STRICT;"
 	"CREATE TABLE IF NOT EXISTS alert (seq INTEGER PRIMARY KEY, rule TEXT NOT NULL,"
 	" severity TEXT NOT NULL, summary TEXT NOT NULL, cause INTEGER NOT NULL,"
@@ -68,7 +69,7 @@ const char *store_schema =
 const char *store_entry_sql =
 	"SELECT r.seq AS seq, r.t_real_ns - coalesce(r.event_d, 0) AS t_ns,"
 	" CASE r.type WHEN 1 THEN CASE r.op WHEN 1 THEN 'open' WHEN 2 THEN 'read' WHEN 3 THEN"
-	" 'mmap' WHEN 4 THEN 'read_call' ELSE 'unknown'"
+	" 'mmap' WHEN 4 THEN 'read_call' WHEN 5 THEN 'link' WHEN 6 THEN 'rename' ELSE 'unknown'"
 	" END WHEN 2 THEN 'heartbeat' WHEN 3 THEN 'gap' WHEN 4 THEN 'loss' WHEN 5 THEN"
 	" 'epoch_close' WHEN 6 THEN 'genesis' WHEN 7 THEN 'start' WHEN 8 THEN 'stop' WHEN 9 THEN"
 	" 'clock' WHEN 10 THEN 'config' WHEN 11 THEN 'anchor' WHEN 12 THEN 'alert' ELSE 'unknown' "
@@ -91,8 +92,10 @@ const char *store_entry_sql =
 	" CASE r.op WHEN 2 THEN r.partial END AS partial,"
 	" CASE WHEN r.op IN (2, 4) AND r.min_offset >= 0 THEN r.min_offset END AS min_offset,"
 	" CASE WHEN r.op IN (2, 4) AND r.min_offset >= 0 THEN r.max_offset END AS "
-	"max_offset, al.rule AS rule, al.severity AS severity, al.cause AS cause_seq" RECORD_JOINS
-	" LEFT JOIN alert al ON al.seq = r.seq";
+	"max_offset, al.rule AS rule, al.severity AS severity, al.cause AS cause_seq,"
+	" r.abi AS abi, CASE r.op WHEN 1 THEN r.access_flags & 1 END AS discovered,"
+	" nullif(r.session, 0) AS session, r.target AS target,"
+	" r.target_flags AS target_flags" RECORD_JOINS " LEFT JOIN alert al ON al.seq = r.seq";
 
 /*
  * A dictionary: a table whose rows are unique tuples, and a cache of recent
@@ -147,35 +150,37 @@ static const struct {
 		       { "person", "attribution", "team", "role", "directory", "staff_flags" } },
 };
 
-/* The byte fields of an access record, all of them set from dictionary rows:
- * copied when a scan loads a dictionary (freed at its end), and when an
- * access record is queued for the writer thread. */
-static const size_t dict_blobs[] = {
+/* The byte fields of an access record: copied when an access record is
+ * queued for the writer thread, and when a scan loads a dictionary (only
+ * that dictionary's own are set there; freed at the scan's end).  All but
+ * target come from dictionary rows; target is a column of the record's. */
+static const size_t access_blobs[] = {
 	offsetof(struct rec_access, comm),	  offsetof(struct rec_access, exe),
 	offsetof(struct rec_access, dataset),	  offsetof(struct rec_access, path),
 	offsetof(struct rec_access, args),	  offsetof(struct rec_access, lineage),
 	offsetof(struct rec_access, container),	  offsetof(struct rec_access, person),
 	offsetof(struct rec_access, attribution), offsetof(struct rec_access, team),
 	offsetof(struct rec_access, role),	  offsetof(struct rec_access, directory),
+	offsetof(struct rec_access, target),
 };
 
-/* A bytes field added to rec_access grows it, and belongs in dict_blobs:
+/* A bytes field added to rec_access grows it, and belongs in access_blobs:
  * else a record queued for the writer would point into a reused buffer. */
-_Static_assert(sizeof(struct rec_access) == 384, "is the new field of rec_access in dict_blobs?");
+_Static_assert(sizeof(struct rec_access) == 424, "is the new field of rec_access in access_blobs?");
 
-static struct bytes *dict_blob(struct record *r, size_t i)
+static struct bytes *access_blob(struct record *r, size_t i)
 {
-	return (struct bytes *)((char *)&r->access + dict_blobs[i]);
+	return (struct bytes *)((char *)&r->access + access_blobs[i]);
 }
 
 /* The layout of the tables; a database of another layout is refused, never
  * altered (it is evidence). */
-#define STORE_FORMAT 8
+#define STORE_FORMAT 9
 
 /* What a column of ins_record holds from the record before (see bind_int). */
 enum bound { BOUND_UNKNOWN, BOUND_INT, BOUND_NULL };
 
-#define RECORD_COLS 28
+#define RECORD_COLS 33
 
 struct store {
 	sqlite3 *db;
@@ -551,7 +556,8 @@ struct store *store__open(const char *path)
 		goto fail;
 	if (prepare(st->db,
 		    "INSERT INTO record VALUES "
-		    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+		    "?,?,?,?,?,?)",
 		    &st->ins_record) ||
 	    prepare(st->db, "INSERT OR REPLACE INTO state(k, v) VALUES (?, ?)", &st->set_state) ||
 	    prepare(st->db, "SELECT v FROM state WHERE k = ?", &st->get_state) ||
@@ -654,7 +660,7 @@ static void bind_blob(struct store *st, int col, const void *p, int len)
 	sqlite3_bind_blob(st->ins_record, col, p, len, SQLITE_STATIC);
 }
 
-/* Bind a record's columns: 1 seq .. 28 body, as in store_schema. */
+/* Bind a record's columns: 1 seq .. 33 body, as in store_schema. */
 static int bind_record(struct store *st, const struct record *r, int64_t boot)
 {
 	const struct rec_access *a = &r->access;
@@ -702,9 +708,20 @@ static int bind_record(struct store *st, const struct record *r, int64_t boot)
 		a->partial,
 		(int64_t)a->min_offset,
 		(int64_t)a->max_offset,
+		a->abi,
+		a->access_flags,
+		(int64_t)a->session,
 	};
-	for (int k = 0; k < 20; k++)
+	_Static_assert(sizeof(v) / sizeof(v[0]) == RECORD_COLS - 10, "columns 8 .. 30");
+
+	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
 		bind_int(st, 8 + k, v[k]);
+	/* Only links and renames have a target: empty is NULL, as in the dictionaries. */
+	if (a->target.len)
+		bind_blob(st, RECORD_COLS - 2, a->target.p, a->target.len);
+	else
+		bind_null(st, RECORD_COLS - 2);
+	bind_int(st, RECORD_COLS - 1, a->target_flags);
 	bind_null(st, RECORD_COLS);
 	return 0;
 }
@@ -867,8 +884,8 @@ static int enqueue(struct store *st, const struct record *r)
 		wait_writer(st, QUEUE_SLOTS - QUEUE_RUN);
 	q = &st->queue[st->queued % QUEUE_SLOTS];
 	q->r = *r;
-	for (size_t i = 0; i < sizeof(dict_blobs) / sizeof(dict_blobs[0]); i++)
-		need += dict_blob(&q->r, i)->len;
+	for (size_t i = 0; i < sizeof(access_blobs) / sizeof(access_blobs[0]); i++)
+		need += access_blob(&q->r, i)->len;
 	if (need > q->cap) {
 		uint8_t *p = realloc(q->bytes, need);
 
@@ -877,8 +894,8 @@ static int enqueue(struct store *st, const struct record *r)
 		q->bytes = p;
 		q->cap = need;
 	}
-	for (size_t i = 0; i < sizeof(dict_blobs) / sizeof(dict_blobs[0]); i++) {
-		struct bytes *b = dict_blob(&q->r, i);
+	for (size_t i = 0; i < sizeof(access_blobs) / sizeof(access_blobs[0]); i++) {
+		struct bytes *b = access_blob(&q->r, i);
 
 		if (!b->len)
 			continue;
@@ -1183,7 +1200,8 @@ static void row_fixed(struct row *w, uint8_t *out, size_t len)
 #define RECORD_OWN                                                                                 \
 	"r.seq, r.type, r.epoch, r.t_real_ns, r.t_boot_ns, r.prev_leaf, r.op, r.open_flags,"       \
 	" r.result, r.mode, r.path_flags, r.bpf_cpu, r.bpf_seq, r.bytes, r.reads, r.event_d,"      \
-	" r.first_d, r.last_d, r.read_paths, r.partial, r.min_offset, r.max_offset, r.body"
+	" r.first_d, r.last_d, r.read_paths, r.partial, r.min_offset, r.max_offset, r.abi,"        \
+	" r.access_flags, r.session, r.target, r.target_flags, r.body"
 
 static struct bytes row_own(struct row *w, struct record *r)
 {
@@ -1216,6 +1234,11 @@ static struct bytes row_own(struct row *w, struct record *r)
 	a->partial = row_u(w, 1, !access);
 	a->min_offset = row_u(w, UINT64_MAX, !access);
 	a->max_offset = row_u(w, UINT64_MAX, !access);
+	a->abi = row_u(w, UINT32_MAX, !access);
+	a->access_flags = row_u(w, UINT32_MAX, !access);
+	a->session = row_u(w, UINT64_MAX, !access);
+	a->target = row_bytes(w, RECORD_PATH_MAX);
+	a->target_flags = row_u(w, UINT32_MAX, !access);
 	if (!access)
 		for (int col = first_access_col; col < w->col; col++)
 			if (sqlite3_column_type(w->q, col) != SQLITE_NULL)
@@ -1393,8 +1416,8 @@ static int load_dict(sqlite3 *db, struct dict_mem *m, int kind)
 			row_file(&w, &r->access, 0);
 		else
 			row_who(&w, &r->access, 0);
-		for (size_t i = 0; i < sizeof(dict_blobs) / sizeof(dict_blobs[0]); i++)
-			*dict_blob(r, i) = dup_bytes(*dict_blob(r, i), &err);
+		for (size_t i = 0; i < sizeof(access_blobs) / sizeof(access_blobs[0]); i++)
+			*access_blob(r, i) = dup_bytes(*access_blob(r, i), &err);
 		if (w.bad)
 			err = -EBADMSG;
 		m->present[id] = 1;
@@ -1530,8 +1553,8 @@ void store__scan_close(struct store_scan *s)
 		struct dict_mem *m = &s->dict[k];
 
 		for (int64_t i = 0; m->rows && i < m->n; i++)
-			for (size_t j = 0; j < sizeof(dict_blobs) / sizeof(dict_blobs[0]); j++)
-				free((void *)dict_blob(&m->rows[i], j)->p);
+			for (size_t j = 0; j < sizeof(access_blobs) / sizeof(access_blobs[0]); j++)
+				free((void *)access_blob(&m->rows[i], j)->p);
 		free(m->rows);
 		free(m->present);
 	}

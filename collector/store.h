@@ -108,8 +108,9 @@ void store__scan_close(struct store_scan *s);
  * store_entry_sql selects one flat row per record for people (seq, t_ns,
  * action, result, flags, path, path_flags, dev, ino, mnt_id, dataset, bytes,
  * reads, first_ns, last_ns, pid, tid, ppid, comm, exe, uid, euid, fsuid, gid,
- * egid, loginuid, sessionid, cpu, bpf_seq, detail); it needs the functions
- * of store__register_functions on the connection.
+ * egid, loginuid, sessionid, cpu, bpf_seq, detail, ..., abi, discovered,
+ * session, target, target_flags); it needs the functions of
+ * store__register_functions on the connection.
  */
 extern const char *store_entry_sql;
 int store__register_functions(sqlite3 *db);

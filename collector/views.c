@@ -16,12 +16,19 @@
 
 #include "custos/abi.h"
 #include "log.h"
+#include "record.h"
 #include "views.h"
 
 /* The SQL below spells these numbers out; a change must show up here. */
 _Static_assert(CUSTOS_PATH_TRUNCATED == 1 && CUSTOS_PATH_DELETED == 2 &&
 		       CUSTOS_PATH_UNRESOLVED == 4 && CUSTOS_PATH_FSREL == 8,
 	       "views.c spells out the CUSTOS_PATH_* bits");
+_Static_assert(OP_OPEN == 1 && OP_READ == 2 && OP_MMAP == 3 && OP_READ_CALL == 4 && OP_LINK == 5 &&
+		       OP_RENAME == 6,
+	       "views.c names the ops");
+_Static_assert(CUSTOS_ABI_X86_64 == 1 && CUSTOS_ABI_I386 == 2 && CUSTOS_ABI_X32 == 4 &&
+		       RECORD_ACCESS_DISCOVERED == 1,
+	       "views.c spells out the ABI bits and the discovered flag");
 _Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STAT_PROBE_READ == 2 &&
 		       CUSTOS_STAT_PATH_TRUNCATED == 3 && CUSTOS_STAT_STASH_FULL == 4 &&
 		       CUSTOS_STAT_SESSION_FULL == 5 && CUSTOS_STAT_PROC_LOST == 6 &&
@@ -55,6 +62,34 @@ _Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STA
 #define T_ACCESS "(r.t_real_ns - r.event_d)"
 #define READ_OP "r.op IN (2, 4)"
 
+/* enum custos_abi bits as custos query names them: "x86_64,i386"; NULL for 0. */
+#define ABI_NAMES(v) \
+	"nullif(substr(CASE WHEN " v " & 1 THEN ',x86_64' ELSE '' END" \
+	" || CASE WHEN " v " & 2 THEN ',i386' ELSE '' END" \
+	" || CASE WHEN " v " & 4 THEN ',x32' ELSE '' END" \
+	" || CASE WHEN " v " & ~7 THEN ',unknown' ELSE '' END, 2), '')"
+
+/*
+ * Whether a read record's bytes count in totals: a read session's bytes
+ * count exactly once, in its final record when the ledger has one, else in
+ * its latest progress report (a session still open when custosd stopped,
+ * or when the host rebooted, has only those; each repeats the totals so
+ * far).  A session is (boot, session): ids are unique within a boot.
+ * Records without a session id (0) count as before ids existed: final
+ * ones only.  read_call records never count (their session does).
+ *
+ * The sessions without a final record are found by one scan of the
+ * record table, which SQLite runs once per statement (the IN list does
+ * not depend on the row): no index is kept for it, so appending costs
+ * nothing more.  Whether a record counts depends on the whole ledger, not
+ * on a period a query selects: summed over periods that split the ledger,
+ * every session is counted once, in the period of its counting record.
+ */
+#define COUNTED \
+	"CASE WHEN r.op IN (2, 4) THEN r.op = 2 AND (r.partial = 0 OR (r.session != 0" \
+	" AND r.seq IN (SELECT max(x.seq) FROM record x WHERE x.op = 2 AND x.session != 0" \
+	" GROUP BY x.boot, x.session HAVING min(x.partial) = 1))) END"
+
 /* The host of the last START: abi and pid (8 bytes), then host<0..255>. */
 #define HOST \
 	"(SELECT CAST(substr(s.body, 10, " BE1("s.body", "9") ") AS TEXT)" \
@@ -64,7 +99,8 @@ const char views_accesses_sql[] =
 	"SELECT r.seq AS seq, " RFC3339(T_ACCESS) " AS time, " T_ACCESS " AS time_ns,"
 	" " HOST " AS host,"
 	" CASE r.op WHEN 1 THEN 'open' WHEN 2 THEN 'read' WHEN 3 THEN 'mmap'"
-	" WHEN 4 THEN 'read_call' ELSE 'unknown' END AS action,"
+	" WHEN 4 THEN 'read_call' WHEN 5 THEN 'link' WHEN 6 THEN 'rename'"
+	" ELSE 'unknown' END AS action,"
 	" r.result AS result, r.open_flags AS flags, CAST(f.path AS TEXT) AS path,"
 	" (r.path_flags & 1) != 0 AS truncated, (r.path_flags & 2) != 0 AS deleted,"
 	" (r.path_flags & 4) != 0 AS unresolved, (r.path_flags & 8) != 0 AS fs_relative,"
@@ -84,9 +120,16 @@ const char views_accesses_sql[] =
 	" CAST(w.role AS TEXT) AS role, coalesce(w.staff_flags & 1, 0) AS left,"
 	" lower(hex(w.directory)) AS directory, CAST(p.lineage AS TEXT) AS lineage,"
 	" CAST(p.container AS TEXT) AS container, p.sid AS sid, p.tty AS tty,"
-	" p.cgroup_id AS cgroup_id"
+	" p.cgroup_id AS cgroup_id,"
+	" lower(hex(b.boot_id)) AS boot_id, nullif(r.session, 0) AS session,"
+	" " ABI_NAMES("r.abi") " AS abi,"
+	" CASE r.op WHEN 1 THEN r.access_flags & 1 END AS discovered,"
+	" CAST(r.target AS TEXT) AS target,"
+	" CASE WHEN r.op IN (5, 6) THEN r.target_flags END AS target_flags,"
+	" " COUNTED " AS counted"
 	" FROM record r LEFT JOIN proc p ON p.id = r.proc LEFT JOIN cred c ON c.id = r.cred"
 	" LEFT JOIN file f ON f.id = r.file LEFT JOIN who w ON w.id = r.who"
+	" LEFT JOIN boot b ON b.id = r.boot"
 	" WHERE r.type = 1";
 
 /*
@@ -128,15 +171,16 @@ const char views_alerts_sql[] =
 	" FROM alert al JOIN record r ON r.seq = al.seq";
 
 /*
- * Per person and dataset: only final read records (partial = 0) count as
- * sessions and bytes, as progress reports repeat the totals so far.
+ * Per person and dataset: a read session counts once, as do its bytes, in
+ * the record that counts them (counted, above), as progress reports repeat
+ * the totals so far.
  */
 static const char person_dataset_sql[] =
 	"SELECT person, dataset,"
 	" sum(action = 'open' AND result >= 0) AS opens,"
 	" sum(action = 'mmap' AND result >= 0) AS mmaps,"
-	" sum(action = 'read' AND partial = 0) AS reads,"
-	" sum(CASE WHEN action = 'read' AND partial = 0 THEN bytes ELSE 0 END) AS bytes,"
+	" sum(action = 'read' AND counted) AS reads,"
+	" sum(CASE WHEN action = 'read' AND counted THEN bytes ELSE 0 END) AS bytes,"
 	" sum(action IN ('open', 'mmap') AND result < 0) AS failed,"
 	" " RFC3339("min(time_ns)") " AS first_time, " RFC3339("max(time_ns)") " AS last_time"
 	" FROM accesses GROUP BY person, dataset";

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
@@ -38,6 +39,22 @@ static inline int write_records(const char *path, struct record *recs, size_t n)
 		err = store__commit(st);
 	store__close(st);
 	return err;
+}
+
+/* The ledger `name` in dir, written by write(path) the first time it is
+ * asked for: its path, kept in path (cap bytes; empty until then).  A
+ * ledger that cannot be written ends the test program. */
+static inline const char *ledger_once(char *path, size_t cap, const char *dir, const char *name,
+				      int (*write)(const char *path))
+{
+	if (*path)
+		return path;
+	snprintf(path, cap, "%s/%s", dir, name);
+	if (write(path)) {
+		fprintf(stderr, "failed to write test database %s\n", path);
+		exit(1);
+	}
+	return path;
 }
 
 #endif /* CUSTOS_TEST_RECORDS_H */

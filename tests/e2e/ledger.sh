@@ -42,6 +42,9 @@ LAST_CLOSE=$(sqlite3 "$WORK/log.db" "SELECT max(seq) FROM record WHERE type = 5 
 
 mutate "a changed byte count" "UPDATE record SET bytes = bytes + 1 WHERE seq = $READ"
 mutate "a changed time" "UPDATE record SET t_real_ns = t_real_ns - 1 WHERE seq = $READ"
+mutate "a changed session id" "UPDATE record SET session = session + 1 WHERE seq = $READ"
+mutate "a target given to a read" \
+	"UPDATE record SET target = CAST('/tmp/elsewhere' AS BLOB) WHERE seq = $READ"
 mutate "a renamed file in the dictionary" \
 	"UPDATE file SET path = CAST('/srv/data/other' AS BLOB) WHERE id = 3"
 mutate "a changed uid in the dictionary" "UPDATE cred SET uid = 0"
@@ -57,7 +60,8 @@ mutate "a record inserted" "UPDATE record SET seq = seq + 1000000 WHERE seq >= $
 	UPDATE record SET seq = seq - 999999 WHERE seq >= 1000000;
 	INSERT INTO record SELECT $READ, type, epoch, boot, t_real_ns, t_boot_ns, prev_leaf, op,
 	open_flags, result, proc, cred, file, who, mode, path_flags, bpf_cpu, bpf_seq, bytes, reads,
-	event_d, first_d, last_d, read_paths, partial, min_offset, max_offset, body FROM record WHERE seq = $READ - 2"
+	event_d, first_d, last_d, read_paths, partial, min_offset, max_offset, abi, access_flags,
+	session, target, target_flags, body FROM record WHERE seq = $READ - 2"
 mutate "the tail truncated" "DELETE FROM record WHERE seq > $N - 15"
 mutate "an epoch's sealing checkpoint removed" "DELETE FROM checkpoint WHERE size = $CLOSE + 1"
 mutate "a checkpoint's root changed" "UPDATE checkpoint SET note =

@@ -453,6 +453,66 @@ TEST(ocsf_file_system_activity)
 	j = jsonrec__ocsf(&r, "lab1", "0.1.0");
 	ASSERT_EQ(json_integer_value(at(j, "status_id")), 2);
 	ASSERT_EQ(json_integer_value(at(j, "status_code")), -13);
+	ASSERT_TRUE(json_is_false(at(j, "unmapped.discovered")));
+	ASSERT_TRUE(!at(j, "file_result"));
+	json_decref(j);
+	return true;
+}
+
+/* A link and a rename: both names, the protected one as file and the new
+ * one as file_result; rename is OCSF's Rename, a link Create (a new name). */
+TEST(ocsf_link_and_rename)
+{
+	static const char *const required[] = {
+		"file.path",	    "file.name",	 "file_result.path",
+		"file_result.name", "actor.process.pid",
+	};
+	struct record r = access_rec(9, OP_RENAME, "/srv/c/alice.csv");
+	json_t *j;
+
+	r.access.result = 0;
+	r.access.target = str("/tmp/stash/a\xff.csv");
+	r.access.abi = CUSTOS_ABI_I386;
+	r.access.session = 0;
+	j = jsonrec__ocsf(&r, "lab1", "0.1.0");
+	ASSERT_TRUE(j != NULL);
+	ASSERT_TRUE(has_all(j, base_required, sizeof(base_required) / sizeof(*base_required)));
+	ASSERT_TRUE(has_all(j, required, sizeof(required) / sizeof(*required)));
+	ASSERT_EQ(json_integer_value(at(j, "class_uid")), 1001);
+	ASSERT_EQ(json_integer_value(at(j, "activity_id")), 5);
+	ASSERT_STREQ(json_string_value(at(j, "activity_name")), "Rename");
+	ASSERT_EQ(json_integer_value(at(j, "type_uid")), 100105);
+	ASSERT_STREQ(json_string_value(at(j, "file.path")), "/srv/c/alice.csv");
+	ASSERT_STREQ(json_string_value(at(j, "file_result.path")), "/tmp/stash/a\xef\xbf\xbd.csv");
+	ASSERT_STREQ(json_string_value(at(j, "file_result.parent_folder")), "/tmp/stash");
+	/* The same inode under its new name. */
+	ASSERT_STREQ(json_string_value(at(j, "file_result.uid")), "2049:77");
+	ASSERT_STREQ(json_string_value(at(j, "unmapped.action")), "rename");
+	ASSERT_STREQ(json_string_value(at(j, "unmapped.abi")), "i386");
+	ASSERT_STREQ(json_string_value(at(j, "unmapped.target_b64")), "L3RtcC9zdGFzaC9h/y5jc3Y=");
+	ASSERT_TRUE(!at(j, "unmapped.session"));
+	ASSERT_TRUE(!at(j, "unmapped.discovered"));
+	json_decref(j);
+
+	r = access_rec(10, OP_LINK, "/srv/c/alice.csv");
+	r.access.result = -1;
+	r.access.target = str("/tmp/l");
+	j = jsonrec__ocsf(&r, "lab1", "0.1.0");
+	ASSERT_TRUE(has_all(j, required, sizeof(required) / sizeof(*required)));
+	ASSERT_EQ(json_integer_value(at(j, "activity_id")), 1);
+	ASSERT_EQ(json_integer_value(at(j, "type_uid")), 100101);
+	ASSERT_STREQ(json_string_value(at(j, "unmapped.action")), "link");
+	ASSERT_STREQ(json_string_value(at(j, "message")), "link");
+	ASSERT_EQ(json_integer_value(at(j, "status_id")), 2);
+	/* A refused link made no name: no inode to give it. */
+	ASSERT_TRUE(!at(j, "file_result.uid"));
+	ASSERT_TRUE(json_is_null(at(j, "unmapped.abi")));
+	json_decref(j);
+
+	r = access_rec(11, OP_READ, "/srv/c/alice.csv");
+	r.access.session = 77;
+	j = jsonrec__ocsf(&r, "lab1", "0.1.0");
+	ASSERT_EQ(json_integer_value(at(j, "unmapped.session")), 77);
 	json_decref(j);
 	return true;
 }
@@ -506,7 +566,7 @@ TEST(ocsf_log_activity)
 /* The custos form equals what custos query prints, record by record. */
 TEST(custos_format_equals_query)
 {
-	struct record recs[7];
+	struct record recs[9];
 	char db[sizeof(tmp) + 16], *out = NULL;
 	struct query_filter f;
 	size_t len = 0;
@@ -522,8 +582,13 @@ TEST(custos_format_equals_query)
 	recs[0].start.backend = str("tracepoint");
 	recs[0].start.config = str("/a=a 1:2:3");
 	recs[1] = access_rec(0, OP_OPEN, "/a/b/x.txt");
+	recs[1].access.abi = CUSTOS_ABI_X86_64;
+	recs[1].access.access_flags = RECORD_ACCESS_DISCOVERED;
+	recs[1].access.session = 9;
 	recs[2] = access_rec(0, OP_READ, "/a/b/bad\xff.txt");
 	recs[2].access.path_flags = CUSTOS_PATH_DELETED;
+	recs[2].access.abi = CUSTOS_ABI_I386 | CUSTOS_ABI_X32;
+	recs[2].access.session = 9;
 	recs[3] = (struct record){ .type = REC_LOSS, .t_real_ns = T0 + NS };
 	recs[3].loss.counter = CUSTOS_STAT_RB_FULL;
 	recs[3].loss.count = 2;
@@ -543,8 +608,14 @@ TEST(custos_format_equals_query)
 	recs[6].alert.count = 1;
 	recs[6].alert.person = str("uid:0");
 	recs[6].alert.path = str("/a/b/y");
+	recs[7] = access_rec(0, OP_LINK, "/a/b/x.txt");
+	recs[7].access.target = str("/tmp/x.txt");
+	recs[7].access.target_flags = CUSTOS_PATH_UNRESOLVED;
+	recs[8] = access_rec(0, OP_RENAME, "/a/b/y");
+	recs[8].access.result = -18;
+	recs[8].access.target = str("/tmp/\xfe");
 	snprintf(db, sizeof(db), "%s/q.db", tmp);
-	ASSERT_EQ(write_records(db, recs, 7), 0);
+	ASSERT_EQ(write_records(db, recs, 9), 0);
 
 	mem = open_memstream(&out, &len);
 	ASSERT_EQ(query__run(db, &f, QUERY_JSON, mem), 0);
@@ -566,7 +637,7 @@ TEST(custos_format_equals_query)
 		}
 	}
 	free(out);
-	ASSERT_EQ(i, 7);
+	ASSERT_EQ(i, 9);
 	return true;
 }
 
@@ -707,5 +778,5 @@ TEST(syslog_unix_datagram)
 
 RUN_TESTS(T(tmpdir), T(parse_specs), T(parse_errors), T(rfc5424_message),
 	  T(spool_then_drain_in_order), T(spool_survives_a_restart), T(ocsf_file_system_activity),
-	  T(ocsf_detection_finding), T(ocsf_log_activity), T(custos_format_equals_query),
-	  T(file_rotation), T(syslog_unix_datagram))
+	  T(ocsf_link_and_rename), T(ocsf_detection_finding), T(ocsf_log_activity),
+	  T(custos_format_equals_query), T(file_rotation), T(syslog_unix_datagram))

@@ -43,6 +43,7 @@ static const char *const json_keys[] = {
 	"attribution", "team",	     "role",	   "left",	"directory",  "lineage",
 	"args",	       "sid",	     "tty",	   "container", "cgroup_id",  "read_paths",
 	"partial",     "min_offset", "max_offset", "rule",	"severity",   "cause_seq",
+	"target",      "target_b64", "abi",	   "session",	"discovered",
 };
 
 static const char path_newline[] = "/a/b/new\nline";
@@ -51,13 +52,13 @@ static const uint8_t path_nul[] = "/a/b/n\0l";
 static const char path_quote[] = "/a/b/q\"u,o";
 
 static char tmpdir[] = "/tmp/custos-test-query-XXXXXX";
-static char db[sizeof(tmpdir) + 32], sort_db[sizeof(tmpdir) + 32];
-static bool db_ready, sort_db_ready;
+static char db[sizeof(tmpdir) + 32], sort_db[sizeof(tmpdir) + 32], abi_db[sizeof(tmpdir) + 32];
 
 static void remove_tmpdir(void)
 {
 	static const char *const names[] = { "q.db",	 "q.db-wal", "q.db-shm", "s.db",
-					     "s.db-wal", "s.db-shm", "junk.db" };
+					     "s.db-wal", "s.db-shm", "a.db",	 "a.db-wal",
+					     "a.db-shm", "junk.db" };
 	char p[sizeof(db)];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -107,7 +108,7 @@ static struct record make_access(uint32_t op, int64_t t_ns, struct bytes path, u
 /* seq:  0 START, 1 open /a/b/x.txt, 2 open /a/bc/y (EACCES), 3 read /a/b/x.txt,
  *       4 open newline name (euid 0), 5 open invalid UTF-8, 6 LOSS, 7 open /a/b,
  *       8 open quote/comma name with an escape sequence in comm, 9 open name with NUL */
-static int write_db(void)
+static int write_db(const char *path)
 {
 	struct record recs[10], *r;
 	struct store *st = NULL;
@@ -142,7 +143,7 @@ static int write_db(void)
 	recs[8].access.comm = str("ev\x1b[31mil");
 	recs[9] = make_access(OP_OPEN, AT(9), b(path_nul, sizeof(path_nul) - 1), 1006, 1006);
 
-	st = store__open(db);
+	st = store__open(path);
 	if (!st)
 		return -errno;
 	if (store__begin(st))
@@ -185,16 +186,8 @@ static void make_tmpdir(void)
 /* The path of a database with the records above, written on first use. */
 static const char *test_db(void)
 {
-	if (db_ready)
-		return db;
 	make_tmpdir();
-	snprintf(db, sizeof(db), "%s/q.db", tmpdir);
-	if (write_db()) {
-		fprintf(stderr, "failed to write test database %s\n", db);
-		exit(1);
-	}
-	db_ready = true;
-	return db;
+	return ledger_once(db, sizeof(db), tmpdir, "q.db", write_db);
 }
 
 /* An access for the second database: who did it, with which program, and how it ended. */
@@ -227,7 +220,7 @@ static struct record make_who(uint32_t op, int64_t t_ns, const char *path, const
  * and what, and for sorting: ties on bytes (2, 7), path (1, 2, 9 and 6, 7),
  * person and pid; failed opens with -EACCES (3), -EPERM (4) and -ENOENT (6).
  */
-static int write_sort_db(void)
+static int write_sort_db(const char *path)
 {
 	struct record recs[10];
 
@@ -254,21 +247,65 @@ static int write_sort_db(void)
 	recs[9] = make_who(OP_READ_CALL, AT(9), "/d/one/a.csv", "one", 250, "/usr/binx/y", "y",
 			   1002, "e2", 0, 100);
 
-	return write_records(sort_db, recs, sizeof(recs) / sizeof(recs[0]));
+	return write_records(path, recs, sizeof(recs) / sizeof(recs[0]));
 }
 
 static const char *test_sort_db(void)
 {
-	if (sort_db_ready)
-		return sort_db;
 	make_tmpdir();
-	snprintf(sort_db, sizeof(sort_db), "%s/s.db", tmpdir);
-	if (write_sort_db()) {
-		fprintf(stderr, "failed to write test database %s\n", sort_db);
-		exit(1);
-	}
-	sort_db_ready = true;
-	return sort_db;
+	return ledger_once(sort_db, sizeof(sort_db), tmpdir, "s.db", write_sort_db);
+}
+
+static const uint8_t target_invalid[] = "/home/e1/\xff.csv";
+
+/*
+ * The fields the kernel added in ABI 8: 0 an open (x86_64, session 5); 1
+ * its read session (x86_64 and i386 calls); 2 an open found only at its
+ * first read (i386, discovered, session 6); 3 a read call of that session;
+ * 4 an mmap of it (x32); 5 a link made outside the tree; 6 a failed rename
+ * out of it to a name that is not UTF-8; 7 a kernel thread's open (no ABI),
+ * session 2^40.
+ */
+static int write_abi_db(const char *path)
+{
+	struct record recs[8];
+
+	recs[0] = make_access(OP_OPEN, AT(1), str("/a/b/x.txt"), 1001, 1001);
+	recs[0].access.abi = CUSTOS_ABI_X86_64;
+	recs[0].access.session = 5;
+	recs[1] = make_access(OP_READ, AT(2), str("/a/b/x.txt"), 1001, 1001);
+	recs[1].access.abi = CUSTOS_ABI_X86_64 | CUSTOS_ABI_I386;
+	recs[1].access.session = 5;
+	recs[1].access.bytes = 10;
+	recs[2] = make_access(OP_OPEN, AT(3), str("/a/b/y"), 1002, 1002);
+	recs[2].access.abi = CUSTOS_ABI_I386;
+	recs[2].access.access_flags = RECORD_ACCESS_DISCOVERED;
+	recs[2].access.session = 6;
+	recs[3] = make_access(OP_READ_CALL, AT(4), str("/a/b/y"), 1002, 1002);
+	recs[3].access.abi = CUSTOS_ABI_I386;
+	recs[3].access.session = 6;
+	recs[4] = make_access(OP_MMAP, AT(5), str("/a/b/y"), 1002, 1002);
+	recs[4].access.abi = CUSTOS_ABI_X32;
+	recs[4].access.session = 6;
+	recs[5] = make_access(OP_LINK, AT(6), str("/a/b/x.txt"), 1001, 1001);
+	recs[5].access.result = 0;
+	recs[5].access.abi = CUSTOS_ABI_X86_64;
+	recs[5].access.target = str("/tmp/out/copy.csv");
+	recs[6] = make_access(OP_RENAME, AT(7), str("/a/b/y"), 1002, 1002);
+	recs[6].access.result = -18;
+	recs[6].access.abi = CUSTOS_ABI_X86_64;
+	recs[6].access.target = b(target_invalid, sizeof(target_invalid) - 1);
+	recs[6].access.target_flags = CUSTOS_PATH_UNRESOLVED;
+	recs[7] = make_access(OP_OPEN, AT(8), str("/a/b/z"), 0, 0);
+	recs[7].access.session = 1ULL << 40;
+
+	return write_records(path, recs, sizeof(recs) / sizeof(recs[0]));
+}
+
+static const char *test_abi_db(void)
+{
+	make_tmpdir();
+	return ledger_once(abi_db, sizeof(abi_db), tmpdir, "a.db", write_abi_db);
 }
 
 /* Run a query on database path into memory; *out is NUL-terminated and the caller frees it. */
@@ -364,19 +401,25 @@ cleanup:
 /* The second database, of who and what, with ties for sorting. */
 #define ASSERT_SORTED(f, ...) ASSERT_SEQS_ON(test_sort_db(), f, __VA_ARGS__)
 
-/* The JSON object of record seq, from an unfiltered query; the caller decrefs it. */
-static json_t *record_json(int64_t seq)
+/* The JSON object of record seq of database path, from an unfiltered query;
+ * the caller decrefs it. */
+static json_t *record_json_on(const char *path, int64_t seq)
 {
 	struct query_filter f = any();
 	json_t *rows = NULL, *o = NULL;
 	char *out;
 	size_t len;
 
-	if (!run(&f, QUERY_JSON, &out, &len) && (rows = parse_lines(out)))
+	if (!run_on(path, &f, QUERY_JSON, &out, &len) && (rows = parse_lines(out)))
 		o = json_incref(json_array_get(rows, seq));
 	json_decref(rows);
 	free(out);
 	return o;
+}
+
+static json_t *record_json(int64_t seq)
+{
+	return record_json_on(test_db(), seq);
 }
 
 static size_t base64_decode(const char *s, uint8_t *out)
@@ -559,6 +602,137 @@ TEST(json_path_bytes_round_trip)
 	return true;
 }
 
+#define ASSERT_ABI_SEQS(f, ...) ASSERT_SEQS_ON(test_abi_db(), f, __VA_ARGS__)
+
+TEST(json_abi_session_discovered_target)
+{
+	uint8_t raw[64];
+	size_t n;
+	json_t *o;
+
+	o = record_json_on(test_abi_db(), 0);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "abi")), "x86_64");
+	ASSERT_EQ(json_integer_value(json_object_get(o, "session")), 5);
+	ASSERT_TRUE(json_is_false(json_object_get(o, "discovered")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "target")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "target_b64")));
+	json_decref(o);
+	/* Every ABI of the calls a session counted, in bit order; discovered is an open's. */
+	o = record_json_on(test_abi_db(), 1);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "abi")), "x86_64,i386");
+	ASSERT_EQ(json_integer_value(json_object_get(o, "session")), 5);
+	ASSERT_TRUE(json_is_null(json_object_get(o, "discovered")));
+	json_decref(o);
+	o = record_json_on(test_abi_db(), 2);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "abi")), "i386");
+	ASSERT_TRUE(json_is_true(json_object_get(o, "discovered")));
+	json_decref(o);
+	o = record_json_on(test_abi_db(), 4);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "action")), "mmap");
+	ASSERT_STREQ(json_string_value(json_object_get(o, "abi")), "x32");
+	json_decref(o);
+	o = record_json_on(test_abi_db(), 5);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "action")), "link");
+	ASSERT_STREQ(json_string_value(json_object_get(o, "path")), "/a/b/x.txt");
+	ASSERT_STREQ(json_string_value(json_object_get(o, "target")), "/tmp/out/copy.csv");
+	ASSERT_TRUE(json_is_null(json_object_get(o, "target_b64")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "session")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "discovered")));
+	json_decref(o);
+	/* A target that is not UTF-8: replacement characters, and its bytes in base64. */
+	o = record_json_on(test_abi_db(), 6);
+	ASSERT_TRUE(o);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "action")), "rename");
+	ASSERT_EQ(json_integer_value(json_object_get(o, "result")), -18);
+	ASSERT_STREQ(json_string_value(json_object_get(o, "target")), "/home/e1/\xef\xbf\xbd.csv");
+	n = base64_decode(json_string_value(json_object_get(o, "target_b64")), raw);
+	ASSERT_EQ(n, sizeof(target_invalid) - 1);
+	ASSERT_TRUE(!memcmp(raw, target_invalid, n));
+	json_decref(o);
+	/* No ABI known (a kernel thread's own access): null, like no session. */
+	o = record_json_on(test_abi_db(), 7);
+	ASSERT_TRUE(o);
+	ASSERT_TRUE(json_is_null(json_object_get(o, "abi")));
+	ASSERT_EQ(json_integer_value(json_object_get(o, "session")), 1LL << 40);
+	json_decref(o);
+	/* Records that are not accesses have none of them. */
+	o = record_json(0);
+	ASSERT_TRUE(o);
+	ASSERT_TRUE(json_is_null(json_object_get(o, "abi")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "session")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "discovered")));
+	ASSERT_TRUE(json_is_null(json_object_get(o, "target")));
+	json_decref(o);
+	return true;
+}
+
+TEST(filter_abi_session_and_link_actions)
+{
+	struct query_filter f = any();
+	const char *why = NULL;
+
+	/* Records whose abi has the bit: a session of x86_64 and i386 calls has both. */
+	ASSERT_EQ(query__set(&f, "abi", "x86_64", 0, &why), 0);
+	ASSERT_ABI_SEQS(f, 0, 1, 5, 6);
+	ASSERT_EQ(query__set(&f, "abi", "i386", 0, &why), 0);
+	ASSERT_ABI_SEQS(f, 1, 2, 3);
+	ASSERT_EQ(query__set(&f, "abi", "x32", 0, &why), 0);
+	ASSERT_ABI_SEQS(f, 4);
+	f = any();
+	ASSERT_EQ(query__set(&f, "session", "6", 0, &why), 0);
+	ASSERT_ABI_SEQS(f, 2, 3, 4);
+	ASSERT_EQ(query__set(&f, "session", "1099511627776", 0, &why), 0);
+	ASSERT_ABI_SEQS(f, 7);
+	ASSERT_EQ(query__set(&f, "session", "18446744073709551615", 0, &why), 0);
+	ASSERT_TRUE(f.session == UINT64_MAX);
+	ASSERT_NO_ROWS_ON(test_abi_db(), f);
+	ASSERT_EQ(query__set(&f, "session", "5", 0, &why), 0);
+	ASSERT_EQ(query__set(&f, "abi", "i386", 0, &why), 0);
+	ASSERT_ABI_SEQS(f, 1);
+	f = any();
+	ASSERT_EQ(query__set(&f, "action", "link", 0, &why), 0);
+	ASSERT_ABI_SEQS(f, 5);
+	ASSERT_EQ(query__set(&f, "action", "rename,link", 0, &why), 0);
+	ASSERT_ABI_SEQS(f, 5, 6);
+	/* A ledger without them: nothing, and the old filters are unchanged. */
+	ASSERT_NO_ROWS(f);
+	return true;
+}
+
+TEST(csv_and_table_show_the_new_fields)
+{
+	struct query_filter f = any();
+	char *out;
+	size_t len;
+
+	ASSERT_EQ(run_on(test_abi_db(), &f, QUERY_CSV, &out, &len), 0);
+	ASSERT_TRUE(strstr(out, ",/usr/bin/cat,\"x86_64,i386\",5,,\n"));
+	ASSERT_TRUE(strstr(out, ",/usr/bin/cat,i386,6,1,\n"));
+	ASSERT_TRUE(strstr(out, ",/usr/bin/cat,x86_64,,,/tmp/out/copy.csv\n"));
+	ASSERT_TRUE(strstr(out, ",/usr/bin/cat,,1099511627776,0,\n"));
+	ASSERT_TRUE(memmem(out, len, ",x86_64,,,/home/e1/\xff.csv\n", 25));
+	free(out);
+
+	ASSERT_EQ(run_on(test_abi_db(), &f, QUERY_TABLE, &out, &len), 0);
+	ASSERT_EQ(count_char(out, len, '\n'), 9);
+	ASSERT_TRUE(strstr(out, " link "));
+	ASSERT_TRUE(strstr(out, " /a/b/x.txt -> /tmp/out/copy.csv\n"));
+	ASSERT_TRUE(strstr(out, " /a/b/y -> /home/e1/\\xff.csv\n"));
+	ASSERT_TRUE(strstr(out, " /a/b/y (discovered) [i386]\n"));
+	ASSERT_TRUE(strstr(out, " /a/b/x.txt [x86_64,i386]\n"));
+	ASSERT_TRUE(strstr(out, " /a/b/y [x32]\n"));
+	/* The native ABI alone is not worth a note. */
+	ASSERT_TRUE(strstr(out, "open        3    4242       1001 -      "
+				"          cat                         - /a/b/x.txt\n"));
+	free(out);
+	return true;
+}
+
 TEST(filter_path_prefix)
 {
 	struct query_filter f = any();
@@ -653,7 +827,8 @@ TEST(csv_quotes_and_raw_bytes)
 {
 	static const char header[] = "seq,time,action,result,path,dataset,bytes,reads,pid,tid,"
 				     "ppid,comm,uid,euid,gid,loginuid,sessionid,dev,ino,detail,"
-				     "person,attribution,team,role,lineage,exe\n";
+				     "person,attribution,team,role,lineage,exe,abi,session,"
+				     "discovered,target\n";
 	struct query_filter f = any();
 	size_t len, records = 0, fields = 1;
 	bool quoted = false;
@@ -663,7 +838,7 @@ TEST(csv_quotes_and_raw_bytes)
 	ASSERT_TRUE(!strncmp(out, header, strlen(header)));
 	ASSERT_TRUE(strstr(out, "\n4,2026-11-27T06:00:04.000000000Z,open,3,\"/a/b/new\nline\","
 				"cohort-a,,,4242,4243,1,cat,1003,0,100,1003,7,2049,123456,,,,,,,"
-				"/usr/bin/cat\n"));
+				"/usr/bin/cat,,,0,\n"));
 	ASSERT_TRUE(strstr(out, ",\"/a/b/q\"\"u,o\","));
 	ASSERT_TRUE(strstr(out, ",/a/b/bad\xff\xfe name,"));
 	ASSERT_TRUE(strstr(out, "\n3,2026-11-27T06:00:03.000000000Z,read,0,/a/b/x.txt,cohort-a,"
@@ -671,14 +846,14 @@ TEST(csv_quotes_and_raw_bytes)
 	/* The raw NUL byte of seq 9 is written as it is. */
 	ASSERT_TRUE(memmem(out, len, ",/a/b/n\0l,", 10));
 
-	/* Read it back as RFC 4180: 11 records of 26 fields each. */
+	/* Read it back as RFC 4180: 11 records of 30 fields each. */
 	for (size_t i = 0; i < len; i++) {
 		if (out[i] == '"')
 			quoted = !quoted;
 		else if (!quoted && out[i] == ',')
 			fields++;
 		else if (!quoted && out[i] == '\n') {
-			ASSERT_EQ(fields, 26);
+			ASSERT_EQ(fields, 30);
 			records++;
 			fields = 1;
 		}
@@ -1199,6 +1374,16 @@ TEST(bad_input_is_refused)
 		{ "since", "yesterdayish" },
 		{ "until", "" },
 		{ "until", "2026-13-01" },
+		{ "abi", "" },
+		{ "abi", "amd64" },
+		{ "abi", "x86_64,i386" },
+		{ "abi", "X32" },
+		{ "session", "" },
+		{ "session", "0" },
+		{ "session", "-1" },
+		{ "session", "007" },
+		{ "session", "5x" },
+		{ "session", "18446744073709551616" },
 	};
 	struct query_filter f = any();
 	const char *why = NULL;
@@ -1212,11 +1397,13 @@ TEST(bad_input_is_refused)
 }
 
 RUN_TESTS(T(json_has_every_key), T(json_access_values), T(json_read_session),
-	  T(json_lifecycle_rows), T(json_path_bytes_round_trip), T(filter_path_prefix),
-	  T(filter_uid_matches_uid_or_euid), T(filter_action), T(filter_since_until),
-	  T(filters_combine), T(csv_quotes_and_raw_bytes), T(table_cannot_be_forged),
-	  T(no_rows_prints_only_headers), T(missing_db_is_not_created), T(junk_file_is_an_error),
-	  T(write_error_is_eio), T(filter_dataset), T(filter_glob), T(filter_exe), T(filter_comm),
-	  T(filter_loginuid), T(filter_action_list), T(filter_result), T(filter_host),
-	  T(filter_human_times), T(sort_orders), T(sort_applies_to_every_format),
-	  T(limit_after_sort), T(set_parses_values), T(bad_input_is_refused))
+	  T(json_abi_session_discovered_target), T(filter_abi_session_and_link_actions),
+	  T(csv_and_table_show_the_new_fields), T(json_lifecycle_rows),
+	  T(json_path_bytes_round_trip), T(filter_path_prefix), T(filter_uid_matches_uid_or_euid),
+	  T(filter_action), T(filter_since_until), T(filters_combine), T(csv_quotes_and_raw_bytes),
+	  T(table_cannot_be_forged), T(no_rows_prints_only_headers), T(missing_db_is_not_created),
+	  T(junk_file_is_an_error), T(write_error_is_eio), T(filter_dataset), T(filter_glob),
+	  T(filter_exe), T(filter_comm), T(filter_loginuid), T(filter_action_list),
+	  T(filter_result), T(filter_host), T(filter_human_times), T(sort_orders),
+	  T(sort_applies_to_every_format), T(limit_after_sort), T(set_parses_values),
+	  T(bad_input_is_refused))

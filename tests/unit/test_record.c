@@ -65,6 +65,78 @@ TEST(access_round_trip)
 	return true;
 }
 
+/* The fields after max_offset, at the end of the body: abi, access_flags,
+ * session, target<0..4096>, target_flags. */
+TEST(link_fields_round_trip)
+{
+	static const uint8_t target[] = "/home/e1001/copy\xff";
+	uint8_t buf[RECORD_MAX], *p;
+	struct record r, d;
+	int n;
+
+	sample_access(&r);
+	r.access.op = OP_RENAME;
+	r.access.abi = CUSTOS_ABI_X86_64 | CUSTOS_ABI_I386;
+	r.access.access_flags = RECORD_ACCESS_DISCOVERED;
+	r.access.session = 0x0123456789abcdefULL;
+	r.access.target = (struct bytes){ .p = target, .len = sizeof(target) - 1 };
+	r.access.target_flags = CUSTOS_PATH_UNRESOLVED;
+	n = record__encode(&r, buf, sizeof(buf));
+	ASSERT_TRUE(n > 0);
+	ASSERT_EQ(record__decode(&d, buf, n), 0);
+	ASSERT_STREQ(record__action(&d), "rename");
+	ASSERT_EQ(d.access.abi, 3);
+	ASSERT_EQ(d.access.access_flags, RECORD_ACCESS_DISCOVERED);
+	ASSERT_TRUE(d.access.session == 0x0123456789abcdefULL);
+	ASSERT_EQ(d.access.target.len, sizeof(target) - 1);
+	ASSERT_TRUE(!memcmp(d.access.target.p, target, sizeof(target) - 1));
+	ASSERT_EQ(d.access.target_flags, CUSTOS_PATH_UNRESOLVED);
+	/* Big-endian at the very end: ... session, 2-byte length, target, flags. */
+	p = buf + n - 4 - (sizeof(target) - 1) - 2 - 8 - 4 - 4;
+	ASSERT_TRUE(!memcmp(p, "\0\0\0\3\0\0\0\1\x01\x23\x45\x67\x89\xab\xcd\xef\0\x11", 18));
+	ASSERT_TRUE(!memcmp(buf + n - 4, "\0\0\0\4", 4));
+	r.access.op = OP_LINK;
+	ASSERT_TRUE(record__encode(&r, buf, sizeof(buf)) == n);
+	ASSERT_EQ(record__decode(&d, buf, n), 0);
+	ASSERT_STREQ(record__action(&d), "link");
+	return true;
+}
+
+/* A target past 4096 bytes is refused both ways, and a body without the new
+ * fields (a record of the layout before them) does not decode. */
+TEST(target_is_bounded_and_required)
+{
+	static char long_target[RECORD_PATH_MAX + 1];
+	uint8_t buf[RECORD_MAX];
+	struct record r, d;
+	int n, at;
+
+	sample_access(&r);
+	memset(long_target, 'a', sizeof(long_target));
+	r.access.target =
+		(struct bytes){ .p = (const uint8_t *)long_target, .len = sizeof(long_target) };
+	ASSERT_EQ(record__encode(&r, buf, sizeof(buf)), -EINVAL);
+	/* 4096 bytes encode; a length prefix of 4097 over the same bytes does not decode. */
+	r.access.target.len = RECORD_PATH_MAX;
+	n = record__encode(&r, buf, sizeof(buf));
+	ASSERT_TRUE(n > 0);
+	ASSERT_EQ(record__decode(&d, buf, n), 0);
+	at = n - 4 - RECORD_PATH_MAX - 2;
+	ASSERT_EQ(buf[at], RECORD_PATH_MAX >> 8);
+	ASSERT_EQ(buf[at + 1], 0);
+	buf[at + 1] = 1;
+	ASSERT_EQ(record__decode(&d, buf, n), -EBADMSG);
+	/* Without the 18 bytes after max_offset and an empty target: body and
+	 * record lengths made to agree, the body is still short. */
+	sample_access(&r);
+	n = record__encode(&r, buf, sizeof(buf));
+	n -= 4 + 2 + 8 + 4 + 4;
+	buf[RECORD_HDR_LEN - 2] = (n - RECORD_HDR_LEN) >> 8;
+	buf[RECORD_HDR_LEN - 1] = (uint8_t)(n - RECORD_HDR_LEN);
+	ASSERT_EQ(record__decode(&d, buf, n), -EBADMSG);
+	return true;
+}
+
 TEST(header_is_big_endian)
 {
 	uint8_t buf[RECORD_MAX];
@@ -208,6 +280,7 @@ TEST(encode_rejects_oversized_fields)
 	return true;
 }
 
-RUN_TESTS(T(access_round_trip), T(header_is_big_endian), T(lifecycle_round_trip),
-	  T(alert_round_trip), T(decode_is_strict_under_bit_flips), T(decode_rejects_bad_framing),
+RUN_TESTS(T(access_round_trip), T(link_fields_round_trip), T(target_is_bounded_and_required),
+	  T(header_is_big_endian), T(lifecycle_round_trip), T(alert_round_trip),
+	  T(decode_is_strict_under_bit_flips), T(decode_rejects_bad_framing),
 	  T(encode_rejects_oversized_fields))

@@ -28,12 +28,13 @@
 static const char evil[] = "/srv/cust/<b>&\"x\x1b[31m\xff.csv";
 
 static char tmpdir[] = "/tmp/custos-test-report-XXXXXX";
-static char db[sizeof(tmpdir) + 32], html[sizeof(tmpdir) + 32];
-static bool db_ready;
+static char db[sizeof(tmpdir) + 32], html[sizeof(tmpdir) + 32], sessions_db[sizeof(tmpdir) + 32];
+static bool tmpdir_ready;
 
 static void remove_tmpdir(void)
 {
-	static const char *const names[] = { "r.db", "r.db-wal", "r.db-shm", "r.html" };
+	static const char *const names[] = { "r.db",	 "r.db-wal", "r.db-shm", "s.db",
+					     "s.db-wal", "s.db-shm", "r.html" };
 	char p[sizeof(db)];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -101,7 +102,7 @@ static struct record read_session(int64_t t, const char *path, const char *datas
  * open, 9 read 2000; uid 4242 on Saturday: 10 open, 11 read 300 of the evil
  * name; 12 GAP (crash, 90 s); 13 LOSS; 14 an ALERT on the failed open (5).
  */
-static int write_db(void)
+static int write_db(const char *path)
 {
 	struct record recs[15];
 
@@ -142,26 +143,107 @@ static int write_db(void)
 	recs[14].alert.dataset = str("hr");
 	recs[14].alert.path = str("/srv/hr/secret");
 
-	return write_records(db, recs, sizeof(recs) / sizeof(recs[0]));
+	return write_records(path, recs, sizeof(recs) / sizeof(recs[0]));
 }
 
-static const char *test_db(void)
+static void make_tmpdir(void)
 {
-	if (db_ready)
-		return db;
+	if (tmpdir_ready)
+		return;
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		exit(1);
 	}
 	atexit(remove_tmpdir);
-	snprintf(db, sizeof(db), "%s/r.db", tmpdir);
 	snprintf(html, sizeof(html), "%s/r.html", tmpdir);
-	if (write_db()) {
-		fprintf(stderr, "failed to write test database %s\n", db);
-		exit(1);
-	}
-	db_ready = true;
-	return db;
+	tmpdir_ready = true;
+}
+
+static const char *test_db(void)
+{
+	make_tmpdir();
+	return ledger_once(db, sizeof(db), tmpdir, "r.db", write_db);
+}
+
+/* A read record of the kernel's read session `session` of boot `boot`. */
+static struct record session_read(int64_t t, const char *path, enum who who, uint8_t boot,
+				  uint64_t session, uint64_t bytes, int partial)
+{
+	struct record r = read_session(t, path, "customers", who, bytes, partial);
+
+	memset(r.boot_id, boot, sizeof(r.boot_id));
+	r.access.session = session;
+	r.access.abi = CUSTOS_ABI_X86_64;
+	return r;
+}
+
+static struct record session_open(int64_t t, const char *path, enum who who, uint64_t session)
+{
+	struct record r = make_access(OP_OPEN, t, path, "customers", who);
+
+	memset(r.boot_id, 0xa1, sizeof(r.boot_id));
+	r.access.session = session;
+	r.access.abi = CUSTOS_ABI_X86_64;
+	return r;
+}
+
+/*
+ * A ledger of read sessions, Friday from 09:00, for counting bytes once.
+ * Boot a1: Alice's session 7 of a.csv: progress reports of 100 (3) and 250
+ * (5), a single read call of 5 (6), its final record of 300 (8).  Session 8
+ * of b.csv, an open found at its first read through i386 calls (2): reports
+ * of 400 (4) and 900 (7) and no final one (custosd stopped).  Two sessions
+ * of c.csv: 9 (opened 9, report of 50 at 11, final 60 at 13) and 10
+ * (opened 10, final 70 at 12).  Records from before sessions had ids
+ * (session 0) of d.csv: a report of 1000 (14), a final 20 (15).  Bob links
+ * a.csv out of the tree (16) and fails to rename b.csv out of it (17).
+ * Boot b2, after a reboot: Bob's session 7 (the same id) of a.csv, one
+ * report of 11 (18).  Counted once each: 300 + 900 + 60 + 70 + 20 (Alice)
+ * and 11 (Bob).
+ */
+static int write_sessions_db(const char *path)
+{
+	struct record recs[19];
+
+	recs[0] = (struct record){ .type = REC_START, .t_real_ns = AT(0, 8, 0) };
+	recs[0].start.host = str("lab2");
+	recs[1] = session_open(AT(0, 9, 0), "/srv/s/a.csv", ALICE, 7);
+	recs[2] = session_open(AT(0, 9, 1), "/srv/s/b.csv", ALICE, 8);
+	recs[2].access.abi = CUSTOS_ABI_I386;
+	recs[2].access.access_flags = RECORD_ACCESS_DISCOVERED;
+	recs[3] = session_read(AT(0, 9, 2), "/srv/s/a.csv", ALICE, 0xa1, 7, 100, 1);
+	recs[4] = session_read(AT(0, 9, 3), "/srv/s/b.csv", ALICE, 0xa1, 8, 400, 1);
+	recs[4].access.abi = CUSTOS_ABI_I386;
+	recs[5] = session_read(AT(0, 9, 4), "/srv/s/a.csv", ALICE, 0xa1, 7, 250, 1);
+	recs[6] = session_read(AT(0, 9, 5), "/srv/s/a.csv", ALICE, 0xa1, 7, 5, 0);
+	recs[6].access.op = OP_READ_CALL;
+	recs[7] = session_read(AT(0, 9, 6), "/srv/s/b.csv", ALICE, 0xa1, 8, 900, 1);
+	recs[7].access.abi = CUSTOS_ABI_I386 | CUSTOS_ABI_X86_64;
+	recs[8] = session_read(AT(0, 9, 7), "/srv/s/a.csv", ALICE, 0xa1, 7, 300, 0);
+	recs[9] = session_open(AT(0, 9, 8), "/srv/s/c.csv", ALICE, 9);
+	recs[10] = session_open(AT(0, 9, 9), "/srv/s/c.csv", ALICE, 10);
+	recs[11] = session_read(AT(0, 9, 10), "/srv/s/c.csv", ALICE, 0xa1, 9, 50, 1);
+	recs[12] = session_read(AT(0, 9, 11), "/srv/s/c.csv", ALICE, 0xa1, 10, 70, 0);
+	recs[13] = session_read(AT(0, 9, 12), "/srv/s/c.csv", ALICE, 0xa1, 9, 60, 0);
+	recs[14] = session_read(AT(0, 9, 13), "/srv/s/d.csv", ALICE, 0xa1, 0, 1000, 1);
+	recs[15] = session_read(AT(0, 9, 14), "/srv/s/d.csv", ALICE, 0xa1, 0, 20, 0);
+	recs[16] = session_open(AT(0, 9, 15), "/srv/s/a.csv", BOB_LEFT, 0);
+	recs[16].access.op = OP_LINK;
+	recs[16].access.result = 0;
+	recs[16].access.target = str("/tmp/a.csv");
+	recs[16].access.target_flags = CUSTOS_PATH_UNRESOLVED;
+	recs[17] = session_open(AT(0, 9, 16), "/srv/s/b.csv", BOB_LEFT, 0);
+	recs[17].access.op = OP_RENAME;
+	recs[17].access.result = -18;
+	recs[17].access.target = str("/home/bob/b.csv");
+	recs[18] = session_read(AT(0, 9, 17), "/srv/s/a.csv", BOB_LEFT, 0xb2, 7, 11, 1);
+	return write_records(path, recs, sizeof(recs) / sizeof(recs[0]));
+}
+
+static const char *test_sessions_db(void)
+{
+	make_tmpdir();
+	return ledger_once(sessions_db, sizeof(sessions_db), tmpdir, "s.db", write_sessions_db);
 }
 
 /* The output of a command, NUL-terminated, in a static buffer; NULL on failure. */
@@ -182,14 +264,19 @@ static const char *command(const char *cmd)
 	return out;
 }
 
-/* What the stock shell prints for sql on the test ledger, opened read-only. */
-static const char *shell(const char *sql)
+/* What the stock shell prints for sql on the ledger at path, opened read-only. */
+static const char *shell_on(const char *path, const char *sql)
 {
 	char cmd[2048];
 
-	snprintf(cmd, sizeof(cmd), "sqlite3 -readonly -batch -separator '|' '%s' \"%s\" 2>&1",
-		 test_db(), sql);
+	snprintf(cmd, sizeof(cmd), "sqlite3 -readonly -batch -separator '|' '%s' \"%s\" 2>&1", path,
+		 sql);
 	return command(cmd);
+}
+
+static const char *shell(const char *sql)
+{
+	return shell_on(test_db(), sql);
 }
 
 static struct report_opts defaults(void)
@@ -308,6 +395,56 @@ TEST(accesses_view_rows)
 	ASSERT_STREQ(shell("SELECT first_time, last_time, min_offset, max_offset FROM accesses"
 			   " WHERE seq = 2"),
 		     "2026-11-27T09:00:59.000000000Z|2026-11-27T09:01:00.000000000Z|0|1000\n");
+	return true;
+}
+
+/* The columns of ABI 8: the session and its boot, the ABI, discovered, and a
+ * link's or rename's new name. */
+TEST(accesses_view_new_columns)
+{
+	ASSERT_STREQ(
+		shell_on(test_sessions_db(),
+			 "SELECT seq, action, result, path, target, target_flags, abi, session,"
+			 " discovered, substr(boot_id, 1, 4) FROM accesses"
+			 " WHERE seq IN (1, 2, 6, 7, 14, 16, 17, 18) ORDER BY seq"),
+		"1|open|3|/srv/s/a.csv|||x86_64|7|0|a1a1\n"
+		"2|open|3|/srv/s/b.csv|||i386|8|1|a1a1\n"
+		"6|read_call|0|/srv/s/a.csv|||x86_64|7||a1a1\n"
+		"7|read|0|/srv/s/b.csv|||x86_64,i386|8||a1a1\n"
+		"14|read|0|/srv/s/d.csv|||x86_64|||a1a1\n"
+		"16|link|0|/srv/s/a.csv|/tmp/a.csv|4|x86_64|||a1a1\n"
+		"17|rename|-18|/srv/s/b.csv|/home/bob/b.csv|0|x86_64|||a1a1\n"
+		"18|read|0|/srv/s/a.csv|||x86_64|7||b2b2\n");
+	/* Records of the same session, as an auditor would find them. */
+	ASSERT_STREQ(shell_on(test_sessions_db(),
+			      "SELECT group_concat(seq) FROM accesses WHERE session = 7"
+			      " AND boot_id = (SELECT boot_id FROM accesses WHERE seq = 1)"),
+		     "1,3,5,6,8\n");
+	return true;
+}
+
+/* A session's bytes count once: its final record, else its latest progress
+ * report; per (boot, session); session 0 as before ids (final records only);
+ * read calls never. */
+TEST(views_count_each_session_once)
+{
+	ASSERT_STREQ(shell_on(test_sessions_db(),
+			      "SELECT group_concat(seq || ':' || counted, ' ') FROM accesses"
+			      " WHERE action IN ('read', 'read_call')"),
+		     "3:0 4:0 5:0 6:0 7:1 8:1 11:0 12:1 13:1 14:0 15:1 18:1\n");
+	ASSERT_STREQ(
+		shell_on(test_sessions_db(), "SELECT count(*) FROM accesses WHERE counted IS NULL"),
+		"6\n");
+	ASSERT_STREQ(shell_on(test_sessions_db(),
+			      "SELECT * FROM person_dataset ORDER BY person, dataset"),
+		     "e1001|customers|4|0|5|1350|0|2026-11-27T09:00:00.000000000Z|"
+		     "2026-11-27T09:14:00.000000000Z\n"
+		     "e1002|customers|0|0|1|11|0|2026-11-27T09:15:00.000000000Z|"
+		     "2026-11-27T09:17:00.000000000Z\n");
+	/* The ledger of session-less records is counted as before. */
+	ASSERT_STREQ(shell("SELECT group_concat(seq || ':' || counted, ' ') FROM accesses"
+			   " WHERE action IN ('read', 'read_call')"),
+		     "2:1 3:0 4:1 6:0 9:1 11:1\n");
 	return true;
 }
 
@@ -457,6 +594,47 @@ TEST(report_sections_and_counts)
 	ASSERT_TRUE(!strstr(out, "Who accessed dataset"));
 	ASSERT_TRUE(!strchr(out, '\x1b'));
 	ASSERT_TRUE(!strstr(out, "<svg"));
+	free(out);
+	return true;
+}
+
+/* The report counts as the views do, and a session whose records straddle
+ * two periods is counted in one of them only: the one of its final record. */
+TEST(report_counts_each_session_once)
+{
+	struct report_opts o = report__defaults();
+	char *out = NULL, *s;
+
+	o.db = test_sessions_db();
+	ASSERT_EQ(report(&o, &out), 0);
+	s = section(out, "Summary");
+	ASSERT_TRUE(s);
+	ASSERT_LINE(s, "accesses:", "10");
+	ASSERT_LINE(s, "read sessions:", "6");
+	ASSERT_LINE(s, "bytes read:", "1361");
+	free(s);
+	s = section(out, "Top readers by bytes");
+	ASSERT_TRUE(s);
+	ASSERT_LINE(s, "e1001", "ops", "1350", "5", "4", "customers");
+	ASSERT_LINE(s, "e1002", "data", "11", "1", "1", "customers");
+	free(s);
+	free(out);
+
+	/* Until Alice's final record of session 7 (09:07): session 8's last report. */
+	o.until_ns = AT(0, 9, 7);
+	ASSERT_EQ(report(&o, &out), 0);
+	s = section(out, "Summary");
+	ASSERT_LINE(s, "read sessions:", "1");
+	ASSERT_LINE(s, "bytes read:", "900");
+	free(s);
+	free(out);
+	o.until_ns = INT64_MAX;
+	o.since_ns = AT(0, 9, 7);
+	ASSERT_EQ(report(&o, &out), 0);
+	s = section(out, "Summary");
+	ASSERT_LINE(s, "read sessions:", "5");
+	ASSERT_LINE(s, "bytes read:", "461");
+	free(s);
 	free(out);
 	return true;
 }
@@ -619,7 +797,8 @@ TEST(unreadable_db_fails_and_writes_nothing)
 }
 
 RUN_TESTS(T(views_exist_for_the_stock_shell), T(alerts_view_rows), T(accesses_view_rows),
-	  T(person_dataset_view), T(gaps_losses_view), T(views_survive_a_reopen),
-	  T(parse_hours_and_days), T(report_sections_and_counts), T(report_person_and_dataset),
-	  T(report_period_hours_and_rows), T(report_html_is_escaped_and_self_contained),
-	  T(unreadable_db_fails_and_writes_nothing))
+	  T(accesses_view_new_columns), T(views_count_each_session_once), T(person_dataset_view),
+	  T(gaps_losses_view), T(views_survive_a_reopen), T(parse_hours_and_days),
+	  T(report_sections_and_counts), T(report_counts_each_session_once),
+	  T(report_person_and_dataset), T(report_period_hours_and_rows),
+	  T(report_html_is_escaped_and_self_contained), T(unreadable_db_fails_and_writes_nothing))

@@ -138,7 +138,9 @@ TEST(conditions_select_accesses)
 				"  - id: gone\n    severity: critical\n    match:\n"
 				"      left: true\n      dataset: [customers, hr]\n"
 				"  - id: lost\n    severity: high\n    match:\n"
-				"      action: [loss, gap]\n",
+				"      action: [loss, gap]\n"
+				"  - id: moved\n    severity: high\n    match:\n"
+				"      action: rename\n      dataset: hr\n",
 				err);
 	struct fired f = { 0 };
 	struct record rec;
@@ -170,6 +172,19 @@ TEST(conditions_select_accesses)
 	rec.access.staff_flags = RECORD_STAFF_LEFT;
 	ASSERT_EQ(rules__eval(r, &rec, on_fire, &f), 0);
 	ASSERT_STREQ(f.log, "gone:1:0;");
+	/* A link or rename out of the tree is an access too, by default. */
+	f.log[0] = '\0';
+	rec.access.op = OP_RENAME;
+	rec.access.target = str("/tmp/x");
+	ASSERT_EQ(rules__eval(r, &rec, on_fire, &f), 0);
+	rec.access.op = OP_LINK;
+	ASSERT_EQ(rules__eval(r, &rec, on_fire, &f), 0);
+	ASSERT_STREQ(f.log, "gone:1:0;gone:1:0;");
+	f.log[0] = '\0';
+	rec.access.op = OP_RENAME;
+	rec.access.dataset = str("hr");
+	ASSERT_EQ(rules__eval(r, &rec, on_fire, &f), 0);
+	ASSERT_STREQ(f.log, "gone:1:0;moved:1:0;");
 	f.log[0] = '\0';
 	rec = (struct record){ .type = REC_LOSS, .seq = 9, .t_real_ns = FRI_0610 * S };
 	ASSERT_EQ(rules__eval(r, &rec, on_fire, &f), 0);
@@ -280,6 +295,128 @@ TEST(threshold_is_a_sliding_window_per_person)
 	return true;
 }
 
+/* A read record of session `session` of boot `boot` by e1, at FRI_0610 + t_s. */
+static struct record session_read(uint64_t t_s, uint8_t boot, uint64_t session, uint64_t bytes,
+				  int partial)
+{
+	struct record r = access_at(FRI_0610 + t_s, OP_READ, "/srv/c/a.csv", "e1");
+
+	memset(r.boot_id, boot, sizeof(r.boot_id));
+	r.access.session = session;
+	r.access.bytes = bytes;
+	r.access.partial = partial;
+	return r;
+}
+
+static struct rules *bulk_rule(const char *bytes)
+{
+	char text[256], err[256];
+
+	snprintf(text, sizeof(text),
+		 "rules:\n  - id: bulk\n    severity: high\n"
+		 "    threshold:\n      window: 1h\n      bytes: %s\n",
+		 bytes);
+	return parse(text, err);
+}
+
+#define EVAL(r, f, ...)                                                                            \
+	do {                                                                                       \
+		struct record _rec = session_read(__VA_ARGS__);                                    \
+		ASSERT_EQ(rules__eval(r, &_rec, on_fire, &f), 0);                                  \
+	} while (0)
+
+/*
+ * A read session's bytes count once towards byte thresholds, as they are
+ * read: each record adds the increase over what its session already
+ * counted, progress reports and final record alike.
+ */
+TEST(session_bytes_count_once_as_they_are_read)
+{
+	struct rules *r = bulk_rule("1000");
+	struct fired f = { 0 };
+
+	ASSERT_TRUE(r);
+	/* Progress reports of 600 then 1100: the threshold is reached while the
+	 * session is still open, with its 1100 bytes. */
+	EVAL(r, f, 0, 0xa1, 7, 600, 1);
+	ASSERT_STREQ(f.log, "");
+	EVAL(r, f, 60, 0xa1, 7, 1100, 1);
+	ASSERT_STREQ(f.log, "bulk:2:1100;");
+	/* Its final record adds only the last 200 to the fresh count. */
+	f.log[0] = '\0';
+	EVAL(r, f, 120, 0xa1, 7, 1300, 0);
+	ASSERT_STREQ(f.log, "");
+	/* Partials only (custosd stopped before the final record): the latest
+	 * report's 900, not 400 + 900; with the 200 above, 1100. */
+	EVAL(r, f, 180, 0xa1, 8, 400, 1);
+	ASSERT_STREQ(f.log, "");
+	EVAL(r, f, 240, 0xa1, 8, 900, 1);
+	ASSERT_STREQ(f.log, "bulk:3:1100;");
+	rules__free(r);
+	return true;
+}
+
+TEST(sessions_are_per_boot_and_id)
+{
+	struct rules *r = bulk_rule("1000");
+	struct fired f = { 0 };
+
+	ASSERT_TRUE(r);
+	/* Two sessions of one file: each counts its own bytes. */
+	EVAL(r, f, 0, 0xa1, 10, 300, 1);
+	EVAL(r, f, 1, 0xa1, 11, 300, 1);
+	EVAL(r, f, 2, 0xa1, 10, 500, 0);
+	ASSERT_STREQ(f.log, "");
+	EVAL(r, f, 3, 0xa1, 11, 500, 0);
+	ASSERT_STREQ(f.log, "bulk:4:1000;");
+	/* The same id after a reboot is another session. */
+	f.log[0] = '\0';
+	EVAL(r, f, 4, 0xa1, 12, 600, 1);
+	EVAL(r, f, 5, 0xb2, 12, 600, 1);
+	ASSERT_STREQ(f.log, "bulk:2:1200;");
+	/* Without a session id, as before ids: final records only; a single read
+	 * call never counts. */
+	f.log[0] = '\0';
+	EVAL(r, f, 6, 0xa1, 0, 5000, 1);
+	EVAL(r, f, 7, 0xa1, 0, 999, 0);
+	{
+		struct record call = session_read(8, 0xa1, 12, 4000, 0);
+
+		call.access.op = OP_READ_CALL;
+		ASSERT_EQ(rules__eval(r, &call, on_fire, &f), 0);
+	}
+	ASSERT_STREQ(f.log, "");
+	EVAL(r, f, 9, 0xa1, 0, 1, 0);
+	ASSERT_STREQ(f.log, "bulk:4:1000;");
+	rules__free(r);
+	return true;
+}
+
+/* The table of partly counted sessions is bounded: when full, the session
+ * updated least recently goes, not one that reported since. */
+TEST(session_table_evicts_the_least_recently_updated)
+{
+	struct rules *r = bulk_rule("150");
+	struct fired f = { 0 };
+
+	ASSERT_TRUE(r);
+	/* Session 1 counts 100; 131071 others (0 bytes so far) fill the table. */
+	EVAL(r, f, 0, 0xa1, 1, 100, 1);
+	for (uint64_t s = 2; s <= 131072; s++)
+		EVAL(r, f, 1, 0xa1, s, 0, 1);
+	/* Session 1 reports again, so session 2 is now the oldest, and a new
+	 * session takes its place. */
+	EVAL(r, f, 2, 0xa1, 1, 100, 1);
+	EVAL(r, f, 3, 0xa1, 200000, 0, 1);
+	ASSERT_STREQ(f.log, "");
+	/* Session 1 was kept: its final record adds 50, not 150. */
+	EVAL(r, f, 4, 0xa1, 1, 150, 0);
+	ASSERT_TRUE(strstr(f.log, ":150;"));
+	rules__free(r);
+	return true;
+}
+
 RUN_TESTS(T(errors_name_the_line), T(version_is_the_hash_of_the_text),
 	  T(conditions_select_accesses), T(hours_and_days_in_utc),
-	  T(threshold_is_a_sliding_window_per_person))
+	  T(threshold_is_a_sliding_window_per_person), T(session_bytes_count_once_as_they_are_read),
+	  T(sessions_are_per_boot_and_id), T(session_table_evicts_the_least_recently_updated))
