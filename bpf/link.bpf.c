@@ -118,15 +118,28 @@ __noinline int link_hooked(__u64 old, __u64 mnt, __u64 dir, __u64 new, __u32 op)
 	return 0;
 }
 
+/* A path hook's names: arguments old_arg (the dentry given a new name),
+ * dir_arg (the directory it goes to: a struct path) and new_arg (the new
+ * dentry), as plain numbers for the global function. */
+static __always_inline void link_hook(unsigned long long *ctx, int old_arg, int dir_arg,
+				      int new_arg, __u32 op)
+{
+	struct path dir = {};
+
+	if (bpf_probe_read_kernel(&dir, sizeof(dir), (void *)arg_scalar(ctx, dir_arg)))
+		return;
+	/* A link or rename stays on its mount: old's is dir's. */
+	link_hooked(arg_scalar(ctx, old_arg), (__u64)dir.mnt, (__u64)dir.dentry,
+		    arg_scalar(ctx, new_arg), op);
+}
+
 SEC("lsm/path_link")
 int BPF_PROG(hook_path_link, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, int ret)
 {
 	if (ret || is_self())
 		return ret;
-	/* A link stays on its mount: old's is new_dir's. */
-	link_hooked(arg_scalar(ctx, 0), (__u64)new_dir->mnt, (__u64)new_dir->dentry,
-		    arg_scalar(ctx, 2), CUSTOS_LINK_LINK);
+	link_hook(ctx, 0, 1, 2, CUSTOS_LINK_LINK);
 	return 0;
 }
 
@@ -136,7 +149,6 @@ int BPF_PROG(hook_path_rename, const struct path *old_dir, struct dentry *old_de
 {
 	if (ret || is_self())
 		return ret;
-	link_hooked(arg_scalar(ctx, 1), (__u64)new_dir->mnt, (__u64)new_dir->dentry,
-		    arg_scalar(ctx, 3), CUSTOS_LINK_RENAME);
+	link_hook(ctx, 1, 2, 3, CUSTOS_LINK_RENAME);
 	return 0;
 }

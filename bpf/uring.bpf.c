@@ -29,6 +29,7 @@
 #define FILE_INDEX_ALLOC     (~0U) /* IORING_FILE_INDEX_ALLOC: the kernel picks the slot */
 #define SPLICE_F_FD_IN_FIXED (1U << 31)
 #define FFS_FLAGS	     3UL /* FFS_NOWAIT | FFS_ISREG, kept in a slot's low bits */
+#define URING_OPENED	     1UL /* uring_done()'s answer is an open's file */
 
 /* Before 6.13 the fixed-file table was an array of tagged pointers. */
 struct io_fixed_file___old {
@@ -100,8 +101,10 @@ static __always_inline struct file *splice_in(struct io_kiocb *req)
 /*
  * A request completed with res.  On the hook backend its opens were seen
  * at file_open and its splices at the splice read (hooks.bpf.c): only the
- * reads that reach no hook are counted here.  Returns 0, or a read's file
- * when it has no session and is worth session_discover().
+ * reads that reach no hook are counted here.  Returns 0; an open's file
+ * with URING_OPENED set (a file is never at an odd address), for
+ * uring_opened(); or a read's file when it has no session and is worth
+ * session_discover().
  */
 __noinline __u64 uring_done(__u64 req_addr, __s32 res)
 {
@@ -119,13 +122,7 @@ __noinline __u64 uring_done(__u64 req_addr, __s32 res)
 		if (targ_hooks)
 			return 0;
 		file = opened_file(req, res);
-		if (file) {
-			__u32 flags = 0;
-
-			READ_KERN(flags, file->f_flags);
-			open_success((__u64)file, res, flags, OPEN_SEEN);
-		}
-		return 0;
+		return file ? (__u64)file | URING_OPENED : 0;
 	case URING_SPLICE:
 		if (targ_hooks)
 			return 0;
@@ -150,14 +147,27 @@ __noinline __u64 uring_done(__u64 req_addr, __s32 res)
 	return 0;
 }
 
-/* A completion: uring_done(), and a description without a session looked
- * at (and counted, when it is protected after all) from here, not within
- * uring_done(): the verifier's 512 bytes of stack for a chain of calls. */
+/* An open's completion: the file it opened, with the flags it has. */
+__noinline int uring_opened(__u64 file_addr, __s32 res)
+{
+	struct file *file = (struct file *)file_addr;
+	__u32 flags = 0;
+
+	READ_KERN(flags, file->f_flags);
+	return open_success(file_addr, res, flags, OPEN_SEEN);
+}
+
+/* A completion: uring_done(), then the open it made, or a description
+ * without a session looked at (and counted, when it is protected after
+ * all): from here, not within uring_done(), for the verifier's 512 bytes
+ * of stack for a chain of calls. */
 static __always_inline int uring_call(unsigned long long *ctx, __s32 res)
 {
-	__u64 req = arg_scalar(ctx, 1), unknown = uring_done(req, res);
+	__u64 req = arg_scalar(ctx, 1), file = uring_done(req, res);
 
-	if (unknown && session_discover(unknown))
+	if (file & URING_OPENED)
+		uring_opened(file & ~URING_OPENED, res);
+	else if (file && session_discover(file))
 		uring_done(req, res);
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include "consumer.h"
 #include "custos/abi.h"
 #include "export.h"
+#include "inodes.h"
 #include "loader.h"
 #include "mounts.h"
 #include "opens.h"
@@ -90,6 +91,8 @@ struct collector {
 	char config[8192];	/* the configuration text CONFIG records carry */
 	uint64_t malformed;	/* records from the ring that did not parse */
 	uint64_t malformed_seen;
+	uint64_t inodes_lost; /* files with a name outside their tree not remembered */
+	uint64_t inodes_lost_seen;
 	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
 	struct custos_stats *stats_now;
 	char host[256];
@@ -613,6 +616,85 @@ static void open_path(struct collector *col, struct rec_access *a)
 	}
 }
 
+/* The kernel is told that a file is protected wherever it is named; one
+ * that does not fit is counted (a LOSS record). */
+static void protect_inode(struct collector *col, dev_t dev, ino_t ino, uint32_t dataset)
+{
+	int err = loader__protect(col->loader, dev, ino, dataset);
+
+	if (err == -E2BIG)
+		col->inodes_lost++;
+	else if (err)
+		log_warnx("failed to remember protected file %u:%u:%lu: %s", major(dev), minor(dev),
+			  (unsigned long)ino, strerror(-err));
+}
+
+/* A name the kernel sent for a link or rename, as a record keeps it: the
+ * joined name folded (tracepoints), from the host's root. */
+static struct bytes link_name(struct collector *col, char *buf, const char *p, size_t len,
+			      uint32_t *flags, uint32_t kdev)
+{
+	struct bytes b;
+
+	memcpy(buf, p, len);
+	if (*flags & CUSTOS_PATH_UNRESOLVED)
+		len = util__path_fold(buf, len);
+	b = bytes_of(buf, len);
+	host_path(col, &b, flags, kdev);
+	return b;
+}
+
+/*
+ * A protected file got a name outside its tree (struct custos_link_event):
+ * the record names both.  From the hooks the kernel knew the file and
+ * remembered it already.  From the syscall exit it knew only the names:
+ * the new one is looked up here, dropped when it is in the same tree after
+ * all (an absolute name, "..": the kernel could not tell), and its inode is
+ * remembered.  Returns 1 when there is nothing to record.
+ */
+static int link_event(struct collector *col, struct rec_access *a,
+		      const struct custos_link_event *e)
+{
+	static char old[CUSTOS_PATH_MAX + 1], target[CUSTOS_PATH_MAX + 1], dir[CUSTOS_PATH_MAX + 1];
+	uint32_t flags = e->file.path_flags, tflags = e->target_flags, there = 0;
+	struct stat st;
+	char *slash;
+
+	a->op = e->op == CUSTOS_LINK_RENAME ? OP_RENAME : OP_LINK;
+	a->result = e->result;
+	a->open_flags = e->flags;
+	a->abi = e->abi;
+	a->path = link_name(col, old, e->path, e->file.path_len, &flags, e->file.dev);
+	a->path_flags = flags;
+	/* Both names are on one file system: link and rename do not cross. */
+	a->target = link_name(col, target, e->path + e->file.path_len, e->target_len, &tflags,
+			      e->file.dev);
+	a->target_flags = tflags;
+	if (e->file.ino)
+		return 0;
+	target[a->target.len] = '\0';
+	memcpy(dir, target, a->target.len + 1);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (slash)
+		there = inodes__tree_of_dir(dir, col->opt->watch, col->opt->n_watch);
+	if (there == e->file.dataset)
+		return 1;
+	if (lstat(target, &st)) {
+		/* Gone again already: the record says where it went. */
+		a->dev = 0;
+		a->ino = 0;
+		return 0;
+	}
+	a->dev = st.st_dev;
+	a->ino = st.st_ino;
+	/* Into another tree, its ancestry says so. */
+	if (!there)
+		protect_inode(col, st.st_dev, st.st_ino, e->file.dataset);
+	return 0;
+}
+
 /* Well-formed: the fixed part is all there and the path ends the record. */
 static int ends_with_path(size_t len, size_t path_off, const struct custos_file_ref *f)
 {
@@ -649,6 +731,22 @@ static int on_event(void *ctx, const void *data, size_t len)
 				   r.access.path_flags & OPEN_PATH_FLAGS);
 		r.access.open_flags = e->flags;
 		r.access.result = e->result;
+		r.access.abi = e->abi;
+		r.access.session = e->session;
+		if (e->how == CUSTOS_OPEN_DISCOVERED)
+			r.access.access_flags |= RECORD_ACCESS_DISCOVERED;
+		break;
+	}
+	case CUSTOS_EV_LINK: {
+		const struct custos_link_event *e = data;
+		size_t off = offsetof(struct custos_link_event, path);
+
+		if (len < off || len != off + e->file.path_len + e->target_len)
+			goto malformed;
+		record_init(&r, REC_FILE_ACCESS);
+		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
+		if (link_event(col, &r.access, e))
+			return 0;
 		break;
 	}
 	case CUSTOS_EV_READ_SESSION: {
@@ -669,6 +767,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 		r.access.partial = e->partial == 1;
 		r.access.min_offset = e->min_offset;
 		r.access.max_offset = e->max_offset;
+		r.access.abi = e->abi;
+		r.access.session = e->session;
 		break;
 	}
 	case CUSTOS_EV_EXEC: {
@@ -751,6 +851,12 @@ static int check_loss(struct collector *col)
 		if (err)
 			return err;
 	}
+	if (col->inodes_lost > col->inodes_lost_seen) {
+		err = append_loss(col, UINT32_MAX, CUSTOS_STAT_INODES_FULL,
+				  col->inodes_lost - col->inodes_lost_seen, col->inodes_lost);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -773,6 +879,7 @@ static int batch_commit(struct collector *col)
 	memcpy(col->stats_seen, col->stats_now,
 	       sizeof(*col->stats_now) * loader__ncpus(col->loader));
 	col->malformed_seen = col->malformed;
+	col->inodes_lost_seen = col->inodes_lost;
 	return 0;
 }
 
@@ -1057,6 +1164,30 @@ static int synthetic(struct collector *col, uint64_t n)
 	return 0;
 }
 
+static int protect_found(void *ctx, dev_t dev, ino_t ino, uint32_t dataset)
+{
+	protect_inode(ctx, dev, ino, dataset);
+	return 0;
+}
+
+/* Files of the trees with other names, maybe outside them (hard links made
+ * while no custosd ran): the kernel is told each one. */
+static int scan_links(struct collector *col)
+{
+	struct inodes_stats st;
+	int64_t t0 = util__boottime_ns();
+	int err = inodes__scan(col->opt->watch, col->opt->n_watch, protect_found, col, &st);
+
+	if (err)
+		return err;
+	log_info("%" PRIu64 " files in the trees, %" PRIu64 " with more than one name (%.3f s)",
+		 st.files, st.linked, (util__boottime_ns() - t0) / 1e9);
+	if (st.failed)
+		log_warnx("%" PRIu64 " entries of the trees could not be read (-v names them)",
+			  st.failed);
+	return 0;
+}
+
 static int write_pidfile(const char *path)
 {
 	FILE *f = fopen(path, "we");
@@ -1300,6 +1431,9 @@ int main(int argc, char **argv)
 		log_warnx("failed to read running processes from /proc: %s", strerror(-err));
 	else
 		log_debug("%d running processes", err);
+	/* After attach too: a link made during the walk is seen by its event. */
+	if (scan_links(&col))
+		goto out;
 	if (append_start(&col, config, loader__backend(col.loader)) || batch_commit(&col))
 		goto out;
 	/* Starting took a while (the process table, the START commit): beat

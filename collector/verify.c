@@ -598,7 +598,8 @@ static void check_record(struct verifier *v, const struct record *r)
  * rejects what the format cannot hold (an over-long field, an unknown
  * type), so the bytes hashed are canonical.  An access record's fields
  * point into the scan's dictionaries, which outlive the replay: it is left
- * to the replay's thread to encode (see struct slot). */
+ * to the replay's thread to encode (see struct slot), unless it has a target,
+ * which points into its row. */
 struct db_source {
 	struct store_scan *scan;
 	uint8_t buf[RECORD_MAX];
@@ -611,7 +612,9 @@ static int db_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *l
 
 	if (rc <= 0)
 		return rc;
-	if (r->type == REC_FILE_ACCESS) {
+	/* A link's or rename's target is a column of its own row, gone at the
+	 * next step: such a record (rare) is encoded here, as others are. */
+	if (r->type == REC_FILE_ACCESS && !r->access.target.len) {
 		*bytes = NULL;
 		*len = 0;
 		return 1;
@@ -691,7 +694,7 @@ static int slot_fill(struct slot *s, const uint8_t *bytes, size_t len)
 	}
 	memcpy(s->bytes, bytes, len);
 	s->len = len;
-	if (s->r.type != REC_FILE_ACCESS)
+	if (s->r.type != REC_FILE_ACCESS || s->r.access.target.len)
 		return record__decode(&s->r, s->bytes, len);
 	return 0;
 }

@@ -21,6 +21,7 @@
  *                              64-bit program; prints "pid=N bytes=M"
  *   workload openhold FLAG PATH  open PATH, print "fd=N", read it once FLAG exists
  *   workload getfd PID FD      take PID's descriptor FD (pidfd_getfd) and read it
+ *   workload link OLD NEW, workload rename OLD NEW   link(2), rename(2); print "pid=N"
  *   workload fanotify DIR N    read whole the files opened in DIR by others, through
  *                              the descriptors fanotify gives, N of them
  *   workload race FIFO         a thread blocks reading FIFO while another closes the
@@ -653,7 +654,15 @@ int main(int argc, char **argv)
 		int80_cat(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "openhold"))
 		openhold(argv[2], argv[3]);
-	else if (argc == 4 && !strcmp(argv[1], "getfd"))
+	else if (argc == 4 && !strcmp(argv[1], "link")) {
+		if (link(argv[2], argv[3]))
+			die("link");
+		printf("pid=%d\n", getpid());
+	} else if (argc == 4 && !strcmp(argv[1], "rename")) {
+		if (rename(argv[2], argv[3]))
+			die("rename");
+		printf("pid=%d\n", getpid());
+	} else if (argc == 4 && !strcmp(argv[1], "getfd"))
 		getfd(argv[2], argv[3]);
 	else if (argc == 4 && !strcmp(argv[1], "fanotify")) {
 		listen_dir(argv[2], atoi(argv[3]));
