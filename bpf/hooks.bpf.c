@@ -21,10 +21,6 @@
 #include "syscall.bpf.h"
 #include <bpf/bpf_tracing.h>
 
-/* include/linux/fs.h of 6.1: a file a stacking file system (overlayfs)
- * opens on its lower layer for its own file, outside the open files count. */
-#define FMODE_NOACCOUNT_ 0x20000000
-
 SEC("lsm/file_open")
 int BPF_PROG(hook_file_open, struct file *file, int ret)
 {
@@ -101,7 +97,10 @@ static __always_inline __u32 read_path_of_syscall(void)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 abi;
 
-	if (task->flags & (PF_KTHREAD_ | PF_IO_WORKER_))
+	/* io_uring's workers read for its requests (and have no call). */
+	if (task->flags & PF_IO_WORKER_)
+		return CUSTOS_READ_IO_URING;
+	if (task->flags & PF_KTHREAD_)
 		return CUSTOS_READ_OTHER;
 	switch (sc_current((struct pt_regs *)bpf_task_pt_regs(task), &abi)) {
 	case SC_READ:

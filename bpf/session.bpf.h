@@ -196,16 +196,26 @@ static __always_inline struct session *session_of(struct file *file)
 #define S_IFMT_	 00170000
 #define S_IFREG_ 0100000
 
+/* include/linux/fs.h of 6.1: a file a stacking file system (overlayfs)
+ * opens on its lower layer for its own file, outside the open files count. */
+#define FMODE_NOACCOUNT_ 0x20000000
+
 /* Whether a description with no session is worth session_discover(): a
- * regular file not already found outside every tree.  Inline, before any
- * global function: this is every read of an unprotected file. */
+ * regular file not already found outside every tree, and not overlayfs'
+ * own file on its lower layer (the overlay's file is the access, counted
+ * once there).  Inline, before any global function: this is every read of
+ * an unprotected file. */
 static __always_inline int session_unknown(struct file *file)
 {
 	__u64 key = (__u64)file, dentry = 0;
 	struct inode *inode = NULL;
 	struct unprotected *u;
+	fmode_t fmode = 0;
 	umode_t mode = 0;
 
+	READ_KERN(fmode, file->f_mode);
+	if (fmode & FMODE_NOACCOUNT_)
+		return 0;
 	READ_KERN(inode, file->f_inode);
 	if (!inode)
 		return 0;
