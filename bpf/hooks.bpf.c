@@ -79,15 +79,13 @@ SEC("lsm/mmap_file")
 int BPF_PROG(hook_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	struct session *sess;
 	__u64 f;
 
 	if (ret || !file || is_self())
 		return ret;
 	f = arg_scalar(ctx, 0);
-	sess = session_get((struct file *)f);
-	if (sess)
-		mmap_record(f, sess->dataset, 0, prot);
+	if (mmap_seen(f, 0, prot) && session_discover(f))
+		mmap_seen(f, 0, prot);
 	return 0;
 }
 
@@ -139,13 +137,13 @@ __noinline __u64 hook_read(__u64 file, __u64 pos, long ret, __u32 path)
 
 	if (ret <= 0 || !file || is_self())
 		return 0;
-	sess = session_of(f);
-	if (!sess)
-		return session_unknown(f) ? file : 0;
 	if (!path)
 		path = read_path_of_syscall();
 	if (!pos || bpf_probe_read_kernel(&end, sizeof(end), (void *)pos))
 		end = -1;
+	sess = session_of(f);
+	if (!sess)
+		return read_missed(f, ret, path, end >= ret ? end - ret : -1, current_abi());
 	session_add(f, sess, ret, path, end >= ret ? end - ret : -1, current_abi());
 	return 0;
 }

@@ -113,14 +113,18 @@ struct {
 	__type(value, struct custos_protected);
 } protected_inodes SEC(".maps") __weak;
 
-/* Open file descriptions found outside every tree (their inode and dentry,
- * to tell a description whose memory now serves another file), so that a
- * read through a description whose open was not seen checks its tree once,
- * not at every read.  Evicted as it ages: a description forgotten is
+/* Open file descriptions without a session (their inode and dentry, to
+ * tell a description whose memory now serves another file): found outside
+ * every tree (dataset 0), so that a read through a description whose open
+ * was not seen checks its tree once, not at every read; or protected when
+ * the session table was full (dataset), so that each read through it is a
+ * record of its own.  Evicted as it ages: a description forgotten is
  * checked again. */
 struct unprotected {
 	__u64 inode;
 	__u64 dentry;
+	__u32 dataset;
+	__u32 _pad;
 };
 
 struct {
@@ -195,6 +199,8 @@ struct scratch {
 	union {
 		__u64 how_flags;
 		struct mmap_arg_struct32 old_mmap;
+		struct iocb iocb;
+		struct iovec iov[8];
 	} user;
 	/* A link's or rename's two names, as the call passed them. */
 	struct {

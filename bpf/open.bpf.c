@@ -55,12 +55,13 @@ static __always_inline struct session *session_fresh(struct scratch *s, struct f
  * and its loop) is the longest there is.
  */
 
-/* The description at file_addr is outside every tree: a read through it
- * finds that with one lookup (session_get). */
-__noinline int remember_unprotected(__u64 file_addr)
+/* The description at file_addr has no session: it is outside every tree
+ * (dataset 0), or the session table is full.  A read through it finds that
+ * with one lookup (read_missed). */
+__noinline int remember_unprotected(__u64 file_addr, __u32 dataset)
 {
 	struct file *file = (struct file *)file_addr;
-	struct unprotected u = {};
+	struct unprotected u = { .dataset = dataset };
 
 	READ_KERN(u.inode, file->f_inode);
 	READ_KERN(u.dentry, file->f_path.dentry);
@@ -77,6 +78,17 @@ __noinline int session_drop(__u64 key)
 	if (old)
 		session_close(NULL, key, old);
 	return 0;
+}
+
+/* A new session into the table.  A full table (counted) leaves the
+ * description protected without one: each read through it becomes a
+ * record of its own (read_uncounted). */
+static __always_inline int session_store(__u64 key, struct session *fresh, __u32 dataset)
+{
+	if (!bpf_map_update_elem(&sessions, &key, fresh, BPF_ANY))
+		return 0;
+	stat_inc(CUSTOS_STAT_SESSION_FULL);
+	return remember_unprotected(key, dataset);
 }
 
 /* Fail-closed refuses an open: 1, counted, unless the opener is the
@@ -119,7 +131,7 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 	READ_KERN(vfsmnt, file->f_path.mnt);
 	dataset = tree_of((__u64)dentry, (__u64)vfsmnt);
 	if (!dataset)
-		return remember_unprotected(file_addr);
+		return remember_unprotected(file_addr, 0);
 	/* Before the open event is built: a stale session's report is built
 	 * in the same scratch. */
 	session_drop(key);
@@ -136,16 +148,11 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 	ev->how = mode == OPEN_FOUND ? CUSTOS_OPEN_DISCOVERED : CUSTOS_OPEN_SEEN;
 	len = file_ref_fill(s, &ev->file, ev->path, file, dataset);
 	fresh = session_fresh(s, file, dataset);
-	/* A description found at a read gets its session first: with the
-	 * table full, its reads are lost (and counted) once, not announced
-	 * by an open record at each of them. */
+	/* A description found at a read: its open record once, and its
+	 * session (with the table full, each read a record of its own). */
 	if (mode == OPEN_FOUND) {
-		if (bpf_map_update_elem(&sessions, &key, fresh, BPF_NOEXIST)) {
-			stat_inc(CUSTOS_STAT_SESSION_FULL);
-			return remember_unprotected(file_addr);
-		}
 		emit(&ev->hdr, CUSTOS_EV_OPEN, offsetof(struct custos_open_event, path) + len);
-		return 0;
+		return session_store(key, fresh, dataset);
 	}
 	/* No log, no access: a record that could not be written refuses the
 	 * open too (the refusal is counted; the record is not there to say). */
@@ -154,14 +161,57 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 		deny = 1;
 	if (deny && open_refused())
 		return -EPERM_;
-	if (bpf_map_update_elem(&sessions, &key, fresh, BPF_ANY))
-		stat_inc(CUSTOS_STAT_SESSION_FULL);
+	return session_store(key, fresh, dataset);
+}
+
+/*
+ * A read of ret bytes at off (-1: unknown) through a protected file's
+ * description that has no session, the session table being full: a record
+ * of the one read, final (it counts in the totals as a session of its
+ * own).  path_abi as read_done() takes it.
+ */
+__noinline int read_uncounted(__u64 file_addr, __u32 dataset, long ret, __u32 path_abi, long off)
+{
+	struct file *file = (struct file *)file_addr;
+	struct scratch *s = scratch_get();
+	struct inode *inode = NULL;
+	struct vfsmount *vfsmnt = NULL;
+	struct session *one;
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (!s)
+		return 0;
+	one = &s->fresh;
+	__builtin_memset(one, 0, sizeof(*one));
+	READ_KERN(inode, file->f_inode);
+	READ_KERN(vfsmnt, file->f_path.mnt);
+	if (inode) {
+		struct super_block *sb = NULL;
+
+		READ_KERN(one->ino, inode->i_ino);
+		READ_KERN(sb, inode->i_sb);
+		if (sb)
+			READ_KERN(one->dev, sb->s_dev);
+	}
+	if (vfsmnt)
+		READ_KERN(one->mnt_id, real_mount(vfsmnt)->mnt_id);
+	one->dataset = dataset;
+	one->bytes = ret;
+	one->reads = 1;
+	one->first_ns = now;
+	one->last_ns = now;
+	one->read_paths = path_abi & 0xffff;
+	one->abi = path_abi >> 16;
+	one->min_off = off >= 0 ? off : (__u64)-1;
+	one->max_end = off >= 0 ? off + ret : 0;
+	task_ids_fill(&one->task);
+	session_emit(file, one, 0);
 	return 0;
 }
 
 /*
  * A read or mmap through a regular file's description that has no session
- * and is not known to be outside every tree (session_get): its open was not
+ * and is not known to be outside every tree (session_missed): its open was not
  * seen (made before custosd ran, or by the kernel on the reader's behalf:
  * fanotify's descriptors, ...).  Inside a tree it gets a session and an
  * open record that says it was found here; outside, it is remembered as
@@ -413,20 +463,24 @@ __noinline int mmap_record(__u64 file, __u32 dataset, long result, __u32 prot)
 	return 0;
 }
 
-/* An mmap of descriptor fd returned ret (the address, or -errno).  Returns
- * 0, or the file's address when it has no session and is worth
- * session_discover(), which the caller runs (read_done() says why). */
-__noinline __u64 mmap_done(long ret, long fd, __u32 prot)
+/* An mmap of file returned ret (the address, or -errno).  Returns 0, or
+ * the file when it has no session and is worth session_discover(), which
+ * the caller runs (read_done() says why). */
+__noinline __u64 mmap_seen(__u64 file_addr, long ret, __u32 prot)
 {
+	struct file *file = (struct file *)file_addr;
 	struct session *sess;
-	struct file *file = fd_file(fd);
+	__u32 dataset = 0;
 
 	if (!file)
 		return 0;
 	sess = session_of(file);
-	if (!sess)
-		return session_unknown(file) ? (__u64)file : 0;
+	if (sess)
+		dataset = sess->dataset;
+	else if (session_missed(file, 0, 0, -1, &dataset))
+		return file_addr;
 	/* The address is no business of the audit: success or -errno. */
-	mmap_record((__u64)file, sess->dataset, ret < 0 && ret >= -4095 ? ret : 0, prot);
+	if (dataset)
+		mmap_record(file_addr, dataset, ret < 0 && ret >= -4095 ? ret : 0, prot);
 	return 0;
 }

@@ -29,6 +29,10 @@ int open_success(__u64 file, long fd, __u32 flags, __u32 mode);
  * one now (a protected file whose open was not seen). */
 int session_discover(__u64 file);
 
+/* A read of a protected description without a session (the table was
+ * full): a record of its own. */
+int read_uncounted(__u64 file, __u32 dataset, long ret, __u32 path_abi, long off);
+
 /* name_place's ctl bits */
 #define PLACE_KNAME 1 /* the name is kernel memory (else the caller's) */
 #define PLACE_PLAIN 2 /* a tree only for a plain name in a tree's directory */
@@ -47,9 +51,9 @@ int open_done(long ret, long dfd, __u64 filename, __u32 flags, __u32 abi);
 /* mmap of file, protected in dataset: the MMAP event. */
 int mmap_record(__u64 file, __u32 dataset, long result, __u32 prot);
 
-/* An mmap syscall of descriptor fd returned ret: 0, or the address of a
- * file without a session for the caller to session_discover(). */
-__u64 mmap_done(long ret, long fd, __u32 prot);
+/* An mmap of file returned ret: 0, or the address of a file without a
+ * session for the caller to session_discover(). */
+__u64 mmap_seen(__u64 file, long ret, __u32 prot);
 
 /* A link or rename (scratch's names) returned ret: the link event when
  * the old name is in a tree and the new one may not be (link.bpf.c). */

@@ -13,4 +13,8 @@ enum off_kind { OFF_POS, OFF_ARG, OFF_PTR64, OFF_PTR32 };
 
 __u64 read_done(long ret, long fd, __u32 path_abi, __u32 kind, __u64 val);
 
+/* io_submit submitted n requests: their reads counted (count), or the
+ * first file read without a session worth session_discover() (0: none). */
+__u64 aio_submitted(long n, __u64 iocbpp, __u32 abi, __u32 count);
+
 #endif /* CUSTOS_READ_BPF_H */

@@ -200,12 +200,15 @@ static __always_inline struct session *session_of(struct file *file)
  * opens on its lower layer for its own file, outside the open files count. */
 #define FMODE_NOACCOUNT_ 0x20000000
 
-/* Whether a description with no session is worth session_discover(): a
- * regular file not already found outside every tree, and not overlayfs'
- * own file on its lower layer (the overlay's file is the access, counted
- * once there).  Inline, before any global function: this is every read of
- * an unprotected file. */
-static __always_inline int session_unknown(struct file *file)
+/* A read of ret bytes (0: an mmap, not a read) through file, which has no
+ * session: 1 when the description is worth session_discover() (a regular
+ * file not already found outside every tree, and not overlayfs' own file
+ * on its lower layer, whose overlay file's reads count once).  A protected
+ * description left without a session by a full table has the read
+ * recorded on its own here, and its tree in *dataset.  Inline, before any
+ * global function: this is every read of an unprotected file. */
+static __always_inline int session_missed(struct file *file, long ret, __u32 path_abi, long off,
+					  __u32 *dataset)
 {
 	__u64 key = (__u64)file, dentry = 0;
 	struct inode *inode = NULL;
@@ -213,6 +216,7 @@ static __always_inline int session_unknown(struct file *file)
 	fmode_t fmode = 0;
 	umode_t mode = 0;
 
+	*dataset = 0;
 	READ_KERN(fmode, file->f_mode);
 	if (fmode & FMODE_NOACCOUNT_)
 		return 0;
@@ -226,27 +230,21 @@ static __always_inline int session_unknown(struct file *file)
 	if (!u)
 		return 1;
 	READ_KERN(dentry, file->f_path.dentry);
-	return u->inode != (__u64)inode || u->dentry != dentry;
+	if (u->inode != (__u64)inode || u->dentry != dentry)
+		return 1;
+	*dataset = u->dataset;
+	if (*dataset && ret > 0)
+		read_uncounted(key, *dataset, ret, path_abi, off);
+	return 0;
 }
 
-/* The session a read or mmap through file counts in: the one its open
- * made, or, for a description whose open was not seen, one made now when
- * the file is protected. */
-static __always_inline struct session *session_get(struct file *file)
+/* session_missed() for a read: the file to session_discover(), or 0. */
+static __always_inline __u64 read_missed(struct file *file, long ret, __u32 path, long off,
+					 __u32 abi)
 {
-	struct session *sess = session_of(file);
-	__u64 key = (__u64)file, addr = 0;
+	__u32 dataset;
 
-	if (sess)
-		return sess;
-	if (!session_unknown(file))
-		return NULL;
-	/* A global function takes no typed kernel pointer (6.1's verifier):
-	 * the address as a plain number. */
-	bpf_probe_read_kernel(&addr, sizeof(addr), &key);
-	if (!session_discover(addr))
-		return NULL;
-	return bpf_map_lookup_elem(&sessions, &key);
+	return session_missed(file, ret, path | abi << 16, off, &dataset) ? (__u64)file : 0;
 }
 
 /* A 32-bit task's descriptor fd of file: if file has a session, it is

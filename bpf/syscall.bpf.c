@@ -34,13 +34,13 @@ static __always_inline int read_call(long ret, long fd, __u32 path, __u32 abi, _
 	return 0;
 }
 
-/* One mmap, in the same way. */
+/* One mmap of descriptor fd, in the same way. */
 static __always_inline int mmap_call(long ret, long fd, __u32 prot)
 {
-	__u64 unknown = mmap_done(ret, fd, prot);
+	struct file *file = fd_file(fd);
 
-	if (unknown && session_discover(unknown))
-		mmap_done(ret, fd, prot);
+	if (file && mmap_seen((__u64)file, ret, prot) && session_discover((__u64)file))
+		mmap_seen((__u64)file, ret, prot);
 	return 0;
 }
 
@@ -129,6 +129,17 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		s->names.flags = sc == SC_RENAMEAT ? 0 : sc_arg(regs, abi, 4);
 		s->names.op = sc == SC_LINKAT ? CUSTOS_LINK_LINK : CUSTOS_LINK_RENAME;
 		return ret ? 0 : link_done(ret);
+	case SC_IO_SUBMIT:
+		/* Files read without a session are looked at first (a few). */
+		for (int i = 0; i < 4; i++) {
+			__u64 unknown = aio_submitted(ret, sc_arg(regs, abi, 2), abi, 0);
+
+			if (!unknown)
+				break;
+			session_discover(unknown);
+		}
+		aio_submitted(ret, sc_arg(regs, abi, 2), abi, 1);
+		return 0;
 	case SC_CLOSE: /* i386 and x32 only (sc_of) */
 		if (!ret)
 			compat_close(sc_int(regs, abi, 0));

@@ -45,6 +45,7 @@ enum sc {
 	SC_RENAMEAT,
 	SC_RENAMEAT2,
 	SC_IO_URING_ENTER,
+	SC_IO_SUBMIT,
 };
 
 /* The ABI of the call the current task is making; 0 for a kernel thread
@@ -95,6 +96,8 @@ static __always_inline enum sc sc_of(__u32 abi, long nr)
 			return SC_MMAP; /* mmap2: its offset is in pages */
 		case 239:
 			return SC_SENDFILE; /* sendfile64 */
+		case 248:
+			return SC_IO_SUBMIT;
 		case 295:
 			return SC_OPENAT;
 		case 302:
@@ -137,6 +140,8 @@ static __always_inline enum sc sc_of(__u32 abi, long nr)
 		return SC_SENDFILE;
 	case 82:
 		return SC_RENAME;
+	case 209:
+		return abi == CUSTOS_ABI_X32 ? SC_NONE : SC_IO_SUBMIT;
 	case 85:
 		return SC_CREAT;
 	case 86:
@@ -168,6 +173,8 @@ static __always_inline enum sc sc_of(__u32 abi, long nr)
 		return abi == CUSTOS_ABI_X32 ? SC_READV : SC_NONE;
 	case 534:
 		return abi == CUSTOS_ABI_X32 ? SC_PREADV : SC_NONE;
+	case 544:
+		return abi == CUSTOS_ABI_X32 ? SC_IO_SUBMIT : SC_NONE;
 	case 546:
 		return abi == CUSTOS_ABI_X32 ? SC_PREADV2 : SC_NONE;
 	}

@@ -142,7 +142,7 @@ __noinline __u64 uring_done(__u64 req_addr, __s32 res)
 		return 0;
 	sess = session_of(file);
 	if (!sess)
-		return session_unknown(file) ? (__u64)file : 0;
+		return read_missed(file, res, CUSTOS_READ_IO_URING, -1, current_abi());
 	session_add(file, sess, res, CUSTOS_READ_IO_URING, -1, current_abi());
 	return 0;
 }

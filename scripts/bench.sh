@@ -15,6 +15,8 @@
 # Knobs: BENCH_ROUNDS (5), BENCH_PASSES (smallfiles passes, 3),
 # BENCH_SYSCALLS (2,000,000), BENCH_SYNTHETIC (1,000,000 events),
 # BENCH_RATE (100000 opens/s) and BENCH_RATE_SECONDS (60).
+# BENCH_VARIANTS="LABEL=PATH ...": other custosd binaries (an earlier build,
+# a variant) measured in the same rounds as tools custos-LABEL.
 #
 # It leaves the machine as it found it: no audit rules, auditd stopped,
 # audit disabled again if it was, no BPF programs of ours.
@@ -107,9 +109,9 @@ audit_events() { # after stop_auditd: events with key custos-bench, and audit's 
 }
 
 DAEMON_PID=
-start_custosd() {
+start_custosd() { # start_custosd [BINARY]
 	rm -rf "$WORK/custos.db"* "$WORK/keys" "$WORK/pid"
-	"$CUSTOSD" --db "$WORK/custos.db" --watch "$DATA=bench" --pidfile "$WORK/pid" \
+	"${1:-$CUSTOSD}" --db "$WORK/custos.db" --watch "$DATA=bench" --pidfile "$WORK/pid" \
 		2>>"$WORK/custosd.log" &
 	DAEMON_PID=$!
 	while [ ! -s "$WORK/pid" ]; do
@@ -156,7 +158,12 @@ expected() {
 audit_quiet
 run smallfiles >/dev/null
 
-TOOLS="bare custos auditd-open auditd-read"
+TOOLS="bare custos"
+for v in ${BENCH_VARIANTS:-}; do
+	[ -x "${v#*=}" ] || { echo "bench: BENCH_VARIANTS: ${v#*=} is not a program" >&2; exit 2; }
+	TOOLS="$TOOLS custos-${v%%=*}"
+done
+TOOLS="$TOOLS auditd-open auditd-read"
 command -v bpftrace >/dev/null && TOOLS="$TOOLS bpftrace"
 RES=$WORK/results
 : >"$RES"
@@ -169,9 +176,13 @@ for round in $(seq "$ROUNDS"); do
 				audit_quiet
 				ns=$(run $mode)
 				;;
-			custos)
+			custos | custos-*)
+				bin=$CUSTOSD
+				for v in ${BENCH_VARIANTS:-}; do
+					[ "$tool" = "custos-${v%%=*}" ] && bin=${v#*=}
+				done
 				audit_quiet
-				start_custosd || exit 1
+				start_custosd "$bin" || exit 1
 				ns=$(run $mode)
 				stop_custosd
 				ev=$(custos_events)

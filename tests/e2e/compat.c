@@ -9,11 +9,12 @@
  *
  * HOW: open, openat, openat2 (the open; then read(2)), or the read: pread,
  * readv, preadv, preadv2, sendfile (i386: its 32-bit offset), sendfile64,
- * splice, copy (copy_file_range), mmap (i386: mmap2), oldmmap (i386's
- * first mmap, its arguments in memory).
+ * splice, copy (copy_file_range), aio (io_submit), mmap (i386: mmap2),
+ * oldmmap (i386's first mmap, its arguments in memory).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/aio_abi.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,6 +114,27 @@ static long read_how(const char *how, int fd, long size)
 			if (check(n, how) == 0)
 				break;
 			total += n;
+		}
+	} else if (!strcmp(how, "aio")) {
+		aio_context_t ctx = 0;
+		struct iocb cb, *cbs[1] = { &cb };
+		struct io_event ev;
+
+		check(syscall(SYS_io_setup, 1, &ctx), "io_setup");
+		for (;;) {
+			memset(&cb, 0, sizeof(cb));
+			cb.aio_fildes = fd;
+			cb.aio_lio_opcode = IOCB_CMD_PREAD;
+			cb.aio_buf = (uintptr_t)buf;
+			cb.aio_nbytes = 4096;
+			cb.aio_offset = total;
+			if (check(syscall(SYS_io_submit, ctx, 1, cbs), "io_submit") != 1 ||
+			    check(syscall(SYS_io_getevents, ctx, 1, 1, &ev, NULL),
+				  "io_getevents") != 1)
+				die("aio");
+			if (check(ev.res, "aio read") == 0)
+				break;
+			total += ev.res;
 		}
 	} else if (!strcmp(how, "mmap") || !strcmp(how, "oldmmap")) {
 		volatile char *m;

@@ -26,7 +26,7 @@ runs "$COMPATX32" || { X32=0; echo "NOTE: this kernel does not run x32 programs:
 start_custosd --db "$WORK/db" --watch "$TREE=customers" || exit 1
 
 OPENS="open openat openat2"
-READS="pread readv preadv preadv2 sendfile sendfile64 splice copy"
+READS="pread readv preadv preadv2 sendfile sendfile64 splice copy aio"
 # run ABI HOW PROGRAM...: one attempt; its pid in pid_ABI_HOW
 run() {
 	abi=$1 how=$2

@@ -22,6 +22,7 @@
  *   workload openhold FLAG PATH  open PATH, print "fd=N", read it once FLAG exists
  *   workload getfd PID FD      take PID's descriptor FD (pidfd_getfd) and read it
  *   workload link OLD NEW, workload rename OLD NEW   link(2), rename(2); print "pid=N"
+ *   workload hold N PATH FLAG  hold N descriptions of PATH open until FLAG exists
  *   workload fanotify DIR N    read whole the files opened in DIR by others, through
  *                              the descriptors fanotify gives, N of them
  *   workload race FIFO         a thread blocks reading FIFO while another closes the
@@ -654,7 +655,16 @@ int main(int argc, char **argv)
 		int80_cat(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "openhold"))
 		openhold(argv[2], argv[3]);
-	else if (argc == 4 && !strcmp(argv[1], "link")) {
+	else if (argc == 5 && !strcmp(argv[1], "hold")) {
+		/* N descriptions of PATH held open until FLAG exists. */
+		long n = atol(argv[2]);
+
+		for (long i = 0; i < n; i++)
+			open_or_die(argv[3]);
+		printf("ready\n");
+		fflush(stdout);
+		wait_flag(argv[4]);
+	} else if (argc == 4 && !strcmp(argv[1], "link")) {
 		if (link(argv[2], argv[3]))
 			die("link");
 		printf("pid=%d\n", getpid());
