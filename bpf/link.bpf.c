@@ -10,7 +10,10 @@
  * exit sees only the names the caller gave: each is placed as a failed
  * open's is (name_place), and custosd looks the new name up and remembers
  * its inode; until it has, a file linked there is still found through its
- * other names (alias_dataset), a file moved there is not.
+ * other names (alias_dataset).  A file moved there is remembered by the
+ * kernel where 6.13's timestamp tracepoints fire (the file system sets the
+ * moved inode's ctime while its name is still in the tree); before 6.13,
+ * only by custosd.
  */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
@@ -20,7 +23,8 @@
 #include "syscall.bpf.h"
 #include <bpf/bpf_tracing.h>
 
-#define LINK_PATH_AT offsetof(struct scratch, link.path)
+#define LINK_PATH_AT  offsetof(struct scratch, link.path)
+#define AT_FDCWD_LINK (-100)
 
 /*
  * A link or rename (s->names) of the current task returned 0: recorded
@@ -150,5 +154,90 @@ int BPF_PROG(hook_path_rename, const struct path *old_dir, struct dentry *old_de
 	if (ret || is_self())
 		return ret;
 	link_hook(ctx, 1, 2, 3, CUSTOS_LINK_RENAME);
+	return 0;
+}
+
+/* Whether the current task is renaming something: a rename call of any
+ * ABI, or an io_uring request (its workers run with io_uring_enter's
+ * registers). */
+static __always_inline int renaming(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u32 abi;
+
+	switch (sc_current(regs, &abi)) {
+	case SC_RENAME:
+	case SC_RENAMEAT:
+	case SC_RENAMEAT2:
+	case SC_IO_URING_ENTER:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A rename sets the ctime of the inode it moves, before the kernel moves its
+ * name: if that name is in a tree, the inode is remembered as protected,
+ * wherever it goes, race-free (custosd would be a few milliseconds late,
+ * and lose a file renamed twice at once).  Unless the new name is a plain
+ * one in a directory of the same tree, where it stays protected anyway.
+ * A global function, checked once by the verifier.
+ */
+__noinline int inode_renamed(__u64 inode_addr)
+{
+	struct inode *inode = (struct inode *)inode_addr;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct custos_inode_key key = {};
+	struct super_block *sb = NULL;
+	struct walk w;
+	__u32 dataset, abi;
+	enum sc sc;
+
+	dataset = aliases_tree(inode, NULL, &w);
+	if (!dataset)
+		return 0;
+	sc = sc_current(regs, &abi);
+	if (sc == SC_RENAME &&
+	    name_place(AT_FDCWD_LINK, sc_arg(regs, abi, 1), PLACE_PLAIN, LINK_PATH_AT) == dataset)
+		return 0;
+	if ((sc == SC_RENAMEAT || sc == SC_RENAMEAT2) &&
+	    name_place(sc_int(regs, abi, 2), sc_arg(regs, abi, 3), PLACE_PLAIN, LINK_PATH_AT) ==
+		    dataset)
+		return 0;
+	READ_KERN(key.ino, inode->i_ino);
+	READ_KERN(sb, inode->i_sb);
+	if (sb)
+		READ_KERN(key.dev, sb->s_dev);
+	protect_inode(&key, dataset);
+	return 0;
+}
+
+/* The three ways 6.13 and later set an inode's ctime to now (a multigrain
+ * file system's exchange, or its skip when the time is the same; any other
+ * file system's plain set); each passes the inode first.  custosd loads
+ * them where the kernel has them, for the tracepoint backend. */
+SEC("tp_btf/ctime_ns_xchg")
+int BPF_PROG(ctime_xchg, struct inode *inode)
+{
+	if (renaming())
+		inode_renamed(arg_scalar(ctx, 0));
+	return 0;
+}
+
+SEC("tp_btf/ctime_xchg_skip")
+int BPF_PROG(ctime_skip, struct inode *inode)
+{
+	if (renaming())
+		inode_renamed(arg_scalar(ctx, 0));
+	return 0;
+}
+
+SEC("tp_btf/inode_set_ctime_to_ts")
+int BPF_PROG(ctime_set, struct inode *inode)
+{
+	if (renaming())
+		inode_renamed(arg_scalar(ctx, 0));
 	return 0;
 }

@@ -138,7 +138,8 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 	s = scratch_get();
 	if (!s)
 		return 0;
-	closed = mode == OPEN_GATE && (failclosed_mask >> ((dataset - 1) & 63)) & 1;
+	closed =
+		mode == OPEN_GATE && dataset <= 64 && (failclosed_mask >> ((dataset - 1) & 63)) & 1;
 	deny = closed && beat_stale();
 	ev = &s->open;
 	task_ids_fill(&ev->task);

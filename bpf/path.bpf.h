@@ -188,18 +188,39 @@ static long alias_step(__u64 i, void *ctx)
 #define S_IFMT_PATH  00170000
 #define S_IFREG_PATH 0100000
 
+/* The tree of the first of inode's names (its aliases: the names the
+ * kernel has looked up) that is in one, but for the dentry except; 0 for
+ * none.  w is the caller's, reused. */
+static __always_inline __u32 aliases_tree(struct inode *inode, struct dentry *except,
+					  struct walk *w)
+{
+	struct hlist_node *node = NULL;
+
+	READ_KERN(node, inode->i_dentry.first);
+	for (int i = 0; i < ALIASES_MAX && node; i++) {
+		struct dentry *alias =
+			(struct dentry *)((char *)node - bpf_core_field_offset(struct dentry, d_u));
+
+		if (alias != except) {
+			*w = (struct walk){ .d = alias };
+			bpf_loop(CUSTOS_WALK_MAX, alias_step, w, 0);
+			if (w->dataset)
+				return w->dataset;
+		}
+		READ_KERN(node, node->next);
+	}
+	return 0;
+}
+
 /*
  * A regular file with more than one name, none of them in a tree by the
  * name it was reached through: one of its other names may be (a hard link
  * made outside a tree while custosd ran, before anything remembered it).
- * The kernel keeps each name it has looked up as an alias of the inode,
- * and a link just made was looked up.  Returns the tree of the first alias
- * inside one, 0 for none; w is the caller's, reused.
+ * A link just made was looked up, so its old name is among the aliases.
  */
 static __always_inline __u32 alias_dataset(struct dentry *d, struct walk *w)
 {
 	struct inode *inode = NULL;
-	struct hlist_node *node = NULL;
 	unsigned int nlink = 0;
 	umode_t mode = 0;
 
@@ -210,20 +231,7 @@ static __always_inline __u32 alias_dataset(struct dentry *d, struct walk *w)
 	READ_KERN(mode, inode->i_mode);
 	if (nlink < 2 || (mode & S_IFMT_PATH) != S_IFREG_PATH)
 		return 0;
-	READ_KERN(node, inode->i_dentry.first);
-	for (int i = 0; i < ALIASES_MAX && node; i++) {
-		struct dentry *alias =
-			(struct dentry *)((char *)node - bpf_core_field_offset(struct dentry, d_u));
-
-		if (alias != d) {
-			*w = (struct walk){ .d = alias };
-			bpf_loop(CUSTOS_WALK_MAX, alias_step, w, 0);
-			if (w->dataset)
-				return w->dataset;
-		}
-		READ_KERN(node, node->next);
-	}
-	return 0;
+	return aliases_tree(inode, d, w);
 }
 
 /* Remember an inode as protected for good: it has a name outside its tree.
@@ -255,9 +263,13 @@ static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
 		bpf_loop(CUSTOS_WALK_MAX, protected_step, &w, 0);
 	else
 		w.done = 1;
-	/* Deeper than the bound: the tree cannot be told, and that is counted. */
-	if (!w.dataset && !w.done)
+	/* Deeper than the bound: the tree cannot be told.  Recorded all the
+	 * same (any tree's, or none's: a file can be moved down a chain of
+	 * directories made to be longer than the walk), and counted. */
+	if (!w.dataset && !w.done) {
 		stat_inc(CUSTOS_STAT_PATH_TRUNCATED);
+		return CUSTOS_DATASET_UNKNOWN;
+	}
 	if (!w.dataset) {
 		w.dataset = alias_dataset(d, &w);
 		if (w.dataset)

@@ -629,6 +629,15 @@ static void protect_inode(struct collector *col, dev_t dev, ino_t ino, uint32_t 
 			  (unsigned long)ino, strerror(-err));
 }
 
+/* Whether (dev, ino) is a watched tree's own directory. */
+static int is_watched(const struct collector *col, dev_t dev, ino_t ino)
+{
+	for (int i = 0; i < col->opt->n_watch; i++)
+		if (col->opt->watch[i].dev == dev && col->opt->watch[i].ino == ino)
+			return 1;
+	return 0;
+}
+
 /* A name the kernel sent for a link or rename, as a record keeps it: the
  * joined name folded (tracepoints), from the host's root. */
 static struct bytes link_name(struct collector *col, char *buf, const char *p, size_t len,
@@ -679,8 +688,15 @@ static int link_event(struct collector *col, struct rec_access *a,
 		*(slash == dir ? slash + 1 : slash) = '\0';
 	if (slash)
 		there = inodes__tree_of_dir(dir, col->opt->watch, col->opt->n_watch);
-	if (there == e->file.dataset)
+	if (there == e->file.dataset) {
+		/* Moved within its tree after all: the kernel may have remembered
+		 * it on the way (a rename's ctime); its ancestry says enough.
+		 * Not a file with other names, which stays remembered. */
+		if (!lstat(target, &st) && (S_ISDIR(st.st_mode) || st.st_nlink == 1) &&
+		    !is_watched(col, st.st_dev, st.st_ino))
+			loader__unprotect(col->loader, st.st_dev, st.st_ino);
 		return 1;
+	}
 	if (lstat(target, &st)) {
 		/* Gone again already: the record says where it went. */
 		a->dev = 0;

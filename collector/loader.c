@@ -149,6 +149,15 @@ int loader__protect(struct loader *l, dev_t dev, ino_t ino, uint32_t dataset)
 	return 0;
 }
 
+int loader__unprotect(struct loader *l, dev_t dev, ino_t ino)
+{
+	struct custos_inode_key key = { .ino = ino, .dev = kernel_dev(dev) };
+
+	if (bpf_map__delete_elem(l->skel->maps.protected, &key, sizeof(key), 0))
+		return -errno;
+	return 0;
+}
+
 static int fill_protected(struct loader *l, const struct watch *w, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -269,9 +278,12 @@ static void choose_programs(struct loader *l, const struct btf *btf, enum backen
 		const char *sec = bpf_program__section_name(p);
 		int hook = has_prefix(sec, "lsm/") || has_prefix(sec, "fentry/") ||
 			   has_prefix(sec, "fexit/");
-		/* The syscall programs: the hooks see the same where the kernel
-		 * does the work, and leave syscalls untaxed. */
-		int syscall = has_prefix(sec, "tp/syscalls/") || !strcmp(sec, "tp_btf/sys_exit");
+		/* The syscall programs, and the ctime ones that follow renames:
+		 * the hooks see the same where the kernel does the work, and
+		 * leave syscalls untaxed. */
+		int syscall = has_prefix(sec, "tp/syscalls/") || !strcmp(sec, "tp_btf/sys_exit") ||
+			      has_prefix(sec, "tp_btf/ctime_") ||
+			      !strcmp(sec, "tp_btf/inode_set_ctime_to_ts");
 		int load = hook ? b == BACKEND_HOOKS : !(syscall && b == BACKEND_HOOKS);
 
 		if (load && has_prefix(sec, "lsm/")) {
@@ -283,6 +295,17 @@ static void choose_programs(struct loader *l, const struct btf *btf, enum backen
 			if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0) {
 				log_info("%s not loaded: this kernel has no %s hook",
 					 bpf_program__name(p), strchr(sec, '/') + 1);
+				load = 0;
+			}
+		} else if (load && has_prefix(sec, "tp_btf/") && strcmp(sec, "tp_btf/sys_exit")) {
+			char tp[128];
+
+			/* A tracepoint this kernel does not have (the ctime ones
+			 * came with 6.13): its program is left out. */
+			snprintf(tp, sizeof(tp), "btf_trace_%s", strchr(sec, '/') + 1);
+			if (!btf || btf__find_by_name_kind(btf, tp, BTF_KIND_TYPEDEF) < 0) {
+				log_debug("%s not loaded: this kernel has no %s tracepoint",
+					  bpf_program__name(p), strchr(sec, '/') + 1);
 				load = 0;
 			}
 		} else if (load && hook) {

@@ -81,6 +81,10 @@ int loader__sweep(const struct loader *l, int all);
  * Returns 0, -E2BIG when the table is full, or -errno. */
 int loader__protect(struct loader *l, dev_t dev, ino_t ino, uint32_t dataset);
 
+/* Forget such a file (it is back in a tree, where its ancestry says so).
+ * Returns 0 or -errno (-ENOENT: it was not remembered). */
+int loader__unprotect(struct loader *l, dev_t dev, ino_t ino);
+
 /* Fd and size of the ring buffer map, for the consumer. */
 int loader__ring_fd(const struct loader *l);
 uint32_t loader__ring_size(const struct loader *l);

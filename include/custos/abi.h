@@ -21,9 +21,12 @@
 
 /* Longest path the kernel side builds; longer ones carry CUSTOS_PATH_TRUNCATED. */
 #define CUSTOS_PATH_MAX 4096
-/* Bound of the dentry walk (components plus mount crossings). */
-#define CUSTOS_WALK_MAX 64
-#define CUSTOS_COMM_LEN 16
+/* Bound of the dentry walks (components plus mount crossings).  A file
+ * deeper than this below the root cannot be placed: it is recorded with
+ * the dataset CUSTOS_DATASET_UNKNOWN, and counted as path_truncated. */
+#define CUSTOS_WALK_MAX	       4096
+#define CUSTOS_DATASET_UNKNOWN 0xffffffffu
+#define CUSTOS_COMM_LEN	       16
 /* Bytes of a new program's argument list kept (NUL-separated, cut there). */
 #define CUSTOS_ARGS_MAX 256
 /* Protected trees custosd may install (entries of the protected map). */

@@ -49,6 +49,10 @@ run hardlink "$WORKLOAD" cat "$WORK/out/b-link"
 # e has not been opened through the tree: its link is caught all the same
 # (links.sh has the cases of hard links and renames).
 run hardlink_first "$WORKLOAD" cat "$WORK/out/e-link"
+# A file moved down 5,000 directories made in the tree, deeper than the
+# kernel's walk goes: recorded all the same.
+cp "$TREE/sub/b" "$TREE/deep-b"
+run deep "$WORKLOAD" deep "$TREE" 5000 "$TREE/deep-b"
 # chroot: the path is still the host's.
 run chroot "$WORKLOAD" chroot "$TREE" /sub/b
 # A new mount namespace with the tree bound elsewhere.
@@ -134,6 +138,10 @@ check "a hard link to a file never opened through the tree: caught, under the li
 	"$WORK/out/e-link 3000" \
 	"$(jq -r --argjson pid "$pid_hardlink_first" 'select(.action == "read" and .pid == $pid) |
 		"\(.path) \(.bytes)"' "$WORK/all.json")"
+# (Its tree is known when the kernel saw the file in it before; else none.)
+check "a file below 5,000 directories: its bytes, its path cut" "10000 true" \
+	"$(jq -r --argjson pid "$pid_deep" 'select(.action == "read" and .pid == $pid) |
+		"\(.bytes) \(.truncated)"' "$WORK/all.json")"
 check "overlayfs over the tree: caught through the lower layer, under the overlay's path" \
 	"$WORK/merged/sub/b 10000" \
 	"$(jq -r --argjson pid "$pid_overlay" 'select(.action == "read" and .pid == $pid) |

@@ -11,7 +11,7 @@ TREE=$WORK/tree
 OUT=$WORK/out
 mkdir -p "$TREE/dir" "$OUT"
 "$WORKLOAD" setup "$TREE" "$OUT" || exit 1
-for f in f1 f2 f3 f4 dir/f5; do
+for f in f1 f2 f3 f4 f6 dir/f5; do
 	head -c 2345 /dev/zero | tr '\0' x >"$TREE/$f"
 done
 chmod -R a+rX "$TREE"
@@ -45,10 +45,24 @@ run read1 "$WORKLOAD" cat "$OUT/f1-link"
 run link2 "$WORKLOAD" link "$TREE/f2" "$OUT/f2-link"
 # At once: before custosd has handled the link's event.
 run read2 "$WORKLOAD" cat "$OUT/f2-link"
+# Whether the kernel remembers a moved file itself, before the rename
+# returns: the hooks do; the tracepoints do where the kernel has 6.13's
+# timestamp tracepoints (the moved inode's ctime is set while its name is
+# still in the tree); otherwise custosd does, a few milliseconds later.
+backend=$("$CUSTOS" query --db "$WORK/db" --action start --format json | jq -r .detail |
+	sed -n 's/.*backend=\([a-z]*\).*/\1/p')
+exact=no
+if [ "$backend" = hooks ] || grep -q 'btf_trace_ctime_ns_xchg' /sys/kernel/btf/vmlinux; then
+	exact=yes
+fi
 run rename3 "$WORKLOAD" rename "$TREE/f3" "$OUT/f3-moved"
-committed rename "$TREE/f3"
+[ $exact = yes ] || committed rename "$TREE/f3"
 drop_caches
 run read3 "$WORKLOAD" cat "$OUT/f3-moved"
+# Renamed twice at once: only the kernel can follow that.
+run rename6 "$WORKLOAD" rename "$TREE/f6" "$OUT/f6-a"
+"$WORKLOAD" rename "$OUT/f6-a" "$OUT/f6-b" >/dev/null || fail "the second rename"
+run read6 "$WORKLOAD" cat "$OUT/f6-b"
 run renamedir "$WORKLOAD" rename "$TREE/dir" "$OUT/dir-moved"
 committed rename "$TREE/dir"
 run read5 "$WORKLOAD" cat "$OUT/dir-moved/f5"
@@ -73,6 +87,15 @@ check "a rename out of the tree: the rename record" "$TREE/f3 $OUT/f3-moved null
 	"$(of "$pid_rename3" rename)"
 check "a rename out of the tree: a read of the moved file" "$OUT/f3-moved null 2345" \
 	"$(of "$pid_read3" read)"
+if [ $exact = yes ]; then
+	check "renamed twice at once: read through the last name" "$OUT/f6-b null 2345" \
+		"$(of "$pid_read6" read)"
+else
+	check "renamed twice at once: not followed by this kernel's tracepoints (as documented)" \
+		"" "$(of "$pid_read6" read)"
+fi
+check "renamed twice at once: the first rename's record" "$TREE/f6 $OUT/f6-a null" \
+	"$(of "$pid_rename6" rename)"
 check "a directory renamed out: the rename record" "$TREE/dir $OUT/dir-moved null" \
 	"$(of "$pid_renamedir" rename)"
 check "a directory renamed out: a read of a file in it" "$OUT/dir-moved/f5 null 2345" \

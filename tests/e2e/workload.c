@@ -23,6 +23,8 @@
  *   workload getfd PID FD      take PID's descriptor FD (pidfd_getfd) and read it
  *   workload link OLD NEW, workload rename OLD NEW   link(2), rename(2); print "pid=N"
  *   workload hold N PATH FLAG  hold N descriptions of PATH open until FLAG exists
+ *   workload deep DIR N FILE   make N nested directories below DIR, move FILE (an
+ *                              absolute path) to the deepest, read it there
  *   workload fanotify DIR N    read whole the files opened in DIR by others, through
  *                              the descriptors fanotify gives, N of them
  *   workload race FIFO         a thread blocks reading FIFO while another closes the
@@ -655,7 +657,19 @@ int main(int argc, char **argv)
 		int80_cat(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "openhold"))
 		openhold(argv[2], argv[3]);
-	else if (argc == 5 && !strcmp(argv[1], "hold")) {
+	else if (argc == 5 && !strcmp(argv[1], "deep")) {
+		/* Down N new directories below DIR, FILE moved there, read. */
+		long n = atol(argv[3]);
+
+		if (chdir(argv[2]))
+			die(argv[2]);
+		for (long i = 0; i < n; i++)
+			if (mkdir("z", 0755) || chdir("z"))
+				die("make a deep directory");
+		if (rename(argv[4], "f"))
+			die("move the file down");
+		cat("f");
+	} else if (argc == 5 && !strcmp(argv[1], "hold")) {
 		/* N descriptions of PATH held open until FLAG exists. */
 		long n = atol(argv[2]);
 
