@@ -92,6 +92,11 @@ $(OUTPUT)/tests/test_export: tests/unit/test_export.c tests/test.h tests/records
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/query.o $(OUTPUT)/collector/export.o $(PKG_LIBS) -o $@
 
+# The start walk of the trees is custosd's.
+$(OUTPUT)/tests/test_inodes: tests/unit/test_inodes.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/inodes.o | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/inodes.o $(PKG_LIBS) -o $@
+
 # The report's tests also run custos report itself.
 $(OUTPUT)/tests/test_report: tests/unit/test_report.c tests/test.h tests/records.h $(COMMON_OBJS) $(OUTPUT)/collector/report.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

@@ -25,9 +25,9 @@ struct inodes_stats {
 
 /*
  * Walk the n trees of w (across the mounts below them, never following a
- * symlink) and call fn for every regular file with more than one link.
- * Returns 0, or what fn returned, or -errno when a tree cannot be walked
- * at all (logged).
+ * symlink) and call fn for every regular file with more than one link;
+ * what cannot be read (a tree gone) is counted in st->failed.  Returns 0,
+ * or what fn returned, or -errno when the walk itself fails (logged).
  */
 int inodes__scan(const struct watch *w, int n, inodes_fn fn, void *ctx, struct inodes_stats *st);
 
