@@ -71,19 +71,27 @@ static __always_inline void dentry_key(struct dentry *d, struct custos_inode_key
 	READ_KERN(key->dev, sb->s_dev);
 }
 
-static long protected_step(__u64 i, void *ctx)
+/* Whether d is protected itself (a tree's root, or a file or directory
+ * named outside its tree): its tree goes to w. */
+static __always_inline int dentry_protected(struct dentry *d, struct walk *w)
 {
-	struct walk *w = ctx;
-	struct dentry *d = w->d; /* a local: reading through w->d would relocate w too */
 	struct custos_inode_key key = {};
 	struct custos_protected *p;
 
 	dentry_key(d, &key);
 	p = bpf_map_lookup_elem(&protected, &key);
-	if (p) {
+	if (p)
 		w->dataset = p->dataset;
+	return p != NULL;
+}
+
+static long protected_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+
+	/* w->d through a local: reading through w->d would relocate w too. */
+	if (dentry_protected(w->d, w))
 		return 1;
-	}
 	if (!walk_up(&w->d, &w->mnt)) {
 		w->done = 1;
 		return 1;
@@ -168,15 +176,9 @@ static long alias_step(__u64 i, void *ctx)
 {
 	struct walk *w = ctx;
 	struct dentry *d = w->d, *parent = NULL;
-	struct custos_inode_key key = {};
-	struct custos_protected *p;
 
-	dentry_key(d, &key);
-	p = bpf_map_lookup_elem(&protected, &key);
-	if (p) {
-		w->dataset = p->dataset;
+	if (dentry_protected(d, w))
 		return 1;
-	}
 	READ_KERN(parent, d->d_parent);
 	if (!parent || parent == d)
 		return 1;

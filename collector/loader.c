@@ -263,6 +263,20 @@ static int has_prefix(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+/* Whether the kernel's BTF has the prefixed name of what p attaches to
+ * (the part of its section after the '/'), of that kind; said when not. */
+static int kernel_has(const struct btf *btf, struct bpf_program *p, const char *prefix, int kind)
+{
+	const char *name = strchr(bpf_program__section_name(p), '/') + 1;
+	char full[128];
+
+	snprintf(full, sizeof(full), "%s%s", prefix, name);
+	if (btf && btf__find_by_name_kind(btf, full, kind) >= 0)
+		return 1;
+	log_debug("%s not loaded: this kernel has no %s", bpf_program__name(p), full);
+	return 0;
+}
+
 /*
  * Which programs load: the backend's own, and those both share (process
  * events, io_uring completions, the sweep).  A hook whose kernel function
@@ -286,29 +300,15 @@ static void choose_programs(struct loader *l, const struct btf *btf, enum backen
 			      !strcmp(sec, "tp_btf/inode_set_ctime_to_ts");
 		int load = hook ? b == BACKEND_HOOKS : !(syscall && b == BACKEND_HOOKS);
 
-		if (load && has_prefix(sec, "lsm/")) {
-			char fn[128];
-
-			/* A security hook the kernel was built without (the path
-			 * hooks need CONFIG_SECURITY_PATH) has no bpf_lsm_ stub. */
-			snprintf(fn, sizeof(fn), "bpf_lsm_%s", strchr(sec, '/') + 1);
-			if (!btf || btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) < 0) {
-				log_info("%s not loaded: this kernel has no %s hook",
-					 bpf_program__name(p), strchr(sec, '/') + 1);
-				load = 0;
-			}
-		} else if (load && has_prefix(sec, "tp_btf/") && strcmp(sec, "tp_btf/sys_exit")) {
-			char tp[128];
-
-			/* A tracepoint this kernel does not have (the ctime ones
-			 * came with 6.13): its program is left out. */
-			snprintf(tp, sizeof(tp), "btf_trace_%s", strchr(sec, '/') + 1);
-			if (!btf || btf__find_by_name_kind(btf, tp, BTF_KIND_TYPEDEF) < 0) {
-				log_debug("%s not loaded: this kernel has no %s tracepoint",
-					  bpf_program__name(p), strchr(sec, '/') + 1);
-				load = 0;
-			}
-		} else if (load && hook) {
+		/* A security hook the kernel was built without (the path hooks
+		 * need CONFIG_SECURITY_PATH) has no bpf_lsm_ stub; a tracepoint
+		 * it does not have (the ctime ones came with 6.13), no
+		 * btf_trace_ type. */
+		if (load && has_prefix(sec, "lsm/"))
+			load = kernel_has(btf, p, "bpf_lsm_", BTF_KIND_FUNC);
+		else if (load && has_prefix(sec, "tp_btf/") && strcmp(sec, "tp_btf/sys_exit"))
+			load = kernel_has(btf, p, "btf_trace_", BTF_KIND_TYPEDEF);
+		else if (load && hook) {
 			const char *fn = strchr(sec, '/') + 1;
 
 			if (!btf || !hookable(btf, fn)) {
