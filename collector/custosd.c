@@ -36,13 +36,14 @@
 #include "staff.h"
 #include "util.h"
 
-#define CUSTOSD_VERSION "0.1.0"
-#define MAX_WATCH	64
-#define POLL_MS		50	     /* the longest a record waits before its commit */
-#define BATCH_MAX	4096	     /* records per transaction at most */
-#define SWEEP_NS	1000000000LL /* how often ended sessions are looked for */
-#define OPENS_SLOTS	16384	     /* paths of recent opens kept for their sessions */
-#define DEFAULT_RING	(16u << 20)
+#define CUSTOSD_VERSION	 "0.1.0"
+#define MAX_WATCH	 64
+#define POLL_MS		 50	      /* the longest a record waits before its commit */
+#define BATCH_MAX	 4096	      /* records per transaction at most */
+#define SWEEP_NS	 1000000000LL /* how often ended sessions are looked for */
+#define OPENS_SLOTS	 16384	      /* paths of recent opens kept for their sessions */
+#define DEFAULT_RING	 (16u << 20)
+#define DEFAULT_SESSIONS 131072
 
 static volatile sig_atomic_t exiting, reload;
 
@@ -62,6 +63,7 @@ struct options {
 	int64_t duration_s; /* 0: until a signal */
 	int64_t synthetic;  /* --synthetic N: the benchmark of the collector alone */
 	uint32_t ring_bytes;
+	uint32_t sessions;
 	int verbose;
 	struct export_spec *exports; /* --export, checked */
 	int n_export;
@@ -116,7 +118,7 @@ static void usage(FILE *f)
 		"               [--rules FILE]\n"
 		"               [--progress SEC] [--fine-reads] [--pidfile FILE]\n"
 		"               [--duration SEC] [--ring-size BYTES] [--export SPEC]\n"
-		"               [--spool DIR] [--backend auto|tracepoints|hooks]\n"
+		"               [--spool DIR] [--sessions N] [--backend auto|tracepoints|hooks]\n"
 		"               [--fail-closed LABEL] [--fail-closed-after SEC] [-v]\n"
 		"\n"
 		"Records every open and read of files below the watched directories in a\n"
@@ -149,6 +151,9 @@ static void usage(FILE *f)
 		"  --pidfile FILE     written once every program is attached\n"
 		"  --duration SEC     stop cleanly after SEC seconds\n"
 		"  --ring-size BYTES  kernel ring buffer size, a power of two (default 16 MiB)\n"
+		"  --sessions N       protected files open at once whose reads are summed,\n"
+		"                     1024 to 16777216 (default 131072); past it, each read\n"
+		"                     is a record of its own\n"
 		"  --synthetic N      benchmark: N made-up events through the collector (no BPF),\n"
 		"                     then stop and print the rate\n"
 		"  --export SPEC      send committed records to file:PATH, syslog:unix:PATH or\n"
@@ -217,6 +222,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "duration", required_argument, NULL, 't' },
 		{ "synthetic", required_argument, NULL, 'Y' },
 		{ "ring-size", required_argument, NULL, 'r' },
+		{ "sessions", required_argument, NULL, 'N' },
 		{ "keys", required_argument, NULL, 'k' },
 		{ "origin", required_argument, NULL, 'o' },
 		{ "epoch", required_argument, NULL, 'e' },
@@ -243,6 +249,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 	o->db = "/var/lib/custos/custos.db";
 	o->ring_bytes = DEFAULT_RING;
+	o->sessions = DEFAULT_SESSIONS;
 	o->epoch_s = 60;
 	o->heartbeat_s = 10;
 	o->progress_s = 10;
@@ -275,6 +282,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 				usage_error("invalid --ring-size %s: want a power of two from 4096",
 					    optarg);
 			o->ring_bytes = v;
+			break;
+		case 'N':
+			if (util__parse_int(optarg, 1024, 1 << 24, &v))
+				usage_error("invalid --sessions %s: want 1024 to 16777216", optarg);
+			o->sessions = v;
 			break;
 		case 'k':
 			o->keys = optarg;
@@ -1423,6 +1435,7 @@ int main(int argc, char **argv)
 		.n_watch = opt.n_watch,
 		.mounts = col.mounts,
 		.ring_bytes = opt.ring_bytes,
+		.sessions = opt.sessions,
 		.self_tgid = getpid(),
 		.progress_ns = (uint64_t)opt.progress_s * 1000000000ULL,
 		.fine_reads = opt.fine_reads,

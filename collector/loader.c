@@ -349,6 +349,12 @@ static int load(struct loader *l, const struct loader_opts *o, enum backend b, i
 			  strerror(-err));
 		goto out;
 	}
+	err = bpf_map__set_max_entries(l->skel->maps.sessions, o->sessions);
+	if (err) {
+		log_warnx("failed to size the session table to %u: %s", o->sessions,
+			  strerror(-err));
+		goto out;
+	}
 	quiet_libbpf = quiet;
 	err = custos_bpf__load(l->skel);
 	quiet_libbpf = 0;

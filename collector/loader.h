@@ -34,6 +34,7 @@ struct loader_opts {
 	int n_watch;
 	struct mounts *mounts; /* the host's mount table, for failed opens */
 	uint32_t ring_bytes;   /* a power of two */
+	uint32_t sessions;     /* read sessions open at once (the table's size) */
 	uint32_t self_tgid;    /* its own I/O is never recorded */
 	uint64_t progress_ns;  /* open sessions report this often (0: only at their end) */
 	int fine_reads;	       /* every read call is an event too */

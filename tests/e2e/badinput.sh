@@ -29,6 +29,7 @@ expect_usage_error "--watch of a file" --db "$WORK/new.db" --watch "$WORK/file"
 expect_usage_error "--duration not a number" --db "$WORK/new.db" --watch "$WORK/tree" --duration 5x
 expect_usage_error "--ring-size not a power of two" --db "$WORK/new.db" --watch "$WORK/tree" \
 	--ring-size 100000
+expect_usage_error "--sessions too small" --db "$WORK/new.db" --watch "$WORK/tree" --sessions 10
 expect_usage_error "stray argument" --db "$WORK/new.db" --watch "$WORK/tree" extra
 
 # An unreadable --watch: a directory this user cannot search.
