@@ -39,9 +39,18 @@ __noinline int link_done(long ret)
 	struct custos_link_event *ev;
 	__u32 dataset, old_len, old_flags, new_len;
 
+	__u32 tid = bpf_get_current_pid_tgid(), *moved;
+
 	if (!s || ret)
 		return 0;
 	dataset = name_place(s->names.olddfd, s->names.oldname, 0, LINK_PATH_AT);
+	/* The kernel saw the moved file's own name in a tree (inode_renamed). */
+	moved = bpf_map_lookup_elem(&renames, &tid);
+	if (moved) {
+		if (!dataset)
+			dataset = *moved;
+		bpf_map_delete_elem(&renames, &tid);
+	}
 	if (!dataset)
 		return 0;
 	old_len = s->placed.len & (CUSTOS_PATH_MAX - 1);
@@ -191,8 +200,8 @@ __noinline int inode_renamed(__u64 inode_addr)
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct custos_inode_key key = {};
 	struct super_block *sb = NULL;
+	__u32 dataset, abi, tid = bpf_get_current_pid_tgid();
 	struct walk w;
-	__u32 dataset, abi;
 	enum sc sc;
 
 	dataset = aliases_tree(inode, NULL, &w);
@@ -211,6 +220,7 @@ __noinline int inode_renamed(__u64 inode_addr)
 	if (sb)
 		READ_KERN(key.dev, sb->s_dev);
 	protect_inode(&key, dataset);
+	bpf_map_update_elem(&renames, &tid, &dataset, BPF_ANY);
 	return 0;
 }
 

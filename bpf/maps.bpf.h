@@ -134,6 +134,17 @@ struct {
 	__type(value, struct unprotected);
 } unprotected SEC(".maps") __weak;
 
+/* Threads in a rename that moves a protected file (seen at its ctime, from
+ * the file's own name): the rename's record at the syscall exit goes out
+ * even when the name the caller gave does not tell the tree.  tid -> the
+ * dataset. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} renames SEC(".maps") __weak;
+
 /* A 32-bit task's descriptors of protected files: its close(2) fires no
  * per-syscall event (the native close's is where a session ends), and at
  * the raw exit the descriptor is gone.  (tgid << 32 | fd) -> the file. */

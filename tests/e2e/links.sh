@@ -11,7 +11,7 @@ TREE=$WORK/tree
 OUT=$WORK/out
 mkdir -p "$TREE/dir" "$OUT"
 "$WORKLOAD" setup "$TREE" "$OUT" || exit 1
-for f in f1 f2 f3 f4 f6 dir/f5; do
+for f in f1 f2 f3 f4 f6 f7 dir/f5; do
 	head -c 2345 /dev/zero | tr '\0' x >"$TREE/$f"
 done
 chmod -R a+rX "$TREE"
@@ -59,6 +59,10 @@ run rename3 "$WORKLOAD" rename "$TREE/f3" "$OUT/f3-moved"
 [ $exact = yes ] || committed rename "$TREE/f3"
 drop_caches
 run read3 "$WORKLOAD" cat "$OUT/f3-moved"
+# Renamed out through a symlink to the tree: the name does not tell.
+ln -s "$TREE" "$OUT/via"
+run rename7 "$WORKLOAD" rename "$OUT/via/f7" "$OUT/f7-moved"
+run read7 "$WORKLOAD" cat "$OUT/f7-moved"
 # Renamed twice at once: only the kernel can follow that.
 run rename6 "$WORKLOAD" rename "$TREE/f6" "$OUT/f6-a"
 "$WORKLOAD" rename "$OUT/f6-a" "$OUT/f6-b" >/dev/null || fail "the second rename"
@@ -93,6 +97,18 @@ if [ $exact = yes ]; then
 else
 	check "renamed twice at once: not followed by this kernel's tracepoints (as documented)" \
 		"" "$(of "$pid_read6" read)"
+fi
+if [ $exact = yes ]; then
+	# The hooks resolve the name; the ctime tracepoint saw the file's own.
+	want7="$TREE/f7"
+	[ "$backend" = hooks ] || want7="$OUT/via/f7"
+	check "renamed out through a symlink: the rename record" "$want7 $OUT/f7-moved null" \
+		"$(of "$pid_rename7" rename)"
+	check "renamed out through a symlink: read where it went" "$OUT/f7-moved null 2345" \
+		"$(of "$pid_read7" read)"
+else
+	check "renamed out through a symlink: not placed by this kernel's tracepoints (as documented)" \
+		"" "$(of "$pid_rename7" rename)"
 fi
 check "renamed twice at once: the first rename's record" "$TREE/f6 $OUT/f6-a null" \
 	"$(of "$pid_rename6" rename)"
