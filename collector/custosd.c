@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -42,6 +43,8 @@
 #define SWEEP_NS	1000000000LL /* how often ended sessions are looked for */
 #define OPENS_SLOTS	16384	     /* paths of recent opens kept for their sessions */
 #define DEFAULT_RING	(16u << 20)
+#define LOCK_DIR	"/run/custos"
+#define LOCK_FILE	LOCK_DIR "/custosd.lock"
 
 static volatile sig_atomic_t exiting, reload;
 
@@ -176,7 +179,6 @@ static void add_watch(struct options *o, char *arg)
 	char *eq = strchr(arg, '=');
 	struct watch *w;
 	struct stat st;
-	int fd;
 
 	if (o->n_watch == MAX_WATCH)
 		usage_error("too many --watch (at most %d)", MAX_WATCH);
@@ -189,15 +191,15 @@ static void add_watch(struct options *o, char *arg)
 		usage_error("--watch needs a directory");
 	if (!*w->label || strlen(w->label) > RECORD_NAME_MAX)
 		usage_error("invalid dataset label for --watch %s", w->dir);
-	fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	/* Checked without opening it: a custosd that died with fail-closed
+	 * left a program that refuses opens in the tree, and this one claims
+	 * the trees only once every argument is checked and it holds the
+	 * host's lock. */
+	if (stat(w->dir, &st))
 		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
-	if (fstat(fd, &st)) {
-		close(fd);
-		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
-	}
-	close(fd);
-	if (!realpath(w->dir, w->real))
+	if (!S_ISDIR(st.st_mode))
+		usage_error("invalid --watch %s: %s", w->dir, strerror(ENOTDIR));
+	if (faccessat(AT_FDCWD, w->dir, R_OK | X_OK, AT_EACCESS) || !realpath(w->dir, w->real))
 		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
@@ -1199,6 +1201,45 @@ static void log_exports(const struct collector *col)
 			 st.name, st.sent, st.delayed, st.dropped, st.spooled);
 }
 
+/*
+ * One custosd per host: the programs, their pins and the fail-closed heir
+ * are the host's, and a second one would replace the first one's (and, on
+ * the same ledger, keep a second chain head on the same keys).  The lock
+ * is held as long as the descriptor is open: for custosd's life, however it
+ * ends.  Returns the descriptor, or -1 (said).
+ */
+static int lock_host(void)
+{
+	char pid[32] = "";
+	int fd, n;
+
+	if (mkdir(LOCK_DIR, 0700) && errno != EEXIST) {
+		log_warn("failed to create %s", LOCK_DIR);
+		return -1;
+	}
+	fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_warn("failed to open %s", LOCK_FILE);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK) {
+			log_warn("failed to lock %s", LOCK_FILE);
+		} else {
+			n = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+			log_warnx("failed to start: another custosd runs on this host (pid %s, %s)",
+				  *pid ? pid : "unknown", LOCK_FILE);
+		}
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, n, 0) != n)
+		log_warn("failed to write the pid into %s", LOCK_FILE);
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
@@ -1206,12 +1247,9 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *reason = "signal";
 	char *config = col.config;
-	int err, status = 1;
+	int err, status = 1, lock = -1;
 
 	log_init("custosd", 0);
-	/* Before the watched trees are opened: a stopped custosd's fail-closed
-	 * program may refuse them to anyone but its heir. */
-	loader__claim();
 	parse_args(argc, argv, &opt);
 	log_init("custosd", opt.verbose);
 	if (geteuid() != 0)
@@ -1230,6 +1268,15 @@ int main(int argc, char **argv)
 		if (!col.rules)
 			usage_error("invalid --rules: %s", why);
 	}
+	/* Every argument is checked: nothing was done before this line, and
+	 * everything is done by the host's one custosd after it.  (--synthetic
+	 * too: it loads no program, but writes a ledger like any other.) */
+	lock = lock_host();
+	if (lock < 0)
+		goto out;
+	/* Before anything of the watched trees is opened: a stopped custosd's
+	 * fail-closed program may refuse them to anyone but its heir. */
+	loader__claim();
 	col.procs = proctab__new();
 	col.opens = opens__new(OPENS_SLOTS);
 	if (!col.procs || !col.opens) {
@@ -1334,6 +1381,9 @@ int main(int argc, char **argv)
 	col.ledger = NULL;
 	status = err ? 1 : 0;
 out:
+	/* Given up before the trees were taken over: the claim goes back. */
+	if (!col.loader)
+		loader__unclaim();
 	export__close(col.exp);
 	free(opt.exports);
 	consumer__close(col.cons);
@@ -1348,5 +1398,7 @@ out:
 	free(col.stats_now);
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);
+	if (lock >= 0)
+		close(lock);
 	return status;
 }

@@ -320,6 +320,12 @@ out:
 #define PIN_LINK "/sys/fs/bpf/custos/fail-closed"
 #define PIN_HEIR "/sys/fs/bpf/custos/fail-closed-heir"
 
+/* A fail-closed program a custosd before left pinned lets this process's
+ * opens through once it is the heir; what the heir was, to put back if this
+ * custosd gives up before it takes over. */
+static int claimed;
+static __u32 heir_before;
+
 void loader__claim(void)
 {
 	__u32 zero = 0, self = getpid();
@@ -328,8 +334,30 @@ void loader__claim(void)
 	/* No fail-closed program left by a predecessor: nothing to claim. */
 	if (fd < 0)
 		return;
-	if (bpf_map_update_elem(fd, &zero, &self, BPF_ANY))
+	if (bpf_map_lookup_elem(fd, &zero, &heir_before) ||
+	    bpf_map_update_elem(fd, &zero, &self, BPF_ANY))
 		log_warn("failed to claim the fail-closed trees of the custosd before");
+	else
+		claimed = 1;
+	close(fd);
+}
+
+void loader__unclaim(void)
+{
+	__u32 zero = 0, now = 0;
+	int fd;
+
+	if (!claimed)
+		return;
+	claimed = 0;
+	fd = bpf_obj_get(PIN_HEIR);
+	if (fd < 0)
+		return;
+	/* Once this process is gone its pid may be another's: the slot goes
+	 * back to what it held. */
+	if (!bpf_map_lookup_elem(fd, &zero, &now) && now == (__u32)getpid() &&
+	    bpf_map_update_elem(fd, &zero, &heir_before, BPF_ANY))
+		log_warn("failed to give back the fail-closed heir slot");
 	close(fd);
 }
 
@@ -345,6 +373,7 @@ static int pin_failclosed(struct loader *l, uint64_t mask)
 
 	unlink(PIN_LINK);
 	unlink(PIN_HEIR);
+	claimed = 0;
 	if (!mask) {
 		if (had)
 			log_info("fail-closed of the custosd before is lifted");

@@ -56,8 +56,13 @@ struct loader *loader__start(const struct loader_opts *o);
 
 /* A custosd before this one left fail-closed trees refusing opens: claim
  * them, so that this process's own opens go through while it starts.  Call
- * first thing; quiet when there is nothing to claim. */
+ * once the arguments are checked and the host's lock is held, before
+ * anything else; quiet when there is nothing to claim. */
 void loader__claim(void);
+
+/* Give the claim back (custosd stops before loader__start took over): no
+ * pid of a process gone stays the heir.  Nothing once taken over. */
+void loader__unclaim(void);
 
 /* custosd is alive and collecting: fail-closed opens are let through for
  * another beat_timeout_ns. */
