@@ -75,6 +75,20 @@ struct options {
 	int64_t failclosed_after_s;
 };
 
+/*
+ * The ring's part of a batch (reliability.md §4.1), saved in the state
+ * table with the records it covers: which ring (a map of this boot), where
+ * in it the batch ends, and the loss counters its LOSS records were taken
+ * against.  A custosd that takes the ring over starts from there: nothing
+ * committed is read twice, nothing not committed is skipped, and no loss
+ * is counted twice or missed.
+ */
+struct ring_mark {
+	uint8_t boot_id[16];
+	uint32_t map_id;
+	uint32_t ncpus;
+};
+
 struct collector {
 	struct options *opt;
 	struct ledger *ledger;
@@ -95,6 +109,11 @@ struct collector {
 	uint64_t malformed_seen;
 	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
 	struct custos_stats *stats_now;
+	struct ring_mark ring; /* the ring this run reads */
+	uint8_t *loss_state;   /* STATE_RING_LOSS as this batch saves it */
+	uint8_t *loss_saved;   /* and as the ledger has it, when loss_saved_ok */
+	int loss_saved_ok;
+	uint64_t moved; /* records passed over: another process moved the ring */
 	char host[256];
 	struct exporter *exp; /* NULL without --export */
 };
@@ -724,17 +743,24 @@ static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL,	  CUSTOS_STAT_PROBE_READ,
 				  CUSTOS_STAT_PROC_LOST,  CUSTOS_STAT_DENIED,
 				  CUSTOS_STAT_INODES_FULL };
 
-/* Every increase of a kernel loss counter becomes a LOSS record, per CPU. */
-static int check_loss(struct collector *col)
+#define N_LOSSY (sizeof(lossy) / sizeof(lossy[0]))
+
+static int read_stats(struct collector *col)
+{
+	int err = loader__stats(col->loader, col->stats_now);
+
+	if (err)
+		log_warnx("failed to read kernel counters: %s", strerror(-err));
+	return err;
+}
+
+/* Every increase of a kernel loss counter since the last commit (stats_now
+ * against stats_seen) becomes a LOSS record, per CPU. */
+static int append_losses(struct collector *col)
 {
 	int ncpus = loader__ncpus(col->loader);
 	int err;
 
-	err = loader__stats(col->loader, col->stats_now);
-	if (err) {
-		log_warnx("failed to read kernel counters: %s", strerror(-err));
-		return err;
-	}
 	for (int cpu = 0; cpu < ncpus; cpu++) {
 		for (size_t i = 0; i < sizeof(lossy) / sizeof(lossy[0]); i++) {
 			uint64_t now = col->stats_now[cpu].count[lossy[i]];
@@ -756,16 +782,78 @@ static int check_loss(struct collector *col)
 	return 0;
 }
 
-/* Commit what the batch holds, then release it in the ring.  On failure the
- * records stay in the ring and are read again next time. */
+static int check_loss(struct collector *col)
+{
+	return read_stats(col) ?: append_losses(col);
+}
+
+struct ring_state {
+	struct ring_mark mark;
+	uint64_t cursor;
+};
+
+#define STATE_RING	"ring"
+#define STATE_RING_LOSS "ring_loss" /* struct ring_mark, then ncpus x N_LOSSY uint64 */
+
+static size_t loss_state_len(const struct collector *col)
+{
+	return sizeof(struct ring_mark) + (size_t)loader__ncpus(col->loader) * N_LOSSY * 8;
+}
+
+/* Save the cursor, and the loss counters when they moved, in the batch. */
+static int save_ring(struct collector *col)
+{
+	struct ring_state rs = { .mark = col->ring, .cursor = consumer__cursor(col->cons) };
+	uint64_t *counts = (uint64_t *)(col->loss_state + sizeof(struct ring_mark));
+	int err = ledger__set_state(col->ledger, STATE_RING, &rs, sizeof(rs));
+
+	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
+		for (size_t i = 0; i < N_LOSSY; i++)
+			counts[cpu * N_LOSSY + i] = col->stats_now[cpu].count[lossy[i]];
+	if (err ||
+	    (col->loss_saved_ok && !memcmp(col->loss_saved, col->loss_state, loss_state_len(col))))
+		return err;
+	return ledger__set_state(col->ledger, STATE_RING_LOSS, col->loss_state,
+				 (int)loss_state_len(col));
+}
+
+/* Where the ledger's last batch left the ring, when this is that ring (of
+ * this boot, the same map): the consumer resumes there, and loss is
+ * counted from the counters as they were committed. */
+static void restore_ring(struct collector *col)
+{
+	uint64_t *counts = (uint64_t *)(col->loss_state + sizeof(struct ring_mark));
+	struct ring_state rs;
+	int len;
+
+	len = ledger__get_state(col->ledger, STATE_RING, &rs, sizeof(rs));
+	if (len != sizeof(rs) || memcmp(&rs.mark, &col->ring, sizeof(rs.mark)))
+		return;
+	consumer__resume(col->cons, rs.cursor);
+	len = ledger__get_state(col->ledger, STATE_RING_LOSS, col->loss_state,
+				(int)loss_state_len(col));
+	if (len != (int)loss_state_len(col) ||
+	    memcmp(col->loss_state, &col->ring, sizeof(struct ring_mark)))
+		return;
+	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
+		for (size_t i = 0; i < N_LOSSY; i++)
+			col->stats_seen[cpu].count[lossy[i]] = counts[cpu * N_LOSSY + i];
+	memcpy(col->loss_saved, col->loss_state, loss_state_len(col));
+	col->loss_saved_ok = 1;
+}
+
+/* Commit what the batch holds, with the ring's cursor, then release it in
+ * the ring.  On failure the records stay in the ring and are read again
+ * next time. */
 static int batch_commit(struct collector *col)
 {
 	int err;
 
 	if (!ledger__in_batch(col->ledger))
 		return 0;
-	err = ledger__commit(col->ledger);
+	err = save_ring(col) ?: ledger__commit(col->ledger);
 	if (err) {
+		ledger__rollback(col->ledger);
 		export__rollback(col->exp);
 		consumer__rewind(col->cons);
 		return err;
@@ -774,8 +862,30 @@ static int batch_commit(struct collector *col)
 	consumer__advance(col->cons);
 	memcpy(col->stats_seen, col->stats_now,
 	       sizeof(*col->stats_now) * loader__ncpus(col->loader));
+	memcpy(col->loss_saved, col->loss_state, loss_state_len(col));
+	col->loss_saved_ok = 1;
 	col->malformed_seen = col->malformed;
 	return 0;
+}
+
+/*
+ * Another process moved the ring's read position (any holder of the map
+ * can: reliability.md, finding 8).  The records it made this custosd pass
+ * over are lost to the ledger: a LOSS record of the collector's own
+ * counter ring_moved says how many (0 when it moved back, or only over
+ * what was read already).
+ */
+static int check_moved(struct collector *col)
+{
+	uint64_t skipped;
+
+	if (!consumer__moved(col->cons, &skipped))
+		return 0;
+	col->moved += skipped;
+	log_warnx("the ring's read position was moved by another process: %" PRIu64
+		  " records passed over unread",
+		  skipped);
+	return append_loss(col, UINT32_MAX, RECORD_LOSS_RING_MOVED, skipped, col->moved);
 }
 
 static uint64_t kernel_count(const struct collector *col, int lost)
@@ -819,6 +929,9 @@ static int collect(struct collector *col)
 		col->roots_gen = mounts__refresh(col->mounts);
 		loader__set_roots(col->loader, col->opt->watch, col->opt->n_watch, col->mounts);
 	}
+	err = check_moved(col);
+	if (err)
+		return err;
 	do {
 		n = consumer__drain(col->cons, on_event, col, BATCH_MAX);
 		if (n < 0) {
@@ -1240,6 +1353,61 @@ static int lock_host(void)
 	return fd;
 }
 
+/* Allocated once the loader knows the number of CPUs. */
+static int alloc_counters(struct collector *col)
+{
+	int ncpus = loader__ncpus(col->loader);
+
+	col->stats_seen = calloc(ncpus, sizeof(struct custos_stats));
+	col->stats_now = calloc(ncpus, sizeof(struct custos_stats));
+	col->loss_state = calloc(1, loss_state_len(col));
+	col->loss_saved = calloc(1, loss_state_len(col));
+	if (!col->stats_seen || !col->stats_now || !col->loss_state || !col->loss_saved) {
+		log_warnx("failed to allocate counters: out of memory");
+		return -ENOMEM;
+	}
+	memcpy(col->ring.boot_id, col->boot_id, sizeof(col->ring.boot_id));
+	col->ring.map_id = loader__ring_id(col->loader);
+	col->ring.ncpus = (uint32_t)ncpus;
+	memcpy(col->loss_state, &col->ring, sizeof(col->ring));
+	return 0;
+}
+
+/*
+ * The run begins: the ring where the last batch left it, then the GAP that
+ * says what happened since the ledger's last record (what the kernel kept
+ * of that time, and what it lost: its loss counters against those last
+ * committed, as one snapshot), START, and the LOSS records of that same
+ * snapshot, all in START's batch.
+ */
+static int begin_run(struct collector *col, const char *config)
+{
+	const struct loader_resume *res = loader__resume(col->loader);
+	struct rec_gap seen = {
+		.kept = res->kept == LOADER_KEPT_ALL	      ? GAP_KEPT_ALL
+			: res->kept == LOADER_KEPT_FAILCLOSED ? GAP_KEPT_FAILCLOSED
+							      : GAP_KEPT_NONE,
+		.blind_from_ns = (uint64_t)res->blind_from_ns,
+		.blind_to_ns = (uint64_t)res->blind_to_ns,
+	};
+	int err;
+
+	if (res->reused)
+		restore_ring(col);
+	err = read_stats(col);
+	if (err)
+		return err;
+	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
+		for (size_t i = 0; i < N_LOSSY; i++)
+			if (col->stats_now[cpu].count[lossy[i]] >
+			    col->stats_seen[cpu].count[lossy[i]])
+				seen.lost += col->stats_now[cpu].count[lossy[i]] -
+					     col->stats_seen[cpu].count[lossy[i]];
+	return ledger__resume(col->ledger, &seen) ?:
+		       append_start(col, config, loader__backend(col->loader)) ?:
+		       append_losses(col) ?: batch_commit(col);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
@@ -1247,6 +1415,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *reason = "signal";
 	char *config = col.config;
+	uint8_t ledger_id[32];
 	int err, status = 1, lock = -1;
 
 	log_init("custosd", 0);
@@ -1305,8 +1474,9 @@ int main(int argc, char **argv)
 		goto out;
 	if (opt.synthetic) {
 		reason = "duration";
-		if (append_start(&col, config, "synthetic") || synthetic(&col, opt.synthetic) ||
-		    append_stop(&col, reason) || ledger__commit(col.ledger))
+		if (ledger__resume(col.ledger, NULL) || append_start(&col, config, "synthetic") ||
+		    synthetic(&col, opt.synthetic) || append_stop(&col, reason) ||
+		    ledger__commit(col.ledger))
 			goto out;
 		status = ledger__seal(col.ledger) ? 1 : 0;
 		col.ledger = NULL;
@@ -1318,6 +1488,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	col.roots_gen = mounts__refresh(col.mounts);
+	ledger__id(col.ledger, ledger_id);
 	col.loader = loader__start(&(struct loader_opts){
 		.watch = opt.watch,
 		.n_watch = opt.n_watch,
@@ -1329,15 +1500,10 @@ int main(int argc, char **argv)
 		.backend = opt.backend,
 		.failclosed_mask = opt.failclosed_mask,
 		.beat_timeout_ns = (uint64_t)opt.failclosed_after_s * 1000000000ULL,
+		.ledger_id = ledger_id,
 	});
-	if (!col.loader)
+	if (!col.loader || alloc_counters(&col))
 		goto out;
-	col.stats_seen = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));
-	col.stats_now = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));
-	if (!col.stats_seen || !col.stats_now) {
-		log_warnx("failed to allocate counters: out of memory");
-		goto out;
-	}
 	col.cons = consumer__open(loader__ring_fd(col.loader), loader__ring_size(col.loader));
 	if (!col.cons)
 		goto out;
@@ -1347,7 +1513,7 @@ int main(int argc, char **argv)
 		log_warnx("failed to read running processes from /proc: %s", strerror(-err));
 	else
 		log_debug("%d running processes", err);
-	if (append_start(&col, config, loader__backend(col.loader)) || batch_commit(&col))
+	if (begin_run(&col, config))
 		goto out;
 	/* Starting took a while (the process table, the START commit): beat
 	 * before anyone is told that custosd runs. */
@@ -1396,6 +1562,8 @@ out:
 	opens__free(col.opens);
 	free(col.stats_seen);
 	free(col.stats_now);
+	free(col.loss_state);
+	free(col.loss_saved);
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);
 	if (lock >= 0)
