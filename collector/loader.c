@@ -492,30 +492,11 @@ static int make_pin_dirs(void)
 	return 0;
 }
 
-/* Every map of the object, whatever the programs declare: the next custosd
- * finds them by their names.  Returns 0 or -errno (said). */
-static int pin_maps(struct loader *l)
-{
-	char path[PATH_MAX];
-	struct bpf_map *m;
-
-	bpf_object__for_each_map(m, l->skel->obj)
-	{
-		int err = pin_path(path, PIN_MAPS, bpf_map__name(m));
-
-		if (!err && bpf_obj_pin(bpf_map__fd(m), path))
-			err = -errno;
-		if (err) {
-			log_warnx("failed to pin map %s: %s", path, strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-/* Take over every map of the pinned set instead of making new ones (the
- * same object: the same names).  Returns 0 or -errno (said). */
-static int reuse_maps(struct loader *l)
+/* Every map of the object, whatever the programs declare, by its name:
+ * pinned, for the next custosd to find, or take_over: taken over from its
+ * pin instead of made anew (the same object has the same names).  Returns
+ * 0 or -errno (said). */
+static int pin_maps(struct loader *l, int take_over)
 {
 	char path[PATH_MAX];
 	struct bpf_map *m;
@@ -524,14 +505,17 @@ static int reuse_maps(struct loader *l)
 	{
 		int fd = -1, err = pin_path(path, PIN_MAPS, bpf_map__name(m));
 
-		if (!err) {
+		if (!err && take_over) {
 			fd = bpf_obj_get(path);
 			err = fd < 0 ? -errno : bpf_map__reuse_fd(m, fd);
+		} else if (!err && bpf_obj_pin(bpf_map__fd(m), path)) {
+			err = -errno;
 		}
 		if (fd >= 0)
 			close(fd);
 		if (err) {
-			log_warnx("failed to take over pinned map %s: %s", path, strerror(-err));
+			log_warnx("failed to %s map %s: %s", take_over ? "take over pinned" : "pin",
+				  path, strerror(-err));
 			return err;
 		}
 	}
@@ -733,7 +717,7 @@ static int load_reusing(struct loader *l)
 	const struct bpf_object_skeleton *s = l->skel->skeleton;
 	int total, kept, err, failclosed = 0;
 
-	err = reuse_maps(l);
+	err = pin_maps(l, 1);
 	if (err)
 		return err;
 	kept = keep_links(l, &total);
@@ -781,7 +765,7 @@ static int attach(struct loader *l, const struct pin_id *old)
 	}
 	if (!l->resume.reused)
 		drop_pins(PIN_MAPS);
-	return make_pin_dirs() ?: (l->resume.reused ? 0 : pin_maps(l)) ?: pin_links(l)
+	return make_pin_dirs() ?: (l->resume.reused ? 0 : pin_maps(l, 0)) ?: pin_links(l)
 									  ?: (l->resume.reused ? 0 : pin_id(&l->id));
 }
 
