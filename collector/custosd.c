@@ -844,12 +844,16 @@ static void restore_ring(struct collector *col)
 
 /* Commit what the batch holds, with the ring's cursor, then release it in
  * the ring.  On failure the records stay in the ring and are read again
- * next time. */
+ * next time.  With no record, the ring's space goes back only once an
+ * eighth of it is held by events that make none (process events): the
+ * cursor is committed alone then, so that a host busy with processes but
+ * not with protected files does not fill the ring. */
 static int batch_commit(struct collector *col)
 {
 	int err;
 
-	if (!ledger__in_batch(col->ledger))
+	if (!ledger__in_batch(col->ledger) &&
+	    consumer__pending(col->cons) < loader__ring_size(col->loader) / 8)
 		return 0;
 	err = save_ring(col) ?: ledger__commit(col->ledger);
 	if (err) {

@@ -108,6 +108,21 @@ check "its GAP: no capture recorded, and when no program was attached" "2 1" \
 	"$? $(grep -c '^GAP .*: no capture from .*; no program attached from .* (crash)$' \
 		"$WORK/report")"
 
+# A host busy with processes, none reading a protected file: their events
+# make no record, and their ring space comes back all the same (the
+# cursor is committed alone): none is lost in a small ring.
+start_custosd --db "$WORK/p.db" --keys "$WORK/p-keys" --watch "$TREE" --ring-size 65536 ||
+	exit 1
+i=0
+while [ $i -lt 1000 ]; do
+	/bin/true
+	i=$((i + 1))
+done
+sleep 0.5
+stop_custosd || fail "custosd exits 0"
+check "1000 processes and no protected file: no process event lost in a 64 KiB ring" 0 \
+	"$(records "$WORK/p.db" '.action == "loss"')"
+
 # A thief: custosd stopped, accesses made, the ring's position moved past
 # them.  custosd finds it moved, and counts what it passed over.
 start_custosd --db "$WORK/c.db" --keys "$WORK/c-keys" --watch "$TREE" || exit 1
