@@ -742,9 +742,9 @@ static int load_reusing(struct loader *l)
 }
 
 /* Attach, replacing the programs of a pinned set this custosd does not take
- * over.  Theirs are detached only now, once this one's are loaded: no
- * program runs only for the moment between the two, which resume says when
- * it was the same ledger's. */
+ * over.  Theirs are detached only now that this one's are loaded, so that
+ * no program runs only between the two; resume says when that was, if
+ * theirs were the same ledger's. */
 static int attach(struct loader *l, const struct pin_id *old)
 {
 	int dropped = 0, err;
