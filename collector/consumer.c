@@ -18,6 +18,7 @@ struct consumer {
 	uint64_t *producer_pos; /* read-only */
 	uint8_t *data;		/* the data area, mapped twice back to back */
 	uint64_t cursor;	/* private: everything before it was drained */
+	uint64_t stored;	/* the consumer position as this consumer last left it */
 };
 
 struct consumer *consumer__open(int map_fd, uint32_t size)
@@ -54,6 +55,7 @@ struct consumer *consumer__open(int map_fd, uint32_t size)
 	c->producer_pos = p;
 	c->data = (uint8_t *)p + c->page;
 	c->cursor = __atomic_load_n(c->consumer_pos, __ATOMIC_ACQUIRE);
+	c->stored = c->cursor;
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, map_fd, &ev)) {
 		err = -errno;
@@ -104,17 +106,79 @@ long consumer__drain(struct consumer *c, consumer_fn fn, void *ctx, long max)
 
 void consumer__advance(struct consumer *c)
 {
-	__atomic_store_n(c->consumer_pos, c->cursor, __ATOMIC_RELEASE);
+	uint64_t expected = c->stored;
+
+	/* Only from where this consumer left it: a position someone else
+	 * moved meanwhile is left for consumer__moved to find. */
+	if (__atomic_compare_exchange_n(c->consumer_pos, &expected, c->cursor, 0, __ATOMIC_RELEASE,
+					__ATOMIC_RELAXED))
+		c->stored = c->cursor;
+}
+
+void consumer__resume(struct consumer *c, uint64_t committed)
+{
+	uint64_t pos = __atomic_load_n(c->consumer_pos, __ATOMIC_ACQUIRE);
+
+	/* Not a position this ring has reached: not its cursor. */
+	if (committed > __atomic_load_n(c->producer_pos, __ATOMIC_ACQUIRE))
+		return;
+	/* Committed, but the consumer died before it released them. */
+	if (pos < committed)
+		__atomic_store_n(c->consumer_pos, committed, __ATOMIC_RELEASE);
+	/* Past it: someone else moved it, which consumer__moved reports. */
+	c->cursor = c->stored = committed;
+}
+
+/* The records from one position to another, walked by their headers (a
+ * header the producer wrote over since ends the walk). */
+static uint64_t records_between(const struct consumer *c, uint64_t from, uint64_t to)
+{
+	uint64_t n = 0;
+
+	while (from < to) {
+		uint32_t len =
+			__atomic_load_n((uint32_t *)(c->data + (from & c->mask)), __ATOMIC_ACQUIRE);
+		uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if ((len & BPF_RINGBUF_BUSY_BIT) || size > c->size)
+			break;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT))
+			n++;
+		from += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL;
+	}
+	return n;
+}
+
+int consumer__moved(struct consumer *c, uint64_t *skipped)
+{
+	uint64_t pos = __atomic_load_n(c->consumer_pos, __ATOMIC_ACQUIRE);
+
+	*skipped = 0;
+	if (pos == c->stored)
+		return 0;
+	/* Ahead of what was read: the space is the producer's again, and
+	 * what it held is lost to this consumer. */
+	if (pos > c->cursor) {
+		*skipped = records_between(c, c->cursor, pos);
+		c->cursor = pos;
+	}
+	c->stored = pos;
+	return 1;
+}
+
+uint64_t consumer__cursor(const struct consumer *c)
+{
+	return c->cursor;
 }
 
 void consumer__rewind(struct consumer *c)
 {
-	c->cursor = __atomic_load_n(c->consumer_pos, __ATOMIC_ACQUIRE);
+	c->cursor = c->stored;
 }
 
 uint64_t consumer__pending(const struct consumer *c)
 {
-	return c->cursor - __atomic_load_n(c->consumer_pos, __ATOMIC_ACQUIRE);
+	return c->cursor - c->stored;
 }
 
 void consumer__close(struct consumer *c)

@@ -28,8 +28,31 @@ int consumer__wait(struct consumer *c, int timeout_ms);
  * number handed over, or fn's non-zero result. */
 long consumer__drain(struct consumer *c, consumer_fn fn, void *ctx, long max);
 
-/* Release everything drained so far back to the kernel. */
+/* Release everything drained so far back to the kernel.  Only from the
+ * position this consumer last left: one moved by another process stays as
+ * it is, for consumer__moved to report. */
 void consumer__advance(struct consumer *c);
+
+/* Where drained records end: the cursor to store with the batch that holds
+ * them, so that a restart neither loses nor repeats one. */
+uint64_t consumer__cursor(const struct consumer *c);
+
+/*
+ * Start from committed, a cursor stored with the last batch the ledger kept
+ * (reliability.md §4.1): records before it are in the ledger even when the
+ * kernel's position was not moved past them (a crash between commit and
+ * advance).  A cursor this ring has not reached is not its own: ignored.
+ */
+void consumer__resume(struct consumer *c, uint64_t committed);
+
+/*
+ * Whether another process moved the kernel's consumer position since this
+ * consumer last left it (any holder of the map can: reliability.md,
+ * finding 8).  When it moved past what was drained, reading goes on from
+ * there, and *skipped says how many records were passed over unread (as
+ * far as their headers can still be walked).  Returns 1 if it moved, else 0.
+ */
+int consumer__moved(struct consumer *c, uint64_t *skipped);
 
 /* Forget what was drained since the last advance (its batch was not
  * stored): the next drain hands the same records over again. */

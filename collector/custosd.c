@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -44,6 +45,8 @@
 #define OPENS_SLOTS	 16384	      /* paths of recent opens kept for their sessions */
 #define DEFAULT_RING	 (16u << 20)
 #define DEFAULT_SESSIONS 131072
+#define LOCK_DIR	 "/run/custos"
+#define LOCK_FILE	 LOCK_DIR "/custosd.lock"
 
 static volatile sig_atomic_t exiting, reload;
 
@@ -75,6 +78,20 @@ struct options {
 	int64_t failclosed_after_s;
 };
 
+/*
+ * The ring's part of a batch (reliability.md §4.1), saved in the state
+ * table with the records it covers: which ring (a map of this boot), where
+ * in it the batch ends, and the loss counters its LOSS records were taken
+ * against.  A custosd that takes the ring over starts from there: nothing
+ * committed is read twice, nothing not committed is skipped, and no loss
+ * is counted twice or missed.
+ */
+struct ring_mark {
+	uint8_t boot_id[16];
+	uint32_t map_id;
+	uint32_t ncpus;
+};
+
 struct collector {
 	struct options *opt;
 	struct ledger *ledger;
@@ -97,6 +114,11 @@ struct collector {
 	uint64_t inodes_lost_seen;
 	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
 	struct custos_stats *stats_now;
+	struct ring_mark ring; /* the ring this run reads */
+	uint8_t *loss_state;   /* STATE_RING_LOSS as this batch saves it */
+	uint8_t *loss_saved;   /* and as the ledger has it, when loss_saved_ok */
+	int loss_saved_ok;
+	uint64_t moved; /* records passed over: another process moved the ring */
 	char host[256];
 	struct exporter *exp; /* NULL without --export */
 };
@@ -184,7 +206,6 @@ static void add_watch(struct options *o, char *arg)
 	char *eq = strchr(arg, '=');
 	struct watch *w;
 	struct stat st;
-	int fd;
 
 	if (o->n_watch == MAX_WATCH)
 		usage_error("too many --watch (at most %d)", MAX_WATCH);
@@ -197,15 +218,15 @@ static void add_watch(struct options *o, char *arg)
 		usage_error("--watch needs a directory");
 	if (!*w->label || strlen(w->label) > RECORD_NAME_MAX)
 		usage_error("invalid dataset label for --watch %s", w->dir);
-	fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	/* Checked without opening it: a custosd that died with fail-closed
+	 * left a program that refuses opens in the tree, and this one claims
+	 * the trees only once every argument is checked and it holds the
+	 * host's lock. */
+	if (stat(w->dir, &st))
 		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
-	if (fstat(fd, &st)) {
-		close(fd);
-		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
-	}
-	close(fd);
-	if (!realpath(w->dir, w->real))
+	if (!S_ISDIR(st.st_mode))
+		usage_error("invalid --watch %s: %s", w->dir, strerror(ENOTDIR));
+	if (faccessat(AT_FDCWD, w->dir, R_OK | X_OK, AT_EACCESS) || !realpath(w->dir, w->real))
 		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
@@ -850,17 +871,24 @@ static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL,	  CUSTOS_STAT_PROBE_READ,
 				  CUSTOS_STAT_PROC_LOST,  CUSTOS_STAT_DENIED,
 				  CUSTOS_STAT_INODES_FULL };
 
-/* Every increase of a kernel loss counter becomes a LOSS record, per CPU. */
-static int check_loss(struct collector *col)
+#define N_LOSSY (sizeof(lossy) / sizeof(lossy[0]))
+
+static int read_stats(struct collector *col)
+{
+	int err = loader__stats(col->loader, col->stats_now);
+
+	if (err)
+		log_warnx("failed to read kernel counters: %s", strerror(-err));
+	return err;
+}
+
+/* Every increase of a kernel loss counter since the last commit (stats_now
+ * against stats_seen) becomes a LOSS record, per CPU. */
+static int append_losses(struct collector *col)
 {
 	int ncpus = loader__ncpus(col->loader);
 	int err;
 
-	err = loader__stats(col->loader, col->stats_now);
-	if (err) {
-		log_warnx("failed to read kernel counters: %s", strerror(-err));
-		return err;
-	}
 	for (int cpu = 0; cpu < ncpus; cpu++) {
 		for (size_t i = 0; i < sizeof(lossy) / sizeof(lossy[0]); i++) {
 			uint64_t now = col->stats_now[cpu].count[lossy[i]];
@@ -888,16 +916,82 @@ static int check_loss(struct collector *col)
 	return 0;
 }
 
-/* Commit what the batch holds, then release it in the ring.  On failure the
- * records stay in the ring and are read again next time. */
+static int check_loss(struct collector *col)
+{
+	return read_stats(col) ?: append_losses(col);
+}
+
+struct ring_state {
+	struct ring_mark mark;
+	uint64_t cursor;
+};
+
+#define STATE_RING	"ring"
+#define STATE_RING_LOSS "ring_loss" /* struct ring_mark, then ncpus x N_LOSSY uint64 */
+
+static size_t loss_state_len(const struct collector *col)
+{
+	return sizeof(struct ring_mark) + (size_t)loader__ncpus(col->loader) * N_LOSSY * 8;
+}
+
+/* Save the cursor, and the loss counters when they moved, in the batch. */
+static int save_ring(struct collector *col)
+{
+	struct ring_state rs = { .mark = col->ring, .cursor = consumer__cursor(col->cons) };
+	uint64_t *counts = (uint64_t *)(col->loss_state + sizeof(struct ring_mark));
+	int err = ledger__set_state(col->ledger, STATE_RING, &rs, sizeof(rs));
+
+	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
+		for (size_t i = 0; i < N_LOSSY; i++)
+			counts[cpu * N_LOSSY + i] = col->stats_now[cpu].count[lossy[i]];
+	if (err ||
+	    (col->loss_saved_ok && !memcmp(col->loss_saved, col->loss_state, loss_state_len(col))))
+		return err;
+	return ledger__set_state(col->ledger, STATE_RING_LOSS, col->loss_state,
+				 (int)loss_state_len(col));
+}
+
+/* Where the ledger's last batch left the ring, when this is that ring (of
+ * this boot, the same map): the consumer resumes there, and loss is
+ * counted from the counters as they were committed. */
+static void restore_ring(struct collector *col)
+{
+	uint64_t *counts = (uint64_t *)(col->loss_state + sizeof(struct ring_mark));
+	struct ring_state rs;
+	int len;
+
+	len = ledger__get_state(col->ledger, STATE_RING, &rs, sizeof(rs));
+	if (len != sizeof(rs) || memcmp(&rs.mark, &col->ring, sizeof(rs.mark)))
+		return;
+	consumer__resume(col->cons, rs.cursor);
+	len = ledger__get_state(col->ledger, STATE_RING_LOSS, col->loss_state,
+				(int)loss_state_len(col));
+	if (len != (int)loss_state_len(col) ||
+	    memcmp(col->loss_state, &col->ring, sizeof(struct ring_mark)))
+		return;
+	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
+		for (size_t i = 0; i < N_LOSSY; i++)
+			col->stats_seen[cpu].count[lossy[i]] = counts[cpu * N_LOSSY + i];
+	memcpy(col->loss_saved, col->loss_state, loss_state_len(col));
+	col->loss_saved_ok = 1;
+}
+
+/* Commit what the batch holds, with the ring's cursor, then release it in
+ * the ring.  On failure the records stay in the ring and are read again
+ * next time.  With no record, the ring's space goes back only once an
+ * eighth of it is held by events that make none (process events): the
+ * cursor is committed alone then, so that a host busy with processes but
+ * not with protected files does not fill the ring. */
 static int batch_commit(struct collector *col)
 {
 	int err;
 
-	if (!ledger__in_batch(col->ledger))
+	if (!ledger__in_batch(col->ledger) &&
+	    consumer__pending(col->cons) < loader__ring_size(col->loader) / 8)
 		return 0;
-	err = ledger__commit(col->ledger);
+	err = save_ring(col) ?: ledger__commit(col->ledger);
 	if (err) {
+		ledger__rollback(col->ledger);
 		export__rollback(col->exp);
 		consumer__rewind(col->cons);
 		return err;
@@ -906,9 +1000,31 @@ static int batch_commit(struct collector *col)
 	consumer__advance(col->cons);
 	memcpy(col->stats_seen, col->stats_now,
 	       sizeof(*col->stats_now) * loader__ncpus(col->loader));
+	memcpy(col->loss_saved, col->loss_state, loss_state_len(col));
+	col->loss_saved_ok = 1;
 	col->malformed_seen = col->malformed;
 	col->inodes_lost_seen = col->inodes_lost;
 	return 0;
+}
+
+/*
+ * Another process moved the ring's read position (any holder of the map
+ * can: reliability.md, finding 8).  The records it made this custosd pass
+ * over are lost to the ledger: a LOSS record of the collector's own
+ * counter ring_moved says how many (0 when it moved back, or only over
+ * what was read already).
+ */
+static int check_moved(struct collector *col)
+{
+	uint64_t skipped;
+
+	if (!consumer__moved(col->cons, &skipped))
+		return 0;
+	col->moved += skipped;
+	log_warnx("the ring's read position was moved by another process: %" PRIu64
+		  " records passed over unread",
+		  skipped);
+	return append_loss(col, UINT32_MAX, RECORD_LOSS_RING_MOVED, skipped, col->moved);
 }
 
 static uint64_t kernel_count(const struct collector *col, int lost)
@@ -952,6 +1068,9 @@ static int collect(struct collector *col)
 		col->roots_gen = mounts__refresh(col->mounts);
 		loader__set_roots(col->loader, col->opt->watch, col->opt->n_watch, col->mounts);
 	}
+	err = check_moved(col);
+	if (err)
+		return err;
 	do {
 		n = consumer__drain(col->cons, on_event, col, BATCH_MAX);
 		if (n < 0) {
@@ -1358,6 +1477,100 @@ static void log_exports(const struct collector *col)
 			 st.name, st.sent, st.delayed, st.dropped, st.spooled);
 }
 
+/*
+ * One custosd per host: the programs, their pins and the fail-closed heir
+ * are the host's, and a second one would replace the first one's (and, on
+ * the same ledger, keep a second chain head on the same keys).  The lock
+ * is held as long as the descriptor is open: for custosd's life, however it
+ * ends.  Returns the descriptor, or -1 (said).
+ */
+static int lock_host(void)
+{
+	char pid[32] = "";
+	int fd, n;
+
+	if (mkdir(LOCK_DIR, 0700) && errno != EEXIST) {
+		log_warn("failed to create %s", LOCK_DIR);
+		return -1;
+	}
+	fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_warn("failed to open %s", LOCK_FILE);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK) {
+			log_warn("failed to lock %s", LOCK_FILE);
+		} else {
+			n = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+			log_warnx("failed to start: another custosd runs on this host (pid %s, %s)",
+				  *pid ? pid : "unknown", LOCK_FILE);
+		}
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, n, 0) != n)
+		log_warn("failed to write the pid into %s", LOCK_FILE);
+	return fd;
+}
+
+/* Allocated once the loader knows the number of CPUs. */
+static int alloc_counters(struct collector *col)
+{
+	int ncpus = loader__ncpus(col->loader);
+
+	col->stats_seen = calloc(ncpus, sizeof(struct custos_stats));
+	col->stats_now = calloc(ncpus, sizeof(struct custos_stats));
+	col->loss_state = calloc(1, loss_state_len(col));
+	col->loss_saved = calloc(1, loss_state_len(col));
+	if (!col->stats_seen || !col->stats_now || !col->loss_state || !col->loss_saved) {
+		log_warnx("failed to allocate counters: out of memory");
+		return -ENOMEM;
+	}
+	memcpy(col->ring.boot_id, col->boot_id, sizeof(col->ring.boot_id));
+	col->ring.map_id = loader__ring_id(col->loader);
+	col->ring.ncpus = (uint32_t)ncpus;
+	memcpy(col->loss_state, &col->ring, sizeof(col->ring));
+	return 0;
+}
+
+/*
+ * The run begins: the ring where the last batch left it, then the GAP that
+ * says what happened since the ledger's last record (what the kernel kept
+ * of that time, and what it lost: its loss counters against those last
+ * committed, as one snapshot), START, and the LOSS records of that same
+ * snapshot, all in START's batch.
+ */
+static int begin_run(struct collector *col, const char *config)
+{
+	const struct loader_resume *res = loader__resume(col->loader);
+	struct rec_gap seen = {
+		.kept = res->kept == LOADER_KEPT_ALL	      ? GAP_KEPT_ALL
+			: res->kept == LOADER_KEPT_FAILCLOSED ? GAP_KEPT_FAILCLOSED
+							      : GAP_KEPT_NONE,
+		.blind_from_ns = (uint64_t)res->blind_from_ns,
+		.blind_to_ns = (uint64_t)res->blind_to_ns,
+	};
+	int err;
+
+	if (res->reused)
+		restore_ring(col);
+	err = read_stats(col);
+	if (err)
+		return err;
+	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
+		for (size_t i = 0; i < N_LOSSY; i++)
+			if (col->stats_now[cpu].count[lossy[i]] >
+			    col->stats_seen[cpu].count[lossy[i]])
+				seen.lost += col->stats_now[cpu].count[lossy[i]] -
+					     col->stats_seen[cpu].count[lossy[i]];
+	return ledger__resume(col->ledger, &seen) ?:
+		       append_start(col, config, loader__backend(col->loader)) ?:
+		       append_losses(col) ?: batch_commit(col);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
@@ -1365,12 +1578,10 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *reason = "signal";
 	char *config = col.config;
-	int err, status = 1;
+	uint8_t ledger_id[32];
+	int err, status = 1, lock = -1;
 
 	log_init("custosd", 0);
-	/* Before the watched trees are opened: a stopped custosd's fail-closed
-	 * program may refuse them to anyone but its heir. */
-	loader__claim();
 	parse_args(argc, argv, &opt);
 	log_init("custosd", opt.verbose);
 	if (geteuid() != 0)
@@ -1389,6 +1600,15 @@ int main(int argc, char **argv)
 		if (!col.rules)
 			usage_error("invalid --rules: %s", why);
 	}
+	/* Every argument is checked: nothing was done before this line, and
+	 * everything is done by the host's one custosd after it.  (--synthetic
+	 * too: it loads no program, but writes a ledger like any other.) */
+	lock = lock_host();
+	if (lock < 0)
+		goto out;
+	/* Before anything of the watched trees is opened: a stopped custosd's
+	 * fail-closed program may refuse them to anyone but its heir. */
+	loader__claim();
 	col.procs = proctab__new();
 	col.opens = opens__new(OPENS_SLOTS);
 	if (!col.procs || !col.opens) {
@@ -1417,8 +1637,9 @@ int main(int argc, char **argv)
 		goto out;
 	if (opt.synthetic) {
 		reason = "duration";
-		if (append_start(&col, config, "synthetic") || synthetic(&col, opt.synthetic) ||
-		    append_stop(&col, reason) || ledger__commit(col.ledger))
+		if (ledger__resume(col.ledger, NULL) || append_start(&col, config, "synthetic") ||
+		    synthetic(&col, opt.synthetic) || append_stop(&col, reason) ||
+		    ledger__commit(col.ledger))
 			goto out;
 		status = ledger__seal(col.ledger) ? 1 : 0;
 		col.ledger = NULL;
@@ -1430,6 +1651,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	col.roots_gen = mounts__refresh(col.mounts);
+	ledger__id(col.ledger, ledger_id);
 	col.loader = loader__start(&(struct loader_opts){
 		.watch = opt.watch,
 		.n_watch = opt.n_watch,
@@ -1442,15 +1664,10 @@ int main(int argc, char **argv)
 		.backend = opt.backend,
 		.failclosed_mask = opt.failclosed_mask,
 		.beat_timeout_ns = (uint64_t)opt.failclosed_after_s * 1000000000ULL,
+		.ledger_id = ledger_id,
 	});
-	if (!col.loader)
+	if (!col.loader || alloc_counters(&col))
 		goto out;
-	col.stats_seen = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));
-	col.stats_now = calloc(loader__ncpus(col.loader), sizeof(struct custos_stats));
-	if (!col.stats_seen || !col.stats_now) {
-		log_warnx("failed to allocate counters: out of memory");
-		goto out;
-	}
 	col.cons = consumer__open(loader__ring_fd(col.loader), loader__ring_size(col.loader));
 	if (!col.cons)
 		goto out;
@@ -1463,7 +1680,7 @@ int main(int argc, char **argv)
 	/* After attach too: a link made during the walk is seen by its event. */
 	if (scan_links(&col))
 		goto out;
-	if (append_start(&col, config, loader__backend(col.loader)) || batch_commit(&col))
+	if (begin_run(&col, config))
 		goto out;
 	/* Starting took a while (the process table, the START commit): beat
 	 * before anyone is told that custosd runs. */
@@ -1497,6 +1714,9 @@ int main(int argc, char **argv)
 	col.ledger = NULL;
 	status = err ? 1 : 0;
 out:
+	/* Given up before the trees were taken over: the claim goes back. */
+	if (!col.loader)
+		loader__unclaim();
 	export__close(col.exp);
 	free(opt.exports);
 	consumer__close(col.cons);
@@ -1509,7 +1729,11 @@ out:
 	opens__free(col.opens);
 	free(col.stats_seen);
 	free(col.stats_now);
+	free(col.loss_state);
+	free(col.loss_saved);
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);
+	if (lock >= 0)
+		close(lock);
 	return status;
 }

@@ -42,6 +42,10 @@ struct ledger {
 	uint8_t boot_id[16];
 	char *key_dir, *origin;
 	const char *witness_dir, *witness_cmd;
+	/* A continued log: ledger__resume is still to write its GAP. */
+	int to_resume;
+	const char *config;
+	uint8_t config_hash[32]; /* the log's last configuration */
 	int (*on_append)(void *ctx, struct record *r);
 	void *on_append_ctx;
 };
@@ -611,6 +615,29 @@ static void sha256(const void *p, size_t n, uint8_t out[32])
 	EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL);
 }
 
+void ledger__id(const struct ledger *l, uint8_t out[32])
+{
+	static const char tag[] = "custos-ledger";
+	uint8_t buf[sizeof(tag) + RECORD_KEY_LEN + 256];
+	size_t n = strlen(l->origin) < 256 ? strlen(l->origin) : 256;
+
+	/* The log key and the name: what a log is known by (GENESIS). */
+	memcpy(buf, tag, sizeof(tag));
+	pub_of(l->log_key, buf + sizeof(tag));
+	memcpy(buf + sizeof(tag) + RECORD_KEY_LEN, l->origin, n);
+	sha256(buf, sizeof(tag) + RECORD_KEY_LEN + n, out);
+}
+
+int ledger__set_state(struct ledger *l, const char *k, const void *v, int len)
+{
+	return ledger__begin(l) ?: store__set_state(l->store, k, v, len);
+}
+
+int ledger__get_state(struct ledger *l, const char *k, void *buf, int cap)
+{
+	return store__get_state(l->store, k, buf, cap);
+}
+
 /* A new log's key directory must hold no other log's key: writing over it
  * would leave that log unable to sign, or to be verified, ever again.
  * Returns 0 or -EEXIST (said). */
@@ -758,9 +785,7 @@ static int recover_close(struct ledger *l)
 	return err;
 }
 
-/* After downtime: the GAP, a late close if the clock has left the epoch,
- * and CONFIG if the watch configuration changed. */
-static int resume(struct ledger *l, const struct ledger_opts *o, const uint8_t config_hash[32])
+int ledger__resume(struct ledger *l, const struct rec_gap *seen)
 {
 	struct rec_gap gap = { 0 };
 	struct record last, r;
@@ -768,9 +793,17 @@ static int resume(struct ledger *l, const struct ledger_opts *o, const uint8_t c
 	uint8_t hash[32];
 	int err, clean;
 
+	if (!l->to_resume)
+		return 0;
 	err = read_last(l, &last, &clean);
 	if (err)
 		return err;
+	if (seen) {
+		gap.kept = seen->kept;
+		gap.lost = seen->lost;
+		gap.blind_from_ns = seen->blind_from_ns;
+		gap.blind_to_ns = seen->blind_to_ns;
+	}
 	gap.from_ns = last.t_real_ns;
 	gap.to_ns = (uint64_t)util__realtime_ns();
 	memcpy(gap.from_boot, last.boot_id, 16);
@@ -789,9 +822,10 @@ static int resume(struct ledger *l, const struct ledger_opts *o, const uint8_t c
 	}
 	if (err)
 		return err;
-	sha256(o->config, strlen(o->config), hash);
-	if (memcmp(hash, config_hash, 32))
-		err = ledger__config(l, o->config);
+	l->to_resume = 0;
+	sha256(l->config, strlen(l->config), hash);
+	if (memcmp(hash, l->config_hash, 32))
+		err = ledger__config(l, l->config);
 	return err;
 }
 
@@ -804,9 +838,8 @@ int ledger__config(struct ledger *l, const char *text)
 	return append_one(l, &r);
 }
 
-static int continue_log(struct ledger *l, const struct ledger_opts *o)
+static int continue_log(struct ledger *l)
 {
-	uint8_t config_hash[32];
 	char *fs_name = epoch_key_name(l);
 	int64_t epoch, none;
 	int err;
@@ -822,12 +855,12 @@ static int continue_log(struct ledger *l, const struct ledger_opts *o)
 		return err;
 	}
 	l->epoch = (uint64_t)epoch;
-	err = read_log_facts(l, config_hash) ?: load_tree(l);
+	err = read_log_facts(l, l->config_hash) ?: load_tree(l);
 	if (err)
 		return err;
 	l->signed_size = 0;
-	err = recover_close(l);
-	return err ? err : resume(l, o, config_hash);
+	l->to_resume = 1;
+	return recover_close(l);
 }
 
 struct ledger *ledger__open(const struct ledger_opts *o)
@@ -848,6 +881,7 @@ struct ledger *ledger__open(const struct ledger_opts *o)
 	l->witness_cmd = o->witness_cmd;
 	l->on_append = o->on_append;
 	l->on_append_ctx = o->on_append_ctx;
+	l->config = o->config;
 	l->clock_off = util__realtime_ns() - util__boottime_ns();
 	if (mkdir(l->key_dir, 0700) && errno != EEXIST) {
 		err = -errno;
@@ -868,7 +902,7 @@ struct ledger *ledger__open(const struct ledger_opts *o)
 	}
 	merkle__init(&l->tree);
 	store__head(l->store, &next, leaf);
-	err = next ? continue_log(l, o) : genesis(l, o);
+	err = next ? continue_log(l) : genesis(l, o);
 	if (err)
 		goto fail;
 	l->next_heartbeat = util__boottime_ns() + (int64_t)l->heartbeat_ns;

@@ -39,11 +39,28 @@ struct ledger;
 /*
  * Open the ledger, creating the log (keys, GENESIS, trust file) when the
  * database has no record yet.  On a log that has records, finish or undo an
- * interrupted epoch close, then record the downtime (GAP), close an epoch
- * the clock has left (late close), and record a changed configuration
- * (CONFIG).  Returns NULL with errno set; the reason was logged.
+ * interrupted epoch close; ledger__resume then says what happened since.
+ * Returns NULL with errno set; the reason was logged.
  */
 struct ledger *ledger__open(const struct ledger_opts *o);
+
+/*
+ * A continued log, before anything else is appended: record the downtime
+ * (GAP, with what the kernel kept of it: seen's kept, lost and blind
+ * fields; NULL: nothing), close an epoch the clock has left (late close),
+ * and record a changed configuration (CONFIG).  Nothing on a new log.
+ * Returns 0 or -errno.
+ */
+int ledger__resume(struct ledger *l, const struct rec_gap *seen);
+
+/* What the log is known by: SHA-256 over its log key and origin. */
+void ledger__id(const struct ledger *l, uint8_t out[32]);
+
+/* The writer's bookkeeping (store.h's state): set inside the batch, so
+ * that it is committed with the records it covers, or not at all.
+ * Returns 0 or -errno; get: the length, or -ENOENT, -ENOSPC, -EIO. */
+int ledger__set_state(struct ledger *l, const char *k, const void *v, int len);
+int ledger__get_state(struct ledger *l, const char *k, void *buf, int cap);
 
 /* Batches, as in store.h.  ledger__append stamps seq, epoch, times and
  * boot id, and adds the record to the tree. */

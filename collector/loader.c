@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +15,57 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <openssl/evp.h>
 
 #include "custos.skel.h"
 #include "loader.h"
 #include "log.h"
 #include "mounts.h"
+#include "util.h"
 
 #define TRACEFS_MAGIC	 0x74726163
 #define BPF_FS_MAGIC	 0xcafe4a11
 #define SECURITYFS_MAGIC 0x73636673
+
+/*
+ * Everything custosd loads is pinned below PIN_DIR (reliability.md §4.2),
+ * so that capture outlives a custosd that crashes or is killed: every map
+ * of the object in maps/ (the ring, the session table, the counters, the
+ * run-time settings in .bss ...), every attached program's link in links/,
+ * and id, which says whose they are (struct pin_id).  id is pinned last and
+ * removed first: a set without it is a half-made or half-removed one.
+ * fail-closed and fail-closed-heir are the fail-closed program's own pins
+ * (pin_failclosed): they outlive a clean stop too.
+ */
+#define PIN_DIR	  "/sys/fs/bpf/custos"
+#define PIN_MAPS  PIN_DIR "/maps"
+#define PIN_LINKS PIN_DIR "/links"
+#define PIN_ID	  PIN_DIR "/id"
+#define PIN_LINK  PIN_DIR "/fail-closed"
+#define PIN_HEIR  PIN_DIR "/fail-closed-heir"
+
+/* What a pinned set is: a custosd takes it over only when all of it is
+ * what it would load itself. */
+struct pin_id {
+	uint8_t build[32];  /* SHA-256 of the object, its read-only settings and
+			     * the programs chosen from it */
+	uint8_t ledger[32]; /* the ledger the ring is consumed into */
+	uint8_t watch[32];  /* the protected roots, in dataset order */
+	uint32_t backend;
+	uint32_t ring_bytes;
+	uint32_t sessions; /* the session table's size */
+	uint32_t _pad;
+};
 
 struct loader {
 	struct custos_bpf *skel;
 	int ncpus;
 	int uring; /* io_uring completions are watched */
 	enum backend backend;
+	struct pin_id id;
+	struct loader_resume resume;
+	/* Programs whose pinned link was taken over: not loaded, not pinned again. */
+	uint8_t *kept;
 };
 
 /* While auto probes the hook backend: its refusal is expected, not news. */
@@ -326,12 +364,12 @@ static void choose_programs(struct loader *l, const struct btf *btf, enum backen
 	bpf_program__set_autoattach(l->skel->progs.sweep, false);
 }
 
-/* Open, configure and load the skeleton for backend b.  Returns 0 or
- * -errno; quiet: a failure is the caller's to explain. */
-static int load(struct loader *l, const struct loader_opts *o, enum backend b, int quiet)
+/* Open the skeleton and configure it for backend b: the programs it loads,
+ * its read-only settings, the ring's size.  Returns 0 or -errno (said). */
+static int prepare(struct loader *l, const struct loader_opts *o, enum backend b)
 {
 	struct btf *btf = vmlinux_btf();
-	int err;
+	int err = 0;
 
 	l->skel = custos_bpf__open();
 	if (!l->skel) {
@@ -344,30 +382,293 @@ static int load(struct loader *l, const struct loader_opts *o, enum backend b, i
 	l->skel->rodata->targ_hooks = b == BACKEND_HOOKS;
 	l->skel->rodata->targ_host_mnt_ns = host_mnt_ns();
 	err = bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes);
-	if (err) {
+	if (err)
 		log_warnx("failed to size the ring buffer to %u bytes: %s", o->ring_bytes,
 			  strerror(-err));
-		goto out;
+	if (!err) {
+		err = bpf_map__set_max_entries(l->skel->maps.sessions, o->sessions);
+		if (err)
+			log_warnx("failed to size the session table to %u: %s", o->sessions,
+				  strerror(-err));
 	}
-	err = bpf_map__set_max_entries(l->skel->maps.sessions, o->sessions);
-	if (err) {
-		log_warnx("failed to size the session table to %u: %s", o->sessions,
-			  strerror(-err));
-		goto out;
-	}
-	quiet_libbpf = quiet;
-	err = custos_bpf__load(l->skel);
-	quiet_libbpf = 0;
-	if (err && !quiet)
-		log_warnx("failed to load BPF programs: %s", strerror(-err));
 out:
 	btf__free(btf);
 	return err;
 }
 
-#define PIN_DIR	 "/sys/fs/bpf/custos"
-#define PIN_LINK "/sys/fs/bpf/custos/fail-closed"
-#define PIN_HEIR "/sys/fs/bpf/custos/fail-closed-heir"
+/* Load what prepare chose.  Returns 0 or -errno; quiet: a failure is the
+ * caller's to explain. */
+static int load(struct loader *l, int quiet)
+{
+	int err;
+
+	quiet_libbpf = quiet;
+	err = custos_bpf__load(l->skel);
+	quiet_libbpf = 0;
+	if (err && !quiet)
+		log_warnx("failed to load BPF programs: %s", strerror(-err));
+	return err;
+}
+
+static void unload(struct loader *l)
+{
+	custos_bpf__destroy(l->skel);
+	l->skel = NULL;
+}
+
+/* The set prepare made, as struct pin_id says it.  Returns 0 or -ENOMEM. */
+static int make_id(struct loader *l, const struct loader_opts *o, struct pin_id *id)
+{
+	const struct bpf_object_skeleton *s = l->skel->skeleton;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const void *p;
+	size_t n;
+	int ok;
+
+	memset(id, 0, sizeof(*id));
+	id->backend = l->backend;
+	id->ring_bytes = o->ring_bytes;
+	id->sessions = o->sessions;
+	if (o->ledger_id)
+		memcpy(id->ledger, o->ledger_id, sizeof(id->ledger));
+	p = custos_bpf__elf_bytes(&n);
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, p, n);
+	p = bpf_map__initial_value(l->skel->maps.rodata, &n);
+	ok = ok && p && EVP_DigestUpdate(ctx, p, n);
+	for (int i = 0; ok && i < s->prog_cnt; i++) {
+		uint8_t on = bpf_program__autoload(*s->progs[i].prog);
+
+		ok = EVP_DigestUpdate(ctx, s->progs[i].name, strlen(s->progs[i].name) + 1) &&
+		     EVP_DigestUpdate(ctx, &on, 1);
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, id->build, NULL) &&
+	     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (int i = 0; ok && i < o->n_watch; i++) {
+		struct {
+			uint32_t dataset, dev;
+			uint64_t ino;
+		} root = { o->watch[i].dataset, kernel_dev(o->watch[i].dev), o->watch[i].ino };
+
+		ok = EVP_DigestUpdate(ctx, &root, sizeof(root));
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, id->watch, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		log_warnx("failed to hash the BPF object: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The id of the set pinned now.  Returns 0, -ENOENT (none) or another
+ * -errno (one of another format: not taken over). */
+static int read_pinned_id(struct pin_id *id)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0;
+	int fd = bpf_obj_get(PIN_ID), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(zero) ||
+		 info.value_size != sizeof(*id))
+		err = -EINVAL;
+	else if (bpf_map_lookup_elem(fd, &zero, id))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Why the pinned set is not this one's, or NULL when it is. */
+static const char *pin_mismatch(const struct pin_id *mine, const struct pin_id *pinned)
+{
+	if (memcmp(mine->ledger, pinned->ledger, sizeof(mine->ledger)))
+		return "ledger";
+	if (mine->backend != pinned->backend)
+		return "backend";
+	if (memcmp(mine->build, pinned->build, sizeof(mine->build)))
+		return "build";
+	if (mine->ring_bytes != pinned->ring_bytes)
+		return "ring size";
+	if (mine->sessions != pinned->sessions)
+		return "session table size";
+	if (memcmp(mine->watch, pinned->watch, sizeof(mine->watch)))
+		return "watch list";
+	return NULL;
+}
+
+/* Where an object named name is pinned in dir.  bpffs keeps names with a
+ * dot for itself (EPERM), and libbpf names a section's map ".bss" after
+ * the object ("custos_b.bss"): a dot becomes an underscore. */
+static int pin_path(char *buf, const char *dir, const char *name)
+{
+	int n = snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+
+	if (n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	for (char *p = buf + strlen(dir) + 1; *p; p++)
+		if (*p == '.')
+			*p = '_';
+	return 0;
+}
+
+/* Remove every pin in dir; the objects go with their last reference (a
+ * link's: its program is detached).  Returns how many there were. */
+static int drop_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    !unlinkat(dirfd(d), e->d_name, 0))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int make_pin_dirs(void)
+{
+	const char *dirs[] = { PIN_DIR, PIN_MAPS, PIN_LINKS };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (mkdir(dirs[i], 0700) && errno != EEXIST) {
+			int err = -errno;
+
+			log_warn("failed to create %s", dirs[i]);
+			return err;
+		}
+	return 0;
+}
+
+/* Every map of the object, whatever the programs declare, by its name:
+ * pinned, for the next custosd to find, or take_over: taken over from its
+ * pin instead of made anew (the same object has the same names).  Returns
+ * 0 or -errno (said). */
+static int pin_maps(struct loader *l, int take_over)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, l->skel->obj)
+	{
+		int fd = -1, err = pin_path(path, PIN_MAPS, bpf_map__name(m));
+
+		if (!err && take_over) {
+			fd = bpf_obj_get(path);
+			err = fd < 0 ? -errno : bpf_map__reuse_fd(m, fd);
+		} else if (!err && bpf_obj_pin(bpf_map__fd(m), path)) {
+			err = -errno;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			log_warnx("failed to %s map %s: %s", take_over ? "take over pinned" : "pin",
+				  path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The programs to attach whose link is pinned, and so still attached (the
+ * custosd before died, or fail-closed kept its program at a stop), are
+ * not loaded again: their links are taken over once the rest is loaded
+ * (open_kept_links).  Returns how many; *total: how many there are to
+ * attach. */
+static int keep_links(struct loader *l, int *total)
+{
+	const struct bpf_object_skeleton *s = l->skel->skeleton;
+	char path[PATH_MAX];
+	int kept = 0;
+
+	*total = 0;
+	for (int i = 0; i < s->prog_cnt; i++) {
+		struct bpf_program *p = *s->progs[i].prog;
+
+		if (!bpf_program__autoload(p) || !bpf_program__autoattach(p))
+			continue;
+		(*total)++;
+		if (pin_path(path, PIN_LINKS, s->progs[i].name) || access(path, F_OK))
+			continue;
+		bpf_program__set_autoload(p, false);
+		l->kept[i] = 1;
+		kept++;
+	}
+	return kept;
+}
+
+static int open_kept_links(struct loader *l)
+{
+	const struct bpf_object_skeleton *s = l->skel->skeleton;
+	char path[PATH_MAX];
+
+	for (int i = 0; i < s->prog_cnt; i++) {
+		if (!l->kept[i])
+			continue;
+		pin_path(path, PIN_LINKS, s->progs[i].name);
+		*s->progs[i].link = bpf_link__open(path);
+		if (!*s->progs[i].link) {
+			int err = -errno;
+
+			log_warn("failed to take over pinned link %s", path);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Every link this custosd attached, so that its programs stay attached if
+ * it dies.  Returns 0 or -errno (said). */
+static int pin_links(struct loader *l)
+{
+	const struct bpf_object_skeleton *s = l->skel->skeleton;
+	char path[PATH_MAX];
+
+	for (int i = 0; i < s->prog_cnt; i++) {
+		struct bpf_link *link = *s->progs[i].link;
+		int err;
+
+		if (!link || l->kept[i])
+			continue;
+		err = pin_path(path, PIN_LINKS, s->progs[i].name);
+		if (!err && bpf_obj_pin(bpf_link__fd(link), path))
+			err = -errno;
+		if (err) {
+			log_warnx("failed to pin link %s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The id, last: from now on the set is whole. */
+static int pin_id(const struct pin_id *id)
+{
+	__u32 zero = 0;
+	int fd =
+		bpf_map_create(BPF_MAP_TYPE_ARRAY, "custos_id", sizeof(zero), sizeof(*id), 1, NULL);
+	int err = fd < 0 ? -errno : 0;
+
+	if (!err && (bpf_map_update_elem(fd, &zero, id, BPF_ANY) || bpf_obj_pin(fd, PIN_ID)))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		log_warnx("failed to pin %s: %s", PIN_ID, strerror(-err));
+	return err;
+}
+
+/* A fail-closed program a custosd before left pinned lets this process's
+ * opens through once it is the heir; what the heir was, to put back if this
+ * custosd gives up before it takes over. */
+static int claimed;
+static __u32 heir_before;
 
 void loader__claim(void)
 {
@@ -377,8 +678,30 @@ void loader__claim(void)
 	/* No fail-closed program left by a predecessor: nothing to claim. */
 	if (fd < 0)
 		return;
-	if (bpf_map_update_elem(fd, &zero, &self, BPF_ANY))
+	if (bpf_map_lookup_elem(fd, &zero, &heir_before) ||
+	    bpf_map_update_elem(fd, &zero, &self, BPF_ANY))
 		log_warn("failed to claim the fail-closed trees of the custosd before");
+	else
+		claimed = 1;
+	close(fd);
+}
+
+void loader__unclaim(void)
+{
+	__u32 zero = 0, now = 0;
+	int fd;
+
+	if (!claimed)
+		return;
+	claimed = 0;
+	fd = bpf_obj_get(PIN_HEIR);
+	if (fd < 0)
+		return;
+	/* Once this process is gone its pid may be another's: the slot goes
+	 * back to what it held. */
+	if (!bpf_map_lookup_elem(fd, &zero, &now) && now == (__u32)getpid() &&
+	    bpf_map_update_elem(fd, &zero, &heir_before, BPF_ANY))
+		log_warn("failed to give back the fail-closed heir slot");
 	close(fd);
 }
 
@@ -386,35 +709,127 @@ void loader__claim(void)
  * Fail-closed must hold while no custosd runs: the file_open program is
  * pinned, replacing a predecessor's (whose program refused opens until
  * this one was attached: no gap).  Without fail-closed, a predecessor's is
- * removed: access comes back.
+ * removed: access comes back.  The heir slot is emptied: this custosd's
+ * own opens go through as its (self_tgid), and no pid is left there for
+ * another process to be given later.
  */
 static int pin_failclosed(struct loader *l, uint64_t mask)
 {
 	int had = !access(PIN_LINK, F_OK), err = 0;
+	__u32 zero = 0;
 
 	unlink(PIN_LINK);
 	unlink(PIN_HEIR);
+	claimed = 0;
 	if (!mask) {
 		if (had)
 			log_info("fail-closed of the custosd before is lifted");
 		return 0;
 	}
-	if (mkdir(PIN_DIR, 0700) && errno != EEXIST)
+	if (bpf_map__update_elem(l->skel->maps.failclosed_heir, &zero, sizeof(zero), &zero,
+				 sizeof(zero), BPF_ANY) ||
+	    bpf_obj_pin(bpf_link__fd(l->skel->links.hook_file_open), PIN_LINK) ||
+	    bpf_obj_pin(bpf_map__fd(l->skel->maps.failclosed_heir), PIN_HEIR))
 		err = -errno;
-	if (!err)
-		err = bpf_link__pin(l->skel->links.hook_file_open, PIN_LINK)
-			      ?: bpf_map__pin(l->skel->maps.failclosed_heir, PIN_HEIR);
 	if (err)
 		log_warnx("failed to pin the fail-closed program in %s: %s", PIN_DIR,
 			  strerror(-err));
 	return err;
 }
 
+/* The backend's programs, loaded fresh: auto tries the hooks first. */
+static int load_fresh(struct loader *l, const struct loader_opts *o, enum backend b)
+{
+	int err;
+
+	if (b == BACKEND_AUTO) {
+		/* Kernels that refuse LSM or fentry programs say so at load,
+		 * before any verification. */
+		err = prepare(l, o, BACKEND_HOOKS) ?: load(l, 1);
+		if (!err)
+			return make_id(l, o, &l->id);
+		log_info("the hook backend does not load here (%s): the tracepoint backend",
+			 strerror(-err));
+		unload(l);
+		b = BACKEND_TRACEPOINTS;
+	}
+	if (o->failclosed_mask && b != BACKEND_HOOKS) {
+		log_warnx("failed to start fail-closed mode: it needs the hooks backend, and "
+			  "this kernel runs the tracepoint backend");
+		return -EOPNOTSUPP;
+	}
+	return prepare(l, o, b) ?: load(l, 0) ?: make_id(l, o, &l->id);
+}
+
+/*
+ * Take over the pinned set: its maps, and the links still attached.  What
+ * captured while no custosd ran: every program (custosd died), fail-closed's
+ * open alone (a stop kept it), or nothing.
+ */
+static int load_reusing(struct loader *l)
+{
+	const struct bpf_object_skeleton *s = l->skel->skeleton;
+	int total, kept, err, failclosed = 0;
+
+	err = pin_maps(l, 1);
+	if (err)
+		return err;
+	kept = keep_links(l, &total);
+	err = load(l, 0) ?: open_kept_links(l);
+	if (err)
+		return err;
+	for (int i = 0; i < s->prog_cnt; i++)
+		if (l->kept[i] && *s->progs[i].prog == l->skel->progs.hook_file_open)
+			failclosed = 1;
+	l->resume.reused = 1;
+	if (kept && kept == total)
+		l->resume.kept = LOADER_KEPT_ALL;
+	else if (kept == 1 && failclosed)
+		l->resume.kept = LOADER_KEPT_FAILCLOSED;
+	else if (kept)
+		log_warnx("only %d of the %d programs of the custosd before were still "
+			  "attached: the others are attached again",
+			  kept, total);
+	log_info("took over the maps pinned in %s, and %d of %d programs still attached", PIN_DIR,
+		 kept, total);
+	return 0;
+}
+
+/* Attach, replacing the programs of a pinned set this custosd does not take
+ * over.  Theirs are detached only now that this one's are loaded, so that
+ * no program runs only between the two; resume says when that was, if
+ * theirs were the same ledger's. */
+static int attach(struct loader *l, const struct pin_id *old)
+{
+	int dropped = 0, err;
+	int64_t from = util__realtime_ns();
+
+	if (!l->resume.reused) {
+		unlink(PIN_ID);
+		dropped = drop_pins(PIN_LINKS);
+	}
+	err = custos_bpf__attach(l->skel);
+	if (err) {
+		log_warnx("failed to attach BPF programs: %s", strerror(-err));
+		return err;
+	}
+	if (dropped && old && !memcmp(old->ledger, l->id.ledger, sizeof(old->ledger))) {
+		l->resume.blind_from_ns = from;
+		l->resume.blind_to_ns = util__realtime_ns();
+	}
+	if (!l->resume.reused)
+		drop_pins(PIN_MAPS);
+	return make_pin_dirs() ?: (l->resume.reused ? 0 : pin_maps(l, 0)) ?: pin_links(l)
+									  ?: (l->resume.reused ? 0 : pin_id(&l->id));
+}
+
 struct loader *loader__start(const struct loader_opts *o)
 {
 	struct loader *l = calloc(1, sizeof(*l));
 	enum backend b = o->backend;
-	int err = 0;
+	struct pin_id pinned;
+	const char *other = NULL; /* what the pinned set is another one's of */
+	int err = 0, has_pins;
 
 	if (!l) {
 		errno = ENOMEM;
@@ -437,32 +852,36 @@ struct loader *loader__start(const struct loader_opts *o)
 		log_info("bpf is not an active LSM: the tracepoint backend");
 		b = BACKEND_TRACEPOINTS;
 	}
-	if (b == BACKEND_AUTO) {
-		/* Kernels that refuse LSM or fentry programs say so at load,
-		 * before any verification. */
-		err = load(l, o, BACKEND_HOOKS, 1);
-		if (!err)
-			b = BACKEND_HOOKS;
-		else {
-			log_info("the hook backend does not load here (%s): the tracepoint "
-				 "backend",
-				 strerror(-err));
-			custos_bpf__destroy(l->skel);
-			l->skel = NULL;
-			b = BACKEND_TRACEPOINTS;
-		}
-	}
-	if (o->failclosed_mask && b != BACKEND_HOOKS) {
-		err = -EOPNOTSUPP;
-		log_warnx("failed to start fail-closed mode: it needs the hooks backend, and "
-			  "this kernel runs the tracepoint backend");
-		goto fail;
-	}
-	if (!l->skel) {
-		err = load(l, o, b, 0);
+	has_pins = !read_pinned_id(&pinned);
+	/* Auto takes the pinned set's backend, unless fail-closed needs the
+	 * hooks and it is not theirs. */
+	if (has_pins &&
+	    (pinned.backend == BACKEND_TRACEPOINTS || pinned.backend == BACKEND_HOOKS) &&
+	    (b == (enum backend)pinned.backend ||
+	     (b == BACKEND_AUTO && (!o->failclosed_mask || pinned.backend == BACKEND_HOOKS)))) {
+		err = prepare(l, o, pinned.backend) ?: make_id(l, o, &l->id);
 		if (err)
 			goto fail;
+		other = pin_mismatch(&l->id, &pinned);
+		if (other)
+			unload(l);
+	} else if (has_pins) {
+		other = "backend";
 	}
+	if (other)
+		log_info("the programs and maps pinned in %s are of another %s: replacing them",
+			 PIN_DIR, other);
+	if (l->skel) {
+		l->kept = calloc(l->skel->skeleton->prog_cnt, 1);
+		err = l->kept ? load_reusing(l) : -ENOMEM;
+	} else {
+		err = load_fresh(l, o, b);
+		l->kept = err || !l->skel ? NULL : calloc(l->skel->skeleton->prog_cnt, 1);
+		if (!err && !l->kept)
+			err = -ENOMEM;
+	}
+	if (err)
+		goto fail;
 	l->skel->bss->self_tgid = o->self_tgid;
 	l->skel->bss->progress_ns = o->progress_ns;
 	l->skel->bss->fine_reads = o->fine_reads;
@@ -473,16 +892,9 @@ struct loader *loader__start(const struct loader_opts *o)
 	l->skel->bss->failclosed_mask = o->failclosed_mask;
 	loader__beat(l);
 	err = fill_protected(l, o->watch, o->n_watch)
-		      ?: loader__set_roots(l, o->watch, o->n_watch, o->mounts);
-	if (err)
-		goto fail;
-	err = custos_bpf__attach(l->skel);
-	if (err) {
-		log_warnx("failed to attach BPF programs: %s", strerror(-err));
-		goto fail;
-	}
-	if (b == BACKEND_HOOKS)
-		err = pin_failclosed(l, o->failclosed_mask);
+		      ?: loader__set_roots(l, o->watch, o->n_watch, o->mounts)
+		      ?: attach(l, has_pins ? &pinned : NULL)
+		      ?: pin_failclosed(l, o->failclosed_mask);
 	if (err)
 		goto fail;
 	return l;
@@ -542,8 +954,37 @@ int loader__stats(const struct loader *l, struct custos_stats *out)
 	return 0;
 }
 
+const struct loader_resume *loader__resume(const struct loader *l)
+{
+	return &l->resume;
+}
+
+uint32_t loader__ring_id(const struct loader *l)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(loader__ring_fd(l), &info, &len))
+		return 0;
+	return info.id;
+}
+
 void loader__detach(struct loader *l)
 {
+	const struct bpf_object_skeleton *s = l->skel->skeleton;
+	int failclosed = !access(PIN_LINK, F_OK);
+	char path[PATH_MAX];
+
+	for (int i = 0; i < s->prog_cnt; i++) {
+		/* Fail-closed's program stays attached (its own pin holds it),
+		 * and pinned here too: the next custosd takes it over rather
+		 * than attach a second one that writes to the same ring. */
+		if (!*s->progs[i].link ||
+		    (failclosed && *s->progs[i].prog == l->skel->progs.hook_file_open))
+			continue;
+		if (!pin_path(path, PIN_LINKS, s->progs[i].name))
+			unlink(path);
+	}
 	custos_bpf__detach(l->skel);
 }
 
@@ -552,5 +993,6 @@ void loader__destroy(struct loader *l)
 	if (!l)
 		return;
 	custos_bpf__destroy(l->skel);
+	free(l->kept);
 	free(l);
 }

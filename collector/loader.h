@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The skeleton's life cycle: open -> set rodata and sizes -> load -> fill the
- * protected map -> attach.  Once loader__start returns, events flow.
+ * protected map -> attach -> pin.  Once loader__start returns, events flow.
+ *
+ * Everything is pinned in /sys/fs/bpf/custos (reliability.md §4.2): the
+ * programs stay attached, and the ring keeps their events, when custosd
+ * dies.  A custosd that starts where the pinned set is its own (the same
+ * ledger, BPF object, backend, ring size and watch list) takes it over
+ * without loading or attaching again what is still attached; any other set
+ * is replaced.
  */
 #ifndef CUSTOS_LOADER_H
 #define CUSTOS_LOADER_H
@@ -43,6 +50,26 @@ struct loader_opts {
 	 * opens are refused when custosd has not beaten for beat_timeout_ns. */
 	uint64_t failclosed_mask;
 	uint64_t beat_timeout_ns;
+	/* 32 bytes naming the ledger the ring is consumed into: a pinned set
+	 * is taken over by a custosd of the same ledger only. */
+	const uint8_t *ledger_id;
+};
+
+/* What captured while no custosd ran: every program (the custosd before
+ * died and they stayed attached), only fail-closed's open (a clean stop
+ * keeps it), or nothing. */
+enum loader_kept { LOADER_KEPT_NONE, LOADER_KEPT_ALL, LOADER_KEPT_FAILCLOSED };
+
+/* What loader__start found of the custosd before. */
+struct loader_resume {
+	/* Its maps were taken over: the ring (the events not committed, and
+	 * those of the downtime), the sessions and the counters carry on. */
+	int reused;
+	enum loader_kept kept;
+	/* CLOCK_REALTIME: the programs of this ledger's custosd before (another
+	 * build, backend ...) were replaced, and none ran from .._from to
+	 * .._to.  0: they were not. */
+	int64_t blind_from_ns, blind_to_ns;
 };
 
 /* Mount tracefs and bpffs where they are missing.  Returns 0 or -errno. */
@@ -57,8 +84,19 @@ struct loader *loader__start(const struct loader_opts *o);
 
 /* A custosd before this one left fail-closed trees refusing opens: claim
  * them, so that this process's own opens go through while it starts.  Call
- * first thing; quiet when there is nothing to claim. */
+ * once the arguments are checked and the host's lock is held, before
+ * anything else; quiet when there is nothing to claim. */
 void loader__claim(void);
+
+/* Give the claim back (custosd stops before loader__start took over): no
+ * pid of a process gone stays the heir.  Nothing once taken over. */
+void loader__unclaim(void);
+
+/* What the custosd before left (see struct loader_resume). */
+const struct loader_resume *loader__resume(const struct loader *l);
+
+/* The ring's map id (0 if unknown): a cursor is a position in one ring. */
+uint32_t loader__ring_id(const struct loader *l);
 
 /* custosd is alive and collecting: fail-closed opens are let through for
  * another beat_timeout_ns. */
@@ -96,10 +134,12 @@ int loader__ncpus(const struct loader *l);
 /* Read every CPU's stats into out (loader__ncpus entries).  Returns 0 or -errno. */
 int loader__stats(const struct loader *l, struct custos_stats *out);
 
-/* Stop capture; maps stay readable until loader__destroy. */
+/* Stop capture (a clean stop): the links are detached and unpinned, but
+ * for fail-closed's open, which stays; the maps stay pinned for the next
+ * custosd of the ledger, and readable here until loader__destroy. */
 void loader__detach(struct loader *l);
 
-/* Detach and free; NULL is fine. */
+/* Free; NULL is fine.  What is pinned stays attached, as after a crash. */
 void loader__destroy(struct loader *l);
 
 #endif /* CUSTOS_LOADER_H */

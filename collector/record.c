@@ -267,7 +267,8 @@ static void body_heartbeat(struct cursor *c, struct rec_heartbeat *h)
 }
 
 /* Gap body: uint64 from_ns, to_ns; opaque from_boot[16]; opaque to_boot[16];
- * opaque reason<0..255>; */
+ * opaque reason<0..255>; uint8 kept; uint64 lost; uint64 blind_from_ns,
+ * blind_to_ns; */
 static void body_gap(struct cursor *c, struct rec_gap *g)
 {
 	u64(c, &g->from_ns);
@@ -275,6 +276,10 @@ static void body_gap(struct cursor *c, struct rec_gap *g)
 	fixed(c, g->from_boot, sizeof(g->from_boot));
 	fixed(c, g->to_boot, sizeof(g->to_boot));
 	opaque(c, &g->reason, RECORD_NAME_MAX);
+	fixed(c, &g->kept, 1);
+	u64(c, &g->lost);
+	u64(c, &g->blind_from_ns);
+	u64(c, &g->blind_to_ns);
 }
 
 /* Clock body: int64 old_offset_ns, new_offset_ns; */
@@ -467,6 +472,17 @@ const char *record__type_name(uint16_t type)
 	return "unknown";
 }
 
+const char *record__gap_kept_name(uint8_t kept)
+{
+	static const char *const names[] = {
+		[GAP_KEPT_NONE] = "none",
+		[GAP_KEPT_ALL] = "all",
+		[GAP_KEPT_FAILCLOSED] = "fail-closed",
+	};
+
+	return kept < sizeof(names) / sizeof(names[0]) ? names[kept] : "unknown";
+}
+
 const char *record__severity_name(uint32_t severity)
 {
 	static const char *const names[] = {
@@ -546,6 +562,8 @@ static const char *stat_name(uint32_t counter)
 		[CUSTOS_STAT_MAX] = "malformed",
 	};
 
+	if (counter == RECORD_LOSS_RING_MOVED)
+		return "ring_moved";
 	return counter <= CUSTOS_STAT_MAX && names[counter] ? names[counter] : "unknown";
 }
 
@@ -589,8 +607,11 @@ char *record__detail(const struct record *r)
 			     r->heartbeat.kernel_lost, r->heartbeat.pending);
 		break;
 	case REC_GAP:
-		n = asprintf(&s, "reason=%.*s seconds=%.3f", r->gap.reason.len, r->gap.reason.p,
-			     ((double)r->gap.to_ns - (double)r->gap.from_ns) / 1e9);
+		n = asprintf(&s, "reason=%.*s seconds=%.3f kept=%s lost=%" PRIu64 " blind=%.3f",
+			     r->gap.reason.len, r->gap.reason.p,
+			     ((double)r->gap.to_ns - (double)r->gap.from_ns) / 1e9,
+			     record__gap_kept_name(r->gap.kept), r->gap.lost,
+			     ((double)r->gap.blind_to_ns - (double)r->gap.blind_from_ns) / 1e9);
 		break;
 	case REC_CLOCK:
 		n = asprintf(&s, "offset_change_ns=%" PRId64,

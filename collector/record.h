@@ -137,10 +137,17 @@ struct rec_stop {
 	struct bytes reason;
 };
 
+/* LOSS counters of the collector's own, past the kernel's (enum
+ * custos_stat), with cpu UINT32_MAX: ring records that did not parse
+ * (CUSTOS_STAT_MAX, "malformed"), and records passed over because another
+ * process moved the ring's read position ("ring_moved"; a number of its
+ * own, so that a kernel counter added later cannot take it). */
+#define RECORD_LOSS_RING_MOVED 256
+
 /* LOSS: a kernel counter of lost or damaged events went up. */
 struct rec_loss {
 	uint32_t cpu;
-	uint32_t counter; /* enum custos_stat */
+	uint32_t counter; /* enum custos_stat, or one of the collector's (above) */
 	uint64_t count;	  /* increase since the previous LOSS of this counter */
 	uint64_t total;	  /* value of the counter now */
 };
@@ -176,11 +183,31 @@ struct rec_heartbeat {
 	uint64_t pending;	/* ring bytes read but not yet stored */
 };
 
+/* What the kernel kept of a gap: its programs captured on while no
+ * collector ran, their events waiting in the pinned ring. */
+enum gap_kept {
+	GAP_KEPT_NONE = 0, /* nothing: no record of the gap's time follows */
+	/* Every event: the programs stayed attached (the collector died) and
+	 * their events, and sequence numbers, carry on after this record. */
+	GAP_KEPT_ALL = 1,
+	/* The opens of fail-closed trees only (a clean stop keeps that
+	 * program), recorded after this record. */
+	GAP_KEPT_FAILCLOSED = 2,
+};
+
 /* GAP: time the collector was not running, or a jump it cannot explain. */
 struct rec_gap {
 	uint64_t from_ns, to_ns; /* CLOCK_REALTIME */
 	uint8_t from_boot[16], to_boot[16];
 	struct bytes reason; /* "stop", "crash", "reboot", "clock" */
+	uint8_t kept;	     /* enum gap_kept */
+	/* Events the kernel counted lost since the collector last committed
+	 * (its loss counters' increase): the LOSS records after the START
+	 * that follows say which, and add up to it. */
+	uint64_t lost;
+	/* CLOCK_REALTIME: no program was attached from .._from to .._to (the
+	 * programs of another build were replaced).  0, 0: none. */
+	uint64_t blind_from_ns, blind_to_ns;
 };
 
 /* CLOCK: CLOCK_REALTIME - CLOCK_BOOTTIME moved by a second or more. */
@@ -265,6 +292,9 @@ int record__decode_body(struct record *r, const uint8_t *buf, size_t len);
 /* One line for a person about a non-access record ("reason=signal events=3"),
  * malloc'd; NULL for access records or when out of memory. */
 char *record__detail(const struct record *r);
+
+/* What a GAP says its time kept: "none", "all", "fail-closed"; "unknown". */
+const char *record__gap_kept_name(uint8_t kept);
 
 /* Name of a record type ("start") or of an access op ("open"); "unknown". */
 const char *record__severity_name(uint32_t severity);

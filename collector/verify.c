@@ -73,6 +73,9 @@ struct verifier {
 	bool late_gap; /* a GAP outside its epoch: only a late close may follow */
 	/* The collector's runs, for silences and lost sequence numbers. */
 	bool running;
+	/* The last GAP says the kernel kept every event of it: the run goes on
+	 * through the START after it, sequence numbers and all. */
+	bool kept_all;
 	uint64_t last_boot_ns, last_real;
 	uint8_t last_boot[16];
 	struct cpu_seq cpus[MAX_CPUS];
@@ -367,7 +370,7 @@ static void check_times(struct verifier *v, const struct record *r)
 	if (!memcmp(r->boot_id, v->last_boot, 16)) {
 		if (r->t_boot_ns + SKEW_NS < v->last_boot_ns)
 			TAMPER(v, "seq %" PRIu64 ": boot clock went backwards", r->seq);
-		else if (v->running &&
+		else if (v->running && r->type != REC_GAP &&
 			 r->t_boot_ns > v->last_boot_ns + v->trust.heartbeat_ns + SKEW_NS)
 			WARN(v,
 			     "SILENCE  seq %" PRIu64 ": %.1f s without a record while running"
@@ -522,10 +525,52 @@ static int check_alert_rows(struct verifier *v)
 	return 0;
 }
 
+/*
+ * A gap describes time after the last record: one reaching back over
+ * recorded (and sealed) time is invented.  What it says the kernel kept
+ * (the programs stayed attached while no collector ran: their events are
+ * recorded after it) is a fact to report, not a silence explained away.
+ */
+static void check_gap(struct verifier *v, const struct record *r)
+{
+	const struct rec_gap *g = &r->gap;
+	char a[TIME_STR_LEN], b[TIME_STR_LEN], c[TIME_STR_LEN], d[TIME_STR_LEN];
+	char blind[2 * TIME_STR_LEN + 64] = "", lost[64] = "";
+
+	if (g->from_ns + SKEW_NS < v->last_real || g->to_ns > r->t_real_ns + SKEW_NS ||
+	    g->from_ns > g->to_ns)
+		TAMPER(v, "seq %" PRIu64 ": a GAP that overlaps recorded time", r->seq);
+	if (g->kept > GAP_KEPT_FAILCLOSED)
+		TAMPER(v, "seq %" PRIu64 ": a GAP that says it kept what no collector keeps (%u)",
+		       r->seq, g->kept);
+	if ((g->blind_from_ns || g->blind_to_ns) &&
+	    (g->blind_from_ns > g->blind_to_ns || g->blind_from_ns + SKEW_NS < g->from_ns ||
+	     g->blind_to_ns > g->to_ns + SKEW_NS))
+		TAMPER(v, "seq %" PRIu64 ": a GAP whose time without programs lies outside it",
+		       r->seq);
+	v->kept_all = g->kept == GAP_KEPT_ALL;
+	if (g->blind_from_ns || g->blind_to_ns)
+		snprintf(blind, sizeof(blind), "; no program attached from %s to %s",
+			 when(g->blind_from_ns, c), when(g->blind_to_ns, d));
+	if (g->kept != GAP_KEPT_NONE || g->lost)
+		snprintf(lost, sizeof(lost), ", %" PRIu64 " lost", g->lost);
+	if (g->kept == GAP_KEPT_NONE)
+		WARN(v, "GAP      seq %" PRIu64 ": no capture from %s to %s%s%s (%.*s)", r->seq,
+		     when(g->from_ns, a), when(g->to_ns, b), lost, blind, g->reason.len,
+		     g->reason.p);
+	else
+		WARN(v,
+		     "GAP      seq %" PRIu64 ": no collector from %s to %s; the kernel kept %s%s%s"
+		     " (%.*s)",
+		     r->seq, when(g->from_ns, a), when(g->to_ns, b),
+		     g->kept == GAP_KEPT_ALL
+			     ? "every event (recorded after this)"
+			     : "the opens of fail-closed trees (recorded after this)",
+		     lost, blind, g->reason.len, g->reason.p);
+}
+
 static void check_record(struct verifier *v, const struct record *r)
 {
-	char a[TIME_STR_LEN], b[TIME_STR_LEN];
-
 	if (r->seq == 0)
 		check_genesis(v, r);
 	else if (r->type == REC_GENESIS)
@@ -536,22 +581,17 @@ static void check_record(struct verifier *v, const struct record *r)
 	check_times(v, r);
 	switch (r->type) {
 	case REC_START:
-		if (v->running)
+		if (v->running && !v->kept_all)
 			run_end(v, r->seq);
 		v->running = true;
+		v->kept_all = false;
 		break;
 	case REC_STOP:
 		run_end(v, r->seq);
+		v->kept_all = false;
 		break;
 	case REC_GAP:
-		/* A gap describes time after the last record: one reaching back
-		 * over recorded (and sealed) time is invented. */
-		if (r->gap.from_ns + SKEW_NS < v->last_real ||
-		    r->gap.to_ns > r->t_real_ns + SKEW_NS || r->gap.from_ns > r->gap.to_ns)
-			TAMPER(v, "seq %" PRIu64 ": a GAP that overlaps recorded time", r->seq);
-		WARN(v, "GAP      seq %" PRIu64 ": no capture from %s to %s (%.*s)", r->seq,
-		     when(r->gap.from_ns, a), when(r->gap.to_ns, b), r->gap.reason.len,
-		     r->gap.reason.p);
+		check_gap(v, r);
 		break;
 	case REC_LOSS:
 		WARN(v, "LOSS     seq %" PRIu64 ": %" PRIu64 " events lost on cpu %u (counter %u)",

@@ -33,7 +33,7 @@ _Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STA
 		       CUSTOS_STAT_PATH_TRUNCATED == 3 && CUSTOS_STAT_STASH_FULL == 4 &&
 		       CUSTOS_STAT_SESSION_FULL == 5 && CUSTOS_STAT_PROC_LOST == 6 &&
 		       CUSTOS_STAT_DENIED == 7 && CUSTOS_STAT_INODES_FULL == 8 &&
-		       CUSTOS_STAT_MAX == 9,
+		       CUSTOS_STAT_MAX == 9 && RECORD_LOSS_RING_MOVED == 256,
 	       "views.c names the loss counters");
 
 /* The SQL is laid out by hand, one clause a line: a formatter would break
@@ -134,7 +134,7 @@ const char views_accesses_sql[] =
 
 /*
  * GAP body: from_ns (1-8), to_ns (9-16), two boot ids (17-48), reason<0..255>
- * (its length at 49, the text from 50 to the end).  LOSS body: cpu (1-4),
+ * (its length at 49, the text from 50), then what the kernel kept.  LOSS body: cpu (1-4),
  * counter (5-8), count (9-16), total (17-24).
  */
 const char views_gaps_losses_sql[] =
@@ -142,7 +142,8 @@ const char views_gaps_losses_sql[] =
 	" " RFC3339("gap_from_ns") " AS gap_from, " RFC3339("gap_to_ns") " AS gap_to,"
 	" gap_from_ns, gap_to_ns, round((gap_to_ns - gap_from_ns) / 1e9, 3) AS seconds,"
 	" cpu, counter, count, total FROM ("
-	"SELECT seq, t_real_ns AS t, 'gap' AS kind, CAST(substr(body, 50) AS TEXT) AS reason,"
+	"SELECT seq, t_real_ns AS t, 'gap' AS kind,"
+	" CAST(substr(body, 50, " BE1("body", "49") ") AS TEXT) AS reason,"
 	" " BE8("body", "1") " AS gap_from_ns, " BE8("body", "9") " AS gap_to_ns,"
 	" NULL AS cpu, NULL AS counter, NULL AS count, NULL AS total"
 	" FROM record WHERE type = 3"
@@ -151,7 +152,7 @@ const char views_gaps_losses_sql[] =
 	" WHEN 0 THEN 'events' WHEN 1 THEN 'ring_full' WHEN 2 THEN 'probe_read'"
 	" WHEN 3 THEN 'path_truncated' WHEN 4 THEN 'stash_full' WHEN 5 THEN 'session_full'"
 	" WHEN 6 THEN 'proc_lost' WHEN 7 THEN 'denied' WHEN 8 THEN 'inodes_full'"
-	" WHEN 9 THEN 'malformed'"
+	" WHEN 9 THEN 'malformed' WHEN 256 THEN 'ring_moved'"
 	" ELSE 'unknown' END,"
 	" NULL, NULL, " BE4("body", "1") ", " BE4("body", "5") ","
 	" " BE8("body", "9") ", " BE8("body", "17") " FROM record WHERE type = 4"

@@ -55,6 +55,8 @@ AUDIT_WAS=$(auditctl -s 2>/dev/null | awk '/^enabled/ {print $2}')
 AUDITD_PID=
 restore() {
 	stop_custosd
+	# What custosd pinned to outlive itself (its maps, at a stop).
+	rm -rf /sys/fs/bpf/custos
 	stop_auditd
 	if command -v auditctl >/dev/null; then
 		auditctl -D >/dev/null 2>&1

@@ -15,8 +15,13 @@ fi
 
 WORK=$(mktemp -d /tmp/custos-e2e.XXXXXX)
 DAEMON_PID=
+STARTED=
+# custosd pins its programs and maps (README "Crash, stop and restart"):
+# a suite that ran one leaves none behind, attached or not, however it
+# ended (a custosd killed, a check that failed after it).
 cleanup() {
 	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	[ -n "$STARTED" ] && rm -rf /sys/fs/bpf/custos
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -46,6 +51,7 @@ pid_of() {
 # start_custosd ARGS...: run custosd in the background and wait until its
 # pidfile says every program is attached.
 start_custosd() {
+	STARTED=1
 	rm -f "$WORK/pid"
 	"$CUSTOSD" --pidfile "$WORK/pid" ${CUSTOS_BACKEND:+--backend "$CUSTOS_BACKEND"} "$@" \
 		2>>"$WORK/custosd.log" &

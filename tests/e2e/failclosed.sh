@@ -91,6 +91,20 @@ DAEMON_PID=
 sleep 4
 check "custosd killed: opens in the tree are still refused" "-1" "$(try "$TREE/a")"
 check "and files outside it are not" 0 "$(try "$WORK/out/c")"
+# A mistyped command, and a start refused once it had claimed the trees (a
+# new log in another log's key directory), leave the heir slot as it was:
+# no pid of a process gone is left for another process to be given.
+heir() {
+	"$WORKLOAD" peek /sys/fs/bpf/custos/fail-closed-heir
+}
+before="$(heir) $(ls -iR /sys/fs/bpf/custos)"
+"$CUSTOSD" --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-closed-after 3s 2>/dev/null
+check "a mistyped command: exit 2, the heir slot and the pins untouched" "2 $before" \
+	"$? $(heir) $(ls -iR /sys/fs/bpf/custos)"
+"$CUSTOSD" --db "$WORK/new.db" --keys "$WORK/keys" --watch "$TREE=t" --fail-closed t 2>/dev/null
+check "a start refused after its claim: exit 1, the heir slot given back" "1 $before" \
+	"$? $(heir) $(ls -iR /sys/fs/bpf/custos)"
+check "and opens in the tree are still refused" "-1" "$(try "$TREE/a")"
 start_custosd --db "$WORK/db" --watch "$TREE=t" --fail-closed t --fail-closed-after 3 ||
 	fail "custosd restarts on its ledger (not locked out of its trees)"
 check "the restarted custosd took over: opens let through" 0 "$(try "$TREE/a")"

@@ -89,7 +89,7 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 	}
 	l = ledger__open(&o);
 	rules_ctx[1] = l;
-	if (!l)
+	if (!l || ledger__resume(l, NULL))
 		return die("open the ledger");
 	while (count ? i < count : util__boottime_ns() < end) {
 		struct record r = { .type = REC_FILE_ACCESS };

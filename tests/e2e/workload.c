@@ -10,6 +10,11 @@
  *   workload as LOGINUID UID PATH   a login session of LOGINUID ("-": none), then
  *                              switch to UID (as sudo and su do) and read PATH
  *   workload burst TREE N      N x (open, read 4 KiB, close) of one file
+ *   workload steady TREE FLAG  until FLAG exists: open, read whole and close a, d and e
+ *                              in turn, up to 500 a second, while sub/b, opened once,
+ *                              is read 100 bytes at a time; then close sub/b and print
+ *                              "pid=N opens=N bytes=N held_bytes=N held_reads=N" (the
+ *                              opens and bytes of a, d and e; sub/b's one session)
  *   workload via HOW PATH      read PATH whole another way: sendfile, splice, copy,
  *                              preadv2, mmap, handle, procfd, scm, dup2, noclose,
  *                              uring, uring_fixed, uring_splice, aio, slow, hold (100
@@ -27,6 +32,12 @@
  *                              absolute path) to the deepest, read it there
  *   workload fanotify DIR N    read whole the files opened in DIR by others, through
  *                              the descriptors fanotify gives, N of them
+ *   workload steal PIN         as a root process can (reliability.md, finding 8): open the
+ *                              pinned ring buffer PIN and move its consumer position to
+ *                              the producer's, passing over what it holds; prints
+ *                              "skipped=BYTES"
+ *   workload peek PIN          print the 32-bit value of key 0 of the pinned array PIN
+ *                              (the fail-closed heir)
  *   workload race FIFO         a thread blocks reading FIFO while another closes the
  *                              descriptor: the read's own reference is the last; then
  *                              5 bytes are written, so the read returns them
@@ -36,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
+#include <linux/bpf.h>
 #include <linux/openat2.h>
 #include <liburing.h>
 #include <pthread.h>
@@ -505,6 +517,75 @@ static void burst(const char *tree, long n)
 	printf("pid=%d\n", getpid());
 }
 
+static void steady(const char *tree, const char *flag)
+{
+	const char *names[] = { "a", "d", "e" };
+	unsigned long opens = 0, bytes = 0, held_bytes = 0, held_reads = 0;
+	char buf[100];
+	int held = open_or_die(at(tree, "sub/b"));
+
+	for (unsigned long i = 0; access(flag, F_OK); i++) {
+		int fd = open_or_die(at(tree, names[i % 3]));
+		ssize_t n;
+
+		opens++;
+		bytes += read_all(fd);
+		close(fd);
+		n = pread(held, buf, sizeof(buf), (off_t)(i % 100) * 100);
+		if (n < 0)
+			die("pread");
+		held_bytes += n;
+		held_reads++;
+		if (i % 5 == 4)
+			usleep(10000);
+	}
+	close(held);
+	printf("pid=%d opens=%lu bytes=%lu held_bytes=%lu held_reads=%lu\n", getpid(), opens, bytes,
+	       held_bytes, held_reads);
+}
+
+/* No libbpf here (a static binary): bpf(2) itself. */
+static int pinned(const char *pin)
+{
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (unsigned long)pin;
+	fd = syscall(__NR_bpf, BPF_OBJ_GET, &attr, sizeof(attr));
+	if (fd < 0)
+		die(pin);
+	return fd;
+}
+
+static void peek(const char *pin)
+{
+	union bpf_attr attr;
+	__u32 key = 0, value = 0;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = pinned(pin);
+	attr.key = (unsigned long)&key;
+	attr.value = (unsigned long)&value;
+	if (syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof(attr)))
+		die("read the map");
+	printf("%u\n", value);
+}
+
+static void steal(const char *pin)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long *cons, *prod;
+	int fd = pinned(pin);
+
+	cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	prod = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, page);
+	if (cons == MAP_FAILED || prod == MAP_FAILED)
+		die("map the ring");
+	printf("skipped=%lu\n", *prod - *cons);
+	__atomic_store_n(cons, __atomic_load_n(prod, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
+}
+
 static void *race_reader(void *arg)
 {
 	char buf[64];
@@ -698,10 +779,16 @@ int main(int argc, char **argv)
 		race(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "burst"))
 		burst(argv[2], atol(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "steady"))
+		steady(argv[2], argv[3]);
+	else if (argc == 3 && !strcmp(argv[1], "steal"))
+		steal(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "peek"))
+		peek(argv[2]);
 	else {
 		fprintf(stderr,
 			"usage: workload setup|access TREE OUT | cat PATH | as LOGINUID UID PATH |"
-			" burst TREE N\n");
+			" burst TREE N | steady TREE FLAG | steal PIN | peek PIN\n");
 		return 2;
 	}
 	return 0;

@@ -220,6 +220,39 @@ TEST(alert_round_trip)
 	return true;
 }
 
+/* A GAP carries what the kernel kept of it after the reason, and says so
+ * in its detail. */
+TEST(gap_round_trip)
+{
+	uint8_t buf[RECORD_MAX];
+	struct record r = { .type = REC_GAP }, d;
+	char *detail;
+	int n;
+
+	r.gap.from_ns = 1000000000;
+	r.gap.to_ns = 3500000000;
+	r.gap.reason = str("crash");
+	r.gap.kept = GAP_KEPT_ALL;
+	r.gap.lost = 7;
+	r.gap.blind_from_ns = 2000000000;
+	r.gap.blind_to_ns = 2250000000;
+	n = record__encode(&r, buf, sizeof(buf));
+	ASSERT_TRUE(n > 0);
+	ASSERT_EQ(record__decode(&d, buf, n), 0);
+	ASSERT_EQ(d.gap.kept, GAP_KEPT_ALL);
+	ASSERT_EQ(d.gap.lost, 7);
+	ASSERT_EQ(d.gap.blind_to_ns, 2250000000);
+	ASSERT_EQ(d.gap.reason.len, 5);
+	detail = record__detail(&d);
+	ASSERT_STREQ(detail, "reason=crash seconds=2.500 kept=all lost=7 blind=0.250");
+	free(detail);
+	ASSERT_STREQ(record__gap_kept_name(GAP_KEPT_FAILCLOSED), "fail-closed");
+	ASSERT_STREQ(record__gap_kept_name(3), "unknown");
+	/* The body's last field cut: not a GAP. */
+	ASSERT_EQ(record__decode(&d, buf, n - 1), -EBADMSG);
+	return true;
+}
+
 /* Every single-byte change either fails to decode or decodes to something
  * that re-encodes to exactly the changed bytes (a different, valid record):
  * never to a record whose encoding differs from its input. */
@@ -281,6 +314,6 @@ TEST(encode_rejects_oversized_fields)
 }
 
 RUN_TESTS(T(access_round_trip), T(link_fields_round_trip), T(target_is_bounded_and_required),
-	  T(header_is_big_endian), T(lifecycle_round_trip), T(alert_round_trip),
+	  T(header_is_big_endian), T(lifecycle_round_trip), T(alert_round_trip), T(gap_round_trip),
 	  T(decode_is_strict_under_bit_flips), T(decode_rejects_bad_framing),
 	  T(encode_rejects_oversized_fields))
