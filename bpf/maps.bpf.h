@@ -23,8 +23,11 @@ char LICENSE[] SEC("license") __weak = "Dual BSD/GPL";
 __u32 fine_reads __weak = 0;
 /* A session still open reports its totals this often (0: only at its end). */
 __u64 progress_ns __weak = 0;
-/* custosd's tgid: it never records its own I/O. */
+/* custosd's tgid and its start (in clock ticks, as /proc gives it): it
+ * never records its own I/O.  The start too: the programs outlive a
+ * custosd killed, and its pid could be had again by another process. */
 __u32 self_tgid __weak = 0;
+__u64 self_start_ticks __weak = 0;
 /* Wake the consumer only once the ring holds this much; below it custosd
  * finds the data on its own poll timer (no wake-up per event). */
 __u64 wakeup_bytes __weak = 0;

@@ -7,9 +7,14 @@
 #include "emit.bpf.h"
 #include <bpf/bpf_tracing.h>
 
+#define TICK_NS 10000000ULL /* 1 / USER_HZ: the clock ticks of /proc/PID/stat */
+
 static __always_inline int is_self(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+	if ((bpf_get_current_pid_tgid() >> 32) != self_tgid)
+		return 0;
+	return bpf_get_current_task_btf()->group_leader->start_boottime / TICK_NS ==
+	       self_start_ticks;
 }
 
 /* The current task's credentials object: a change of credentials installs

@@ -1192,10 +1192,9 @@ static int append_stop(struct collector *col, const char *reason)
 	return append(col, &r);
 }
 
-/* The process's start as the kernel gives it (ns since boot, in clock
- * ticks' precision), so that the process table knows the synthetic events'
- * process as it knows any other. */
-static uint64_t self_start_ns(void)
+/* The process's start in clock ticks since boot, as /proc gives it: the
+ * programs tell custosd's own I/O by it (with the pid). */
+static uint64_t self_start_ticks(void)
 {
 	char buf[1024], *p;
 	unsigned long long ticks = 0;
@@ -1212,7 +1211,14 @@ static uint64_t self_start_ns(void)
 			 "%*d %*d %llu",
 			 &ticks) != 1)
 		return 0;
-	return ticks * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
+	return ticks;
+}
+
+/* The same in ns, so that the process table knows the synthetic events'
+ * process as it knows any other. */
+static uint64_t self_start_ns(void)
+{
+	return self_start_ticks() * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
 static double cpu_us(const struct rusage *ru)
@@ -1659,6 +1665,7 @@ int main(int argc, char **argv)
 		.ring_bytes = opt.ring_bytes,
 		.sessions = opt.sessions,
 		.self_tgid = getpid(),
+		.self_start_ticks = self_start_ticks(),
 		.progress_ns = (uint64_t)opt.progress_s * 1000000000ULL,
 		.fine_reads = opt.fine_reads,
 		.backend = opt.backend,
@@ -1695,15 +1702,17 @@ int main(int argc, char **argv)
 	}
 	if (!exiting)
 		reason = "duration";
-	/* Detach first so that the drain below sees the last event there will
-	 * be, and STOP comes after it. */
-	loader__detach(col.loader);
+	/* The programs stay attached, as after a crash: what happens while no
+	 * custosd runs stays in the ring for the next one of the ledger (a stop
+	 * is no moment to read unrecorded).  STOP ends this run's part. */
 	err = loader__sweep(col.loader, 1);
 	if (err)
 		log_warnx("failed to report the sessions still open: %s", strerror(-err));
 	if (collect(&col) || append_stop(&col, reason) || batch_commit(&col))
 		goto out;
-	log_info("stopped (%s): %" PRIu64 " records written", reason, ledger__count(col.ledger));
+	log_info("stopped (%s): %" PRIu64 " records written; capture goes on into the pinned ring "
+		 "until a custosd of this ledger runs again (rm -r /sys/fs/bpf/custos ends it)",
+		 reason, ledger__count(col.ledger));
 	if (opt.failclosed_mask)
 		log_info("fail-closed stays: opens in its trees are refused until custosd runs "
 			 "again "

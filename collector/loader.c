@@ -883,6 +883,7 @@ struct loader *loader__start(const struct loader_opts *o)
 	if (err)
 		goto fail;
 	l->skel->bss->self_tgid = o->self_tgid;
+	l->skel->bss->self_start_ticks = o->self_start_ticks;
 	l->skel->bss->progress_ns = o->progress_ns;
 	l->skel->bss->fine_reads = o->fine_reads;
 	l->skel->bss->beat_timeout_ns = o->beat_timeout_ns;
@@ -967,25 +968,6 @@ uint32_t loader__ring_id(const struct loader *l)
 	if (bpf_obj_get_info_by_fd(loader__ring_fd(l), &info, &len))
 		return 0;
 	return info.id;
-}
-
-void loader__detach(struct loader *l)
-{
-	const struct bpf_object_skeleton *s = l->skel->skeleton;
-	int failclosed = !access(PIN_LINK, F_OK);
-	char path[PATH_MAX];
-
-	for (int i = 0; i < s->prog_cnt; i++) {
-		/* Fail-closed's program stays attached (its own pin holds it),
-		 * and pinned here too: the next custosd takes it over rather
-		 * than attach a second one that writes to the same ring. */
-		if (!*s->progs[i].link ||
-		    (failclosed && *s->progs[i].prog == l->skel->progs.hook_file_open))
-			continue;
-		if (!pin_path(path, PIN_LINKS, s->progs[i].name))
-			unlink(path);
-	}
-	custos_bpf__detach(l->skel);
 }
 
 void loader__destroy(struct loader *l)

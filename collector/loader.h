@@ -39,12 +39,13 @@ enum backend { BACKEND_AUTO, BACKEND_TRACEPOINTS, BACKEND_HOOKS };
 struct loader_opts {
 	const struct watch *watch;
 	int n_watch;
-	struct mounts *mounts; /* the host's mount table, for failed opens */
-	uint32_t ring_bytes;   /* a power of two */
-	uint32_t sessions;     /* read sessions open at once (the table's size) */
-	uint32_t self_tgid;    /* its own I/O is never recorded */
-	uint64_t progress_ns;  /* open sessions report this often (0: only at their end) */
-	int fine_reads;	       /* every read call is an event too */
+	struct mounts *mounts;	   /* the host's mount table, for failed opens */
+	uint32_t ring_bytes;	   /* a power of two */
+	uint32_t sessions;	   /* read sessions open at once (the table's size) */
+	uint32_t self_tgid;	   /* its own I/O is never recorded */
+	uint64_t self_start_ticks; /* and its start, in clock ticks (/proc/self/stat) */
+	uint64_t progress_ns;	   /* open sessions report this often (0: only at their end) */
+	int fine_reads;		   /* every read call is an event too */
 	enum backend backend;
 	/* Fail-closed datasets (bit dataset - 1); hook backend only.  Their
 	 * opens are refused when custosd has not beaten for beat_timeout_ns. */
@@ -133,11 +134,6 @@ int loader__ncpus(const struct loader *l);
 
 /* Read every CPU's stats into out (loader__ncpus entries).  Returns 0 or -errno. */
 int loader__stats(const struct loader *l, struct custos_stats *out);
-
-/* Stop capture (a clean stop): the links are detached and unpinned, but
- * for fail-closed's open, which stays; the maps stay pinned for the next
- * custosd of the ledger, and readable here until loader__destroy. */
-void loader__detach(struct loader *l);
 
 /* Free; NULL is fine.  What is pinned stays attached, as after a crash. */
 void loader__destroy(struct loader *l);

@@ -126,6 +126,8 @@ stop_custosd() {
 	kill -TERM "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
+	# Its programs stay attached after a stop: the bare runs must not pay.
+	rm -rf /sys/fs/bpf/custos
 }
 custos_events() { # custos_events [ACTION]: access records stored (of ACTION), and the
 	# events the ring had no room for (LOSS records of ring_full)

@@ -65,7 +65,9 @@ custos demo: protecting $data/customers (dataset "customers")
              and $data/payroll (dataset "payroll");
              ledger $demo/custos.db, staff directory $demo/staff.json,
              alert rules $demo/rules.yaml.
-             Ctrl-C stops custosd cleanly.
+             Ctrl-C stops custosd cleanly; its programs stay attached
+             and keep what they see for the next run (as after a crash):
+             rm -r /sys/fs/bpf/custos ends capture.
 
 From another shell, touch the data and ask the ledger who did:
   cat $data/customers/alice.csv
