@@ -88,6 +88,9 @@ check "a session open across the stop: its progress at the stop, then its end, i
 false 100" \
 	"$("$CUSTOS" query --db "$WORK/db" --action read --format json |
 		jq -r --argjson p "$hold_pid" 'select(.pid == $p) | "\(.partial) \(.bytes)"')"
+check "that session's bytes count once in the totals (the accesses view's counted rows)" 100 \
+	"$(sqlite3 -readonly "$WORK/db" \
+		"SELECT sum(bytes) FROM accesses WHERE counted AND pid = $hold_pid")"
 verify "$WORK/db" "$WORK/keys"
 check "the ledger verifies, the stop a GAP that says the kernel kept every event (exit 2)" \
 	"2 1" "$? $(grep -c '^GAP .*the kernel kept every event .*, 0 lost (stop)$' "$WORK/report")"
