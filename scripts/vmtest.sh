@@ -62,6 +62,7 @@ run() {
 		"$VMTEST" ${kpkg:+--kernel-pkg "$kpkg"} --cpus "$cpus" --mem 3072 --timeout 1500 \
 			--dir "$STAGE" --modules overlay -- sh vmguest.sh env CI=true \
 			CUSTOS_BACKEND="$b" START_POLLS=1200 CUSTOS_NO_VM=1 ${DEBUG:+DEBUG=1} \
+			KILLNINE_N="${VM_KILLNINE_N:-6}" \
 			dash tests/run.sh --e2e $SUITES >"$out" 2>&1
 		rc=$?
 		# Each result line names the kernel and the backend it ran on.

@@ -62,9 +62,11 @@ for t in tests/e2e/*.sh; do
 		case " $only " in *" $(basename "$t" .sh) "*) ;; *) continue ;; esac
 	fi
 	echo "== $t"
+	t0=$(date +%s)
 	sh "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
+	echo "-- $t: $(($(date +%s) - t0)) s"
 	tally "$t" $rc
 done
 
