@@ -34,7 +34,10 @@ int BPF_PROG(hook_file_open, struct file *file, int ret)
 		return 0;
 	/* 0 or -EPERM, spelled so that the verifier sees the range (6.12's
 	 * checks an LSM program's return). */
-	return open_success(arg_scalar(ctx, 0), 0, file->f_flags, OPEN_GATE) ? -EPERM_ : 0;
+	return open_success(arg_scalar(ctx, 0), 0, file->f_flags,
+			    open_mode(OPEN_GATE, current_abi()))
+		       ? -EPERM_
+		       : 0;
 }
 
 #define MAX_ERRNO 4095

@@ -124,9 +124,10 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 	struct dentry *dentry;
 	struct scratch *s;
 	__u64 key = file_addr;
-	__u32 dataset, len;
+	__u32 dataset, len, abi = mode >> OPEN_ABI_SHIFT;
 	int closed, deny;
 
+	mode &= (1 << OPEN_ABI_SHIFT) - 1;
 	READ_KERN(dentry, file->f_path.dentry);
 	READ_KERN(vfsmnt, file->f_path.mnt);
 	dataset = tree_of((__u64)dentry, (__u64)vfsmnt);
@@ -145,7 +146,7 @@ __noinline int open_success(__u64 file_addr, long fd, __u32 flags, __u32 mode)
 	task_ids_fill(&ev->task);
 	ev->result = deny ? -EPERM_ : fd;
 	ev->flags = flags;
-	ev->abi = current_abi();
+	ev->abi = abi;
 	ev->how = mode == OPEN_FOUND ? CUSTOS_OPEN_DISCOVERED : CUSTOS_OPEN_SEEN;
 	len = file_ref_fill(s, &ev->file, ev->path, file, dataset);
 	fresh = session_fresh(s, file, dataset);
@@ -224,7 +225,7 @@ __noinline int session_discover(__u64 file_addr)
 	__u32 flags = 0;
 
 	READ_KERN(flags, file->f_flags);
-	open_success(file_addr, 0, flags, OPEN_FOUND);
+	open_success(file_addr, 0, flags, open_mode(OPEN_FOUND, current_abi()));
 	return bpf_map_lookup_elem(&sessions, &file_addr) != NULL;
 }
 
@@ -432,7 +433,7 @@ __noinline int open_done(long ret, long dfd, __u64 filename, __u32 flags, __u32 
 		stat_inc(CUSTOS_STAT_PROBE_READ);
 		return 0;
 	}
-	open_success((__u64)file, ret, flags, OPEN_SEEN);
+	open_success((__u64)file, ret, flags, open_mode(OPEN_SEEN, abi));
 	if (abi != CUSTOS_ABI_X86_64)
 		compat_fd_note(ret, (__u64)file);
 	return 0;

@@ -21,9 +21,13 @@ enum open_mode {
 };
 
 /* A file was opened (fd, or the result of an io_uring open): if it is
- * protected, the open event and the read session it starts.  Returns 0, or
- * -EPERM when mode OPEN_GATE refuses it. */
+ * protected, the open event and the read session it starts.  mode: an
+ * enum open_mode, with the call's ABI above OPEN_ABI_SHIFT (open_mode()).
+ * Returns 0, or -EPERM when mode OPEN_GATE refuses it. */
 int open_success(__u64 file, long fd, __u32 flags, __u32 mode);
+
+#define OPEN_ABI_SHIFT	     8
+#define open_mode(mode, abi) ((mode) | (abi) << OPEN_ABI_SHIFT)
 
 /* A read or mmap reached a description that has no session: 1 when it has
  * one now (a protected file whose open was not seen). */

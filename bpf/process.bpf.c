@@ -11,6 +11,7 @@
 #include "session.bpf.h"
 #include "task.bpf.h"
 #include "open.bpf.h"
+#include "syscall.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 /* The exec event: the new program's path and arguments (the global
@@ -64,7 +65,7 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	/* A program run from a protected tree: the kernel opened it, no
 	 * syscall did (the hooks see that open at file_open). */
 	if (!targ_hooks && file)
-		open_success(file, 0, bprm->file->f_flags, OPEN_SEEN);
+		open_success(file, 0, bprm->file->f_flags, open_mode(OPEN_SEEN, current_abi()));
 	return 0;
 }
 

@@ -154,7 +154,7 @@ __noinline int uring_opened(__u64 file_addr, __s32 res)
 	__u32 flags = 0;
 
 	READ_KERN(flags, file->f_flags);
-	return open_success(file_addr, res, flags, OPEN_SEEN);
+	return open_success(file_addr, res, flags, open_mode(OPEN_SEEN, current_abi()));
 }
 
 /* A completion: uring_done(), then the open it made, or a description
