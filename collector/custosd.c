@@ -480,19 +480,21 @@ static int append(struct collector *col, struct record *r)
 
 static int append_alert(void *ctx, struct record *alert)
 {
-	return append(ctx, alert);
+	return ledger__append(ctx, alert);
 }
 
 /* Every record the ledger appends, its own included: it goes to the
  * exports (which leave with the batch's commit), and the rules see it as it
- * arrives; what fires is appended right after it, in the same batch. */
-static int on_appended(void *ctx, struct record *r)
+ * arrives; what fires is appended right after it, in the same batch, to the
+ * ledger that called: the GAP of ledger__open comes before col->ledger is
+ * set (a rule on gaps once made every restart after a crash a segfault). */
+static int on_appended(void *ctx, struct ledger *l, struct record *r)
 {
 	struct collector *col = ctx;
 
 	/* An export that fails is counted there; capture goes on. */
 	export__add(col->exp, r);
-	return col->rules ? rules__eval(col->rules, r, append_alert, col) : 0;
+	return col->rules ? rules__eval(col->rules, r, append_alert, l) : 0;
 }
 
 static struct bytes bytes_of(const void *p, size_t len)

@@ -46,7 +46,7 @@ struct ledger {
 	int to_resume;
 	const char *config;
 	uint8_t config_hash[32]; /* the log's last configuration */
-	int (*on_append)(void *ctx, struct record *r);
+	int (*on_append)(void *ctx, struct ledger *l, struct record *r);
 	void *on_append_ctx;
 };
 
@@ -333,7 +333,7 @@ int ledger__append(struct ledger *l, struct record *r)
 	if (err)
 		return err;
 	l->appended++;
-	return l->on_append ? l->on_append(l->on_append_ctx, r) : 0;
+	return l->on_append ? l->on_append(l->on_append_ctx, l, r) : 0;
 }
 
 /* The frontier goes into the same transaction as the records it covers. */

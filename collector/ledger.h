@@ -16,6 +16,8 @@
 
 #include "record.h"
 
+struct ledger;
+
 struct ledger_opts {
 	const char *db_path;
 	const char *key_dir;
@@ -28,9 +30,11 @@ struct ledger_opts {
 	const char *witness_dir; /* each checkpoint is copied there; may be NULL */
 	const char *witness_cmd; /* each checkpoint is piped to `sh -c CMD`; may be NULL */
 	/* Called with each record once it is appended (its seq set), the
-	 * ledger's own (GAP, HEARTBEAT, ...) included; may append more.  An
-	 * error fails the append.  May be NULL. */
-	int (*on_append)(void *ctx, struct record *r);
+	 * ledger's own (GAP, HEARTBEAT, ...) included; may append more to l,
+	 * the ledger that calls it: ledger__open's own records arrive before
+	 * ledger__open has returned it.  An error fails the append.  May be
+	 * NULL. */
+	int (*on_append)(void *ctx, struct ledger *l, struct record *r);
 	void *on_append_ctx;
 };
 

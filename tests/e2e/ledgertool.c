@@ -43,21 +43,18 @@ static struct bytes str(const char *s)
  * write -ms records as fast as the ledger takes them (benchmarks). */
 static int fire(void *ctx, struct record *alert)
 {
-	return ledger__append(*(struct ledger **)ctx, alert);
+	return ledger__append(ctx, alert);
 }
 
-static int evaluate(void *ctx, struct record *r)
+static int evaluate(void *ctx, struct ledger *l, struct record *r)
 {
-	struct rules **rules = ctx;
-
-	return rules__eval(rules[0], r, fire, &rules[1]);
+	return rules__eval(ctx, r, fire, l);
 }
 
 static int gen(const char *db, const char *keys, long ms, const char *witness_dir,
 	       const char *rules_path)
 {
-	/* The rules, then the ledger the alerts go to (evaluate's context). */
-	void *rules_ctx[2] = { NULL, NULL };
+	struct rules *rules = NULL;
 	char why[512];
 	static const uint8_t boot[16] = { 1, 2, 3 }, software[32] = { 9 };
 	struct ledger_opts o = {
@@ -71,7 +68,7 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 		.software = software,
 		.witness_dir = witness_dir,
 		.on_append = rules_path ? evaluate : NULL,
-		.on_append_ctx = rules_ctx,
+		.on_append_ctx = NULL,
 	};
 	struct ledger *l;
 	struct rec_heartbeat hb = { 0 };
@@ -81,16 +78,24 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 	char path[64];
 
 	if (rules_path) {
-		rules_ctx[0] = rules__load(rules_path, why, sizeof(why));
-		if (!rules_ctx[0]) {
+		rules = rules__load(rules_path, why, sizeof(why));
+		if (!rules) {
 			fprintf(stderr, "ledgertool: %s\n", why);
 			return die("load the rules");
 		}
 	}
+	o.on_append_ctx = rules;
 	l = ledger__open(&o);
-	rules_ctx[1] = l;
 	if (!l || ledger__resume(l, NULL))
 		return die("open the ledger");
+	/* A run, as custosd makes one: its accesses are dated within it. */
+	{
+		struct record start = { .type = REC_START };
+
+		start.start.host = str("test");
+		if (ledger__append(l, &start) || ledger__commit(l))
+			return die("start the run");
+	}
 	while (count ? i < count : util__boottime_ns() < end) {
 		struct record r = { .type = REC_FILE_ACCESS };
 
@@ -125,7 +130,15 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 		fprintf(stderr, "ledgertool: %" PRIu64 " records in %.3f s: %.0f records/s\n", i,
 			(util__boottime_ns() - t0) / 1e9, i / ((util__boottime_ns() - t0) / 1e9));
 	}
-	rules__free(rules_ctx[0]);
+	rules__free(rules);
+	{
+		struct record stop = { .type = REC_STOP };
+
+		stop.stop.events = i;
+		stop.stop.reason = str("done");
+		if (ledger__begin(l) || ledger__append(l, &stop) || ledger__commit(l))
+			return die("stop the run");
+	}
 	return ledger__seal(l) ? die("seal") : 0;
 }
 
