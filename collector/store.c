@@ -173,10 +173,6 @@ static struct bytes *access_blob(struct record *r, size_t i)
 	return (struct bytes *)((char *)&r->access + access_blobs[i]);
 }
 
-/* The layout of the tables; a database of another layout is refused, never
- * altered (it is evidence). */
-#define STORE_FORMAT 9
-
 /* What a column of ins_record holds from the record before (see bind_int). */
 enum bound { BOUND_UNKNOWN, BOUND_INT, BOUND_NULL };
 
@@ -1177,7 +1173,9 @@ static struct bytes row_bytes(struct row *w, size_t max)
 	}
 	p = sqlite3_column_blob(w->q, col);
 	len = sqlite3_column_bytes(w->q, col);
-	if ((size_t)len > max)
+	/* The writer stores empty bytes as NULL: an empty blob encodes as NULL
+	 * does, but SQL tells them apart (person = x'' is someone). */
+	if ((size_t)len > max || !len)
 		w->bad = 1;
 	return (struct bytes){ .p = p, .len = (uint16_t)len };
 }
@@ -1380,16 +1378,22 @@ static int load_dict(sqlite3 *db, struct dict_mem *m, int kind)
 	for (int c = 0; c < DICT_COLS_MAX && cols[c]; c++)
 		p += sprintf(p, ", %s", cols[c]);
 	sprintf(p, " FROM %s ORDER BY id", dict_def[kind].table);
-	snprintf(sql + 400, 100, "SELECT coalesce(max(id), 0) FROM %s", dict_def[kind].table);
+	snprintf(sql + 400, 100, "SELECT coalesce(max(id), 0), count(*) FROM %s",
+		 dict_def[kind].table);
 	if (sqlite3_prepare_v2(db, sql + 400, -1, &max, NULL) != SQLITE_OK ||
 	    sqlite3_step(max) != SQLITE_ROW) {
 		sqlite3_finalize(max);
 		return -EIO;
 	}
+	/* The writer's ids are SQLite's next rowid, never deleted: 1 .. count.
+	 * So the arrays are as large as the rows the file holds, whatever id a
+	 * hostile row claims. */
 	m->n = sqlite3_column_int64(max, 0) + 1;
-	sqlite3_finalize(max);
-	if (m->n < 1 || m->n > (1LL << 32))
+	if (m->n - 1 != sqlite3_column_int64(max, 1)) {
+		sqlite3_finalize(max);
 		return -EBADMSG;
+	}
+	sqlite3_finalize(max);
 	m->rows = calloc(m->n, sizeof(*m->rows));
 	m->present = calloc(m->n, 1);
 	if (!m->rows || !m->present)
@@ -1659,7 +1663,10 @@ int store__open_reader(const char *path, sqlite3 **out)
 			  sys  ? strerror(sys)
 			  : db ? sqlite3_errmsg(db)
 			       : sqlite3_errstr(rc));
-		err = sys ? -sys : -EIO;
+		/* A file that is there but no sound database is evidence, not an I/O error. */
+		err = sys							      ? -sys
+		      : (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT ? -EBADMSG
+										      : -EIO;
 		goto cleanup;
 	}
 	if (scalar(db, "PRAGMA user_version") != STORE_FORMAT) {
@@ -1677,6 +1684,97 @@ cleanup:
 	sqlite3_close(db);
 	free(uri);
 	return err;
+}
+
+/* The schema store__open makes, in a new database in memory. */
+static int expected_schema(sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int err = -EIO;
+
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
+		    SQLITE_OK &&
+	    !exec(db, store_schema) && !views__create(db))
+		err = 0;
+	if (err) {
+		log_warnx("failed to make the expected schema: %s",
+			  db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return err;
+	}
+	*out = db;
+	return 0;
+}
+
+#define SCHEMA_SQL                                                                                 \
+	"SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY type, name"
+
+static const char *col_text(sqlite3_stmt *q, int c)
+{
+	const char *t = (const char *)sqlite3_column_text(q, c);
+
+	return t ? t : "";
+}
+
+int store__check_schema(sqlite3 *db, void (*found)(void *ctx, const char *what), void *ctx)
+{
+	sqlite3 *want_db = NULL;
+	sqlite3_stmt *have = NULL, *want = NULL;
+	int rc_h, rc_w, n = 0, err;
+	char what[256];
+
+	err = expected_schema(&want_db);
+	if (err)
+		return err;
+	if (sqlite3_prepare_v2(db, SCHEMA_SQL, -1, &have, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(want_db, SCHEMA_SQL, -1, &want, NULL) != SQLITE_OK) {
+		log_warnx("failed to read the schema: %s", sqlite3_errmsg(have ? want_db : db));
+		err = -EIO;
+		goto cleanup;
+	}
+	/* Both in (type, name) order: a merge names what one has and the other lacks. */
+	rc_h = sqlite3_step(have);
+	rc_w = sqlite3_step(want);
+	while (rc_h == SQLITE_ROW || rc_w == SQLITE_ROW) {
+		int c = 0;
+
+		if (rc_h != SQLITE_ROW)
+			c = 1;
+		else if (rc_w != SQLITE_ROW)
+			c = -1;
+		else if (!(c = strcmp(col_text(have, 0), col_text(want, 0))))
+			c = strcmp(col_text(have, 1), col_text(want, 1));
+		if (c < 0)
+			snprintf(what, sizeof(what), "%s %s %.64s that custos does not make",
+				 strcmp(col_text(have, 0), "index") ? "a" : "an", col_text(have, 0),
+				 col_text(have, 1));
+		else if (c > 0)
+			snprintf(what, sizeof(what), "no %s %.64s, which custos makes",
+				 col_text(want, 0), col_text(want, 1));
+		else if (strcmp(col_text(have, 2), col_text(want, 2)) ||
+			 strcmp(col_text(have, 3), col_text(want, 3)))
+			snprintf(what, sizeof(what),
+				 "the %s %.64s is not defined as custos defines it",
+				 col_text(have, 0), col_text(have, 1));
+		if (c || strcmp(col_text(have, 2), col_text(want, 2)) ||
+		    strcmp(col_text(have, 3), col_text(want, 3))) {
+			found(ctx, what);
+			n++;
+		}
+		if (c <= 0)
+			rc_h = sqlite3_step(have);
+		if (c >= 0)
+			rc_w = sqlite3_step(want);
+	}
+	if (rc_h != SQLITE_DONE || rc_w != SQLITE_DONE) {
+		log_warnx("failed to read the schema: %s", sqlite3_errmsg(db));
+		err = -EIO;
+	}
+cleanup:
+	sqlite3_finalize(have);
+	sqlite3_finalize(want);
+	sqlite3_close(want_db);
+	return err ? err : n;
 }
 
 /* custos_detail(type, body): the detail text of a non-access record. */

@@ -15,6 +15,10 @@
 
 #include "record.h"
 
+/* The layout of the tables; a database of another layout is refused, never
+ * altered (it is evidence). */
+#define STORE_FORMAT 9
+
 struct store;
 
 /* Open (creating when missing) the database at path for writing, in WAL mode
@@ -88,7 +92,8 @@ int store__row_record(sqlite3_stmt *q, struct record *r);
  * created, defensive settings, no triggers or views, query_only, custos'
  * SQL functions registered.  A stopped log in a directory the reader may
  * not write is opened as immutable.  Returns 0, or -errno after logging
- * "failed to open database PATH: reason" once.
+ * "failed to open database PATH: reason" once: -EBADMSG for a file that is
+ * not a sound SQLite database, -EPROTO for one of another layout.
  */
 int store__open_reader(const char *path, sqlite3 **out);
 
@@ -114,5 +119,13 @@ void store__scan_close(struct store_scan *s);
  */
 extern const char *store_entry_sql;
 int store__register_functions(sqlite3 *db);
+
+/*
+ * Compare db's schema (every table, index, view and trigger, by its SQL
+ * text) with the one store__open makes, calling found(ctx, what) for each
+ * difference ("a view x that custos does not make", ...).  Returns the
+ * number of differences, or -errno after logging the reason once.
+ */
+int store__check_schema(sqlite3 *db, void (*found)(void *ctx, const char *what), void *ctx);
 
 #endif /* CUSTOS_STORE_H */

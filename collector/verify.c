@@ -33,7 +33,15 @@
 /* How far a record's time may stray from its epoch's window: the collector
  * closes an epoch within one poll of the boundary, and START follows a
  * program load that can take seconds. */
-#define SKEW_NS		 (10 * 1000000000ULL)
+#define SKEW_NS (10 * 1000000000ULL)
+/* How far an access's own time (the kernel's clock, through the ring) may
+ * lie after the time its record was written: none but the clock offset's
+ * error, which a CLOCK record reports from 1 s. */
+#define ACCESS_AHEAD_NS (2 * 1000000000ULL)
+/* A log whose last checkpoint is older than this past a heartbeat, and
+ * that has no STOP, has no custosd writing it: one checkpoints every
+ * heartbeat. */
+#define END_MARGIN_NS	 (30 * 1000000000ULL)
 #define MAX_CPUS	 1024
 #define WITNESS_FILE_MAX 16384 /* a signed note: a few hundred bytes */
 
@@ -76,6 +84,18 @@ struct verifier {
 	/* The last GAP says the kernel kept every event of it: the run goes on
 	 * through the START after it, sequence numbers and all. */
 	bool kept_all;
+	/* ... or kept some (fail-closed opens): its events date from before it. */
+	bool kept_some;
+	/* The earliest an access of the current run may be dated: when the
+	 * collector before it was last seen (its programs are attached later),
+	 * or GENESIS for the first run; through GAPs that say the kernel kept
+	 * events, the run's before it. */
+	uint64_t floor;
+	uint64_t opening;      /* GENESIS's time, then the last GAP's start */
+	bool gap_before_start; /* a GAP since the last START */
+	uint64_t starts;
+	bool clean_end;	      /* the last record of a run was its STOP */
+	uint64_t signed_real; /* the time of the last record a local checkpoint signs */
 	uint64_t last_boot_ns, last_real;
 	uint8_t last_boot[16];
 	struct cpu_seq cpus[MAX_CPUS];
@@ -91,7 +111,7 @@ static void say(struct verifier *v, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (v->o->quiet)
+	if (v->o->quiet || v->o->silent)
 		return;
 	va_start(ap, fmt);
 	vfprintf(v->out, fmt, ap);
@@ -167,6 +187,40 @@ int verify__load_trust(const char *path, struct trust *t)
 	if (err)
 		log_warnx("failed to read trust file %s: %s at line %d", path,
 			  err == -EINVAL ? "not a custos trust file" : strerror(-err), n);
+	return err;
+}
+
+/*
+ * Without a trust file, the keys the log's own GENESIS certifies: every
+ * edit of a record, a checkpoint or the file shows as it would with the
+ * auditor's copy; only a log rewritten whole, under keys of its own, does
+ * not (the trust file taken at creation is what tells that).
+ */
+static int trust_from_genesis(sqlite3 *db, struct trust *t)
+{
+	char sql[4096], fs[NOTE_NAME_MAX + 8];
+	sqlite3_stmt *q = NULL;
+	struct record r;
+	int err = -EBADMSG;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(sql, sizeof(sql), "%s WHERE r.seq = 0", store_record_sql);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		log_warnx("failed to read GENESIS: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	if (sqlite3_step(q) == SQLITE_ROW && !store__row_record(q, &r) && r.type == REC_GENESIS &&
+	    r.genesis.origin.len && r.genesis.origin.len <= NOTE_NAME_MAX) {
+		memcpy(t->origin, r.genesis.origin.p, r.genesis.origin.len);
+		snprintf(fs, sizeof(fs), "%s/fs", t->origin);
+		t->interval_ns = r.genesis.interval_ns;
+		t->heartbeat_ns = r.genesis.heartbeat_ns;
+		t->t0_ns = r.genesis.t0_ns;
+		if (!note__verifier_init(t->origin, r.genesis.log_key, &t->log_key) &&
+		    !note__verifier_init(fs, r.genesis.epoch_key, &t->epoch_key))
+			err = 0;
+	}
+	sqlite3_finalize(q);
 	return err;
 }
 
@@ -288,6 +342,8 @@ static void check_checkpoint(struct verifier *v, const struct check *c)
 	}
 	if (c->witness && c->size > v->witnessed)
 		v->witnessed = c->size;
+	if (!c->witness)
+		v->signed_real = v->last_real;
 }
 
 /* Check every checkpoint of the current size; true when one is a local one. */
@@ -549,6 +605,9 @@ static void check_gap(struct verifier *v, const struct record *r)
 		TAMPER(v, "seq %" PRIu64 ": a GAP whose time without programs lies outside it",
 		       r->seq);
 	v->kept_all = g->kept == GAP_KEPT_ALL;
+	v->kept_some = g->kept != GAP_KEPT_NONE;
+	v->opening = g->from_ns;
+	v->gap_before_start = true;
 	if (g->blind_from_ns || g->blind_to_ns)
 		snprintf(blind, sizeof(blind), "; no program attached from %s to %s",
 			 when(g->blind_from_ns, c), when(g->blind_to_ns, d));
@@ -569,11 +628,45 @@ static void check_gap(struct verifier *v, const struct record *r)
 		     lost, blind, g->reason.len, g->reason.p);
 }
 
+/*
+ * Every time an auditor is shown is bounded by signed ones: an access's own
+ * time (and a read session's first and last) lies within its run, from the
+ * START of the programs that captured it to the moment its record was
+ * written.  An access outside any run, or dated before its run or after its
+ * record, was not written by a collector recording what its programs saw.
+ */
+static void check_access_times(struct verifier *v, const struct record *r)
+{
+	const struct rec_access *a = &r->access;
+	uint64_t upper = r->t_real_ns + ACCESS_AHEAD_NS;
+	char t[TIME_STR_LEN], b[TIME_STR_LEN];
+
+	if (!v->running) {
+		TAMPER(v,
+		       "seq %" PRIu64 ": an access outside any run (no START before it since "
+		       "the last STOP)",
+		       r->seq);
+		return;
+	}
+	if (a->event_ns > upper || a->event_ns < v->floor)
+		TAMPER(v,
+		       "seq %" PRIu64 ": the access is dated %s, outside its run (%s to the "
+		       "record's own time): back-dated or post-dated",
+		       r->seq, when(a->event_ns, t), when(v->floor, b));
+	else if ((r->access.op == OP_READ || r->access.op == OP_READ_CALL) &&
+		 (a->first_ns > a->last_ns || a->last_ns > upper || a->first_ns < v->floor))
+		TAMPER(v,
+		       "seq %" PRIu64 ": the read's first and last times (%s, ...) lie outside "
+		       "its run or out of order",
+		       r->seq, when(a->first_ns, t));
+}
+
 static void check_record(struct verifier *v, const struct record *r)
 {
-	if (r->seq == 0)
+	if (r->seq == 0) {
 		check_genesis(v, r);
-	else if (r->type == REC_GENESIS)
+		v->opening = r->t_real_ns;
+	} else if (r->type == REC_GENESIS)
 		TAMPER(v, "seq %" PRIu64 ": a second GENESIS", r->seq);
 	if (r->epoch != v->epoch)
 		TAMPER(v, "seq %" PRIu64 ": in epoch %" PRIu64 ", expected %" PRIu64, r->seq,
@@ -583,12 +676,19 @@ static void check_record(struct verifier *v, const struct record *r)
 	case REC_START:
 		if (v->running && !v->kept_all)
 			run_end(v, r->seq);
+		/* Every run but the first begins with the GAP since the last. */
+		if (v->starts++ && !v->gap_before_start)
+			TAMPER(v, "seq %" PRIu64 ": a START without the GAP that opens a run",
+			       r->seq);
+		if (!v->kept_some || !v->floor)
+			v->floor = v->opening > ACCESS_AHEAD_NS ? v->opening - ACCESS_AHEAD_NS : 0;
+		v->gap_before_start = false;
 		v->running = true;
-		v->kept_all = false;
+		v->kept_all = v->kept_some = false;
 		break;
 	case REC_STOP:
 		run_end(v, r->seq);
-		v->kept_all = false;
+		v->kept_all = v->kept_some = false;
 		break;
 	case REC_GAP:
 		check_gap(v, r);
@@ -618,6 +718,7 @@ static void check_record(struct verifier *v, const struct record *r)
 		    r->alert.cause_seq);
 		break;
 	case REC_FILE_ACCESS:
+		check_access_times(v, r);
 		if (r->access.bpf_cpu < MAX_CPUS) {
 			struct cpu_seq *s = &v->cpus[r->access.bpf_cpu];
 
@@ -630,6 +731,8 @@ static void check_record(struct verifier *v, const struct record *r)
 		break;
 	}
 	v->last_real = r->t_real_ns;
+	if (r->type != REC_EPOCH_CLOSE && r->type != REC_ALERT)
+		v->clean_end = r->type == REC_STOP;
 }
 
 /* ---- the replay --------------------------------------------------------- */
@@ -914,6 +1017,94 @@ static int replay_db(struct verifier *v)
 	return err;
 }
 
+/*
+ * A log that ends without a STOP either has a custosd writing it (which
+ * signs a checkpoint every heartbeat) or was cut: custosd killed and not
+ * restarted, or every record after some point removed with the checkpoints
+ * that covered them.  Only a witness tells a cut from a kill; the auditor
+ * must at least be told that the log stops there.
+ */
+static void check_end(struct verifier *v)
+{
+	uint64_t now = (uint64_t)util__realtime_ns();
+	char t[TIME_STR_LEN];
+
+	if (v->signed_real && now > v->signed_real &&
+	    now - v->signed_real <= v->trust.heartbeat_ns + END_MARGIN_NS)
+		return;
+	WARN(v,
+	     "ENDS     seq %" PRIu64 ": the log ends without a STOP, and its last checkpoint "
+	     "signs %s, %.0f s ago: no custosd is writing it (killed, or the log was cut "
+	     "here; a witness tells which)",
+	     v->n - 1, v->signed_real ? when(v->signed_real, t) : "nothing",
+	     v->signed_real && now > v->signed_real ? (double)(now - v->signed_real) / 1e9 : 0.0);
+}
+
+/* ---- the container ----------------------------------------------------- */
+
+static void schema_found(void *ctx, const char *what)
+{
+	struct verifier *v = ctx;
+
+	TAMPER(v, "schema: %s", what);
+}
+
+/*
+ * What SQL shows (the views, custos query and report) must be what the
+ * replay decoded: so the file must hold nothing but the schema custos makes
+ * (a view or an index of someone else's can hide rows), and SQLite's own
+ * check must find every value of the type its column declares and every
+ * index saying what its table says.  The replay then decodes each value it
+ * re-encodes; a value stored as another type reads as a number in C but not
+ * in SQL.
+ */
+static int check_container(struct verifier *v)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, n = 0, err;
+
+	err = store__check_schema(v->db, schema_found, v);
+	if (err < 0)
+		return err;
+	/* The views cast blobs to text in the file's encoding: custos' is UTF-8. */
+	if (sqlite3_prepare_v2(v->db, "PRAGMA encoding", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		log_warnx("failed to check the database: %s", sqlite3_errmsg(v->db));
+		sqlite3_finalize(q);
+		return -EIO;
+	}
+	if (strcmp((const char *)sqlite3_column_text(q, 0), "UTF-8"))
+		TAMPER(v, "the database file: its text encoding is %s, not custos' UTF-8",
+		       (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(v->db, "PRAGMA integrity_check(20)", -1, &q, NULL) != SQLITE_OK) {
+		log_warnx("failed to check the database: %s", sqlite3_errmsg(v->db));
+		return -EIO;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *msg = (const char *)sqlite3_column_text(q, 0);
+
+		if (msg && !strcmp(msg, "ok"))
+			break;
+		TAMPER(v, "the database file: %s", msg ? msg : "(no message)");
+		n++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		int code = sqlite3_errcode(v->db);
+
+		/* A file SQLite cannot walk is no log custos wrote. */
+		if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+			TAMPER(v, "the database file: %s", sqlite3_errmsg(v->db));
+		else
+			err = -EIO;
+		if (err)
+			log_warnx("failed to check the database: %s", sqlite3_errmsg(v->db));
+	}
+	sqlite3_finalize(q);
+	return err < 0 ? err : 0;
+}
+
 static void report(struct verifier *v)
 {
 	for (size_t i = 0; i < v->n_checks; i++)
@@ -928,6 +1119,8 @@ static void report(struct verifier *v)
 		TAMPER(v, "the log is empty: GENESIS is missing");
 	if (v->late_gap)
 		TAMPER(v, "the last record is a GAP outside its epoch, without its close");
+	if (v->n && !v->clean_end)
+		check_end(v);
 	if (v->running)
 		run_end(v, v->n);
 	if (v->witnessed)
@@ -949,7 +1142,7 @@ int verify__run(const struct verify_opts *o, FILE *out)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
 	struct bundle *b = NULL;
-	int status = VERIFY_ERROR;
+	int status = VERIFY_ERROR, err;
 
 	if (!v) {
 		log_warnx("failed to verify: out of memory");
@@ -958,7 +1151,7 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	v->o = o;
 	v->out = out;
 	merkle__init(&v->tree);
-	if (verify__load_trust(o->trust, &v->trust))
+	if (o->trust && verify__load_trust(o->trust, &v->trust))
 		goto out;
 	if (o->bundle) {
 		b = bundle__open(o->bundle);
@@ -972,11 +1165,22 @@ int verify__run(const struct verify_opts *o, FILE *out)
 			if (add_check(v, size, note, "bundle", false))
 				goto out;
 		}
-	} else if (store__open_reader(o->db, &v->db) || load_local_checkpoints(v)) {
+	} else if ((err = store__open_reader(o->db, &v->db)) == -EPROTO || err == -EBADMSG) {
+		/* A file that is no ledger of this format, given as the log the
+		 * trust file pins: altered, or another file. */
+		TAMPER(v, "%s is not a custos ledger of format %d (%s)", o->db, STORE_FORMAT,
+		       err == -EPROTO ? "another layout" : "not a sound SQLite database");
+		goto verdict;
+	} else if (err || load_local_checkpoints(v)) {
 		goto out;
 	} else if (sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		log_warnx("failed to read %s: %s", o->db, sqlite3_errmsg(v->db));
 		goto out;
+	} else if (!o->trust && (err = trust_from_genesis(v->db, &v->trust))) {
+		if (err != -EBADMSG)
+			goto out;
+		TAMPER(v, "seq 0: no GENESIS that certifies keys");
+		goto verdict;
 	}
 	for (int i = 0; i < o->n_witness; i++)
 		if (load_witness(v, o->witness[i]))
@@ -985,16 +1189,33 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	v->epoch_key = v->trust.epoch_key;
 	v->epoch_lower = v->trust.t0_ns;
 	say(v, "log %s: verifying %s with %s", v->trust.origin, o->bundle ? o->bundle : o->db,
-	    o->trust);
-	if (b ? replay(v, bundle_next, b) : replay_db(v))
+	    o->trust ? o->trust : "the keys of its own GENESIS");
+	if (v->db && check_container(v))
 		goto out;
+	if (b ? replay(v, bundle_next, b) : replay_db(v)) {
+		/* What SQLite could not read of a file it found damaged is more of the same. */
+		if (!v->tamper)
+			goto out;
+		TAMPER(v, "the log cannot be read past seq %" PRIu64, v->n);
+	}
 	report(v);
+verdict:
 	status = v->tamper ? VERIFY_TAMPER : v->warnings ? VERIFY_WARNINGS : VERIFY_OK;
-	fprintf(out, "%s: %" PRIu64 " records, %u tamper findings, %u warnings\n",
-		status == VERIFY_TAMPER	    ? "TAMPER EVIDENCE"
-		: status == VERIFY_WARNINGS ? "verified with warnings"
-					    : "verified",
-		v->n, v->tamper, v->warnings);
+	if (o->summary)
+		*o->summary = (struct verify_summary){ .records = v->n,
+						       .sealed = v->sealed,
+						       .tamper = v->tamper,
+						       .warnings = v->warnings };
+	if (o->keep && status != VERIFY_TAMPER && v->db) {
+		*o->keep = v->db;
+		v->db = NULL;
+	}
+	if (!o->silent)
+		fprintf(out, "%s: %" PRIu64 " records, %u tamper findings, %u warnings\n",
+			status == VERIFY_TAMPER	    ? "TAMPER EVIDENCE"
+			: status == VERIFY_WARNINGS ? "verified with warnings"
+						    : "verified",
+			v->n, v->tamper, v->warnings);
 out:
 	for (size_t i = 0; i < v->n_checks; i++)
 		free(v->checks[i].note);

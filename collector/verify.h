@@ -6,6 +6,7 @@
 #ifndef CUSTOS_VERIFY_H
 #define CUSTOS_VERIFY_H
 
+#include <sqlite3.h>
 #include <stdio.h>
 
 #include "note.h"
@@ -32,11 +33,26 @@ int verify__load_trust(const char *path, struct trust *t);
 
 struct verify_opts {
 	const char *db;
-	const char *bundle; /* instead of db: an evidence bundle (bundle.h) */
-	const char *trust;
+	const char *bundle;	    /* instead of db: an evidence bundle (bundle.h) */
+	const char *trust;	    /* NULL (a database only): the keys its GENESIS certifies */
 	const char *const *witness; /* checkpoint notes kept by witnesses */
 	int n_witness;
-	int quiet; /* only the verdict line */
+	int quiet;  /* only the verdict line */
+	int silent; /* not even that: the caller reports */
+	/*
+	 * When set and the database shows no tamper evidence (status 0 or 2),
+	 * *keep is its connection, still inside the read transaction the replay
+	 * ran in: what is read through it is what was proven.  The caller
+	 * closes it.
+	 */
+	sqlite3 **keep;
+	struct verify_summary *summary; /* filled in when set */
+};
+
+struct verify_summary {
+	uint64_t records; /* records replayed */
+	uint64_t sealed;  /* records 0 .. sealed-1 lie in closed, signed epochs */
+	unsigned tamper, warnings;
 };
 
 /* Verify and print the report to out.  Returns an enum verify_status. */

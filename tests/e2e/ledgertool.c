@@ -5,9 +5,14 @@
  *
  *   ledgertool gen DB KEYS MS [WITNESS]  a log of short epochs (200 ms), written for MS ms
  *                                        (MS < 0: -MS records as fast as possible)
- *   ledgertool genrules DB KEYS MS RULES the same, with alert rules evaluated on each record
+ *   ledgertool genrules DB KEYS MS RULES [WITNESS]
+ *                                        the same, with alert rules evaluated on each record
  *   ledgertool backdate DB SECONDS       append an access dated SECONDS before the last record
  *   ledgertool fakegap DB SECONDS        append a GAP reaching SECONDS back
+ *   ledgertool accessdate DB SECONDS [run]
+ *                                        append an access written now, its own time
+ *                                        SECONDS before the last record (after a
+ *                                        forged GAP and START with run)
  *   ledgertool resign DB KEYS SIZE       re-sign checkpoint SIZE with the current keys
  *
  * The forgeries use what a root attacker has: the database, the store code
@@ -56,6 +61,7 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 {
 	struct rules *rules = NULL;
 	char why[512];
+	int err;
 	static const uint8_t boot[16] = { 1, 2, 3 }, software[32] = { 9 };
 	struct ledger_opts o = {
 		.db_path = db,
@@ -130,7 +136,6 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 		fprintf(stderr, "ledgertool: %" PRIu64 " records in %.3f s: %.0f records/s\n", i,
 			(util__boottime_ns() - t0) / 1e9, i / ((util__boottime_ns() - t0) / 1e9));
 	}
-	rules__free(rules);
 	{
 		struct record stop = { .type = REC_STOP };
 
@@ -139,11 +144,15 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 		if (ledger__begin(l) || ledger__append(l, &stop) || ledger__commit(l))
 			return die("stop the run");
 	}
-	return ledger__seal(l) ? die("seal") : 0;
+	/* The rules see every record up to the seal's own. */
+	err = ledger__seal(l) ? die("seal") : 0;
+	rules__free(rules);
+	return err;
 }
 
-/* Append to the log as the store would, with a chosen record. */
-static int forge_append(const char *db, struct record *r)
+/* Append to the log as the store would, with a chosen record; back_ns > 0
+ * dates an access that much before the last record. */
+static int forge_append(const char *db, struct record *r, uint64_t back_ns)
 {
 	struct store *st = store__open(db);
 	sqlite3_stmt *q = NULL;
@@ -161,12 +170,20 @@ static int forge_append(const char *db, struct record *r)
 	r->epoch = last.type == REC_EPOCH_CLOSE ? last.epoch_close.next_epoch : last.epoch;
 	memcpy(r->boot_id, last.boot_id, 16);
 	r->t_boot_ns = last.t_boot_ns + 1000;
-	if (!r->t_real_ns)
+	/* A GAP's own time is kept; another record's is that much before the
+	 * last one's (backdate), or just after it. */
+	if (r->type != REC_GAP)
+		r->t_real_ns = r->t_real_ns ? last.t_real_ns - r->t_real_ns : last.t_real_ns + 1000;
+	else if (!r->t_real_ns)
 		r->t_real_ns = last.t_real_ns + 1000;
-	if (r->type == REC_GAP)
+	if (r->type == REC_GAP) {
+		if (!r->gap.from_ns)
+			r->gap.from_ns = last.t_real_ns;
 		r->gap.to_ns = r->t_real_ns;
-	else
-		r->t_real_ns = last.t_real_ns - r->t_real_ns;
+	} else if (back_ns) {
+		r->access.event_ns = r->access.first_ns = r->access.last_ns =
+			last.t_real_ns - back_ns;
+	}
 	sqlite3_finalize(q);
 	err = store__begin(st) || store__append(st, r) || store__commit(st);
 	store__close(st);
@@ -181,7 +198,7 @@ static int backdate(const char *db, long seconds)
 	r.access.path = str("/srv/data/planted");
 	r.access.comm = str("cat");
 	r.access.dataset = str("customers");
-	return forge_append(db, &r);
+	return forge_append(db, &r, 0);
 }
 
 static int fakegap(const char *db, long seconds)
@@ -191,7 +208,25 @@ static int fakegap(const char *db, long seconds)
 	r.t_real_ns = (uint64_t)util__realtime_ns();
 	r.gap.from_ns = r.t_real_ns - seconds * 1000000000ULL;
 	r.gap.reason = str("stop");
-	return forge_append(db, &r);
+	return forge_append(db, &r, 0);
+}
+
+/* A keyless append of an access whose own time is back-dated (its record is
+ * written now), optionally in a run of its own. */
+static int accessdate(const char *db, long seconds, int run)
+{
+	struct record gap = { .type = REC_GAP }, start = { .type = REC_START };
+	struct record r = { .type = REC_FILE_ACCESS };
+
+	gap.gap.reason = str("stop");
+	start.start.host = str("test");
+	r.access.op = OP_OPEN;
+	r.access.path = str("/srv/data/planted");
+	r.access.comm = str("cat");
+	r.access.dataset = str("customers");
+	if (run && (forge_append(db, &gap, 0) || forge_append(db, &start, 0)))
+		return 1;
+	return forge_append(db, &r, (uint64_t)seconds * 1000000000ULL);
 }
 
 static struct note_signer *read_key(const char *keys, const char *file)
@@ -260,16 +295,18 @@ int main(int argc, char **argv)
 {
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "gen"))
 		return gen(argv[2], argv[3], atol(argv[4]), argc == 6 ? argv[5] : NULL, NULL);
-	if (argc == 6 && !strcmp(argv[1], "genrules"))
-		return gen(argv[2], argv[3], atol(argv[4]), NULL, argv[5]);
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "genrules"))
+		return gen(argv[2], argv[3], atol(argv[4]), argc == 7 ? argv[6] : NULL, argv[5]);
 	if (argc == 4 && !strcmp(argv[1], "backdate"))
 		return backdate(argv[2], atol(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "fakegap"))
 		return fakegap(argv[2], atol(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "accessdate"))
+		return accessdate(argv[2], atol(argv[3]), argc == 5 && !strcmp(argv[4], "run"));
 	if (argc == 5 && !strcmp(argv[1], "resign"))
 		return resign(argv[2], argv[3], atol(argv[4]));
 	fprintf(stderr,
 		"usage: ledgertool gen DB KEYS MS [WITNESS_DIR] | backdate DB S | fakegap DB S |"
-		" resign DB KEYS SIZE\n");
+		" accessdate DB S [run] | resign DB KEYS SIZE\n");
 	return 2;
 }

@@ -369,7 +369,51 @@ TEST(another_format_is_refused)
 	return true;
 }
 
+static int differences;
+static char last_difference[256];
+
+static void count_difference(void *ctx, const char *what)
+{
+	(void)ctx;
+	differences++;
+	snprintf(last_difference, sizeof(last_difference), "%s", what);
+}
+
+/* The schema store__open makes is the one store__check_schema expects; an
+ * index, a view of someone else's, or one of custos' views redefined is a
+ * difference it names. */
+TEST(schema_check_names_what_differs)
+{
+	struct store *st = store__open(path);
+	sqlite3 *db = NULL;
+
+	ASSERT_TRUE(st);
+	store__close(st);
+	ASSERT_EQ(store__open_reader(path, &db), 0);
+	differences = 0;
+	ASSERT_EQ(store__check_schema(db, count_difference, NULL), 0);
+	sqlite3_close(db);
+	ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	ASSERT_EQ(sqlite3_exec(db,
+			       "CREATE INDEX lie ON record(type) WHERE who IS NOT 3;"
+			       "DROP VIEW alerts; CREATE VIEW alerts AS SELECT 1 AS x;",
+			       NULL, NULL, NULL),
+		  SQLITE_OK);
+	ASSERT_EQ(store__check_schema(db, count_difference, NULL), 2);
+	ASSERT_EQ(differences, 2);
+	ASSERT_TRUE(strstr(last_difference, "an index lie that custos does not make") ||
+		    strstr(last_difference, "the view alerts is not defined as custos defines it"));
+	ASSERT_EQ(sqlite3_exec(db, "DROP INDEX lie; DROP VIEW alerts", NULL, NULL, NULL),
+		  SQLITE_OK);
+	differences = 0;
+	ASSERT_EQ(store__check_schema(db, count_difference, NULL), 1);
+	ASSERT_TRUE(strstr(last_difference, "no view alerts, which custos makes"));
+	sqlite3_close(db);
+	return true;
+}
+
 RUN_TESTS(T(append_assigns_seq_and_chains), T(reopen_continues_the_chain),
 	  T(rollback_restores_the_head), T(a_failed_insert_fails_the_batch),
 	  T(lifecycle_rows_have_detail), T(new_access_fields_are_stored_and_covered),
-	  T(open_fails_cleanly_in_a_missing_directory), T(another_format_is_refused))
+	  T(open_fails_cleanly_in_a_missing_directory), T(another_format_is_refused),
+	  T(schema_check_names_what_differs))
