@@ -3,8 +3,9 @@
  * custos: the auditor's command line.  It only ever reads a database, so it
  * needs no privilege beyond read access to the file.
  *
- * Exit status: 0 done, 2 bad arguments, 3 the database or the output could
- * not be read or written (the same 3 as "usage or I/O error" of verify).
+ * Exit status: 0 done, 1 a ledger with tamper evidence refused (query,
+ * report), 2 bad arguments, 3 the database or the output could not be read
+ * or written (the same 3 as "usage or I/O error" of verify).
  * verify and verify-proof keep the auditor's contract of ledger.md §4.9
  * (1 tamper evidence, 3 usage or I/O error), and prove exits 1 when the
  * database contradicts its own checkpoint.
@@ -46,8 +47,9 @@ static const char usage_main[] =
 	"Run \"custos COMMAND --help\" for the options of a command.\n";
 
 static const char usage_query[] =
-	"usage: custos query --db FILE [--path PREFIX] [--glob PATTERN] [--dataset LABEL]\n"
-	"                    [--uid N] [--loginuid N] [--exe PATH] [--comm NAME]\n"
+	"usage: custos query --db FILE [--trust FILE] [--path PREFIX] [--glob PATTERN]\n"
+	"                    [--dataset LABEL] [--uid N] [--loginuid N] [--exe PATH] [--comm "
+	"NAME]\n"
 	"                    [--action A[,A...]] [--result R] [--host NAME]\n"
 	"                    [--abi ABI] [--session N]\n"
 	"                    [--person ID] [--team T] [--role R] [--unattributed]\n"
@@ -55,10 +57,14 @@ static const char usage_query[] =
 	"                    [--format table|json|csv]\n"
 	"\n"
 	"Print the records of a custos database that match every filter given, oldest\n"
-	"first.  The database is opened read-only: it is never created or changed.\n"
+	"first.  The database is opened read-only: it is never created or changed.  It is\n"
+	"replayed as custos verify replays it before any row is printed, and the rows are\n"
+	"read in that same transaction: a ledger with tamper evidence is refused.\n"
 	"\n"
 	"Options:\n"
 	"  --db FILE          the database custosd writes (required)\n"
+	"  --trust FILE       the auditor's trust.vkeys (default: the keys the log's own\n"
+	"                     GENESIS certifies, which cannot tell a log made anew)\n"
 	"  --path PREFIX      only PREFIX itself and paths below it (\"/a/b\" does not match "
 	"\"/a/bc\")\n"
 	"  --glob PATTERN     only paths the whole of which match PATTERN: * any run of\n"
@@ -100,6 +106,7 @@ static const char usage_query[] =
 	"\n"
 	"Exit status:\n"
 	"  0  done (also when no record matched)\n"
+	"  1  refused: custos verify finds tamper evidence in the ledger\n"
 	"  2  bad arguments\n"
 	"  3  the database could not be opened or read, or the output could not be written\n"
 	"\n"
@@ -148,12 +155,49 @@ static int parse_format(const char *s, enum query_format *fmt)
 	return 0;
 }
 
+/*
+ * What query and report show is what custos verify proves: the database is
+ * replayed as verify replays it (every record re-encoded and chained, every
+ * checkpoint and key checked, the file's schema and SQLite's own integrity
+ * check), and read in that same transaction; a ledger with any tamper
+ * evidence is refused.  Without --trust the keys are those the log's own
+ * GENESIS certifies, which tells every edit but a whole log made anew: the
+ * auditor's trust file tells that too.
+ */
+static int open_proven(const char *cmd, const char *db, const char *trust, sqlite3 **out,
+		       char *proven, size_t cap)
+{
+	struct verify_summary sum = { 0 };
+	struct verify_opts o = {
+		.db = db, .trust = trust, .silent = 1, .keep = out, .summary = &sum
+	};
+	int status = verify__run(&o, stdout);
+
+	if (status == VERIFY_TAMPER)
+		log_warnx("refused to %s %s: custos verify finds tamper evidence in it "
+			  "(%u findings: custos verify --db %s --trust FILE lists them)",
+			  cmd, db, sum.tamper, db);
+	else if (status == VERIFY_OK || status == VERIFY_WARNINGS)
+		snprintf(proven, cap,
+			 "%" PRIu64 " records replayed with %s; %" PRIu64 " sealed%s%s",
+			 sum.records,
+			 trust ? trust : "the keys of the log's own GENESIS (no --trust)",
+			 sum.sealed,
+			 sum.records > sum.sealed ? ", the rest OPEN (not sealed yet)" : "",
+			 sum.warnings ? "; custos verify has warnings" : "");
+	/* verify__run has said why it could not conclude. */
+	return status == VERIFY_OK || status == VERIFY_WARNINGS ? 0
+	       : status == VERIFY_TAMPER			? EXIT_TAMPER
+								: EXIT_IO;
+}
+
 static int cmd_query(int argc, char **argv)
 {
 	/* Every option with a filter value goes to query__set under its own name. */
-	enum { OPT_DB = 256, OPT_FILTER, OPT_FORMAT, OPT_UNATTRIBUTED };
+	enum { OPT_DB = 256, OPT_FILTER, OPT_FORMAT, OPT_UNATTRIBUTED, OPT_TRUST };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
+		{ "trust", required_argument, NULL, OPT_TRUST },
 		{ "path", required_argument, NULL, OPT_FILTER },
 		{ "glob", required_argument, NULL, OPT_FILTER },
 		{ "dataset", required_argument, NULL, OPT_FILTER },
@@ -181,8 +225,10 @@ static int cmd_query(int argc, char **argv)
 	struct query_filter f;
 	enum query_format fmt = QUERY_TABLE;
 	int64_t now = util__realtime_ns();
-	const char *db = NULL, *why;
-	int c, idx;
+	const char *db = NULL, *trust = NULL, *why;
+	char proven[512];
+	sqlite3 *conn = NULL;
+	int c, idx, status;
 
 	query__filter_init(&f);
 	/* getopt's own messages would name "query" as the program; report in our form instead. */
@@ -191,6 +237,9 @@ static int cmd_query(int argc, char **argv)
 		switch (c) {
 		case OPT_DB:
 			db = optarg;
+			break;
+		case OPT_TRUST:
+			trust = optarg;
 			break;
 		case OPT_FILTER:
 			/* An empty value is named by the message alone. */
@@ -222,8 +271,12 @@ static int cmd_query(int argc, char **argv)
 	if (f.since_ns != INT64_MIN && f.until_ns != INT64_MAX && f.since_ns >= f.until_ns)
 		return usage_error("query", "--since must be earlier than --until", NULL);
 
+	status = open_proven("query", db, trust, &conn, proven, sizeof(proven));
 	/* query__run has said why it failed. */
-	return query__run(db, &f, fmt, stdout) ? EXIT_IO : 0;
+	if (!status && query__run(conn, db, &f, fmt, stdout))
+		status = EXIT_IO;
+	sqlite3_close(conn);
+	return status;
 }
 
 static const char usage_verify[] =
@@ -568,18 +621,21 @@ static int cmd_verify_proof(int argc, char **argv)
 }
 
 static const char usage_report[] =
-	"usage: custos report --db FILE [--since TIME] [--until TIME] [--person ID]\n"
-	"                     [--dataset LABEL] [--hours HH:MM-HH:MM] [--days DAYS]\n"
+	"usage: custos report --db FILE [--trust FILE] [--since TIME] [--until TIME]\n"
+	"                     [--person ID] [--dataset LABEL] [--hours HH:MM-HH:MM] [--days DAYS]\n"
 	"                     [--tz ZONE] [--top N] [--rows N] [--html FILE]\n"
 	"\n"
 	"Report on the accesses of a period, one section per question: what --person\n"
 	"accessed, who accessed --dataset, the top readers by bytes, accesses outside\n"
 	"working hours, unattributed accesses, accesses by people who have left, failed\n"
 	"attempts, and every gap and loss.  --person and --dataset also narrow every\n"
-	"other section.  The database is opened read-only.\n"
+	"other section.  The database is opened read-only, and replayed as custos verify\n"
+	"replays it before anything is shown: a ledger with tamper evidence is refused.\n"
 	"\n"
 	"Options:\n"
 	"  --db FILE          the database custosd writes (required)\n"
+	"  --trust FILE       the auditor's trust.vkeys (default: the keys the log's own\n"
+	"                     GENESIS certifies, which cannot tell a log made anew)\n"
 	"  --since TIME       only accesses at or after TIME (default: the first)\n"
 	"  --until TIME       only accesses before TIME (default: the last)\n"
 	"  --person ID        only accesses by staff member ID (or service:NAME)\n"
@@ -597,6 +653,7 @@ static const char usage_report[] =
 	"\n"
 	"Exit status:\n"
 	"  0  done\n"
+	"  1  refused: custos verify finds tamper evidence in the ledger\n"
 	"  2  bad arguments\n"
 	"  3  the database could not be opened or read, or the output could not be written\n"
 	"\n"
@@ -635,9 +692,11 @@ static int cmd_report(int argc, char **argv)
 		OPT_TOP,
 		OPT_ROWS,
 		OPT_HTML,
+		OPT_TRUST,
 	};
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
+		{ "trust", required_argument, NULL, OPT_TRUST },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "person", required_argument, NULL, OPT_PERSON },
@@ -653,7 +712,10 @@ static int cmd_report(int argc, char **argv)
 	};
 	struct report_opts o = report__defaults();
 	int64_t now = util__realtime_ns();
-	int c;
+	const char *trust = NULL;
+	char proven[512];
+	sqlite3 *conn = NULL;
+	int c, status;
 
 	opterr = 0;
 	optind = 1;
@@ -661,6 +723,9 @@ static int cmd_report(int argc, char **argv)
 		switch (c) {
 		case OPT_DB:
 			o.db = optarg;
+			break;
+		case OPT_TRUST:
+			trust = optarg;
 			break;
 		case OPT_SINCE:
 			if (util__parse_time(optarg, now, &o.since_ns))
@@ -724,8 +789,13 @@ static int cmd_report(int argc, char **argv)
 	if (o.since_ns != INT64_MIN && o.until_ns != INT64_MAX && o.since_ns >= o.until_ns)
 		return usage_error("report", "--since must be earlier than --until", NULL);
 
+	status = open_proven("report on", o.db, trust, &conn, proven, sizeof(proven));
+	o.proven = proven;
 	/* report__run has said why it failed. */
-	return report__run(&o, stdout) ? EXIT_IO : 0;
+	if (!status && report__run(conn, &o, stdout))
+		status = EXIT_IO;
+	sqlite3_close(conn);
+	return status;
 }
 
 /* Dispatch to the subcommand named by argv[1]; returns the exit status listed above. */

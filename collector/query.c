@@ -1068,17 +1068,14 @@ int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t
  * cannot be read or out cannot be written; -ENOENT and other -errno when it
  * cannot be opened; -ENOMEM.  The reason has been logged once.
  */
-int query__run(const char *db_path, const struct query_filter *f, enum query_format fmt, FILE *out)
+int query__run(sqlite3 *db, const char *db_path, const struct query_filter *f,
+	       enum query_format fmt, FILE *out)
 {
 	struct span host = { NULL, 0, true };
 	uint8_t *host_copy = NULL;
 	sqlite3_stmt *st = NULL;
-	sqlite3 *db = NULL;
 	int rc, err;
 
-	err = store__open_reader(db_path, &db);
-	if (err)
-		goto cleanup;
 	err = read_host(db, db_path, &host, &host_copy);
 	if (err)
 		goto cleanup;
@@ -1117,7 +1114,6 @@ write_error:
 	err = -EIO;
 cleanup:
 	sqlite3_finalize(st);
-	sqlite3_close(db);
 	free(host_copy);
 	return err;
 }

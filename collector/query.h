@@ -3,6 +3,7 @@
 #ifndef CUSTOS_QUERY_H
 #define CUSTOS_QUERY_H
 
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -74,8 +75,11 @@ void query__filter_init(struct query_filter *f);
 int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t now_ns,
 	       const char **why);
 
-/* Run the query on the database at db_path, opened read-only, and print the
- * rows to out.  Returns 0, or -errno after logging the reason once. */
-int query__run(const char *db_path, const struct query_filter *f, enum query_format fmt, FILE *out);
+/* Run the query on db (a reader of store__open_reader, or the connection
+ * custos verify proved: see verify_opts.keep), named db_path in messages,
+ * and print the rows to out.  Returns 0, or -errno after logging the
+ * reason once. */
+int query__run(sqlite3 *db, const char *db_path, const struct query_filter *f,
+	       enum query_format fmt, FILE *out);
 
 #endif /* CUSTOS_QUERY_H */

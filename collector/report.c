@@ -824,8 +824,8 @@ static int header(sqlite3 *db, const struct report_opts *o, struct out *out)
 {
 	char since[TIME_STR_LEN] = "the first record", until[TIME_STR_LEN] = "the last record";
 	char hours[128], *db_name = display((const uint8_t *)o->db, strlen(o->db));
-	char *lines[5] = { NULL };
-	int err = 0;
+	char *lines[6] = { NULL };
+	int n = 5, err = 0;
 
 	(void)db;
 	if (o->since_ns != INT64_MIN)
@@ -838,7 +838,10 @@ static int header(sqlite3 *db, const struct report_opts *o, struct out *out)
 	lines[2] = strf("working hours: %s", hours);
 	lines[3] = strf("only person: %s", o->person ? o->person : "everyone");
 	lines[4] = strf("only dataset: %s", o->dataset ? o->dataset : "every dataset");
-	if (!lines[0] || !lines[1] || !lines[2] || !lines[3] || !lines[4]) {
+	if (o->proven)
+		lines[n++] = strf("verified: %s", o->proven);
+	if (!lines[0] || !lines[1] || !lines[2] || !lines[3] || !lines[4] ||
+	    (o->proven && !lines[5])) {
 		log_warnx("failed to build report: out of memory");
 		err = -ENOMEM;
 		goto cleanup;
@@ -849,7 +852,7 @@ static int header(sqlite3 *db, const struct report_opts *o, struct out *out)
 	} else {
 		fputs("custos access report\n", out->f);
 	}
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < n; i++) {
 		/* The person and dataset are the auditor's own arguments: escaped too. */
 		char *s = display((const uint8_t *)lines[i], strlen(lines[i]));
 
@@ -870,7 +873,7 @@ static int header(sqlite3 *db, const struct report_opts *o, struct out *out)
 	if (out->html)
 		fputs("</ul>\n", out->f);
 cleanup:
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		free(lines[i]);
 	free(db_name);
 	return err;
@@ -924,10 +927,9 @@ cleanup:
 	return err;
 }
 
-int report__run(const struct report_opts *o, FILE *out_file)
+int report__run(sqlite3 *db, const struct report_opts *o, FILE *out_file)
 {
 	struct out out = { .f = out_file, .html = o->html != NULL, .cap = (size_t)o->rows };
-	sqlite3 *db = NULL;
 	bool created = false;
 	int err;
 
@@ -939,9 +941,6 @@ int report__run(const struct report_opts *o, FILE *out_file)
 		}
 		tzset();
 	}
-	err = store__open_reader(o->db, &db);
-	if (err)
-		goto cleanup;
 	err = register_functions(db, o);
 	if (err)
 		goto cleanup;
@@ -954,8 +953,10 @@ int report__run(const struct report_opts *o, FILE *out_file)
 		}
 		created = true;
 	}
-	/* One read transaction: every section sees the same records. */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	/* One read transaction: every section sees the same records (the
+	 * caller's, the one verify proved, when it holds one already). */
+	if (sqlite3_get_autocommit(db) &&
+	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		log_warnx("failed to read database %s: %s", o->db, sqlite3_errmsg(db));
 		err = -EIO;
 		goto cleanup;
@@ -986,6 +987,5 @@ cleanup:
 		if (err)
 			unlink(o->html);
 	}
-	sqlite3_close(db);
 	return err;
 }

@@ -8,6 +8,7 @@
 #ifndef CUSTOS_REPORT_H
 #define CUSTOS_REPORT_H
 
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -27,6 +28,7 @@ struct report_opts {
 	int top;	     /* rows of the top readers */
 	int rows;	     /* rows of every other list; the rest are counted */
 	const char *html;    /* NULL: tables to out; else the HTML page to write there */
+	const char *proven;  /* NULL, or what custos verify proved of the ledger, for the header */
 };
 
 /* "08:00-18:00" into minutes after midnight (24:00 ends a day).  0 or -EINVAL. */
@@ -41,13 +43,14 @@ int report__parse_days(const char *s, unsigned *mask);
 int report__check_tz(const char *tz);
 
 /*
- * Open the database o->db read-only and write the report: tables to out,
- * or the HTML page to the file o->html (out is then unused; the file is
- * removed again when the report fails).  Returns 0, or -errno after logging
- * the reason once (-EIO: the database could not be read, or the output
- * written).
+ * Write the report of db (a reader of store__open_reader, or the
+ * connection custos verify proved: see verify_opts.keep; o->db is its name):
+ * tables to out, or the HTML page to the file o->html (out is then unused;
+ * the file is removed again when the report fails).  Returns 0, or -errno
+ * after logging the reason once (-EIO: the database could not be read, or
+ * the output written).
  */
-int report__run(const struct report_opts *o, FILE *out);
+int report__run(sqlite3 *db, const struct report_opts *o, FILE *out);
 
 /* The options of a report nobody narrowed: all time, working hours 08:00 to
  * 18:00 Monday to Friday, the top 10, at most 50 rows a table. */

@@ -57,4 +57,41 @@ static inline const char *ledger_once(char *path, size_t cap, const char *dir, c
 	return path;
 }
 
+/* The reader custos itself opens a database with (query and report are
+ * handed a connection): a missing or junk file fails here. */
+static inline sqlite3 *open_reader(const char *path, int *err)
+{
+	sqlite3 *db = NULL;
+
+	*err = store__open_reader(path, &db);
+	return db;
+}
+
+#ifdef CUSTOS_QUERY_H
+static inline int query_file(const char *path, const struct query_filter *f, enum query_format fmt,
+			     FILE *out)
+{
+	int err;
+	sqlite3 *db = open_reader(path, &err);
+
+	if (!err)
+		err = query__run(db, path, f, fmt, out);
+	sqlite3_close(db);
+	return err;
+}
+#endif
+
+#ifdef CUSTOS_REPORT_H
+static inline int report_file(const struct report_opts *o, FILE *out)
+{
+	int err;
+	sqlite3 *db = open_reader(o->db, &err);
+
+	if (!err)
+		err = report__run(db, o, out);
+	sqlite3_close(db);
+	return err;
+}
+#endif
+
 #endif /* CUSTOS_TEST_RECORDS_H */

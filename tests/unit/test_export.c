@@ -618,7 +618,7 @@ TEST(custos_format_equals_query)
 	ASSERT_EQ(write_records(db, recs, 9), 0);
 
 	mem = open_memstream(&out, &len);
-	ASSERT_EQ(query__run(db, &f, QUERY_JSON, mem), 0);
+	ASSERT_EQ(query_file(db, &f, QUERY_JSON, mem), 0);
 	fclose(mem);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
 		json_t *q = json_loads(line, 0, NULL), *e = jsonrec__custos(&recs[i], "lab1");

@@ -319,7 +319,7 @@ static int run_on(const char *path, const struct query_filter *f, enum query_for
 	mem = open_memstream(out, len);
 	if (!mem)
 		return -errno;
-	err = query__run(path, f, fmt, mem);
+	err = query_file(path, f, fmt, mem);
 	fclose(mem);
 	return err;
 }
@@ -918,7 +918,7 @@ TEST(missing_db_is_not_created)
 	snprintf(path, sizeof(path), "%s/missing.db", tmpdir);
 	out = fopen("/dev/null", "w");
 	ASSERT_TRUE(out);
-	err = query__run(path, &f, QUERY_JSON, out);
+	err = query_file(path, &f, QUERY_JSON, out);
 	fclose(out);
 	ASSERT_EQ(err, -ENOENT);
 	ASSERT_TRUE(access(path, F_OK) && errno == ENOENT);
@@ -942,7 +942,7 @@ TEST(junk_file_is_an_error)
 	fclose(junk);
 	out = fopen("/dev/null", "w");
 	ASSERT_TRUE(out);
-	err = query__run(path, &f, QUERY_JSON, out);
+	err = query_file(path, &f, QUERY_JSON, out);
 	fclose(out);
 	ASSERT_TRUE(err < 0);
 	return true;
@@ -957,7 +957,7 @@ TEST(write_error_is_eio)
 	test_db();
 	out = fopen("/dev/full", "w");
 	ASSERT_TRUE(out);
-	err = query__run(db, &f, QUERY_TABLE, out);
+	err = query_file(db, &f, QUERY_TABLE, out);
 	fclose(out);
 	ASSERT_EQ(err, -EIO);
 	return true;

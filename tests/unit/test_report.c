@@ -296,7 +296,7 @@ static int report(const struct report_opts *o, char **out)
 
 	if (!mem)
 		return -errno;
-	err = report__run(o, mem);
+	err = report_file(o, mem);
 	fclose(mem);
 	return err;
 }
@@ -743,7 +743,7 @@ TEST(report_html_is_escaped_and_self_contained)
 
 	o.html = html;
 	o.person = "e1001<i>";
-	ASSERT_EQ(report__run(&o, NULL), 0);
+	ASSERT_EQ(report_file(&o, NULL), 0);
 	ASSERT_EQ(util__read_file(html, 1 << 20, &text, &n), 0);
 	ASSERT_TRUE(file_is_utf8(text, n));
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -762,7 +762,7 @@ TEST(report_html_is_escaped_and_self_contained)
 
 	/* The evil name, with no person filter hiding it. */
 	o.person = NULL;
-	ASSERT_EQ(report__run(&o, NULL), 0);
+	ASSERT_EQ(report_file(&o, NULL), 0);
 	ASSERT_EQ(util__read_file(html, 1 << 20, &text, &n), 0);
 	ASSERT_TRUE(file_is_utf8(text, n));
 	ASSERT_TRUE(strstr(text, "/srv/cust/&lt;b&gt;&amp;&quot;x\\x1b[31m\\xff.csv"));
@@ -790,7 +790,7 @@ TEST(unreadable_db_fails_and_writes_nothing)
 	unlink(html);
 	o.db = missing;
 	o.html = html;
-	ASSERT_EQ(report__run(&o, NULL), -ENOENT);
+	ASSERT_EQ(report_file(&o, NULL), -ENOENT);
 	ASSERT_TRUE(stat(html, &sb) && errno == ENOENT);
 	ASSERT_TRUE(stat(missing, &sb) && errno == ENOENT);
 	return true;
