@@ -175,7 +175,7 @@ static int open_proven(const char *cmd, const char *db, const char *trust, sqlit
 
 	if (status == VERIFY_TAMPER)
 		log_warnx("refused to %s %s: custos verify finds tamper evidence in it "
-			  "(%u findings: custos verify --db %s --trust FILE lists them)",
+			  "(tamper findings: %u; custos verify --db %s --trust FILE lists them)",
 			  cmd, db, sum.tamper, db);
 	else if (status == VERIFY_OK || status == VERIFY_WARNINGS)
 		snprintf(proven, cap,
