@@ -124,6 +124,19 @@ $(OUTPUT)/tests/benchload: tests/bench/benchload.c | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+# make bench's floor: empty programs where custos attaches its own.
+$(OUTPUT)/tests/floor.bpf.o: tests/bench/floor.bpf.c $(VMLINUX_H) | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/floor.skel.h: $(OUTPUT)/tests/floor.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(OUTPUT)/tests/floor: tests/bench/floor.c $(OUTPUT)/tests/floor.skel.h | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/tests $< $(PKG_LIBS) -o $@
+
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/collector $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
@@ -149,7 +162,7 @@ check: all $(UNIT_BINS) $(E2E_BINS)
 # What custos costs against a bare run and auditd (root; installs auditd).
 bench:
 	$(Q)scripts/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/benchload
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/benchload $(OUTPUT)/tests/floor
 	$(Q)scripts/bench.sh
 
 format:

@@ -7,8 +7,15 @@
 #   smallfiles  open + read 4 KiB + close over 10,000 files in 100 directories
 #   bigread     sequential 4 KiB reads of a 1 GiB file in the page cache
 #   syscalls    getppid() in a loop: the tax on syscalls nobody watches
+#   plain       smallfiles outside every protected tree: the rest of the host
+#   deep        smallfiles in a protected tree, each path 32 levels deep
+#   trees64     smallfiles with 64 trees watched, not one
 # Each round runs every tool once, bare first, so slow drift of this shared
-# VM hits all of them alike; the table gives medians over the rounds.
+# VM hits all of them alike; the table gives medians over the rounds.  The
+# floor is empty programs where custos attaches its own (floor.bpf.c): what
+# any program there costs; custos' excess over it ("vs floor") is its own
+# work, and robust to the machine's noise where ratios to bare are not.
+# auditd and bpftrace run on the first three workloads only.
 # Then the collector's own throughput (custosd --synthetic), the verifier's,
 # and a loss test: opens at a fixed rate, recorded + LOSS = generated.
 #
@@ -30,10 +37,14 @@ NSYNTH=${BENCH_SYNTHETIC:-1000000}
 RATE=${BENCH_RATE:-100000}
 RATE_S=${BENCH_RATE_SECONDS:-60}
 LOAD=$PWD/build/tests/benchload
+FLOOR=$PWD/build/tests/floor
 CUSTOSD=$PWD/build/custosd
 CUSTOS=$PWD/build/custos
 WORK=/var/tmp/custos-bench
 DATA=$WORK/data
+PLAIN=$WORK/plain
+# 32 components to each file: /var/tmp/custos-bench/data/deep, 25 more, NN/NN.dat.
+DEEP=$DATA/deep/$(seq -s / -f 'l%02g' 25)
 RUNUSER=nobody
 RUNUID=$(id -u $RUNUSER)
 
@@ -48,6 +59,15 @@ if [ ! -f "$DATA/big.dat" ]; then
 	"$LOAD" setup "$DATA" || exit 1
 	chmod -R a+rX "$DATA"
 fi
+if [ ! -f "$PLAIN/99/99.dat" ] || [ ! -f "$DEEP/99/99.dat" ]; then
+	echo "bench: writing the small files again outside the tree, and 32 levels deep in it"
+	mkdir -p "$PLAIN" "$DEEP"
+	"$LOAD" setup-small "$PLAIN" && "$LOAD" setup-small "$DEEP" || exit 1
+	chmod -R a+rX "$PLAIN" "$DATA/deep"
+fi
+# 63 more trees for trees64, empty: what their number costs an open.
+for t in $(seq -w 1 63); do mkdir -p "$WORK/trees/t$t"; done
+TREES64=$(for t in $(seq -w 1 63); do printf ' --watch %s=t%s' "$WORK/trees/t$t" "$t"; done)
 cat "$DATA/big.dat" >/dev/null # into the page cache
 
 # The state of audit before we touch it, to put it back.
@@ -111,15 +131,31 @@ audit_events() { # after stop_auditd: events with key custos-bench, and audit's 
 }
 
 DAEMON_PID=
-start_custosd() { # start_custosd [BINARY]
+start_custosd() { # start_custosd [BINARY [WATCH...]]
 	rm -rf "$WORK/custos.db"* "$WORK/keys" "$WORK/pid"
-	"${1:-$CUSTOSD}" --db "$WORK/custos.db" --watch "$DATA=bench" --pidfile "$WORK/pid" \
+	bin=${1:-$CUSTOSD}
+	[ $# -gt 0 ] && shift
+	"$bin" --db "$WORK/custos.db" --watch "$DATA=bench" "$@" --pidfile "$WORK/pid" \
 		2>>"$WORK/custosd.log" &
 	DAEMON_PID=$!
+	wait_pid custosd
+}
+wait_pid() { # wait_pid NAME: until $WORK/pid is written by $DAEMON_PID
 	while [ ! -s "$WORK/pid" ]; do
-		kill -0 "$DAEMON_PID" 2>/dev/null || { echo "bench: custosd did not start" >&2; return 1; }
+		kill -0 "$DAEMON_PID" 2>/dev/null || { echo "bench: $1 did not start" >&2; return 1; }
 		sleep 0.05
 	done
+}
+start_floor() {
+	rm -f "$WORK/pid"
+	"$FLOOR" "$WORK/pid" 2>>"$WORK/custosd.log" &
+	DAEMON_PID=$!
+	wait_pid floor
+}
+stop_floor() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
 }
 stop_custosd() {
 	[ -n "$DAEMON_PID" ] || return 0
@@ -141,7 +177,9 @@ custos_events() { # custos_events [ACTION]: access records stored (of ACTION), a
 # run MODE: the workload once, as the unprivileged user; prints ns/op.
 run() {
 	case $1 in
-	smallfiles) set -- smallfiles "$DATA" "$PASSES" ;;
+	smallfiles | trees64) set -- smallfiles "$DATA" "$PASSES" ;;
+	plain) set -- smallfiles "$PLAIN" "$PASSES" ;;
+	deep) set -- smallfiles "$DEEP" "$PASSES" ;;
 	bigread) set -- bigread "$DATA/big.dat" ;;
 	syscalls) set -- syscalls "$NCALLS" ;;
 	esac
@@ -152,9 +190,9 @@ run() {
 # What each tool should have recorded for one run of a mode.
 expected() {
 	case $1 in
-	smallfiles) echo $((PASSES * 10000 * 2)) ;; # an open and a read session per file
+	smallfiles | deep | trees64) echo $((PASSES * 10000 * 2)) ;; # an open and a read session per file
 	bigread) echo 2 ;;
-	syscalls) echo 0 ;;
+	syscalls | plain) echo 0 ;;
 	esac
 }
 
@@ -162,7 +200,7 @@ expected() {
 audit_quiet
 run smallfiles >/dev/null
 
-TOOLS="bare custos"
+TOOLS="bare floor custos"
 for v in ${BENCH_VARIANTS:-}; do
 	[ -x "${v#*=}" ] || { echo "bench: BENCH_VARIANTS: ${v#*=} is not a program" >&2; exit 2; }
 	TOOLS="$TOOLS custos-${v%%=*}"
@@ -172,13 +210,27 @@ command -v bpftrace >/dev/null && TOOLS="$TOOLS bpftrace"
 RES=$WORK/results
 : >"$RES"
 for round in $(seq "$ROUNDS"); do
-	for mode in smallfiles bigread syscalls; do
+	for mode in smallfiles bigread syscalls plain deep trees64; do
 		for tool in $TOOLS; do
 			ev="- -"
+			case $mode-$tool in
+			plain-auditd-* | deep-auditd-* | trees64-auditd-* | plain-bpftrace | deep-bpftrace | \
+				trees64-bpftrace)
+				continue
+				;;
+			esac
+			watch=
+			[ $mode = trees64 ] && watch=$TREES64
 			case $tool in
 			bare)
 				audit_quiet
 				ns=$(run $mode)
+				;;
+			floor)
+				audit_quiet
+				start_floor || exit 1
+				ns=$(run $mode)
+				stop_floor
 				;;
 			custos | custos-*)
 				bin=$CUSTOSD
@@ -186,7 +238,8 @@ for round in $(seq "$ROUNDS"); do
 					[ "$tool" = "custos-${v%%=*}" ] && bin=${v#*=}
 				done
 				audit_quiet
-				start_custosd "$bin" || exit 1
+				# shellcheck disable=SC2086 # the watch options
+				start_custosd "$bin" $watch || exit 1
 				ns=$(run $mode)
 				stop_custosd
 				ev=$(custos_events)
@@ -241,16 +294,20 @@ function median(list,   n, a, i, j, t) {
 	if (!(key in seen)) { seen[key] = 1; order[++n] = key }
 }
 END {
-	per["smallfiles"] = 3; per["bigread"] = 1; per["syscalls"] = 1
-	printf "%-11s %-12s %10s %8s %14s %10s %8s\n", "workload", "tool", "ns/op", "ratio", "+ns/syscall", "events", "lost"
+	per["smallfiles"] = per["plain"] = per["deep"] = per["trees64"] = 3
+	per["bigread"] = 1; per["syscalls"] = 1
+	printf "%-11s %-12s %10s %8s %9s %14s %10s %8s\n", "workload", "tool", "ns/op", "ratio",
+		"vs floor", "+ns/syscall", "events", "lost"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
-		m = median(ns[order[i]]); b = median(ns[k[1] " bare"])
-		printf "%-11s %-12s %10.0f %7.2fx %14.0f %10s %8s\n", k[1], k[2], m, m / b,
-			(m - b) / per[k[1]], ev[order[i]], lost[order[i]]
+		m = median(ns[order[i]]); b = median(ns[k[1] " bare"]); f = median(ns[k[1] " floor"])
+		printf "%-11s %-12s %10.0f %7.2fx %8.2fx %14.0f %10s %8s\n", k[1], k[2], m, m / b,
+			m / f, (m - b) / per[k[1]], ev[order[i]], lost[order[i]]
 	}
 }' "$RES"
-echo "(custos events: access records stored; expected per run: smallfiles $((PASSES * 20000)), bigread 2, syscalls 0."
+echo "(vs floor: the tool's time over the floor's, both in this run; custos events: access records"
+echo " stored; expected per run: smallfiles, deep, trees64 $((PASSES * 20000)), bigread 2, syscalls and"
+echo " plain 0."
 echo " auditd events: records with the rule's key; lost: the kernel's audit lost counter)"
 
 # The collector alone: synthetic events through decode, identity, ledger and

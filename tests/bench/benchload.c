@@ -3,6 +3,7 @@
  * The benchmark's workload: the same syscalls whatever watches them.
  *
  *   benchload setup DIR                  100 dirs x 100 files of 4 KiB, and big.dat (1 GiB)
+ *   benchload setup-small DIR            the small files only
  *   benchload smallfiles DIR PASSES      open + read 4 KiB + close of each small file
  *   benchload bigread FILE               the file in sequential 4 KiB reads
  *   benchload syscalls N                 N getppid(): no probe of custos is on it
@@ -59,9 +60,10 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-static void setup(const char *dir)
+static char buf[1 << 20];
+
+static void setup_small(const char *dir)
 {
-	static char buf[1 << 20];
 	char path[PATH_LEN];
 	int fd;
 
@@ -79,6 +81,14 @@ static void setup(const char *dir)
 		write_all(fd, buf, SMALL);
 		close(fd);
 	}
+}
+
+static void setup(const char *dir)
+{
+	char path[PATH_LEN];
+	int fd;
+
+	setup_small(dir);
 	snprintf(path, sizeof(path), "%s/big.dat", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
@@ -183,6 +193,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "setup"))
 		setup(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "setup-small"))
+		setup_small(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "smallfiles"))
 		smallfiles(argv[2], atol(argv[3]));
 	else if (argc == 3 && !strcmp(argv[1], "bigread"))
@@ -193,7 +205,8 @@ int main(int argc, char **argv)
 		rate(argv[2], atol(argv[3]), atol(argv[4]));
 	else {
 		fprintf(stderr,
-			"usage: benchload setup DIR | smallfiles DIR PASSES | bigread FILE |"
+			"usage: benchload setup DIR | setup-small DIR | smallfiles DIR PASSES |"
+			" bigread FILE |"
 			" syscalls N | rate DIR RATE SECONDS\n");
 		return 2;
 	}
