@@ -36,6 +36,10 @@ __u64 wakeup_bytes __weak = 0;
  * when the mount table changes. */
 __u32 roots_used __weak = 0;
 
+/* The protected map's filter (abi.h): custosd sets the bits of what it
+ * protects, the programs those of what they protect. */
+__u64 ino_filter[CUSTOS_INO_FILTER_WORDS] __weak = {};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, CUSTOS_MAX_ROOTS);

@@ -20,7 +20,7 @@ static long path_step(__u64 i, void *ctx)
 		READ_KERN(root, mnt->mnt.mnt_root);
 		if (child == root) {
 			/* A mount root has no name of its own: cross to the mountpoint. */
-			if (!walk_up(&w->d, &w->mnt)) {
+			if (!walk_up_from(&w->d, &w->mnt, root)) {
 				w->done = 1;
 				return 1;
 			}
@@ -35,7 +35,7 @@ static long path_step(__u64 i, void *ctx)
 			return 1;
 		}
 		w->d = parent;
-	} else if (!walk_up(&w->d, &w->mnt)) {
+	} else if (!walk_up_from(&w->d, &w->mnt, root)) {
 		w->done = 1;
 		return 1;
 	}

@@ -19,13 +19,13 @@
 #define NAME_MASK 255 /* NAME_MAX: no component is longer */
 
 /* One step up: to the parent dentry, or across to the mountpoint when d is
- * the root of its mount.  Returns 0 at the top of the namespace's tree. */
-static __always_inline int walk_up(struct dentry **d, struct mount **mnt)
+ * root, the root of its mount.  Returns 0 at the top of the namespace's
+ * tree. */
+static __always_inline int walk_up_from(struct dentry **d, struct mount **mnt, struct dentry *root)
 {
-	struct dentry *dentry = *d, *root, *parent;
+	struct dentry *dentry = *d, *parent;
 	struct mount *m = *mnt, *up;
 
-	READ_KERN(root, m->mnt.mnt_root);
 	if (dentry == root) {
 		READ_KERN(up, m->mnt_parent);
 		if (!up || up == m)
@@ -40,6 +40,14 @@ static __always_inline int walk_up(struct dentry **d, struct mount **mnt)
 		return 0;
 	*d = parent;
 	return 1;
+}
+
+static __always_inline int walk_up(struct dentry **d, struct mount **mnt)
+{
+	struct dentry *root;
+
+	READ_KERN(root, (*mnt)->mnt.mnt_root);
+	return walk_up_from(d, mnt, root);
 }
 
 static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
@@ -71,14 +79,37 @@ static __always_inline void dentry_key(struct dentry *d, struct custos_inode_key
 	READ_KERN(key->dev, sb->s_dev);
 }
 
+static __always_inline int ino_filtered(__u64 ino)
+{
+	__u32 h = CUSTOS_INO_FILTER_HASH(ino);
+
+	return (ino_filter[(h >> 6) & (CUSTOS_INO_FILTER_WORDS - 1)] >> (h & 63)) & 1;
+}
+
+static __always_inline void ino_filter_set(__u64 ino)
+{
+	__u32 h = CUSTOS_INO_FILTER_HASH(ino);
+
+	__sync_fetch_and_or(&ino_filter[(h >> 6) & (CUSTOS_INO_FILTER_WORDS - 1)],
+			    1ULL << (h & 63));
+}
+
 /* Whether d is protected itself (a tree's root, or a file or directory
- * named outside its tree): its tree goes to w. */
+ * named outside its tree): its tree goes to w.  Its inode number first: the
+ * device and the map only when the filter says it may be. */
 static __always_inline int dentry_protected(struct dentry *d, struct walk *w)
 {
 	struct custos_inode_key key = {};
 	struct custos_protected *p;
+	struct super_block *sb;
+	struct inode *inode;
 
-	dentry_key(d, &key);
+	READ_KERN(inode, d->d_inode);
+	READ_KERN(key.ino, inode->i_ino);
+	if (!ino_filtered(key.ino))
+		return 0;
+	READ_KERN(sb, d->d_sb);
+	READ_KERN(key.dev, sb->s_dev);
 	p = bpf_map_lookup_elem(&protected, &key);
 	if (p)
 		w->dataset = p->dataset;
@@ -242,6 +273,8 @@ static __always_inline void protect_inode(struct custos_inode_key *key, __u32 da
 {
 	struct custos_protected val = { .dataset = dataset };
 
+	/* The bit first: a walk that finds the entry must not skip it. */
+	ino_filter_set(key->ino);
 	if (bpf_map_update_elem(&protected, key, &val, BPF_ANY))
 		stat_inc(CUSTOS_STAT_INODES_FULL);
 }

@@ -180,6 +180,11 @@ int loader__protect(struct loader *l, dev_t dev, ino_t ino, uint32_t dataset)
 {
 	struct custos_inode_key key = { .ino = ino, .dev = kernel_dev(dev) };
 	struct custos_protected val = { .dataset = dataset };
+	__u32 h = CUSTOS_INO_FILTER_HASH(ino);
+
+	/* The filter's bit before the entry, as the programs set it: a walk
+	 * that would find the entry must not be told to skip it. */
+	__atomic_fetch_or(&l->skel->bss->ino_filter[h >> 6], 1ULL << (h & 63), __ATOMIC_SEQ_CST);
 
 	if (bpf_map__update_elem(l->skel->maps.protected, &key, sizeof(key), &val, sizeof(val),
 				 BPF_ANY))

@@ -259,6 +259,20 @@ struct custos_exit_event {
 	__u64 start_ns;
 };
 
+/*
+ * A filter in front of the protected map: one bit per inode number's hash,
+ * set for every inode the map holds (and never cleared: a stale bit costs a
+ * lookup, a missing one would hide a tree).  A walk up a file's ancestry
+ * reads each directory's inode number and looks the map up only when its
+ * bit is set: most directories are in no tree.
+ */
+#define CUSTOS_INO_FILTER_BITS	20
+#define CUSTOS_INO_FILTER_WORDS (1 << (CUSTOS_INO_FILTER_BITS - 6))
+
+/* The bit of ino: word (h >> 6), bit (h & 63) of the filter. */
+#define CUSTOS_INO_FILTER_HASH(ino)                                                                \
+	((__u32)(((__u64)(ino)*0x9e3779b97f4a7c15ULL) >> (64 - CUSTOS_INO_FILTER_BITS)))
+
 /* Key and value of the protected map: a directory (or file) whose subtree is
  * protected.  dev uses the kernel's internal encoding, as in custos_file_ref. */
 struct custos_inode_key {
