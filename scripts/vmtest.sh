@@ -53,9 +53,16 @@ failed=0
 # run KERNEL-PKG NAME CPUS: the suites on that kernel ("" for run-in-vm.sh's
 # default, Debian 12's 6.1), once per backend.
 run() {
-	kpkg=$1 kname=$2 cpus=$3
+	kpkg=$1 kname=$2
 	for b in $BACKENDS; do
-		echo "== vmtest: kernel $kname, backend $b"
+		cpus=$3
+		# The tracepoint backend attaches more static keys (the raw syscall
+		# exit): under software emulation with two vCPUs, 6.1 once locked
+		# up both CPUs in the kernel's text patching as custosd attached
+		# (soft lockups of custosd and the reader running beside it; no
+		# stack); the same run had passed before.  One vCPU never did.
+		[ "$b" = tracepoints ] && [ -z "${VM_CPUS:-}" ] && cpus=1
+		echo "== vmtest: kernel $kname, backend $b ($cpus vCPU)"
 		out=build/vm/$kname-$b.log
 		# The guest is slow (TCG): custosd may take a while to load.
 		# shellcheck disable=SC2086
