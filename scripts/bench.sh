@@ -21,7 +21,8 @@
 #
 # Knobs: BENCH_ROUNDS (5), BENCH_PASSES (smallfiles passes, 3),
 # BENCH_SYSCALLS (2,000,000), BENCH_SYNTHETIC (1,000,000 events),
-# BENCH_RATE (100000 opens/s) and BENCH_RATE_SECONDS (60).
+# BENCH_RATE (100000 opens/s), BENCH_RATE_SECONDS (60) and BENCH_TREE_FILES
+# (1,000,000: the tree whose start-up cost is measured last).
 # BENCH_VARIANTS="LABEL=PATH ...": other custosd binaries (an earlier build,
 # a variant) measured in the same rounds as tools custos-LABEL.
 #
@@ -36,6 +37,7 @@ NCALLS=${BENCH_SYSCALLS:-2000000}
 NSYNTH=${BENCH_SYNTHETIC:-1000000}
 RATE=${BENCH_RATE:-100000}
 RATE_S=${BENCH_RATE_SECONDS:-60}
+TREE_FILES=${BENCH_TREE_FILES:-1000000}
 LOAD=$PWD/build/tests/benchload
 FLOOR=$PWD/build/tests/floor
 CUSTOSD=$PWD/build/custosd
@@ -339,3 +341,28 @@ made=$(echo "$gen" | sed -n 's/^ops=\([0-9]*\).*/\1/p')
 set -- $(custos_events open)
 echo "loss test: $gen"
 echo "loss test: $made opens made, $1 recorded, $2 counted lost: $(($1 + $2 - made)) unaccounted"
+
+# Start-up: what a large protected tree costs before capture begins (the
+# scan for files with more than one name is the only walk of it).
+BIG=$WORK/tree-$TREE_FILES
+if [ ! -f "$WORK/tree-$TREE_FILES.done" ]; then
+	echo "bench: writing a tree of $TREE_FILES empty files in $BIG"
+	mkdir -p "$BIG" && "$LOAD" setup-tree "$BIG" "$TREE_FILES" || exit 1
+	touch "$WORK/tree-$TREE_FILES.done"
+fi
+startup() { # startup [WATCH...]: ms from custosd's start to its pidfile
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	t0=$(date +%s%N)
+	start_custosd "$CUSTOSD" "$@" || exit 1
+	t1=$(date +%s%N)
+	stop_custosd
+	echo $(((t1 - t0) / 1000000))
+}
+: >"$WORK/custosd.log"
+small=$(startup)
+large=$(startup --watch "$BIG=big")
+scan=$(sed -n 's/.*: \([0-9]*\) files in the trees, .*(\([0-9.]*\) s)$/\1 files scanned in \2 s/p' \
+	"$WORK/custosd.log" | tail -n 1)
+echo "start-up (caches dropped): the bench tree (20,000 files) $small ms; with a tree of $TREE_FILES files"
+echo "more $large ms ($scan)"

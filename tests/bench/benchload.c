@@ -4,6 +4,7 @@
  *
  *   benchload setup DIR                  100 dirs x 100 files of 4 KiB, and big.dat (1 GiB)
  *   benchload setup-small DIR            the small files only
+ *   benchload setup-tree DIR N           N empty files in 1,000 directories
  *   benchload smallfiles DIR PASSES      open + read 4 KiB + close of each small file
  *   benchload bigread FILE               the file in sequential 4 KiB reads
  *   benchload syscalls N                 N getppid(): no probe of custos is on it
@@ -96,6 +97,26 @@ static void setup(const char *dir)
 	for (uint64_t done = 0; done < BIG; done += sizeof(buf))
 		write_all(fd, buf, sizeof(buf));
 	close(fd);
+}
+
+static void setup_tree(const char *dir, long n)
+{
+	long per_dir = (n + 999) / 1000;
+	char path[PATH_LEN];
+	int fd;
+
+	for (long i = 0; i < n; i++) {
+		if (i % per_dir == 0) {
+			snprintf(path, sizeof(path), "%s/%04ld", dir, i / per_dir);
+			if (mkdir(path, 0755) && errno != EEXIST)
+				die("mkdir");
+		}
+		snprintf(path, sizeof(path), "%s/%04ld/%07ld", dir, i / per_dir, i);
+		fd = open(path, O_WRONLY | O_CREAT, 0644);
+		if (fd < 0)
+			die("create a file of the tree");
+		close(fd);
+	}
 }
 
 /* The paths are made before the clock starts: only the syscalls are timed. */
@@ -195,6 +216,8 @@ int main(int argc, char **argv)
 		setup(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "setup-small"))
 		setup_small(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "setup-tree"))
+		setup_tree(argv[2], atol(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "smallfiles"))
 		smallfiles(argv[2], atol(argv[3]));
 	else if (argc == 3 && !strcmp(argv[1], "bigread"))
@@ -204,10 +227,10 @@ int main(int argc, char **argv)
 	else if (argc == 5 && !strcmp(argv[1], "rate"))
 		rate(argv[2], atol(argv[3]), atol(argv[4]));
 	else {
-		fprintf(stderr,
-			"usage: benchload setup DIR | setup-small DIR | smallfiles DIR PASSES |"
-			" bigread FILE |"
-			" syscalls N | rate DIR RATE SECONDS\n");
+		fprintf(stderr, "usage: benchload setup DIR | setup-small DIR | setup-tree DIR N |"
+				" smallfiles DIR PASSES |"
+				" bigread FILE |"
+				" syscalls N | rate DIR RATE SECONDS\n");
 		return 2;
 	}
 	return 0;
