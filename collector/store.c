@@ -1736,13 +1736,9 @@ int store__check_schema(sqlite3 *db, void (*found)(void *ctx, const char *what),
 	rc_h = sqlite3_step(have);
 	rc_w = sqlite3_step(want);
 	while (rc_h == SQLITE_ROW || rc_w == SQLITE_ROW) {
-		int c = 0;
+		int c = rc_h != SQLITE_ROW ? 1 : rc_w != SQLITE_ROW ? -1 : 0;
 
-		if (rc_h != SQLITE_ROW)
-			c = 1;
-		else if (rc_w != SQLITE_ROW)
-			c = -1;
-		else if (!(c = strcmp(col_text(have, 0), col_text(want, 0))))
+		if (!c && !(c = strcmp(col_text(have, 0), col_text(want, 0))))
 			c = strcmp(col_text(have, 1), col_text(want, 1));
 		if (c < 0)
 			snprintf(what, sizeof(what), "%s %s %.64s that custos does not make",
@@ -1756,8 +1752,9 @@ int store__check_schema(sqlite3 *db, void (*found)(void *ctx, const char *what),
 			snprintf(what, sizeof(what),
 				 "the %s %.64s is not defined as custos defines it",
 				 col_text(have, 0), col_text(have, 1));
-		if (c || strcmp(col_text(have, 2), col_text(want, 2)) ||
-		    strcmp(col_text(have, 3), col_text(want, 3))) {
+		else
+			what[0] = '\0';
+		if (what[0]) {
 			found(ctx, what);
 			n++;
 		}

@@ -81,11 +81,11 @@ struct verifier {
 	bool late_gap; /* a GAP outside its epoch: only a late close may follow */
 	/* The collector's runs, for silences and lost sequence numbers. */
 	bool running;
-	/* The last GAP says the kernel kept every event of it: the run goes on
-	 * through the START after it, sequence numbers and all. */
-	bool kept_all;
-	/* ... or kept some (fail-closed opens): its events date from before it. */
-	bool kept_some;
+	/* What the last GAP says the kernel kept (enum gap_kept; NONE after a
+	 * START or STOP): all of it, and the run goes on through the START
+	 * after it, sequence numbers and all; or some (fail-closed opens), and
+	 * its events date from before it. */
+	uint8_t kept;
 	/* The earliest an access of the current run may be dated: when the
 	 * collector before it was last seen (its programs are attached later),
 	 * or GENESIS for the first run; through GAPs that say the kernel kept
@@ -604,8 +604,7 @@ static void check_gap(struct verifier *v, const struct record *r)
 	     g->blind_to_ns > g->to_ns + SKEW_NS))
 		TAMPER(v, "seq %" PRIu64 ": a GAP whose time without programs lies outside it",
 		       r->seq);
-	v->kept_all = g->kept == GAP_KEPT_ALL;
-	v->kept_some = g->kept != GAP_KEPT_NONE;
+	v->kept = g->kept;
 	v->opening = g->from_ns;
 	v->gap_before_start = true;
 	if (g->blind_from_ns || g->blind_to_ns)
@@ -674,21 +673,21 @@ static void check_record(struct verifier *v, const struct record *r)
 	check_times(v, r);
 	switch (r->type) {
 	case REC_START:
-		if (v->running && !v->kept_all)
+		if (v->running && v->kept != GAP_KEPT_ALL)
 			run_end(v, r->seq);
 		/* Every run but the first begins with the GAP since the last. */
 		if (v->starts++ && !v->gap_before_start)
 			TAMPER(v, "seq %" PRIu64 ": a START without the GAP that opens a run",
 			       r->seq);
-		if (!v->kept_some || !v->floor)
+		if (v->kept == GAP_KEPT_NONE || !v->floor)
 			v->floor = v->opening > ACCESS_AHEAD_NS ? v->opening - ACCESS_AHEAD_NS : 0;
 		v->gap_before_start = false;
 		v->running = true;
-		v->kept_all = v->kept_some = false;
+		v->kept = GAP_KEPT_NONE;
 		break;
 	case REC_STOP:
 		run_end(v, r->seq);
-		v->kept_all = v->kept_some = false;
+		v->kept = GAP_KEPT_NONE;
 		break;
 	case REC_GAP:
 		check_gap(v, r);

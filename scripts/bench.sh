@@ -197,15 +197,6 @@ run_once() {
 		sed -n 's/.*ns_per_op=\([0-9.]*\).*/\1/p'
 }
 
-# What each tool should have recorded for one run of a mode.
-expected() {
-	case $1 in
-	smallfiles | deep | trees64) echo $((PASSES * 10000 * 4)) ;; # an open and a session a file, twice
-	bigread) echo 4 ;;
-	syscalls | plain) echo 0 ;;
-	esac
-}
-
 # A pass unmeasured first: the small files into the page cache too.
 audit_quiet
 run smallfiles >/dev/null
