@@ -808,9 +808,9 @@ int ledger__resume(struct ledger *l, const struct rec_gap *seen)
 	gap.to_ns = (uint64_t)util__realtime_ns();
 	memcpy(gap.from_boot, last.boot_id, 16);
 	memcpy(gap.to_boot, l->boot_id, 16);
-	reason = memcmp(last.boot_id, l->boot_id, 16)			 ? "reboot"
-		 : last.type == REC_STOP || last.type == REC_EPOCH_CLOSE ? "stop"
-									 : "crash";
+	/* read_last tells a stop's closing seal from an interval's: killed
+	 * right after an interval close is a crash, not a stop. */
+	reason = memcmp(last.boot_id, l->boot_id, 16) ? "reboot" : clean ? "stop" : "crash";
 	gap.reason = (struct bytes){ (const uint8_t *)reason, strlen(reason) };
 	if (epoch_of(l, gap.to_ns) > l->epoch) {
 		err = epoch_close(l, "late", &gap);
