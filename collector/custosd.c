@@ -692,12 +692,12 @@ static struct bytes link_name(struct collector *col, char *buf, const char *p, s
  * A protected file got a name outside its tree (struct custos_link_event):
  * the record names both.  From the hooks the kernel knew the file and
  * remembered it already.  From the syscall exit it knew only the names:
- * the new one is looked up here, dropped when it is in the same tree after
- * all (an absolute name, "..": the kernel could not tell), and its inode is
- * remembered.  Returns 1 when there is nothing to record.
+ * the new one is looked up here, and its inode remembered unless it is in
+ * the same tree after all (an absolute name, "..": the kernel could not
+ * tell), which is recorded too.
  */
-static int link_event(struct collector *col, struct rec_access *a,
-		      const struct custos_link_event *e)
+static void link_event(struct collector *col, struct rec_access *a,
+		       const struct custos_link_event *e)
 {
 	static char old[CUSTOS_PATH_MAX + 1], target[CUSTOS_PATH_MAX + 1], dir[CUSTOS_PATH_MAX + 1];
 	uint32_t flags = e->file.path_flags, tflags = e->target_flags, there = 0;
@@ -715,7 +715,7 @@ static int link_event(struct collector *col, struct rec_access *a,
 			      e->file.dev);
 	a->target_flags = tflags;
 	if (e->file.ino)
-		return 0;
+		return;
 	target[a->target.len] = '\0';
 	memcpy(dir, target, a->target.len + 1);
 	slash = strrchr(dir, '/');
@@ -726,24 +726,25 @@ static int link_event(struct collector *col, struct rec_access *a,
 	if (there == e->file.dataset) {
 		/* Moved within its tree after all: the kernel may have remembered
 		 * it on the way (a rename's ctime); its ancestry says enough.
-		 * Not a file with other names, which stays remembered. */
+		 * Not a file with other names, which stays remembered.  Recorded
+		 * all the same: the event has its place in the kernel's sequence,
+		 * and a record dropped here would be a hole custos verify reports
+		 * as loss. */
 		if (!lstat(target, &st) && (S_ISDIR(st.st_mode) || st.st_nlink == 1) &&
 		    !is_watched(col, st.st_dev, st.st_ino))
 			loader__unprotect(col->loader, st.st_dev, st.st_ino);
-		return 1;
 	}
 	if (lstat(target, &st)) {
 		/* Gone again already: the record says where it went. */
 		a->dev = 0;
 		a->ino = 0;
-		return 0;
+		return;
 	}
 	a->dev = st.st_dev;
 	a->ino = st.st_ino;
-	/* Into another tree, its ancestry says so. */
+	/* Into another tree, or within its own, its ancestry says so. */
 	if (!there)
 		protect_inode(col, st.st_dev, st.st_ino, e->file.dataset);
-	return 0;
 }
 
 /* Well-formed: the fixed part is all there and the path ends the record. */
@@ -796,8 +797,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 			goto malformed;
 		record_init(&r, REC_FILE_ACCESS);
 		access_from_event(col, &r.access, h, &e->task, &e->file, e->path);
-		if (link_event(col, &r.access, e))
-			return 0;
+		link_event(col, &r.access, e);
 		break;
 	}
 	case CUSTOS_EV_READ_SESSION: {
