@@ -141,6 +141,96 @@ struct {
 	__type(value, struct unprotected);
 } unprotected SEC(".maps") __weak;
 
+/*
+ * Descriptions found outside every tree, most of all the descriptions there
+ * are: a slot per description address (direct-mapped; a collision forgets
+ * the one before, which is then looked at again).  A store into an array is
+ * a few loads and stores where an LRU hash's update took 200 ns on every
+ * open on the host.  Two CPUs storing into one slot at once can mix their
+ * fields: a mix matches a description only if it holds that description's
+ * own inode and dentry, so it never says "outside" of another one.
+ */
+struct outside {
+	__u64 file;
+	__u64 inode;
+	__u64 dentry;
+};
+
+#define OUTSIDE_SLOTS 16384
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OUTSIDE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct outside);
+} outside SEC(".maps") __weak;
+
+/*
+ * Each directory's verdict (the tree it is in, or none), so that an open
+ * reads one slot where it walked every ancestor.  A verdict holds while
+ * nothing moved: verdict_gen counts what can move a directory or change
+ * what is protected (a rename, a mount, a namespace's mounts copied, an
+ * entry of the protected map), bumped once each is done (a walk begun
+ * before it stores the generation it read first, already old).  The
+ * directory's own parent and inode are kept too: a dentry freed and made
+ * again for another directory at the same address is not the one that was
+ * judged.  check is a hash of the rest: a slot two CPUs wrote at once fails
+ * it.  Tracepoint backend only (verdict_cache): the renames done where no
+ * syscall or io_uring completion shows them (nfsd, ksmbd) are the hooks'.
+ */
+struct dir_verdict {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 parent;
+	__u64 inode;
+	__u64 gen;
+	__u32 dataset;
+	__u32 check;
+};
+
+#define DIR_VERDICT_SLOTS 8192
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DIR_VERDICT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct dir_verdict);
+} dir_verdicts SEC(".maps") __weak;
+
+/*
+ * Each directory's path, so that a file's is its directory's and its name,
+ * where the walk took 50 ns a level (a path 32 levels deep: 1.6 us an open).
+ * Valid as a verdict is (dir_verdicts).  Per CPU: a slot two CPUs wrote at
+ * once could mix two paths, which no short check would tell.  Paths longer
+ * than DIR_PATH_MAX are walked each time.
+ */
+#define DIR_PATH_MAX   256
+#define DIR_PATH_SLOTS 1024
+
+struct dir_path {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 parent;
+	__u64 inode;
+	__u64 gen;
+	__u32 len;   /* of path ("" for the root) */
+	__u32 flags; /* the CUSTOS_PATH_* its walk earned */
+	char path[DIR_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DIR_PATH_SLOTS);
+	__type(key, __u32);
+	__type(value, struct dir_path);
+} dir_paths SEC(".maps") __weak;
+
+/* The generation dir_verdicts' entries hold (see there). */
+__u64 verdict_gen __weak = 0;
+
+/* Whether dir_verdicts is used: custosd sets it where every move is seen. */
+const volatile __u32 targ_verdict_cache __weak = 0;
+
 /* Threads in a rename that moves a protected file (seen at its ctime, from
  * the file's own name): the rename's record at the syscall exit goes out
  * even when the name the caller gave does not tell the tree.  tid -> the

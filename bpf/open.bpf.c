@@ -63,11 +63,34 @@ __noinline int remember_unprotected(__u64 file_addr, __u32 dataset)
 {
 	struct file *file = (struct file *)file_addr;
 	struct unprotected u = { .dataset = dataset };
+	__u32 slot = outside_slot(file_addr);
+	struct outside *o;
 
 	READ_KERN(u.inode, file->f_inode);
 	READ_KERN(u.dentry, file->f_path.dentry);
-	bpf_map_update_elem(&unprotected, &file_addr, &u, BPF_ANY);
+	o = dataset ? NULL : bpf_map_lookup_elem(&outside, &slot);
+	if (o) {
+		o->file = file_addr;
+		o->inode = u.inode;
+		o->dentry = u.dentry;
+	} else
+		bpf_map_update_elem(&unprotected, &file_addr, &u, BPF_ANY);
 	return 0;
+}
+
+__noinline int known_outside(__u64 file_addr)
+{
+	struct file *file = (struct file *)file_addr;
+	__u32 slot = outside_slot(file_addr);
+	struct outside *o = bpf_map_lookup_elem(&outside, &slot);
+	struct inode *inode = NULL;
+	struct dentry *dentry = NULL;
+
+	if (!o || o->file != file_addr)
+		return 0;
+	READ_KERN(inode, file->f_inode);
+	READ_KERN(dentry, file->f_path.dentry);
+	return o->inode == (__u64)inode && o->dentry == (__u64)dentry;
 }
 
 /* A freed file's address may come back for a new open before the sweep

@@ -67,20 +67,81 @@ static __always_inline int foreign_mount(struct mount *mnt)
 	return inum != targ_host_mnt_ns;
 }
 
-__noinline __u32 path_walk(__u64 d, __u64 vfsmnt)
+/* The slot in dir_paths of the directory d is in, when the path of d can
+ * come from it (d is not a mount's root, nor on a foreign mount); NULL
+ * otherwise.  *dir is that directory. */
+static __always_inline struct dir_path *dir_path_slot(struct dentry *d, struct mount *mnt,
+						      int fsrel, struct dentry **dir)
+{
+	struct dentry *root = NULL, *parent = NULL;
+	__u32 slot;
+
+	if (!targ_verdict_cache || fsrel)
+		return NULL;
+	READ_KERN(root, mnt->mnt.mnt_root);
+	READ_KERN(parent, d->d_parent);
+	if (d == root || !parent || parent == d)
+		return NULL;
+	*dir = parent;
+	slot = dir_verdict_slot(parent, mnt) & (DIR_PATH_SLOTS - 1);
+	return bpf_map_lookup_elem(&dir_paths, &slot);
+}
+
+/* d's name, at the end of the scratch's work, after its directory's path
+ * from dp: path_walk()'s answer. */
+static __always_inline __u32 path_from_dir(struct scratch *s, struct dentry *d, struct dir_path *dp)
+{
+	struct qstr name = {};
+	__u32 len, pos;
+
+	READ_KERN(name, d->d_name);
+	len = name.len & NAME_MASK;
+	pos = CUSTOS_PATH_MAX - len;
+	if (bpf_probe_read_kernel(&s->work[pos & (CUSTOS_PATH_MAX - 1)], len, name.name))
+		stat_inc(CUSTOS_STAT_PROBE_READ);
+	pos--;
+	s->work[pos & (CUSTOS_PATH_MAX - 1)] = '/';
+	len = dp->len & (DIR_PATH_MAX - 1);
+	pos -= len;
+	bpf_probe_read_kernel(&s->work[pos & (CUSTOS_PATH_MAX - 1)], len, dp->path);
+	return (CUSTOS_PATH_MAX - pos) | dp->flags << 16;
+}
+
+/* After a walk of d's path (at pos in the work): its directory's path into
+ * dp, when it fits. */
+static __always_inline void dir_path_keep(struct scratch *s, struct dentry *d, __u32 pos,
+					  __u32 flags, struct dir_path *dp)
+{
+	struct qstr name = {};
+	__u32 len;
+
+	READ_KERN(name, d->d_name);
+	len = CUSTOS_PATH_MAX - pos - (name.len & NAME_MASK) - 1;
+	if (len >= DIR_PATH_MAX || pos >= CUSTOS_PATH_MAX)
+		return;
+	/* The mask below is for the verifier: the compiler drops it as
+	 * redundant unless len is opaque to it here. */
+	asm volatile("" : "+r"(len));
+	bpf_probe_read_kernel(dp->path, len & (DIR_PATH_MAX - 1),
+			      &s->work[pos & (CUSTOS_PATH_MAX - 1)]);
+	dp->len = len;
+	dp->flags = flags;
+}
+
+/* The walk itself, a global function of its own: the verifier checks its
+ * loop once, not once for each way path_walk() comes to it. */
+__noinline __u32 path_climb(__u64 d, __u64 vfsmnt, __u32 fsrel)
 {
 	struct walk w = { .d = (struct dentry *)d,
 			  .mnt = real_mount((struct vfsmount *)vfsmnt),
-			  .pos = CUSTOS_PATH_MAX };
+			  .pos = CUSTOS_PATH_MAX,
+			  .fsrel = fsrel,
+			  .flags = fsrel ? CUSTOS_PATH_FSREL : 0 };
 	struct scratch *s = scratch_get();
 	__u32 pos;
 
 	if (!s)
 		return 0;
-	if (foreign_mount(w.mnt)) {
-		w.fsrel = 1;
-		w.flags |= CUSTOS_PATH_FSREL;
-	}
 	bpf_loop(CUSTOS_WALK_MAX, path_step, &w, 0);
 	if (!w.done)
 		w.flags |= CUSTOS_PATH_TRUNCATED;
@@ -93,4 +154,74 @@ __noinline __u32 path_walk(__u64 d, __u64 vfsmnt)
 		s->work[pos] = '/';
 	}
 	return (CUSTOS_PATH_MAX - pos) | w.flags << 16;
+}
+
+/* d's path from its directory's slot in dir_paths, when that is current;
+ * 0 otherwise, and then the slot is keyed for this walk (its dentry left 0
+ * until path_cache_keep() fills it: a slot half written is no one's).  Each
+ * of these is a function of its own so that path_walk()'s frame, under
+ * path_climb()'s, stays small: 6.1's verifier counts the whole chain of
+ * frames from sys_exit against 512 bytes. */
+__noinline __u32 path_cached(__u64 d, __u64 vfsmnt, int fsrel)
+{
+	struct dentry *dent = (struct dentry *)d, *dir = NULL, *up = NULL;
+	struct mount *mnt = real_mount((struct vfsmount *)vfsmnt);
+	struct scratch *s = scratch_get();
+	struct inode *inode = NULL;
+	struct dir_path *dp;
+	__u64 gen = *(volatile __u64 *)&verdict_gen;
+
+	dp = dir_path_slot(dent, mnt, fsrel, &dir);
+	if (!dp || !s)
+		return 0;
+	READ_KERN(up, dir->d_parent);
+	READ_KERN(inode, dir->d_inode);
+	if (dp->dentry == (__u64)dir && dp->mnt == (__u64)mnt && dp->gen == gen &&
+	    dp->parent == (__u64)up && dp->inode == (__u64)inode)
+		return path_from_dir(s, dent, dp);
+	/* The generation before the walk: a change during it leaves the
+	 * slot stale, never wrong. */
+	dp->dentry = 0;
+	dp->mnt = (__u64)mnt;
+	dp->parent = (__u64)up;
+	dp->inode = (__u64)inode;
+	dp->gen = gen;
+	return 0;
+}
+
+/* After path_climb() answered r for d: its directory's path into the slot
+ * path_cached() keyed, when the slot is still keyed for that directory. */
+__noinline int path_cache_keep(__u64 d, __u64 vfsmnt, __u32 r)
+{
+	struct dentry *dent = (struct dentry *)d, *dir = NULL, *up = NULL;
+	struct mount *mnt = real_mount((struct vfsmount *)vfsmnt);
+	struct scratch *s = scratch_get();
+	struct inode *inode = NULL;
+	struct dir_path *dp;
+
+	dp = dir_path_slot(dent, mnt, 0, &dir);
+	if (!dp || !s || (r >> 16 & CUSTOS_PATH_TRUNCATED))
+		return 0;
+	READ_KERN(up, dir->d_parent);
+	READ_KERN(inode, dir->d_inode);
+	if (dp->dentry || dp->mnt != (__u64)mnt || dp->parent != (__u64)up ||
+	    dp->inode != (__u64)inode)
+		return 0;
+	dir_path_keep(s, dent, CUSTOS_PATH_MAX - (r & 0xffff), r >> 16, dp);
+	dp->dentry = (__u64)dir;
+	return 0;
+}
+
+__noinline __u32 path_walk(__u64 d, __u64 vfsmnt)
+{
+	int fsrel = foreign_mount(real_mount((struct vfsmount *)vfsmnt));
+	__u32 r;
+
+	r = path_cached(d, vfsmnt, fsrel);
+	if (r)
+		return r;
+	r = path_climb(d, vfsmnt, fsrel);
+	if (!fsrel)
+		path_cache_keep(d, vfsmnt, r);
+	return r;
 }

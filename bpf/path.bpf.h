@@ -94,6 +94,36 @@ static __always_inline void ino_filter_set(__u64 ino)
 			    1ULL << (h & 63));
 }
 
+#define GOLDEN_ 0x9E3779B97F4A7C15ULL /* 2^64 / phi: a multiplier that spreads bits */
+
+static __always_inline __u32 dir_verdict_check(const struct dir_verdict *v)
+{
+	__u64 h =
+		(v->dentry ^ v->mnt * 3 ^ v->parent * 5 ^ v->inode * 7 ^ v->gen * 11 ^ v->dataset) *
+		GOLDEN_;
+
+	return h >> 32;
+}
+
+/* The slot of directory (d, mnt) in dir_verdicts (8192 of them). */
+static __always_inline __u32 dir_verdict_slot(struct dentry *d, struct mount *mnt)
+{
+	return (((__u64)d ^ (__u64)mnt << 7) * GOLDEN_) >> (64 - 13);
+}
+
+/* The slot of a description's address in outside (16384 of them). */
+static __always_inline __u32 outside_slot(__u64 file)
+{
+	return (file * GOLDEN_) >> (64 - 14);
+}
+
+/* A move or a change of what is protected is done: every verdict made
+ * before it is old. */
+static __always_inline void verdicts_age(void)
+{
+	__sync_fetch_and_add(&verdict_gen, 1);
+}
+
 /* Whether d is protected itself (a tree's root, or a file or directory
  * named outside its tree): its tree goes to w.  Its inode number first: the
  * device and the map only when the filter says it may be. */
@@ -277,6 +307,50 @@ static __always_inline void protect_inode(struct custos_inode_key *key, __u32 da
 	ino_filter_set(key->ino);
 	if (bpf_map_update_elem(&protected, key, &val, BPF_ANY))
 		stat_inc(CUSTOS_STAT_INODES_FULL);
+	verdicts_age();
+}
+
+/*
+ * The verdict of directory w->d in mount w->mnt (the tree it is in, to
+ * w->dataset; w->done once told): from its slot when the slot is this
+ * directory's, of this generation, else by the walk, whose answer fills
+ * the slot.  A walk cut off by its bound is not kept: it is counted at
+ * every open.
+ */
+static __always_inline void dir_verdict(struct walk *w)
+{
+	struct dentry *d = w->d, *parent = NULL;
+	struct mount *mnt;
+	struct inode *inode = NULL;
+	__u32 slot = dir_verdict_slot(d, w->mnt);
+	__u64 gen = *(volatile __u64 *)&verdict_gen;
+	struct dir_verdict *v =
+		targ_verdict_cache ? bpf_map_lookup_elem(&dir_verdicts, &slot) : NULL;
+
+	if (!v) {
+		bpf_loop(CUSTOS_WALK_MAX, protected_step, w, 0);
+		return;
+	}
+	READ_KERN(parent, d->d_parent);
+	READ_KERN(inode, d->d_inode);
+	if (v->dentry == (__u64)d && v->mnt == (__u64)w->mnt && v->gen == gen &&
+	    v->parent == (__u64)parent && v->inode == (__u64)inode &&
+	    v->check == dir_verdict_check(v)) {
+		w->dataset = v->dataset;
+		w->done = 1;
+		return;
+	}
+	mnt = w->mnt;
+	bpf_loop(CUSTOS_WALK_MAX, protected_step, w, 0);
+	if (!w->dataset && !w->done)
+		return;
+	v->dentry = (__u64)d;
+	v->mnt = (__u64)mnt;
+	v->parent = (__u64)parent;
+	v->inode = (__u64)inode;
+	v->gen = gen;
+	v->dataset = w->dataset;
+	v->check = dir_verdict_check(v);
 }
 
 static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
@@ -288,14 +362,15 @@ static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
 	/* The file itself is tested here, with the key already read: the walk
 	 * starts at its parent. */
 	dentry_key(d, &key);
-	p = bpf_map_lookup_elem(&protected_inodes, &key);
+	/* With the directories' verdicts kept, a file's own is not. */
+	p = targ_verdict_cache ? NULL : bpf_map_lookup_elem(&protected_inodes, &key);
 	if (p)
 		return p->dataset;
-	p = bpf_map_lookup_elem(&protected, &key);
+	p = ino_filtered(key.ino) ? bpf_map_lookup_elem(&protected, &key) : NULL;
 	if (p)
 		w.dataset = p->dataset;
 	else if (walk_up(&w.d, &w.mnt))
-		bpf_loop(CUSTOS_WALK_MAX, protected_step, &w, 0);
+		dir_verdict(&w);
 	else
 		w.done = 1;
 	/* Deeper than the bound: the tree cannot be told.  Recorded all the
@@ -310,7 +385,7 @@ static __always_inline __u32 ancestry(struct dentry *d, struct vfsmount *vfsmnt)
 		if (w.dataset)
 			protect_inode(&key, w.dataset);
 	}
-	if (w.dataset) {
+	if (w.dataset && !targ_verdict_cache) {
 		seen.dataset = w.dataset;
 		bpf_map_update_elem(&protected_inodes, &key, &seen, BPF_ANY);
 	}

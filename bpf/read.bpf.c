@@ -72,8 +72,6 @@ struct aio_walk {
 	__u32 abi;    /* i386 and x32 pass 32-bit pointers and iovecs */
 	__u32 count;  /* 1: count; 0: stop at a file to look at */
 	__u64 unknown;
-	__u32 dataset; /* session_missed()'s, unused */
-	__u32 _pad;
 };
 
 /* The bytes a PREADV's iovecs ask for (at most AIO_IOVECS of them). */
@@ -96,13 +94,37 @@ static __always_inline __u64 aio_wanted(struct scratch *s, __u32 abi, __u64 vec,
 	return want;
 }
 
+/* Parts of aio_step() that are global functions: the verifier checks them
+ * once, not once for each state of the loop around them. */
+
+/* Whether file has no session and is worth session_discover(). */
+__noinline int aio_unknown(__u64 file_addr)
+{
+	struct file *file = (struct file *)file_addr;
+	__u32 dataset;
+
+	return !session_of(file) && session_missed(file, 0, 0, -1, &dataset);
+}
+
+/* A read of want bytes at off through file, counted at submission. */
+__noinline int aio_count(__u64 file_addr, __u64 want, long off, __u32 abi)
+{
+	struct file *file = (struct file *)file_addr;
+	struct session *sess = session_of(file);
+
+	if (sess)
+		session_add(file, sess, want, CUSTOS_READ_AIO, off, abi);
+	else
+		read_missed(file, want, CUSTOS_READ_AIO, off, abi);
+	return 0;
+}
+
 static long aio_step(__u64 i, void *ctx)
 {
 	struct aio_walk *w = ctx;
 	struct scratch *s = scratch_get();
 	struct iocb *cb;
 	struct inode *inode = NULL;
-	struct session *sess;
 	struct file *file;
 	__u64 ptr = 0, want;
 	long size = 0, off;
@@ -132,21 +154,16 @@ static long aio_step(__u64 i, void *ctx)
 		return 0;
 	if (want > (__u64)(size - off))
 		want = size - off;
-	sess = session_of(file);
 	if (!w->count) {
 		/* First pass: a file to look at, nothing counted. */
-		if (!sess && session_missed(file, 0, 0, -1, &w->dataset)) {
+		if (aio_unknown((__u64)file)) {
 			w->unknown = (__u64)file;
 			return 1;
 		}
 		return 0;
 	}
-	if (!want)
-		return 0;
-	if (sess)
-		session_add(file, sess, want, CUSTOS_READ_AIO, off, w->abi);
-	else
-		read_missed(file, want, CUSTOS_READ_AIO, off, w->abi);
+	if (want)
+		aio_count((__u64)file, want, off, w->abi);
 	return 0;
 }
 

@@ -15,10 +15,12 @@
 #include "read.bpf.h"
 #include "session.bpf.h"
 #include "syscall.bpf.h"
+#include "path.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 #define AT_FDCWD_    (-100)
 #define CREAT_FLAGS_ (00000100 | 00000001 | 00001000) /* O_CREAT | O_WRONLY | O_TRUNC */
+#define CLONE_NEWNS_ 0x00020000
 
 /* One read syscall: the descriptor read, the read path and the offset.  A
  * description without a session is looked at, and counted if it is
@@ -110,8 +112,25 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 					(void *)sc_arg(regs, abi, 0)))
 			return 0;
 		return mmap_call(ret, (int)s->user.old_mmap.fd, s->user.old_mmap.prot);
+	case SC_MOUNTS:
+		if (ret >= 0)
+			verdicts_age();
+		return 0;
+	case SC_CLONE:
+		if (ret >= 0 && sc_arg(regs, abi, 0) & CLONE_NEWNS_)
+			verdicts_age();
+		return 0;
+	case SC_CLONE3:
+		if (ret >= 0 &&
+		    !bpf_probe_read_user(&s->user.how_flags, sizeof(__u64),
+					 (void *)sc_arg(regs, abi, 0)) &&
+		    s->user.how_flags & CLONE_NEWNS_)
+			verdicts_age();
+		return 0;
 	case SC_LINK:
 	case SC_RENAME:
+		if (sc == SC_RENAME && !ret)
+			verdicts_age();
 		s->names.olddfd = AT_FDCWD_;
 		s->names.oldname = sc_arg(regs, abi, 0);
 		s->names.newdfd = AT_FDCWD_;
@@ -128,6 +147,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		s->names.newname = sc_arg(regs, abi, 3);
 		s->names.flags = sc == SC_RENAMEAT ? 0 : sc_arg(regs, abi, 4);
 		s->names.op = sc == SC_LINKAT ? CUSTOS_LINK_LINK : CUSTOS_LINK_RENAME;
+		if (sc != SC_LINKAT && !ret)
+			verdicts_age();
 		return ret ? 0 : link_done(ret);
 	case SC_IO_SUBMIT:
 		/* Files read without a session are looked at first (a few). */

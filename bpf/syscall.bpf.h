@@ -46,6 +46,9 @@ enum sc {
 	SC_RENAMEAT2,
 	SC_IO_URING_ENTER,
 	SC_IO_SUBMIT,
+	SC_MOUNTS, /* a call that changes the mount tree (mount, umount, move_mount, ...) */
+	SC_CLONE,  /* clone and unshare: (flags, ...); with CLONE_NEWNS, mounts copied */
+	SC_CLONE3, /* (struct clone_args *, size): the flags are its first field */
 };
 
 /* The ABI of the call the current task is making; 0 for a kernel thread
@@ -78,6 +81,20 @@ static __always_inline enum sc sc_of(__u32 abi, long nr)
 			return SC_OPEN;
 		case 6:
 			return SC_CLOSE;
+		case 21:  /* mount */
+		case 22:  /* umount */
+		case 52:  /* umount2 */
+		case 217: /* pivot_root */
+		case 428: /* open_tree */
+		case 429: /* move_mount */
+		case 432: /* fsmount */
+		case 442: /* mount_setattr */
+			return SC_MOUNTS;
+		case 120: /* clone */
+		case 310: /* unshare */
+			return SC_CLONE;
+		case 435:
+			return SC_CLONE3;
 		case 8:
 			return SC_CREAT;
 		case 9:
@@ -132,6 +149,19 @@ static __always_inline enum sc sc_of(__u32 abi, long nr)
 		return abi == CUSTOS_ABI_X32 ? SC_CLOSE : SC_NONE;
 	case 9:
 		return SC_MMAP;
+	case 155: /* pivot_root */
+	case 165: /* mount */
+	case 166: /* umount2 */
+	case 428: /* open_tree */
+	case 429: /* move_mount */
+	case 432: /* fsmount */
+	case 442: /* mount_setattr */
+		return SC_MOUNTS;
+	case 56:  /* clone */
+	case 272: /* unshare */
+		return SC_CLONE;
+	case 435:
+		return SC_CLONE3;
 	case 17:
 		return SC_PREAD64;
 	case 19:

@@ -23,6 +23,7 @@
 #define URING_READ	     22
 #define URING_OPENAT2	     28
 #define URING_SPLICE	     30
+#define URING_RENAMEAT	     35
 #define URING_READ_MULTISHOT 49
 #define URING_READV_FIXED    60
 
@@ -117,6 +118,11 @@ __noinline __u64 uring_done(__u64 req_addr, __s32 res)
 		return 0;
 	READ_KERN(opcode, req->opcode);
 	switch (opcode) {
+	case URING_RENAMEAT:
+		/* Done: the directory verdicts made before it are old. */
+		if (!res)
+			verdicts_age();
+		return 0;
 	case URING_OPENAT:
 	case URING_OPENAT2:
 		if (targ_hooks)

@@ -176,6 +176,13 @@ int loader__set_roots(struct loader *l, const struct watch *w, int n, struct mou
 	return 0;
 }
 
+/* What is protected changed: the directories' verdicts made before are old
+ * (after the change, as the programs age them after a rename). */
+static void verdicts_age(struct loader *l)
+{
+	__atomic_fetch_add(&l->skel->bss->verdict_gen, 1, __ATOMIC_SEQ_CST);
+}
+
 int loader__protect(struct loader *l, dev_t dev, ino_t ino, uint32_t dataset)
 {
 	struct custos_inode_key key = { .ino = ino, .dev = kernel_dev(dev) };
@@ -189,6 +196,7 @@ int loader__protect(struct loader *l, dev_t dev, ino_t ino, uint32_t dataset)
 	if (bpf_map__update_elem(l->skel->maps.protected, &key, sizeof(key), &val, sizeof(val),
 				 BPF_ANY))
 		return -errno;
+	verdicts_age(l);
 	return 0;
 }
 
@@ -198,6 +206,7 @@ int loader__unprotect(struct loader *l, dev_t dev, ino_t ino)
 
 	if (bpf_map__delete_elem(l->skel->maps.protected, &key, sizeof(key), 0))
 		return -errno;
+	verdicts_age(l);
 	return 0;
 }
 
@@ -386,6 +395,10 @@ static int prepare(struct loader *l, const struct loader_opts *o, enum backend b
 	choose_programs(l, btf, b);
 	l->skel->rodata->targ_hooks = b == BACKEND_HOOKS;
 	l->skel->rodata->targ_host_mnt_ns = host_mnt_ns();
+	/* Directory verdicts are kept where every move is seen: the renames
+	 * and mounts of syscalls, and io_uring's renames at completion (the
+	 * hooks would see the kernel's own too; they are not used there). */
+	l->skel->rodata->targ_verdict_cache = b != BACKEND_HOOKS && l->uring;
 	err = bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes);
 	if (err)
 		log_warnx("failed to size the ring buffer to %u bytes: %s", o->ring_bytes,

@@ -16,7 +16,7 @@ BACKENDS=${VM_BACKENDS:-hooks tracepoints}
 # The suites that load programs and watch a workload.  The others test the
 # ledger, queries, reports and exports, which no kernel changes; the host
 # run has them.
-SUITES=${VM_SUITES:-capture evasion sessions failed attribution namespaces mounts burst alerts failclosed compat unseen links overflow pins killnine}
+SUITES=${VM_SUITES:-capture evasion sessions failed attribution namespaces mounts burst alerts failclosed compat unseen links verdicts overflow pins killnine}
 
 if [ ! -x "$VMTEST" ]; then
 	echo "vmtest: $VMTEST is absent: the second kernel's stage is skipped"

@@ -27,6 +27,7 @@
  *   workload openhold FLAG PATH  open PATH, print "fd=N", read it once FLAG exists
  *   workload getfd PID FD      take PID's descriptor FD (pidfd_getfd) and read it
  *   workload link OLD NEW, workload rename OLD NEW   link(2), rename(2); print "pid=N"
+ *   workload uring_rename OLD NEW   an io_uring RENAMEAT (no rename syscall); print "pid=N"
  *   workload hold N PATH FLAG  hold N descriptions of PATH open until FLAG exists
  *   workload deep DIR N FILE   make N nested directories below DIR, move FILE (an
  *                              absolute path) to the deepest, read it there
@@ -269,6 +270,22 @@ static int uring_do(struct io_uring *ring)
 	res = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
 	return res;
+}
+
+/* Rename OLD to NEW with io_uring alone. */
+static void uring_rename(const char *old, const char *new)
+{
+	struct io_uring ring;
+	int res;
+
+	if (io_uring_queue_init(4, &ring, 0))
+		die("io_uring_queue_init");
+	io_uring_prep_renameat(io_uring_get_sqe(&ring), AT_FDCWD, old, AT_FDCWD, new, 0);
+	res = uring_do(&ring);
+	errno = -res;
+	if (res < 0)
+		die("io_uring renameat");
+	io_uring_queue_exit(&ring);
 }
 
 /* Open and read PATH whole with io_uring alone (no open or read syscall):
@@ -766,6 +783,9 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[1], "rename")) {
 		if (rename(argv[2], argv[3]))
 			die("rename");
+		printf("pid=%d\n", getpid());
+	} else if (argc == 4 && !strcmp(argv[1], "uring_rename")) {
+		uring_rename(argv[2], argv[3]);
 		printf("pid=%d\n", getpid());
 	} else if (argc == 4 && !strcmp(argv[1], "getfd"))
 		getfd(argv[2], argv[3]);
