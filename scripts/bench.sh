@@ -10,6 +10,9 @@
 #   plain       smallfiles outside every protected tree: the rest of the host
 #   deep        smallfiles in a protected tree, each path 32 levels deep
 #   trees64     smallfiles with 64 trees watched, not one
+# custos-paused is custosd with its collector stopped (SIGSTOP) while the
+# measured run fills a 64 MiB ring, and let go after it: the kernel's side
+# of custos alone, without the collector's share of the machine.
 # Each round runs every tool once, bare first, so slow drift of this shared
 # VM hits all of them alike; the table gives medians over the rounds.  The
 # floor is empty programs where custos attaches its own (floor.bpf.c): what
@@ -25,6 +28,8 @@
 # (1,000,000: the tree whose start-up cost is measured last).
 # BENCH_VARIANTS="LABEL=PATH ...": other custosd binaries (an earlier build,
 # a variant) measured in the same rounds as tools custos-LABEL.
+# BENCH_WORKLOADS (all six) picks workloads; BENCH_ONLY=overhead stops after
+# the overhead table and leaves auditd out (a quick comparison of builds).
 #
 # It leaves the machine as it found it: no audit rules, auditd stopped,
 # audit disabled again if it was, no BPF programs of ours.
@@ -201,17 +206,20 @@ run_once() {
 audit_quiet
 run smallfiles >/dev/null
 
-TOOLS="bare floor custos"
+TOOLS="bare floor custos custos-paused"
 for v in ${BENCH_VARIANTS:-}; do
 	[ -x "${v#*=}" ] || { echo "bench: BENCH_VARIANTS: ${v#*=} is not a program" >&2; exit 2; }
 	TOOLS="$TOOLS custos-${v%%=*}"
 done
-TOOLS="$TOOLS auditd-open auditd-read"
-command -v bpftrace >/dev/null && TOOLS="$TOOLS bpftrace"
+if [ "${BENCH_ONLY:-}" != overhead ]; then
+	TOOLS="$TOOLS auditd-open auditd-read"
+	command -v bpftrace >/dev/null && TOOLS="$TOOLS bpftrace"
+fi
+WORKLOADS=${BENCH_WORKLOADS:-smallfiles bigread syscalls plain deep trees64}
 RES=$WORK/results
 : >"$RES"
 for round in $(seq "$ROUNDS"); do
-	for mode in smallfiles bigread syscalls plain deep trees64; do
+	for mode in $WORKLOADS; do
 		for tool in $TOOLS; do
 			ev="- -"
 			case $mode-$tool in
@@ -232,6 +240,21 @@ for round in $(seq "$ROUNDS"); do
 				start_floor || exit 1
 				ns=$(run $mode)
 				stop_floor
+				;;
+			custos-paused)
+				# The kernel's side alone: the collector stopped while
+				# the measured run fills a ring large enough for it, then
+				# let go to store it all (nothing lost: counted below).
+				audit_quiet
+				# shellcheck disable=SC2086 # the watch options
+				start_custosd "$CUSTOSD" --ring-size $((64 << 20)) $watch || exit 1
+				run_once $mode >/dev/null
+				kill -STOP "$DAEMON_PID"
+				ns=$(run_once $mode)
+				kill -CONT "$DAEMON_PID"
+				sleep 2
+				stop_custosd
+				ev=$(custos_events)
 				;;
 			custos | custos-*)
 				bin=$CUSTOSD
@@ -314,6 +337,8 @@ echo "(vs floor: the tool's time over the floor's, both in this run; custos even
 echo " stored while the workload ran twice (the first run unmeasured): expected smallfiles, deep,"
 echo " trees64 $((PASSES * 40000)), bigread 4, syscalls and plain 0."
 echo " auditd events: records with the rule's key; lost: the kernel's audit lost counter)"
+
+[ "${BENCH_ONLY:-}" = overhead ] && exit 0
 
 # The collector alone: synthetic events through decode, identity, ledger and
 # SQLite; then the verifier over the same ledger.
