@@ -67,22 +67,34 @@ static __always_inline int foreign_mount(struct mount *mnt)
 	return inum != targ_host_mnt_ns;
 }
 
+/* What a dir_paths slot is keyed by: a directory as it is now. */
+struct dir_key {
+	__u64 dentry, mnt, parent, inode;
+};
+
 /* The slot in dir_paths of the directory d is in, when the path of d can
- * come from it (d is not a mount's root, nor on a foreign mount); NULL
- * otherwise.  *dir is that directory. */
-static __always_inline struct dir_path *dir_path_slot(struct dentry *d, struct mount *mnt,
-						      int fsrel, struct dentry **dir)
+ * come from it (d is not a mount's root, nor on a foreign mount), with that
+ * directory's key in *k; NULL otherwise. */
+static __always_inline struct dir_path *dir_path_slot(__u64 d, __u64 vfsmnt, int fsrel,
+						      struct dir_key *k)
 {
-	struct dentry *root = NULL, *parent = NULL;
+	struct dentry *dent = (struct dentry *)d, *root = NULL, *parent = NULL, *up = NULL;
+	struct mount *mnt = real_mount((struct vfsmount *)vfsmnt);
+	struct inode *inode = NULL;
 	__u32 slot;
 
 	if (!targ_verdict_cache || fsrel)
 		return NULL;
 	READ_KERN(root, mnt->mnt.mnt_root);
-	READ_KERN(parent, d->d_parent);
-	if (d == root || !parent || parent == d)
+	READ_KERN(parent, dent->d_parent);
+	if (dent == root || !parent || parent == dent)
 		return NULL;
-	*dir = parent;
+	READ_KERN(up, parent->d_parent);
+	READ_KERN(inode, parent->d_inode);
+	k->dentry = (__u64)parent;
+	k->mnt = (__u64)mnt;
+	k->parent = (__u64)up;
+	k->inode = (__u64)inode;
 	slot = dir_verdict_slot(parent, mnt) & (DIR_PATH_SLOTS - 1);
 	return bpf_map_lookup_elem(&dir_paths, &slot);
 }
@@ -164,27 +176,22 @@ __noinline __u32 path_climb(__u64 d, __u64 vfsmnt, __u32 fsrel)
  * frames from sys_exit against 512 bytes. */
 __noinline __u32 path_cached(__u64 d, __u64 vfsmnt, int fsrel)
 {
-	struct dentry *dent = (struct dentry *)d, *dir = NULL, *up = NULL;
-	struct mount *mnt = real_mount((struct vfsmount *)vfsmnt);
 	struct scratch *s = scratch_get();
-	struct inode *inode = NULL;
-	struct dir_path *dp;
 	__u64 gen = *(volatile __u64 *)&verdict_gen;
+	struct dir_key k;
+	struct dir_path *dp = dir_path_slot(d, vfsmnt, fsrel, &k);
 
-	dp = dir_path_slot(dent, mnt, fsrel, &dir);
 	if (!dp || !s)
 		return 0;
-	READ_KERN(up, dir->d_parent);
-	READ_KERN(inode, dir->d_inode);
-	if (dp->dentry == (__u64)dir && dp->mnt == (__u64)mnt && dp->gen == gen &&
-	    dp->parent == (__u64)up && dp->inode == (__u64)inode)
-		return path_from_dir(s, dent, dp);
+	if (dp->dentry == k.dentry && dp->mnt == k.mnt && dp->gen == gen &&
+	    dp->parent == k.parent && dp->inode == k.inode)
+		return path_from_dir(s, (struct dentry *)d, dp);
 	/* The generation before the walk: a change during it leaves the
 	 * slot stale, never wrong. */
 	dp->dentry = 0;
-	dp->mnt = (__u64)mnt;
-	dp->parent = (__u64)up;
-	dp->inode = (__u64)inode;
+	dp->mnt = k.mnt;
+	dp->parent = k.parent;
+	dp->inode = k.inode;
 	dp->gen = gen;
 	return 0;
 }
@@ -193,22 +200,16 @@ __noinline __u32 path_cached(__u64 d, __u64 vfsmnt, int fsrel)
  * path_cached() keyed, when the slot is still keyed for that directory. */
 __noinline int path_cache_keep(__u64 d, __u64 vfsmnt, __u32 r)
 {
-	struct dentry *dent = (struct dentry *)d, *dir = NULL, *up = NULL;
-	struct mount *mnt = real_mount((struct vfsmount *)vfsmnt);
 	struct scratch *s = scratch_get();
-	struct inode *inode = NULL;
-	struct dir_path *dp;
+	struct dir_key k;
+	struct dir_path *dp = dir_path_slot(d, vfsmnt, 0, &k);
 
-	dp = dir_path_slot(dent, mnt, 0, &dir);
 	if (!dp || !s || (r >> 16 & CUSTOS_PATH_TRUNCATED))
 		return 0;
-	READ_KERN(up, dir->d_parent);
-	READ_KERN(inode, dir->d_inode);
-	if (dp->dentry || dp->mnt != (__u64)mnt || dp->parent != (__u64)up ||
-	    dp->inode != (__u64)inode)
+	if (dp->dentry || dp->mnt != k.mnt || dp->parent != k.parent || dp->inode != k.inode)
 		return 0;
-	dir_path_keep(s, dent, CUSTOS_PATH_MAX - (r & 0xffff), r >> 16, dp);
-	dp->dentry = (__u64)dir;
+	dir_path_keep(s, (struct dentry *)d, CUSTOS_PATH_MAX - (r & 0xffff), r >> 16, dp);
+	dp->dentry = k.dentry;
 	return 0;
 }
 
