@@ -63,9 +63,18 @@ static __always_inline int emit(struct custos_event_hdr *hdr, __u16 type, __u32 
 	hdr->seq = recorded ? __sync_fetch_and_add(&st->seq, 1) : 0;
 	hdr->ktime_ns = bpf_ktime_get_boot_ns();
 	/* A link or rename out of a tree wakes custosd now: on the tracepoint
-	 * backend it is custosd that remembers the moved file's inode. */
-	if (type == CUSTOS_EV_LINK || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	 * backend it is custosd that remembers the moved file's inode.  Past
+	 * the threshold, one wake-up until custosd wakes: one for every record
+	 * (the ring's consumer position moves only at commit, so a backlog
+	 * stays past it a while) cost each an interrupt, more than the rest of
+	 * an open.  A record that slips past just as custosd re-arms waits for
+	 * its poll timer at the most. */
+	if (type == CUSTOS_EV_LINK) {
 		flags = BPF_RB_FORCE_WAKEUP;
+	} else if (!wakeup_sent && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
+		wakeup_sent = 1;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&events, hdr, size, flags)) {
 		__sync_fetch_and_add(
 			&st->count[recorded ? CUSTOS_STAT_RB_FULL : CUSTOS_STAT_PROC_LOST], 1);

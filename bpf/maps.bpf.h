@@ -31,6 +31,8 @@ __u64 self_start_ticks __weak = 0;
 /* Wake the consumer only once the ring holds this much; below it custosd
  * finds the data on its own poll timer (no wake-up per event). */
 __u64 wakeup_bytes __weak = 0;
+/* A wake-up was sent for the backlog: custosd clears it when it wakes. */
+__u32 wakeup_sent __weak = 0;
 
 /* Entries of the roots map in use: custosd rewrites the map, and this,
  * when the mount table changes. */

@@ -1367,6 +1367,7 @@ static int run(struct collector *col)
 			log_warnx("failed to wait for events: %s", strerror(-err));
 			return err;
 		}
+		loader__rearm(col->loader);
 		err = collect(col);
 		if (!err && reload) {
 			reload = 0;

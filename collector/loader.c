@@ -931,6 +931,11 @@ void loader__beat(struct loader *l)
 	l->skel->bss->beat_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+void loader__rearm(struct loader *l)
+{
+	__atomic_store_n(&l->skel->bss->wakeup_sent, 0, __ATOMIC_RELEASE);
+}
+
 const char *loader__backend(const struct loader *l)
 {
 	if (l->backend == BACKEND_HOOKS)

@@ -103,6 +103,10 @@ uint32_t loader__ring_id(const struct loader *l);
  * another beat_timeout_ns. */
 void loader__beat(struct loader *l);
 
+/* custosd is awake and about to drain the ring: the next backlog past the
+ * threshold wakes it again. */
+void loader__rearm(struct loader *l);
+
 /* Install again where the trees are seen, after the mount table changed.
  * Returns 0 or -errno (logged). */
 int loader__set_roots(struct loader *l, const struct watch *w, int n, struct mounts *mounts);
