@@ -48,6 +48,15 @@ pid_of() {
 	eval "$1=\${_pid:--1}"
 }
 
+# run NAME CMD...: one step of a suite, its output in $WORK/NAME.out and
+# .err, the pid it printed in pid_NAME; a step that fails is a failure.
+run() {
+	name=$1
+	shift
+	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || fail "$name: the step itself failed"
+	pid_of "pid_$name" "$WORK/$name.out"
+}
+
 # start_custosd ARGS...: run custosd in the background and wait until its
 # pidfile says every program is attached.
 start_custosd() {

@@ -19,13 +19,6 @@ mount -t overlay custos-test -o lowerdir="$TREE",upperdir="$WORK/upper",workdir=
 trap 'umount "$WORK/merged" 2>/dev/null; cleanup' EXIT
 start_custosd --db "$WORK/db" --watch "$TREE=customers" || exit 1
 
-# run NAME CMD...: run one attempt, keep its pid for the checks.
-run() {
-	name=$1
-	shift
-	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || fail "$name: the attempt itself failed"
-	pid_of "pid_$name" "$WORK/$name.out"
-}
 run sendfile "$WORKLOAD" via sendfile "$TREE/sub/b"
 run splice "$WORKLOAD" via splice "$TREE/sub/b"
 run copy "$WORKLOAD" via copy "$TREE/sub/b"

@@ -23,13 +23,6 @@ drop_caches
 start_custosd --db "$WORK/db" --watch "$TREE=customers" || exit 1
 drop_caches
 
-# run NAME CMD...: one step; its pid in pid_NAME
-run() {
-	name=$1
-	shift
-	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || fail "$name: the step itself failed"
-	pid_of "pid_$name" "$WORK/$name.out"
-}
 # committed ACTION PATH: wait until the ledger holds that record (custosd
 # has handled the event): on the tracepoint backend custosd is what
 # remembers a moved file, a few milliseconds after the rename.

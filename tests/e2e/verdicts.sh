@@ -33,13 +33,6 @@ mkfile "$BOX/out/m/sub/f" 4444
 chmod -R a+rX "$WORK"
 start_custosd --db "$WORK/db" --watch "$TREE=customers" --watch "$BOX/tree=boxed" || exit 1
 
-# run NAME CMD...: one step; its pid in pid_NAME
-run() {
-	name=$1
-	shift
-	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || fail "$name: the step itself failed"
-	pid_of "pid_$name" "$WORK/$name.out"
-}
 # case NAME PATH MOVE...: PATH opened twice (the second open from what the
 # first left), MOVE, then the file opened again at once where it is now
 # ($AFTER), before custosd could react to anything the move told it; each
