@@ -137,6 +137,11 @@ $(OUTPUT)/tests/floor: tests/bench/floor.c $(OUTPUT)/tests/floor.skel.h | $(OUTP
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/tests $< $(PKG_LIBS) -o $@
 
+# make bench's floors of the collector's and the verifier's work per record.
+$(OUTPUT)/tests/floors: tests/bench/floors.c $(COMMON_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(COMMON_OBJS) $(PKG_LIBS) -o $@
+
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/collector $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
@@ -162,7 +167,8 @@ check: all $(UNIT_BINS) $(E2E_BINS)
 # What custos costs against a bare run and auditd (root; installs auditd).
 bench:
 	$(Q)scripts/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/benchload $(OUTPUT)/tests/floor
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/benchload $(OUTPUT)/tests/floor \
+		$(OUTPUT)/tests/floors
 	$(Q)scripts/bench.sh
 
 format:

@@ -18,8 +18,13 @@
 # floor is empty programs where custos attaches its own (floor.bpf.c): what
 # any program there costs; custos' excess over it ("vs floor") is its own
 # work, and robust to the machine's noise where ratios to bare are not.
+# floor-emit (smallfiles, deep, trees64) adds to it the least that recording
+# an open and its end can cost: one ring record of custos' sizes at each of
+# the workload's opens and closes, and no other work.
 # auditd and bpftrace run on the first three workloads only.
-# Then the collector's own throughput (custosd --synthetic), the verifier's,
+# Then the collector's own throughput (custosd --synthetic), the verifier's
+# (with both its threads, then on one core), the floors of both (what SQLite
+# and SHA-256 alone cost per record: tests/bench/floors.c),
 # and a loss test: opens at a fixed rate, recorded + LOSS = generated.
 #
 # Knobs: BENCH_ROUNDS (5), BENCH_PASSES (smallfiles passes, 3),
@@ -45,6 +50,7 @@ RATE_S=${BENCH_RATE_SECONDS:-60}
 TREE_FILES=${BENCH_TREE_FILES:-1000000}
 LOAD=$PWD/build/tests/benchload
 FLOOR=$PWD/build/tests/floor
+FLOORS=$PWD/build/tests/floors
 CUSTOSD=$PWD/build/custosd
 CUSTOS=$PWD/build/custos
 WORK=/var/tmp/custos-bench
@@ -153,9 +159,9 @@ wait_pid() { # wait_pid NAME: until $WORK/pid is written by $DAEMON_PID
 		sleep 0.05
 	done
 }
-start_floor() {
+start_floor() { # start_floor [--emit UID]
 	rm -f "$WORK/pid"
-	"$FLOOR" "$WORK/pid" 2>>"$WORK/custosd.log" &
+	"$FLOOR" "$@" "$WORK/pid" 2>>"$WORK/custosd.log" &
 	DAEMON_PID=$!
 	wait_pid floor
 }
@@ -206,7 +212,7 @@ run_once() {
 audit_quiet
 run smallfiles >/dev/null
 
-TOOLS="bare floor custos custos-paused"
+TOOLS="bare floor floor-emit custos custos-paused"
 for v in ${BENCH_VARIANTS:-}; do
 	[ -x "${v#*=}" ] || { echo "bench: BENCH_VARIANTS: ${v#*=} is not a program" >&2; exit 2; }
 	TOOLS="$TOOLS custos-${v%%=*}"
@@ -224,7 +230,7 @@ for round in $(seq "$ROUNDS"); do
 			ev="- -"
 			case $mode-$tool in
 			plain-auditd-* | deep-auditd-* | trees64-auditd-* | plain-bpftrace | deep-bpftrace | \
-				trees64-bpftrace)
+				trees64-bpftrace | plain-floor-emit | bigread-floor-emit | syscalls-floor-emit)
 				continue
 				;;
 			esac
@@ -235,9 +241,13 @@ for round in $(seq "$ROUNDS"); do
 				audit_quiet
 				ns=$(run $mode)
 				;;
-			floor)
+			floor | floor-emit)
 				audit_quiet
-				start_floor || exit 1
+				if [ $tool = floor ]; then
+					start_floor || exit 1
+				else
+					start_floor --emit "$RUNUID" || exit 1
+				fi
 				ns=$(run $mode)
 				stop_floor
 				;;
@@ -353,6 +363,18 @@ t1=$(date +%s%N)
 n=$(sqlite3 -readonly "$WORK/synth.db" 'SELECT count(*) FROM record')
 echo "collector: $(($(stat -c %s "$WORK/synth.db") / n)) bytes/record on disk ($n records)"
 echo "verifier: $n records in $(((t1 - t0) / 1000000)) ms: $((n * 1000000000 / (t1 - t0 + 1))) records/s (exit $rc)"
+# The same on one core: its reader thread and its hashing share it.
+t0=$(date +%s%N)
+taskset -c 0 "$CUSTOS" verify --db "$WORK/synth.db" --trust "$WORK/synth-keys/trust.vkeys" >/dev/null 2>&1
+rc=$?
+t1=$(date +%s%N)
+echo "verifier on one core: $((n * 1000000000 / (t1 - t0 + 1))) records/s, $(((t1 - t0) / n)) ns/record (exit $rc)"
+# What SQLite and SHA-256 alone cost per record of this ledger (floors.c).
+taskset -c 0 "$FLOORS" "$WORK/synth.db" | awk '{ print } /^floors:/ {
+	r = $(NF - 4) + 0; h = $(NF - 2) + 0; i = $NF + 0
+	printf "floors: collector (insert + hash) %d ns/record; verifier on one core (read + hash)" \
+		" %d ns/record, %d records/s\n", i + h, r + h, 1e9 / (r + h)
+}'
 
 # Loss under load: opens of protected files at a fixed rate.
 echo

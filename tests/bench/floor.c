@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * floor PIDFILE: attach make bench's empty programs (floor.bpf.c), write
- * PIDFILE once they are attached, and keep them until SIGTERM or SIGINT.
+ * floor [--emit UID] PIDFILE: attach make bench's floor programs
+ * (floor.bpf.c), the empty ones or, with --emit, the ones that record UID's
+ * opens and closes into a ring (drained here, as custosd drains its own);
+ * write PIDFILE once they are attached, and keep them until SIGTERM or SIGINT.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <bpf/libbpf.h>
 
 #include "floor.skel.h"
 
@@ -18,33 +23,55 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
+static int on_record(void *ctx, void *data, size_t size)
+{
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct floor_bpf *skel = NULL;
+	struct ring_buffer *ring = NULL;
+	int emit = argc == 4 && !strcmp(argv[1], "--emit"), err = 1;
 	FILE *f;
-	int err = 1;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: floor PIDFILE\n");
+	if (argc != 2 && !emit) {
+		fprintf(stderr, "usage: floor [--emit UID] PIDFILE\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	skel = floor_bpf__open_and_load();
-	if (!skel || floor_bpf__attach(skel)) {
-		fprintf(stderr, "floor: failed to attach the empty programs: %s\n",
-			strerror(errno));
-		goto cleanup;
-	}
-	f = fopen(argv[1], "w");
+	skel = floor_bpf__open();
+	if (!skel)
+		goto fail;
+	bpf_program__set_autoload(skel->progs.floor_exit, !emit);
+	bpf_program__set_autoload(skel->progs.floor_close, !emit);
+	bpf_program__set_autoload(skel->progs.floor_emit_exit, emit);
+	bpf_program__set_autoload(skel->progs.floor_emit_close, emit);
+	if (emit)
+		skel->rodata->emit_uid = (__u32)strtoul(argv[2], NULL, 10);
+	if (floor_bpf__load(skel) || floor_bpf__attach(skel))
+		goto fail;
+	if (emit && !(ring = ring_buffer__new(bpf_map__fd(skel->maps.floor_ring), on_record,
+					      NULL, NULL)))
+		goto fail;
+	f = fopen(argv[argc - 1], "w");
 	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
-		fprintf(stderr, "floor: failed to write %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "floor: failed to write %s: %s\n", argv[argc - 1], strerror(errno));
 		goto cleanup;
 	}
-	while (!stop)
-		pause();
+	/* No wake-ups: drained every 10 ms, more often than custosd's poll timer. */
+	while (!stop) {
+		if (ring)
+			ring_buffer__consume(ring);
+		usleep(10000);
+	}
 	err = 0;
+	goto cleanup;
+fail:
+	fprintf(stderr, "floor: failed to attach the floor programs: %s\n", strerror(errno));
 cleanup:
+	ring_buffer__free(ring);
 	floor_bpf__destroy(skel);
 	return err;
 }
