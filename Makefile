@@ -125,7 +125,7 @@ $(OUTPUT)/tests/benchload: tests/bench/benchload.c | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 # make bench's floor: empty programs where custos attaches its own.
-$(OUTPUT)/tests/floor.bpf.o: tests/bench/floor.bpf.c $(VMLINUX_H) | $(OUTPUT)/tests
+$(OUTPUT)/tests/floor.bpf.o: tests/bench/floor.bpf.c $(BPF_HDRS) $(VMLINUX_H) | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

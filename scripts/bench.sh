@@ -18,9 +18,12 @@
 # floor is empty programs where custos attaches its own (floor.bpf.c): what
 # any program there costs; custos' excess over it ("vs floor") is its own
 # work, and robust to the machine's noise where ratios to bare are not.
-# floor-emit (smallfiles, deep, trees64) adds to it the least that recording
-# an open and its end can cost: one ring record of custos' sizes at each of
-# the workload's opens and closes, and no other work.
+# Two more floors for the protected workloads (smallfiles, deep, trees64):
+# floor-emit puts one record of custos' sizes into the ring at each of the
+# workload's opens and closes, and does nothing else (what the ring costs);
+# floor-record adds the least the capture contract asks: the task's
+# identity and the file's name in them, a read session kept from the open
+# to the close (what any tool that records the same must pay).
 # auditd and bpftrace run on the first three workloads only.
 # Then the collector's own throughput (custosd --synthetic), the verifier's
 # (with both its threads, then on one core), the floors of both (what SQLite
@@ -159,7 +162,7 @@ wait_pid() { # wait_pid NAME: until $WORK/pid is written by $DAEMON_PID
 		sleep 0.05
 	done
 }
-start_floor() { # start_floor [--emit UID]
+start_floor() { # start_floor [--emit UID | --record UID]
 	rm -f "$WORK/pid"
 	"$FLOOR" "$@" "$WORK/pid" 2>>"$WORK/custosd.log" &
 	DAEMON_PID=$!
@@ -212,7 +215,7 @@ run_once() {
 audit_quiet
 run smallfiles >/dev/null
 
-TOOLS="bare floor floor-emit custos custos-paused"
+TOOLS="bare floor floor-emit floor-record custos custos-paused"
 for v in ${BENCH_VARIANTS:-}; do
 	[ -x "${v#*=}" ] || { echo "bench: BENCH_VARIANTS: ${v#*=} is not a program" >&2; exit 2; }
 	TOOLS="$TOOLS custos-${v%%=*}"
@@ -230,7 +233,7 @@ for round in $(seq "$ROUNDS"); do
 			ev="- -"
 			case $mode-$tool in
 			plain-auditd-* | deep-auditd-* | trees64-auditd-* | plain-bpftrace | deep-bpftrace | \
-				trees64-bpftrace | plain-floor-emit | bigread-floor-emit | syscalls-floor-emit)
+				trees64-bpftrace | plain-floor-* | bigread-floor-* | syscalls-floor-*)
 				continue
 				;;
 			esac
@@ -241,12 +244,12 @@ for round in $(seq "$ROUNDS"); do
 				audit_quiet
 				ns=$(run $mode)
 				;;
-			floor | floor-emit)
+			floor | floor-*)
 				audit_quiet
 				if [ $tool = floor ]; then
 					start_floor || exit 1
 				else
-					start_floor --emit "$RUNUID" || exit 1
+					start_floor "--${tool#floor-}" "$RUNUID" || exit 1
 				fi
 				ns=$(run $mode)
 				stop_floor

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * floor [--emit UID] PIDFILE: attach make bench's floor programs
- * (floor.bpf.c), the empty ones or, with --emit, the ones that record UID's
- * opens and closes into a ring (drained here, as custosd drains its own);
- * write PIDFILE once they are attached, and keep them until SIGTERM or SIGINT.
+ * floor [--emit UID | --record UID] PIDFILE: attach one of make bench's
+ * floors (floor.bpf.c): the empty programs, or those that put UID's opens
+ * and closes into the ring (drained here, as custosd drains it), bare or
+ * with what the capture contract asks; write PIDFILE once they are
+ * attached, and keep them until SIGTERM or SIGINT.
  */
 #include <errno.h>
 #include <signal.h>
@@ -32,11 +33,12 @@ int main(int argc, char **argv)
 {
 	struct floor_bpf *skel = NULL;
 	struct ring_buffer *ring = NULL;
-	int emit = argc == 4 && !strcmp(argv[1], "--emit"), err = 1;
+	int emit = argc == 4 && !strcmp(argv[1], "--emit");
+	int record = argc == 4 && !strcmp(argv[1], "--record"), err = 1;
 	FILE *f;
 
-	if (argc != 2 && !emit) {
-		fprintf(stderr, "usage: floor [--emit UID] PIDFILE\n");
+	if (argc != 2 && !emit && !record) {
+		fprintf(stderr, "usage: floor [--emit UID | --record UID] PIDFILE\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);
@@ -44,16 +46,18 @@ int main(int argc, char **argv)
 	skel = floor_bpf__open();
 	if (!skel)
 		goto fail;
-	bpf_program__set_autoload(skel->progs.floor_exit, !emit);
-	bpf_program__set_autoload(skel->progs.floor_close, !emit);
+	bpf_program__set_autoload(skel->progs.floor_exit, !emit && !record);
+	bpf_program__set_autoload(skel->progs.floor_close, !emit && !record);
 	bpf_program__set_autoload(skel->progs.floor_emit_exit, emit);
 	bpf_program__set_autoload(skel->progs.floor_emit_close, emit);
-	if (emit)
+	bpf_program__set_autoload(skel->progs.floor_record_exit, record);
+	bpf_program__set_autoload(skel->progs.floor_record_close, record);
+	if (emit || record)
 		skel->rodata->emit_uid = (__u32)strtoul(argv[2], NULL, 10);
 	if (floor_bpf__load(skel) || floor_bpf__attach(skel))
 		goto fail;
-	if (emit && !(ring = ring_buffer__new(bpf_map__fd(skel->maps.floor_ring), on_record,
-					      NULL, NULL)))
+	if ((emit || record) &&
+	    !(ring = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL)))
 		goto fail;
 	f = fopen(argv[argc - 1], "w");
 	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
