@@ -31,13 +31,17 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
-# Modules shared by both programs, then each program's own.
-COMMON := log merkle record store util note bundle proctab staff mounts rules jsonrec views opens
-DAEMON := custosd loader consumer ledger abi_check export inodes
-AUDITOR := custos query verify proof report
-COMMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(COMMON))
+# Modules both programs link; then each program's own (its main first).
+# The unit tests and tools link every module that needs no BPF skeleton.
+SHARED := log opts merkle record store util note jsonrec views
+DAEMON := custosd options decode synthetic loader consumer ledger abi_check export inodes \
+	  proctab staff mounts rules opens
+AUDITOR := custos query verify proof report bundle
+SHARED_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(SHARED))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
 AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))
+COMMON_OBJS := $(SHARED_OBJS) $(patsubst %,$(OUTPUT)/collector/%.o,proctab staff mounts rules \
+	opens bundle)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -75,11 +79,11 @@ $(OUTPUT)/collector/%.o: collector/%.c $(wildcard collector/*.h) $(wildcard incl
 
 $(OUTPUT)/collector/loader.o: $(OUTPUT)/custos.skel.h
 
-$(OUTPUT)/custosd: $(DAEMON_OBJS) $(COMMON_OBJS)
+$(OUTPUT)/custosd: $(DAEMON_OBJS) $(SHARED_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(OUTPUT)/custos: $(AUDITOR_OBJS) $(COMMON_OBJS)
+$(OUTPUT)/custos: $(AUDITOR_OBJS) $(SHARED_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
@@ -96,6 +100,13 @@ $(OUTPUT)/tests/test_export: tests/unit/test_export.c tests/test.h tests/records
 $(OUTPUT)/tests/test_inodes: tests/unit/test_inodes.c tests/test.h $(COMMON_OBJS) $(OUTPUT)/collector/inodes.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(OUTPUT)/collector/inodes.o $(PKG_LIBS) -o $@
+
+# The decoder's tests link what it calls (the ledger's and the loader's
+# calls are not reached by them).
+DECODE_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,decode ledger loader inodes abi_check export)
+$(OUTPUT)/tests/test_decode: tests/unit/test_decode.c tests/test.h $(COMMON_OBJS) $(DECODE_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(COMMON_OBJS) $(DECODE_OBJS) $(PKG_LIBS) -o $@
 
 # The report's tests also run custos report itself.
 $(OUTPUT)/tests/test_report: tests/unit/test_report.c tests/test.h tests/records.h $(COMMON_OBJS) $(OUTPUT)/collector/report.o | $(OUTPUT)/tests

@@ -840,11 +840,6 @@ cleanup:
 	return err;
 }
 
-size_t export__count(const struct exporter *x)
-{
-	return x ? x->n : 0;
-}
-
 int export__stats(const struct exporter *x, size_t i, struct export_stats *st)
 {
 	if (!x || i >= x->n)

@@ -99,8 +99,7 @@ struct export_stats {
 	int up;		  /* connected (or the file open) */
 };
 
-/* The number of sinks, and the counters of sink i.  Returns 0 or -ENOENT. */
-size_t export__count(const struct exporter *x);
+/* The counters of sink i.  Returns 0, or -ENOENT past the last sink. */
 int export__stats(const struct exporter *x, size_t i, struct export_stats *st);
 
 /* Send what can go without waiting, keep the rest spooled for the next run,

@@ -73,23 +73,3 @@ void log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
-void fatal(const char *fmt, ...)
-{
-	int err = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog_errno(fmt, ap, err);
-	va_end(ap);
-	exit(1);
-}
-
-void fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(0, fmt, ap);
-	va_end(ap);
-	exit(1);
-}

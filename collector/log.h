@@ -2,7 +2,7 @@
 /*
  * A small logging module after OpenBSD's log.h.  Messages go to stderr as
  * "PROG: message"; log_warn appends ": strerror(errno)".  log_debug prints
- * only at verbosity >= 1.  fatal and fatalx log and exit(1).
+ * only at verbosity >= 1.
  */
 #ifndef CUSTOS_LOG_H
 #define CUSTOS_LOG_H
@@ -16,7 +16,5 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vlog(int debug, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-void fatalx(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 #endif /* CUSTOS_LOG_H */

@@ -509,41 +509,10 @@ static void print_csv(sqlite3_stmt *st, FILE *out)
  * Whether a code point would act on the terminal or reorder the text around
  * it rather than show: C1 controls and the bidirectional formatting marks.
  */
-static bool is_invisible(uint32_t cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
- * The bytes for a terminal, in a new string the caller frees: printable UTF-8
- * stays, everything else (controls, '\\' itself, invalid bytes) becomes \xNN.
- */
+/* The bytes for a terminal (util__display), in a new string the caller frees. */
 static char *escape(struct span s)
 {
-	size_t i = 0, o = 0;
-	uint32_t cp;
-	char *buf;
-	int len;
-
-	buf = malloc(s.n * 4 + 1);
-	if (!buf)
-		return NULL;
-	while (i < s.n) {
-		len = util__utf8_seq(s.p + i, s.n - i, &cp);
-		if (len && cp >= 0x20 && cp != 0x7f && cp != '\\' && !is_invisible(cp)) {
-			memcpy(buf + o, s.p + i, len);
-			o += len;
-			i += len;
-			continue;
-		}
-		/* Escape the whole sequence of a valid but invisible code point, else one byte. */
-		for (int k = 0; k < (len ? len : 1); k++)
-			o += sprintf(buf + o, "\\x%02x", s.p[i + k]);
-		i += len ? len : 1;
-	}
-	buf[o] = '\0';
-	return buf;
+	return util__display(s.p, s.n);
 }
 
 #define TABLE_FMT "%-20s %-6s %6s %7s %10s %-16s %-16s %12s %s%s%s%s%s%s%s%s\n"

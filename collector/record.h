@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define RECORD_MAGIC	   "CUS1"
 #define RECORD_HDR_LEN	   (4 + 2 + 8 + 8 + 32 + 16 + 8 + 8 + 2)
@@ -61,6 +62,11 @@ struct bytes {
 	const uint8_t *p;
 	uint16_t len;
 };
+
+static inline struct bytes record__bytes(const void *p, size_t len)
+{
+	return (struct bytes){ .p = p, .len = (uint16_t)len };
+}
 
 struct rec_access {
 	uint64_t event_ns; /* CLOCK_REALTIME of the access (a read: its last close) */
@@ -270,6 +276,14 @@ struct record {
 		struct rec_alert alert;
 	};
 };
+
+/* A record of type with every other field zero: the caller fills the body,
+ * the ledger the header's times when it appends it. */
+static inline void record__init(struct record *r, uint16_t type)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+}
 
 /*
  * Encode r into buf (cap bytes).  Returns the encoded length, or -ENOSPC if

@@ -236,43 +236,6 @@ static char *strf(const char *fmt, ...)
 }
 
 /* Code points that act on a terminal or reorder text: C1 controls and bidi marks. */
-static bool is_invisible(uint32_t cp)
-{
-	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e ||
-	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
- * Bytes as display text, in a new string the caller frees: printable UTF-8
- * stays; controls, invisible marks, '\\' and bytes that are not UTF-8
- * become \xNN, so the text is valid UTF-8 and says exactly which bytes
- * were stored.  NULL when out of memory.
- */
-static char *display(const uint8_t *p, size_t n)
-{
-	size_t i = 0, o = 0;
-	uint32_t cp;
-	char *buf = malloc(n * 4 + 1);
-	size_t len;
-
-	if (!buf)
-		return NULL;
-	while (i < n) {
-		len = util__utf8_seq(p + i, n - i, &cp);
-		if (len && cp != '\\' && !is_invisible(cp)) {
-			memcpy(buf + o, p + i, len);
-			o += len;
-			i += len;
-			continue;
-		}
-		for (size_t k = 0; k < (len ? len : 1); k++)
-			o += sprintf(buf + o, "\\x%02x", p[i + k]);
-		i += len ? len : 1;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* Display width of UTF-8 text: one column per code point, which holds for
  * the paths and names of a ledger but not for wide CJK characters. */
 static size_t width(const char *s)
@@ -313,7 +276,7 @@ static char *cell_text(sqlite3_stmt *st, int c)
 	case SQLITE_FLOAT:
 		return strf("%.3f", sqlite3_column_double(st, c));
 	default:
-		return display(sqlite3_column_blob(st, c), sqlite3_column_bytes(st, c));
+		return util__display(sqlite3_column_blob(st, c), sqlite3_column_bytes(st, c));
 	}
 }
 
@@ -823,7 +786,7 @@ static const char html_head[] =
 static int header(sqlite3 *db, const struct report_opts *o, struct out *out)
 {
 	char since[TIME_STR_LEN] = "the first record", until[TIME_STR_LEN] = "the last record";
-	char hours[128], *db_name = display((const uint8_t *)o->db, strlen(o->db));
+	char hours[128], *db_name = util__display((const uint8_t *)o->db, strlen(o->db));
 	char *lines[6] = { NULL };
 	int n = 5, err = 0;
 
@@ -854,7 +817,7 @@ static int header(sqlite3 *db, const struct report_opts *o, struct out *out)
 	}
 	for (int i = 0; i < n; i++) {
 		/* The person and dataset are the auditor's own arguments: escaped too. */
-		char *s = display((const uint8_t *)lines[i], strlen(lines[i]));
+		char *s = util__display((const uint8_t *)lines[i], strlen(lines[i]));
 
 		if (!s) {
 			log_warnx("failed to build report: out of memory");
@@ -892,7 +855,7 @@ static int run_section(sqlite3 *db, const struct report_opts *o, const struct se
 		t.ncols++;
 	/* The subject is text the auditor typed; it is escaped like any other. */
 	subject = subject ? subject : "";
-	safe = display((const uint8_t *)subject, strlen(subject));
+	safe = util__display((const uint8_t *)subject, strlen(subject));
 	hours_text(o, hours, sizeof(hours));
 	title = safe ? strf(s->title, safe) : NULL;
 	about = s->about ? strf(s->about, hours) : NULL;

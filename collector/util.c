@@ -454,3 +454,36 @@ size_t util__path_fold(char *p, size_t len)
 		p[out++] = '/';
 	return out;
 }
+
+/* Controls and the marks that change how a line reads (C1, bidirectional
+ * overrides) without showing. */
+static bool is_invisible(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *util__display(const uint8_t *p, size_t n)
+{
+	size_t i = 0, o = 0;
+	uint32_t cp;
+	char *buf = malloc(n * 4 + 1);
+	size_t len;
+
+	if (!buf)
+		return NULL;
+	while (i < n) {
+		len = util__utf8_seq(p + i, n - i, &cp);
+		if (len && cp != '\\' && !is_invisible(cp)) {
+			memcpy(buf + o, p + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		for (size_t k = 0; k < (len ? len : 1); k++)
+			o += sprintf(buf + o, "\\x%02x", p[i + k]);
+		i += len ? len : 1;
+	}
+	buf[o] = '\0';
+	return buf;
+}

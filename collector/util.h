@@ -52,6 +52,15 @@ int64_t util__boottime_ns(void);
 size_t util__utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
 
 /*
+ * n bytes as display text for a terminal or a page, in a new string the
+ * caller frees: printable UTF-8 stays; controls, invisible marks (C1,
+ * bidirectional overrides), '\\' and bytes that are not UTF-8 become \xNN,
+ * so the text is valid UTF-8 and says exactly which bytes were stored.
+ * NULL when out of memory.
+ */
+char *util__display(const uint8_t *p, size_t n);
+
+/*
  * Fold a path lexically, in place: empty and "." components go, ".." drops
  * the one before it (never above "/").  An absolute path stays absolute.
  * Returns the new length.  For names that were never resolved (failed
