@@ -18,12 +18,15 @@
 # floor is empty programs where custos attaches its own (floor.bpf.c): what
 # any program there costs; custos' excess over it ("vs floor") is its own
 # work, and robust to the machine's noise where ratios to bare are not.
-# Two more floors for the protected workloads (smallfiles, deep, trees64):
-# floor-emit puts one record of custos' sizes into the ring at each of the
-# workload's opens and closes, and does nothing else (what the ring costs);
-# floor-record adds the least the capture contract asks: the task's
-# identity and the file's name in them, a read session kept from the open
-# to the close (what any tool that records the same must pay).
+# More floors (tests/bench/floor.bpf.c), on the workloads they fit:
+# floor-emit (smallfiles, deep, trees64) puts one record of custos' sizes
+# into the ring at each of the workload's opens and closes, and does
+# nothing else (what the ring costs); floor-record (those and bigread) adds
+# the least the capture contract asks: the task's identity and the file's
+# name in them, a read session kept from the open to the close, added to at
+# each read (what any tool that records the same must pay); floor-lookup
+# (plain) makes only the look-ups an unprotected file's calls need: its
+# directory at the open, the session table at each read and the close.
 # auditd and bpftrace run on the first three workloads only.
 # Then the collector's own throughput (custosd --synthetic), the verifier's
 # (with both its threads, then on one core), the floors of both (what SQLite
@@ -162,7 +165,7 @@ wait_pid() { # wait_pid NAME: until $WORK/pid is written by $DAEMON_PID
 		sleep 0.05
 	done
 }
-start_floor() { # start_floor [--emit UID | --record UID]
+start_floor() { # start_floor [--emit UID | --record UID | --lookup UID]
 	rm -f "$WORK/pid"
 	"$FLOOR" "$@" "$WORK/pid" 2>>"$WORK/custosd.log" &
 	DAEMON_PID=$!
@@ -215,7 +218,7 @@ run_once() {
 audit_quiet
 run smallfiles >/dev/null
 
-TOOLS="bare floor floor-emit floor-record custos custos-paused"
+TOOLS="bare floor floor-emit floor-record floor-lookup custos custos-paused"
 for v in ${BENCH_VARIANTS:-}; do
 	[ -x "${v#*=}" ] || { echo "bench: BENCH_VARIANTS: ${v#*=} is not a program" >&2; exit 2; }
 	TOOLS="$TOOLS custos-${v%%=*}"
@@ -233,7 +236,9 @@ for round in $(seq "$ROUNDS"); do
 			ev="- -"
 			case $mode-$tool in
 			plain-auditd-* | deep-auditd-* | trees64-auditd-* | plain-bpftrace | deep-bpftrace | \
-				trees64-bpftrace | plain-floor-* | bigread-floor-* | syscalls-floor-*)
+				trees64-bpftrace | syscalls-floor-?* | bigread-floor-emit | bigread-floor-lookup | \
+				plain-floor-emit | plain-floor-record | smallfiles-floor-lookup | deep-floor-lookup | \
+				trees64-floor-lookup)
 				continue
 				;;
 			esac

@@ -14,6 +14,9 @@
  *                 (custos' task_ids_fill) and the file's name, and a read
  *                 session in custos' session table, added to at each read
  *                 and removed at the close; no tree, no path, no policy.
+ *   floor-lookup  the least it asks of an open outside every tree: one
+ *                 look-up for the file's directory at the open (a miss), and
+ *                 the session table's at each read and at the close (misses).
  *
  * Only the uid given (the workload's) is recorded.  The programs use
  * custos' maps, scratch and helpers, so a floor moves when they do.
@@ -29,7 +32,8 @@
 #define NR_OPENAT  257
 #define NR_OPENAT2 437
 
-const volatile __u32 emit_uid = (__u32)-1; /* set by floor --emit/--record */
+const volatile __u32 emit_uid = (__u32)-1; /* set by floor --emit/--record/--lookup */
+const volatile __u32 record_opens = 1;	   /* 0: floor-lookup */
 
 static __always_inline int watched(void)
 {
@@ -104,7 +108,12 @@ int BPF_PROG(floor_record_exit, struct pt_regs *regs, long ret)
 	if (!watched() || ret < 0)
 		return 0;
 	if (is_open(nr) && (file = fd_file(ret)) && (s = scratch_get())) {
-		record_open(s, file);
+		if (record_opens) {
+			record_open(s, file);
+		} else {
+			key = (__u64)BPF_CORE_READ(file, f_path.dentry, d_parent);
+			bpf_map_lookup_elem(&sessions, &key);
+		}
 	} else if (nr == NR_READ && ret > 0 && (file = fd_file(regs->di))) {
 		key = (__u64)file;
 		sess = bpf_map_lookup_elem(&sessions, &key);

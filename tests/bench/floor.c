@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * floor [--emit UID | --record UID] PIDFILE: attach one of make bench's
- * floors (floor.bpf.c): the empty programs, or those that put UID's opens
- * and closes into the ring (drained here, as custosd drains it), bare or
- * with what the capture contract asks; write PIDFILE once they are
- * attached, and keep them until SIGTERM or SIGINT.
+ * floor [--emit UID | --record UID | --lookup UID] PIDFILE: attach one of
+ * make bench's floors (floor.bpf.c): the empty programs, or those that put
+ * UID's opens and closes into the ring (drained here, as custosd drains it),
+ * bare or with what the capture contract asks, or only look up what an
+ * unprotected file's calls must; write PIDFILE once they are attached, and
+ * keep them until SIGTERM or SIGINT.
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,11 +35,12 @@ int main(int argc, char **argv)
 	struct floor_bpf *skel = NULL;
 	struct ring_buffer *ring = NULL;
 	int emit = argc == 4 && !strcmp(argv[1], "--emit");
-	int record = argc == 4 && !strcmp(argv[1], "--record"), err = 1;
+	int lookup = argc == 4 && !strcmp(argv[1], "--lookup");
+	int record = (argc == 4 && !strcmp(argv[1], "--record")) || lookup, err = 1;
 	FILE *f;
 
 	if (argc != 2 && !emit && !record) {
-		fprintf(stderr, "usage: floor [--emit UID | --record UID] PIDFILE\n");
+		fprintf(stderr, "usage: floor [--emit UID | --record UID | --lookup UID] PIDFILE\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.floor_record_close, record);
 	if (emit || record)
 		skel->rodata->emit_uid = (__u32)strtoul(argv[2], NULL, 10);
+	skel->rodata->record_opens = !lookup;
 	if (floor_bpf__load(skel) || floor_bpf__attach(skel))
 		goto fail;
 	if ((emit || record) &&
