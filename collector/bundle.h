@@ -10,7 +10,7 @@
  *
  * It is read from one read transaction of the database: a consistent
  * snapshot, WAL included (copying the database file alone can silently
- * drop committed records: reliability.md, finding 6).
+ * drop committed records: docs/reliability.md).
  */
 #ifndef CUSTOS_BUNDLE_H
 #define CUSTOS_BUNDLE_H

@@ -4,7 +4,7 @@
  * from a private cursor, and the kernel's consumer position moves only when
  * consumer__advance is called, after they are safely stored.  libbpf 1.1's
  * ring_buffer__consume advances after every callback, which would lose a
- * batch that was read but not yet committed (reliability.md, finding 2).
+ * batch that was read but not yet committed (docs/reliability.md).
  */
 #ifndef CUSTOS_CONSUMER_H
 #define CUSTOS_CONSUMER_H
@@ -39,7 +39,7 @@ uint64_t consumer__cursor(const struct consumer *c);
 
 /*
  * Start from committed, a cursor stored with the last batch the ledger kept
- * (reliability.md §4.1): records before it are in the ledger even when the
+ * (docs/reliability.md): records before it are in the ledger even when the
  * kernel's position was not moved past them (a crash between commit and
  * advance).  A cursor this ring has not reached is not its own: ignored.
  */
@@ -47,7 +47,7 @@ void consumer__resume(struct consumer *c, uint64_t committed);
 
 /*
  * Whether another process moved the kernel's consumer position since this
- * consumer last left it (any holder of the map can: reliability.md,
+ * consumer last left it (any holder of the map can: docs/reliability.md,
  * finding 8).  When it moved past what was drained, reading goes on from
  * there, and *skipped says how many records were passed over unread (as
  * far as their headers can still be walked).  Returns 1 if it moved, else 0.

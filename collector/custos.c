@@ -6,7 +6,7 @@
  * Exit status: 0 done, 1 a ledger with tamper evidence refused (query,
  * report), 2 bad arguments, 3 the database or the output could not be read
  * or written (the same 3 as "usage or I/O error" of verify).
- * verify and verify-proof keep the auditor's contract of ledger.md §4.9
+ * verify and verify-proof keep the auditor's contract of docs/ledger.md
  * (1 tamper evidence, 3 usage or I/O error), and prove exits 1 when the
  * database contradicts its own checkpoint.
  */

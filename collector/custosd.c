@@ -51,7 +51,7 @@
 static volatile sig_atomic_t exiting, reload;
 
 /*
- * The ring's part of a batch (reliability.md §4.1), saved in the state
+ * The ring's part of a batch (docs/reliability.md), saved in the state
  * table with the records it covers: which ring (a map of this boot), where
  * in it the batch ends, and the loss counters its LOSS records were taken
  * against.  A custosd that takes the ring over starts from there: nothing
@@ -319,7 +319,7 @@ static int batch_commit(struct collector *col)
 
 /*
  * Another process moved the ring's read position (any holder of the map
- * can: reliability.md, finding 8).  The records it made this custosd pass
+ * can: docs/reliability.md).  The records it made this custosd pass
  * over are lost to the ledger: a LOSS record of the collector's own
  * counter ring_moved says how many (0 when it moved back, or only over
  * what was read already).

@@ -379,7 +379,7 @@ static int append_one(struct ledger *l, struct record *r)
 }
 
 /*
- * Close epoch e (ledger.md §4.5): the next key is on disk before the record
+ * Close epoch e (docs/ledger.md): the next key is on disk before the record
  * that certifies it, the record is committed before anything is signed, and
  * FK_e is destroyed only once the checkpoint that it seals is kept.
  */
@@ -738,7 +738,7 @@ static int read_log_facts(struct ledger *l, uint8_t config_hash[32])
 }
 
 /* An interrupted epoch close: finished if its EPOCH_CLOSE was committed,
- * else forgotten (ledger.md §4.5). */
+ * else forgotten (docs/ledger.md). */
 static int recover_close(struct ledger *l)
 {
 	struct note_signer *next = NULL;

@@ -28,7 +28,7 @@
 #define SECURITYFS_MAGIC 0x73636673
 
 /*
- * Everything custosd loads is pinned below PIN_DIR (reliability.md §4.2),
+ * Everything custosd loads is pinned below PIN_DIR (docs/reliability.md),
  * so that capture outlives a custosd that crashes or is killed: every map
  * of the object in maps/ (the ring, the session table, the counters, the
  * run-time settings in .bss ...), every attached program's link in links/,

@@ -3,7 +3,7 @@
  * The skeleton's life cycle: open -> set rodata and sizes -> load -> fill the
  * protected map -> attach -> pin.  Once loader__start returns, events flow.
  *
- * Everything is pinned in /sys/fs/bpf/custos (reliability.md §4.2): the
+ * Everything is pinned in /sys/fs/bpf/custos (docs/reliability.md): the
  * programs stay attached, and the ring keeps their events, when custosd
  * dies.  A custosd that starts where the pinned set is its own (the same
  * ledger, BPF object, backend, ring size and watch list) takes it over

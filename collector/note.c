@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Signed notes and checkpoints (ledger.md §4.4).  Everything that parses
+ * Signed notes and checkpoints (docs/ledger.md).  Everything that parses
  * here is strict and returns one error for every kind of malformation: the
  * auditor's verdict must not depend on how a forger chose to be sloppy, and
  * a text accepted here must be the one Go's sumdb/note and the witnesses

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * C2SP signed notes (c2sp.org/signed-note) with Ed25519 keys, and the
- * tlog-checkpoint note text (c2sp.org/tlog-checkpoint); ledger.md §4.4.
+ * tlog-checkpoint note text (c2sp.org/tlog-checkpoint); docs/ledger.md
  *
  * Text forms, byte for byte those of Go's golang.org/x/mod/sumdb/note:
  *   key ID    SHA-256(name || "\n" || 0x01 || pub32)[0:4], big-endian

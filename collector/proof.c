@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Inclusion and consistency proofs (ledger.md §4.3, §4.9).  The prover reads
+ * Inclusion and consistency proofs (docs/ledger.md).  The prover reads
  * the database like the verifier does, read-only and trusting nothing: it
  * checks each proof against the stored checkpoint's root before printing it,
  * so a database that contradicts its own checkpoints gives an error here
@@ -261,7 +261,7 @@ static int finish_output(FILE *out)
 
 /*
  * The audit path of seq covers every leaf of the tree of size, and the store
- * keeps no tiles (ledger.md §4.7) yet: each leaf is re-read from its row, so a
+ * keeps no tiles yet: each leaf is re-read from its row, so a
  * proof costs one pass over the first size records.
  */
 int proof__inclusion(const char *db, uint64_t seq, uint64_t size, FILE *out)

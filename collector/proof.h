@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Offline proofs (ledger.md §4.9): an inclusion proof shows that one record is
+ * Offline proofs (docs/ledger.md): an inclusion proof shows that one record is
  * in the log a signed checkpoint commits to, a consistency proof that a later
  * checkpoint extends an earlier one.  Each is a self-contained text file that
  * an auditor checks with nothing but the trust file: no database, no host.

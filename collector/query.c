@@ -4,7 +4,7 @@
  * as an aligned table, JSON Lines or CSV.
  *
  * The database may come from a host under investigation, so it is opened
- * read-only with SQLite's defensive settings (reliability.md §4.3) and every
+ * read-only with SQLite's defensive settings (docs/reliability.md) and every
  * filter value reaches SQL only as a bound parameter.  Paths are raw bytes
  * chosen by whoever named the file: JSON keeps them exactly (path_b64 when
  * they are not UTF-8) and the table escapes them so that a crafted name cannot

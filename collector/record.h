@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The canonical ledger record (../shared/design/ledger.md §4.2): one encoder
+ * The canonical ledger record (docs/record-format.md): one encoder
  * and one strict decoder, shared by custosd and every reader.
  *
  * Wire form, TLS presentation language, big-endian:

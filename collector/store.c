@@ -213,7 +213,7 @@ static int store_sync(struct store *st);
  * several for each record inserted, and the collector reads none of them.
  * They are turned off before the library initialises, when the process's
  * first open is the collector's (before any other thread can use SQLite).
- * Readers keep them: a heap limit (reliability.md §4.3, for the verifier)
+ * Readers keep them: a heap limit (docs/reliability.md, for the verifier)
  * works only with them on.
  */
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
@@ -544,7 +544,7 @@ struct store *store__open(const char *path)
 	err = check_format(st->db, path);
 	if (err)
 		goto fail;
-	/* FULL: a commit acknowledged is on disk (reliability.md, finding 5). */
+	/* FULL: a commit acknowledged is on disk (docs/reliability.md). */
 	err = -EIO;
 	if (exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			 "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-32768;") ||

@@ -71,7 +71,7 @@ for t in tests/e2e/*.sh; do
 done
 
 # The second kernel's runs, when this machine can boot it (scripts/vmtest.sh
-# says when it cannot), then the formatting rule of style.md, which is part
+# says when it cannot), then the formatting rule (.clang-format), which is part
 # of the suite so that CI enforces it.
 if [ -z "$only" ] && [ "${CUSTOS_NO_VM:-}" != 1 ]; then
 	echo "== vmtest"

@@ -1,4 +1,4 @@
-# Crash loop (ledger.md §6): kill -9 custosd at random moments while a
+# Crash loop (docs/ledger.md): kill -9 custosd at random moments while a
 # workload reads protected files, restart it on the same ledger, N times.
 # custos verify must then report the crashes (GAP) but never tamper, and
 # a clean stop at the end must leave nothing open.

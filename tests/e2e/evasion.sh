@@ -1,4 +1,4 @@
-# The evasion suite (capture.md, last section): each way an auditor would
+# The evasion suite (docs/capture.md; README: "What is caught"): each way an auditor would
 # try to read protected data without leaving a trace, and what custos
 # recorded for it: the action, the kernel's path, the bytes, the process.
 . "$(dirname "$0")/../lib.sh"

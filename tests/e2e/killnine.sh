@@ -1,4 +1,4 @@
-# kill -9 under load (reliability.md §4.1, §4.2): custosd is killed at
+# kill -9 under load (docs/reliability.md): custosd is killed at
 # random moments, some while it starts, as a steady workload opens and
 # reads protected files, and is started again on the same ledger.  Its
 # pinned programs capture on meanwhile, and each new custosd resumes at the

@@ -1,4 +1,4 @@
-# The ledger's tamper evidence (ledger.md §6): a real log written by the
+# The ledger's tamper evidence (docs/ledger.md): a real log written by the
 # collector's ledger code in short epochs, then each mutation a hostile root
 # could make, on its own copy.  custos verify must exit 0 on the untouched
 # log and 1 on every mutation.

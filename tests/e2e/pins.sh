@@ -1,5 +1,5 @@
 # The pins in /sys/fs/bpf/custos and the one custosd of a host
-# (reliability.md §4.2, finding 8).  A second custosd, on any ledger, is
+# (docs/reliability.md).  A second custosd, on any ledger, is
 # refused with one line and touches nothing of the first one's; nor does a
 # mistyped command.  A clean stop leaves everything attached and pinned, as
 # a crash does: capture goes on, and the next custosd of the ledger takes

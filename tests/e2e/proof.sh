@@ -1,4 +1,4 @@
-# Offline proofs (ledger.md §4.9): custos prove writes inclusion and
+# Offline proofs (docs/ledger.md): custos prove writes inclusion and
 # consistency proofs from a real log, and custos verify-proof checks them with
 # the trust file alone.  A proof must hold untouched (exit 0) and fail when any
 # part is altered: exit 1 while the file still parses, exit 3 once it does not.

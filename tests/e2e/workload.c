@@ -33,7 +33,7 @@
  *                              absolute path) to the deepest, read it there
  *   workload fanotify DIR N    read whole the files opened in DIR by others, through
  *                              the descriptors fanotify gives, N of them
- *   workload steal PIN         as a root process can (reliability.md, finding 8): open the
+ *   workload steal PIN         as a root process can (docs/reliability.md): open the
  *                              pinned ring buffer PIN and move its consumer position to
  *                              the producer's, passing over what it holds; prints
  *                              "skipped=BYTES"

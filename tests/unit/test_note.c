@@ -621,7 +621,7 @@ TEST(checkpoint_rejections)
 	return true;
 }
 
-/* The shape of ledger.md §4.4: one checkpoint signed by LK and FK_e. */
+/* The shape of docs/ledger.md: one checkpoint signed by LK and FK_e. */
 TEST(signed_checkpoint_end_to_end)
 {
 	struct note_signer *s[2] = { NULL, NULL };
