@@ -7,7 +7,12 @@ BPFTOOL ?= bpftool
 CC ?= cc
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 VMLINUX_H ?= $(OUTPUT)/vmlinux.h
-ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+# x86-64 only: the programs read its syscall numbers and registers, and
+# those of its 32-bit ABIs (bpf/syscall.bpf.h, hooks.bpf.c).
+ifneq ($(shell uname -m),x86_64)
+$(error custos builds on x86-64 only: its BPF programs read x86's syscall ABIs)
+endif
+ARCH := x86
 
 PKGS := libbpf libelf zlib sqlite3 libcrypto jansson yaml-0.1
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
