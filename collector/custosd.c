@@ -857,15 +857,175 @@ static int begin_run(struct collector *col, const char *config)
 		       append_losses(col) ?: batch_commit(col);
 }
 
+/* The staff directory and the rules, as the options name them: a file that
+ * does not load is bad input (exit 2, nothing written). */
+static void load_policy(struct collector *col)
+{
+	char why[512];
+
+	if (col->opt->staff) {
+		col->dec.staff = staff__load(col->opt->staff, why, sizeof(why));
+		if (!col->dec.staff)
+			options__fail("invalid --staff: %s", why);
+	}
+	if (col->opt->rules) {
+		col->rules = rules__load(col->opt->rules, why, sizeof(why));
+		if (!col->rules)
+			options__fail("invalid --rules: %s", why);
+	}
+}
+
+/* What a run needs before its ledger opens: the tables decoding fills, the
+ * host's name and boot, the signals, bpffs and tracefs. */
+static int prepare(struct collector *col)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err;
+
+	col->dec.procs = proctab__new();
+	col->dec.opens = opens__new(OPENS_SLOTS);
+	if (!col->dec.procs || !col->dec.opens) {
+		log_warnx("failed to allocate the process table and the path cache: out of memory");
+		return -ENOMEM;
+	}
+	no_core_dumps();
+	if (gethostname(col->host, sizeof(col->host) - 1))
+		snprintf(col->host, sizeof(col->host), "unknown");
+	err = read_boot_id(col->boot_id);
+	if (err) {
+		log_warnx("failed to read boot id: %s", strerror(-err));
+		return err;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return loader__mount_fs() ? -EIO : 0;
+}
+
+/* --synthetic: the collector alone, between a START and a STOP.  Returns
+ * the exit status. */
+static int run_synthetic(struct collector *col, const char *config)
+{
+	int err;
+
+	if (ledger__resume(col->ledger, NULL) || append_start(col, config, "synthetic") ||
+	    synthetic(col, col->opt->synthetic) || append_stop(col, "duration") ||
+	    ledger__commit(col->ledger))
+		return 1;
+	err = ledger__seal(col->ledger);
+	col->ledger = NULL;
+	return err ? 1 : 0;
+}
+
+/* Load and attach the programs (or take the pinned ones over), then the
+ * process table and the trees' other names, START, and the pidfile: from
+ * here on every access is in the ring. */
+static int start_capture(struct collector *col, const char *config)
+{
+	const struct options *opt = col->opt;
+	uint8_t ledger_id[32];
+	int err;
+
+	col->dec.mounts = mounts__open();
+	if (!col->dec.mounts) {
+		log_warn("failed to read the mount table");
+		return -EIO;
+	}
+	col->roots_gen = mounts__refresh(col->dec.mounts);
+	ledger__id(col->ledger, ledger_id);
+	col->loader = loader__start(&(struct loader_opts){
+		.watch = opt->watch,
+		.n_watch = opt->n_watch,
+		.mounts = col->dec.mounts,
+		.ring_bytes = opt->ring_bytes,
+		.sessions = opt->sessions,
+		.self_tgid = getpid(),
+		.self_start_ticks = self_start_ticks(),
+		.progress_ns = (uint64_t)opt->progress_s * 1000000000ULL,
+		.fine_reads = opt->fine_reads,
+		.backend = opt->backend,
+		.failclosed_mask = opt->failclosed_mask,
+		.beat_timeout_ns = (uint64_t)opt->failclosed_after_s * 1000000000ULL,
+		.ledger_id = ledger_id,
+	});
+	if (!col->loader || alloc_counters(col))
+		return -EIO;
+	col->dec.loader = col->loader;
+	col->cons = consumer__open(loader__ring_fd(col->loader), loader__ring_size(col->loader));
+	if (!col->cons)
+		return -EIO;
+	/* After attach: whatever starts from now on is seen by its events. */
+	err = proctab__bootstrap(col->dec.procs);
+	if (err < 0)
+		log_warnx("failed to read running processes from /proc: %s", strerror(-err));
+	else
+		log_debug("%d running processes", err);
+	/* After attach too: a link made during the walk is seen by its event. */
+	if (scan_links(col) || begin_run(col, config))
+		return -EIO;
+	/* Starting took a while (the process table, the START commit): beat
+	 * before anyone is told that custosd runs. */
+	loader__beat(col->loader);
+	if (opt->pidfile && write_pidfile(opt->pidfile))
+		return -EIO;
+	log_info("watching %d tree(s), writing %s", opt->n_watch, opt->db);
+	return 0;
+}
+
+/*
+ * The end of a run: what the ring holds, STOP, and the seal.  The programs
+ * stay attached, as after a crash: what happens while no custosd runs stays
+ * in the ring for the next one of the ledger (a stop is no moment to read
+ * unrecorded).  Returns the exit status.
+ */
+static int stop_run(struct collector *col, const char *reason)
+{
+	int err = loader__sweep(col->loader, 1);
+
+	if (err)
+		log_warnx("failed to report the sessions still open: %s", strerror(-err));
+	if (collect(col) || append_stop(col, reason) || batch_commit(col))
+		return 1;
+	log_info("stopped (%s): %" PRIu64 " records written; capture goes on into the pinned ring "
+		 "until a custosd of this ledger runs again (rm -r /sys/fs/bpf/custos ends it)",
+		 reason, ledger__count(col->ledger));
+	if (col->opt->failclosed_mask)
+		log_info("fail-closed stays: opens in its trees are refused until custosd runs "
+			 "again (started without --fail-closed, it lifts it)");
+	export__tick(col->exp);
+	log_exports(col);
+	err = ledger__seal(col->ledger);
+	col->ledger = NULL;
+	return err ? 1 : 0;
+}
+
+static void collector_free(struct collector *col)
+{
+	/* Given up before the trees were taken over: the claim goes back. */
+	if (!col->loader)
+		loader__unclaim();
+	export__close(col->exp);
+	consumer__close(col->cons);
+	loader__destroy(col->loader);
+	ledger__free(col->ledger);
+	proctab__free(col->dec.procs);
+	mounts__free(col->dec.mounts);
+	staff__free(col->dec.staff);
+	rules__free(col->rules);
+	opens__free(col->dec.opens);
+	free(col->stats_seen);
+	free(col->stats_now);
+	free(col->loss_state);
+	free(col->loss_saved);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
 	struct collector col = { .opt = &opt, .dec = { .watch = opt.watch } };
-	struct sigaction sa = { .sa_handler = on_signal };
-	const char *reason = "signal";
 	char *config = col.config;
-	uint8_t ledger_id[32];
-	int err, status = 1, lock = -1;
+	int status = 1, lock = -1;
 
 	log_init("custosd", 0);
 	options__parse(argc, argv, &opt);
@@ -873,20 +1033,7 @@ int main(int argc, char **argv)
 	log_init("custosd", opt.verbose);
 	if (geteuid() != 0)
 		options__fail("must run as root (loads BPF programs)");
-	if (opt.staff) {
-		char why[512];
-
-		col.dec.staff = staff__load(opt.staff, why, sizeof(why));
-		if (!col.dec.staff)
-			options__fail("invalid --staff: %s", why);
-	}
-	if (opt.rules) {
-		char why[512];
-
-		col.rules = rules__load(opt.rules, why, sizeof(why));
-		if (!col.rules)
-			options__fail("invalid --rules: %s", why);
-	}
+	load_policy(&col);
 	/* Every argument is checked: nothing was done before this line, and
 	 * everything is done by the host's one custosd after it.  (--synthetic
 	 * too: it loads no program, but writes a ledger like any other.) */
@@ -896,25 +1043,7 @@ int main(int argc, char **argv)
 	/* Before anything of the watched trees is opened: a stopped custosd's
 	 * fail-closed program may refuse them to anyone but its heir. */
 	loader__claim();
-	col.dec.procs = proctab__new();
-	col.dec.opens = opens__new(OPENS_SLOTS);
-	if (!col.dec.procs || !col.dec.opens) {
-		log_warnx("failed to allocate the process table and the path cache: out of memory");
-		goto out;
-	}
-	no_core_dumps();
-	if (gethostname(col.host, sizeof(col.host) - 1))
-		snprintf(col.host, sizeof(col.host), "unknown");
-	err = read_boot_id(col.boot_id);
-	if (err) {
-		log_warnx("failed to read boot id: %s", strerror(-err));
-		goto out;
-	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (loader__mount_fs())
+	if (prepare(&col))
 		goto out;
 	make_config(&opt, col.dec.staff, col.rules, col.config, sizeof(col.config));
 	col.ledger = open_ledger(&col, config);
@@ -924,105 +1053,17 @@ int main(int argc, char **argv)
 	if (opt.n_export && open_exports(&col))
 		goto out;
 	if (opt.synthetic) {
-		reason = "duration";
-		if (ledger__resume(col.ledger, NULL) || append_start(&col, config, "synthetic") ||
-		    synthetic(&col, opt.synthetic) || append_stop(&col, reason) ||
-		    ledger__commit(col.ledger))
-			goto out;
-		status = ledger__seal(col.ledger) ? 1 : 0;
-		col.ledger = NULL;
+		status = run_synthetic(&col, config);
 		goto out;
 	}
-	col.dec.mounts = mounts__open();
-	if (!col.dec.mounts) {
-		log_warn("failed to read the mount table");
+	if (start_capture(&col, config))
 		goto out;
-	}
-	col.roots_gen = mounts__refresh(col.dec.mounts);
-	ledger__id(col.ledger, ledger_id);
-	col.loader = loader__start(&(struct loader_opts){
-		.watch = opt.watch,
-		.n_watch = opt.n_watch,
-		.mounts = col.dec.mounts,
-		.ring_bytes = opt.ring_bytes,
-		.sessions = opt.sessions,
-		.self_tgid = getpid(),
-		.self_start_ticks = self_start_ticks(),
-		.progress_ns = (uint64_t)opt.progress_s * 1000000000ULL,
-		.fine_reads = opt.fine_reads,
-		.backend = opt.backend,
-		.failclosed_mask = opt.failclosed_mask,
-		.beat_timeout_ns = (uint64_t)opt.failclosed_after_s * 1000000000ULL,
-		.ledger_id = ledger_id,
-	});
-	if (!col.loader || alloc_counters(&col))
-		goto out;
-	col.dec.loader = col.loader;
-	col.cons = consumer__open(loader__ring_fd(col.loader), loader__ring_size(col.loader));
-	if (!col.cons)
-		goto out;
-	/* After attach: whatever starts from now on is seen by its events. */
-	err = proctab__bootstrap(col.dec.procs);
-	if (err < 0)
-		log_warnx("failed to read running processes from /proc: %s", strerror(-err));
-	else
-		log_debug("%d running processes", err);
-	/* After attach too: a link made during the walk is seen by its event. */
-	if (scan_links(&col))
-		goto out;
-	if (begin_run(&col, config))
-		goto out;
-	/* Starting took a while (the process table, the START commit): beat
-	 * before anyone is told that custosd runs. */
-	loader__beat(col.loader);
-	if (opt.pidfile && write_pidfile(opt.pidfile))
-		goto out;
-	log_info("watching %d tree(s), writing %s", opt.n_watch, opt.db);
-	err = run(&col);
-	if (err) {
-		reason = "error";
-		goto out;
-	}
-	if (!exiting)
-		reason = "duration";
-	/* The programs stay attached, as after a crash: what happens while no
-	 * custosd runs stays in the ring for the next one of the ledger (a stop
-	 * is no moment to read unrecorded).  STOP ends this run's part. */
-	err = loader__sweep(col.loader, 1);
-	if (err)
-		log_warnx("failed to report the sessions still open: %s", strerror(-err));
-	if (collect(&col) || append_stop(&col, reason) || batch_commit(&col))
-		goto out;
-	log_info("stopped (%s): %" PRIu64 " records written; capture goes on into the pinned ring "
-		 "until a custosd of this ledger runs again (rm -r /sys/fs/bpf/custos ends it)",
-		 reason, ledger__count(col.ledger));
-	if (opt.failclosed_mask)
-		log_info("fail-closed stays: opens in its trees are refused until custosd runs "
-			 "again "
-			 "(started without --fail-closed, it lifts it)");
-	export__tick(col.exp);
-	log_exports(&col);
-	err = ledger__seal(col.ledger);
-	col.ledger = NULL;
-	status = err ? 1 : 0;
+	/* A run that failed is left as a crash is: its GAP tells the next. */
+	if (!run(&col))
+		status = stop_run(&col, exiting ? "signal" : "duration");
 out:
-	/* Given up before the trees were taken over: the claim goes back. */
-	if (!col.loader)
-		loader__unclaim();
-	export__close(col.exp);
+	collector_free(&col);
 	free(opt.exports);
-	consumer__close(col.cons);
-	loader__destroy(col.loader);
-	ledger__free(col.ledger);
-	proctab__free(col.dec.procs);
-	mounts__free(col.dec.mounts);
-	staff__free(col.dec.staff);
-	rules__free(col.rules);
-	opens__free(col.dec.opens);
-	free(col.stats_seen);
-	free(col.stats_now);
-	free(col.loss_state);
-	free(col.loss_saved);
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);
 	if (lock >= 0)

@@ -269,100 +269,129 @@ static int ends_with_path(size_t len, size_t path_off, const struct custos_file_
 	return len >= path_off && len == path_off + f->path_len;
 }
 
-int decode__event(struct decoder *d, const void *data, size_t len, struct record *r)
+/* Each kind of event: 1 for a record made, 0 for none, -EBADMSG for an
+ * event that does not parse.  data is len bytes, its header checked. */
+static int open_record(struct decoder *d, const void *data, size_t len, struct record *r)
+{
+	const struct custos_open_event *e = data;
+	struct rec_access *a = &r->access;
+
+	if (!ends_with_path(len, offsetof(struct custos_open_event, path), &e->file))
+		return -EBADMSG;
+	record__init(r, REC_FILE_ACCESS);
+	access_from_event(d, a, &e->hdr, &e->task, &e->file, e->path);
+	a->op = e->hdr.type == CUSTOS_EV_OPEN ? OP_OPEN : OP_MMAP;
+	if (e->file.path_flags & CUSTOS_PATH_UNRESOLVED)
+		failed_open_path(d, a, e);
+	host_path(d, &a->path, &a->path_flags, e->file.dev, d->buf.path);
+	/* A cache, not evidence: a path it cannot keep is found again in the ledger. */
+	if (e->result >= 0 && !(e->file.path_flags & CUSTOS_PATH_UNRESOLVED))
+		opens__put(d->opens, a->dev, a->ino, a->mnt_id, a->path.p, a->path.len,
+			   a->path_flags & OPEN_PATH_FLAGS);
+	a->open_flags = e->flags;
+	a->result = e->result;
+	a->abi = e->abi;
+	a->session = e->session;
+	if (e->how == CUSTOS_OPEN_DISCOVERED)
+		a->access_flags |= RECORD_ACCESS_DISCOVERED;
+	return 1;
+}
+
+static int link_record(struct decoder *d, const void *data, size_t len, struct record *r)
+{
+	const struct custos_link_event *e = data;
+	size_t off = offsetof(struct custos_link_event, path);
+
+	if (len < off || len != off + e->file.path_len + e->target_len)
+		return -EBADMSG;
+	record__init(r, REC_FILE_ACCESS);
+	access_from_event(d, &r->access, &e->hdr, &e->task, &e->file, e->path);
+	link_event(d, &r->access, e);
+	return 1;
+}
+
+static int read_record(struct decoder *d, const void *data, size_t len, struct record *r)
+{
+	const struct custos_read_event *e = data;
+	struct rec_access *a = &r->access;
+
+	if (!ends_with_path(len, offsetof(struct custos_read_event, path), &e->file))
+		return -EBADMSG;
+	record__init(r, REC_FILE_ACCESS);
+	access_from_event(d, a, &e->hdr, &e->task, &e->file, e->path);
+	open_path(d, a);
+	/* A single call (--fine-reads) is its own action, not a session. */
+	a->op = e->partial == 2 ? OP_READ_CALL : OP_READ;
+	a->bytes = e->bytes;
+	a->reads = e->reads;
+	a->first_ns = e->first_ns + d->clock_off;
+	a->last_ns = e->last_ns + d->clock_off;
+	a->read_paths = e->read_paths;
+	a->partial = e->partial == 1;
+	a->min_offset = e->min_offset;
+	a->max_offset = e->max_offset;
+	a->abi = e->abi;
+	a->session = e->session;
+	return 1;
+}
+
+/* The process table's events make no record. */
+static int process_event(struct decoder *d, const void *data, size_t len)
 {
 	const struct custos_event_hdr *h = data;
+	const struct custos_exec_event *e = data;
+	struct bytes exe;
+	uint32_t flags;
 
-	if (len < sizeof(*h) || h->size != len)
-		goto malformed;
 	switch (h->type) {
-	case CUSTOS_EV_OPEN:
-	case CUSTOS_EV_MMAP: {
-		const struct custos_open_event *e = data;
-
-		if (!ends_with_path(len, offsetof(struct custos_open_event, path), &e->file))
-			goto malformed;
-		record__init(r, REC_FILE_ACCESS);
-		access_from_event(d, &r->access, h, &e->task, &e->file, e->path);
-		r->access.op = h->type == CUSTOS_EV_OPEN ? OP_OPEN : OP_MMAP;
-		if (e->file.path_flags & CUSTOS_PATH_UNRESOLVED)
-			failed_open_path(d, &r->access, e);
-		host_path(d, &r->access.path, &r->access.path_flags, e->file.dev, d->buf.path);
-		/* A cache, not evidence: a path it cannot keep is found again in the ledger. */
-		if (e->result >= 0 && !(e->file.path_flags & CUSTOS_PATH_UNRESOLVED))
-			opens__put(d->opens, r->access.dev, r->access.ino, r->access.mnt_id,
-				   r->access.path.p, r->access.path.len,
-				   r->access.path_flags & OPEN_PATH_FLAGS);
-		r->access.open_flags = e->flags;
-		r->access.result = e->result;
-		r->access.abi = e->abi;
-		r->access.session = e->session;
-		if (e->how == CUSTOS_OPEN_DISCOVERED)
-			r->access.access_flags |= RECORD_ACCESS_DISCOVERED;
-		break;
-	}
-	case CUSTOS_EV_LINK: {
-		const struct custos_link_event *e = data;
-		size_t off = offsetof(struct custos_link_event, path);
-
-		if (len < off || len != off + e->file.path_len + e->target_len)
-			goto malformed;
-		record__init(r, REC_FILE_ACCESS);
-		access_from_event(d, &r->access, h, &e->task, &e->file, e->path);
-		link_event(d, &r->access, e);
-		break;
-	}
-	case CUSTOS_EV_READ_SESSION: {
-		const struct custos_read_event *e = data;
-
-		if (!ends_with_path(len, offsetof(struct custos_read_event, path), &e->file))
-			goto malformed;
-		record__init(r, REC_FILE_ACCESS);
-		access_from_event(d, &r->access, h, &e->task, &e->file, e->path);
-		/* A single call (--fine-reads) is its own action, not a session. */
-		open_path(d, &r->access);
-		r->access.op = e->partial == 2 ? OP_READ_CALL : OP_READ;
-		r->access.bytes = e->bytes;
-		r->access.reads = e->reads;
-		r->access.first_ns = e->first_ns + d->clock_off;
-		r->access.last_ns = e->last_ns + d->clock_off;
-		r->access.read_paths = e->read_paths;
-		r->access.partial = e->partial == 1;
-		r->access.min_offset = e->min_offset;
-		r->access.max_offset = e->max_offset;
-		r->access.abi = e->abi;
-		r->access.session = e->session;
-		break;
-	}
-	case CUSTOS_EV_EXEC: {
-		const struct custos_exec_event *e = data;
-
+	case CUSTOS_EV_EXEC:
 		if (!ends_with_path(len, offsetof(struct custos_exec_event, path), &e->file) ||
 		    e->args_len > CUSTOS_ARGS_MAX)
-			goto malformed;
-		struct bytes exe = record__bytes(e->path, e->file.path_len);
-		uint32_t flags = e->file.path_flags;
-
+			return -EBADMSG;
+		exe = record__bytes(e->path, e->file.path_len);
+		flags = e->file.path_flags;
 		host_path(d, &exe, &flags, e->file.dev, d->buf.path);
 		proctab__exec(d->procs, e, (const char *)exe.p, exe.len);
 		return 0;
-	}
 	case CUSTOS_EV_FORK:
 		if (len != sizeof(struct custos_fork_event))
-			goto malformed;
+			return -EBADMSG;
 		proctab__fork(d->procs, data);
 		return 0;
-	case CUSTOS_EV_EXIT:
+	default: /* CUSTOS_EV_EXIT */
 		if (len != sizeof(struct custos_exit_event))
-			goto malformed;
+			return -EBADMSG;
 		proctab__exit(d->procs, data, util__boottime_ns());
 		return 0;
-	default:
-		goto malformed;
 	}
-	return 1;
-malformed:
-	d->malformed++;
-	return 0;
 }
 
+int decode__event(struct decoder *d, const void *data, size_t len, struct record *r)
+{
+	const struct custos_event_hdr *h = data;
+	int made = -EBADMSG;
+
+	if (len >= sizeof(*h) && h->size == len) {
+		switch (h->type) {
+		case CUSTOS_EV_OPEN:
+		case CUSTOS_EV_MMAP:
+			made = open_record(d, data, len, r);
+			break;
+		case CUSTOS_EV_LINK:
+			made = link_record(d, data, len, r);
+			break;
+		case CUSTOS_EV_READ_SESSION:
+			made = read_record(d, data, len, r);
+			break;
+		case CUSTOS_EV_EXEC:
+		case CUSTOS_EV_FORK:
+		case CUSTOS_EV_EXIT:
+			made = process_event(d, data, len);
+			break;
+		}
+	}
+	/* Counted (a LOSS record at the next commit), never trusted. */
+	if (made < 0)
+		d->malformed++;
+	return made > 0;
+}
