@@ -30,12 +30,11 @@
 #define EXIT_USAGE  2
 #define EXIT_IO	    3
 
-
 /* What query and report share: the time forms and the exit status. */
 #define TIME_HELP                                                                                  \
-	"TIME is RFC 3339 (2026-11-27T06:10:21Z, 2026-11-27T08:10:21.5+02:00), a date\n"            \
-	"(2026-11-27, midnight UTC: --until 2026-12-01 ends as November does), \"2026-11-27\n"      \
-	"06:10[:21]\" (UTC), an age before now (90s, 15m, 2h, 3d, 1w), @SECONDS since the\n"        \
+	"TIME is RFC 3339 (2026-11-27T06:10:21Z, 2026-11-27T08:10:21.5+02:00), a date\n"           \
+	"(2026-11-27, midnight UTC: --until 2026-12-01 ends as November does), \"2026-11-27\n"     \
+	"06:10[:21]\" (UTC), an age before now (90s, 15m, 2h, 3d, 1w), @SECONDS since the\n"       \
 	"epoch, or now.\n"
 #define READER_STATUS                                                                              \
 	"Exit status:\n"                                                                           \
@@ -44,7 +43,7 @@
 	"  2  bad arguments\n"                                                                     \
 	"  3  the database could not be opened or read, or the output could not be written\n"
 #define TRUST_HELP                                                                                 \
-	"the auditor's trust.vkeys (default: the keys the log's own\n"                              \
+	"the auditor's trust.vkeys (default: the keys the log's own\n"                             \
 	"GENESIS certifies, which cannot tell a log made anew)"
 
 static int parse_format(const char *s, enum query_format *fmt)
@@ -140,7 +139,8 @@ static const struct opt query_opts[] = {
 	{ "exe", OPT_FILTER, 0, "PATH",
 	  "only accesses by the program PATH; with a final /, any program\n"
 	  "below that directory" },
-	{ "comm", OPT_FILTER, 0, "NAME", "only accesses by processes named NAME (at most 15 bytes)" },
+	{ "comm", OPT_FILTER, 0, "NAME",
+	  "only accesses by processes named NAME (at most 15 bytes)" },
 	{ "person", OPT_FILTER, 0, "ID",
 	  "only accesses attributed to staff member ID (or service:NAME)" },
 	{ "team", OPT_FILTER, 0, "T", "only accesses by members of team T" },
@@ -192,8 +192,7 @@ static const struct opts_cmd query_cmd = {
 		 "read in that same transaction: a ledger with tamper evidence is refused.",
 	.opts = query_opts,
 	.after = TIME_HELP
-	"\n" READER_STATUS
-	"\n"
+	"\n" READER_STATUS "\n"
 	"EXAMPLES\n"
 	"  Everything of the last hour:\n"
 	"    custos query --db /var/lib/custos/custos.db --since 1h\n"
@@ -269,7 +268,8 @@ static int cmd_query(int argc, char **argv)
 
 static const struct opt verify_opts_table[] = {
 	{ "db", OPT_DB, 0, "FILE", "the database custosd writes (opened read-only)" },
-	{ "bundle", OPT_BUNDLE, 0, "FILE", "an evidence bundle from custos export, instead of --db" },
+	{ "bundle", OPT_BUNDLE, 0, "FILE",
+	  "an evidence bundle from custos export, instead of --db" },
 	{ "trust", OPT_TRUST, 0, "FILE", "trust.vkeys from the log's creation (required)" },
 	{ "witness", OPT_WITNESS, 0, "FILE", "a checkpoint note a witness kept; repeatable" },
 	{ "quiet", OPT_QUIET, 'q', NULL, "print only the verdict line" },
@@ -278,8 +278,9 @@ static const struct opt verify_opts_table[] = {
 
 static const struct opts_cmd verify_cmd = {
 	.name = "custos verify",
-	.synopsis = "custos verify --db FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
-		    "       custos verify --bundle FILE --trust FILE [--witness CHECKPOINT ...] [-q]",
+	.synopsis =
+		"custos verify --db FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
+		"       custos verify --bundle FILE --trust FILE [--witness CHECKPOINT ...] [-q]",
 	.about = "Replay the ledger from its first record: rebuild every record from the\n"
 		 "database, recompute the Merkle tree and check every signed checkpoint and\n"
 		 "the chain of epoch keys against the trust file taken when the log was made.\n"
@@ -335,7 +336,8 @@ static int cmd_verify(int argc, char **argv)
 	if (c == 0 && optind < argc)
 		status = opts__fail(&verify_cmd, "unexpected argument %s", argv[optind]);
 	else if (c == 0 && (!o.db == !o.bundle || !o.trust))
-		status = opts__fail(&verify_cmd, "--trust and one of --db or --bundle are required");
+		status =
+			opts__fail(&verify_cmd, "--trust and one of --db or --bundle are required");
 	else if (c == 0)
 		status = verify__run(&o, stdout);
 	free(witness);
@@ -344,7 +346,8 @@ static int cmd_verify(int argc, char **argv)
 
 static const struct opt export_opts[] = {
 	{ "db", OPT_DB, 0, "FILE", "the database custosd writes (required)" },
-	{ "bundle", OPT_BUNDLE, 0, "OUT", "the bundle to create; it must not exist yet (required)" },
+	{ "bundle", OPT_BUNDLE, 0, "OUT",
+	  "the bundle to create; it must not exist yet (required)" },
 	{ NULL },
 };
 
@@ -390,7 +393,8 @@ static int cmd_export(int argc, char **argv)
 static const struct opt prove_opts[] = {
 	{ "db", OPT_DB, 0, "FILE", "the database custosd writes (required)" },
 	{ "seq", OPT_SEQ, 0, "N", "inclusion: the record to prove (required)" },
-	{ "size", OPT_SIZE, 0, "M", "inclusion: the checkpoint to prove it in (default: the newest)" },
+	{ "size", OPT_SIZE, 0, "M",
+	  "inclusion: the checkpoint to prove it in (default: the newest)" },
 	{ "old", OPT_OLD, 0, "M1", "consistency: the earlier checkpoint (required)" },
 	{ "new", OPT_NEW, 0, "M2", "consistency: the later checkpoint (default: the newest)" },
 	{ NULL },
@@ -440,10 +444,11 @@ static int cmd_prove(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2 || (strcmp(argv[1], "inclusion") && strcmp(argv[1], "consistency")))
-		return argc < 2 ? opts__fail(&prove_cmd, "want prove inclusion or prove consistency")
-				: opts__fail(&prove_cmd,
-					     "want prove inclusion or prove consistency: %s",
-					     argv[1]);
+		return argc < 2
+			       ? opts__fail(&prove_cmd, "want prove inclusion or prove consistency")
+			       : opts__fail(&prove_cmd,
+					    "want prove inclusion or prove consistency: %s",
+					    argv[1]);
 	inclusion = !strcmp(argv[1], "inclusion");
 	opts__init(&p, &prove_cmd, argc - 1, argv + 1);
 	while ((c = opts__next(&p, &status)) > 0) {
@@ -456,8 +461,10 @@ static int cmd_prove(int argc, char **argv)
 		if (of_inclusion != inclusion)
 			return opts__fail(&prove_cmd, "--%s is for prove %s", p.last->name,
 					  of_inclusion ? "inclusion" : "consistency");
-		out = c == OPT_SEQ ? &seq : c == OPT_SIZE ? &size : c == OPT_OLD ? &old_size
-										 : &new_size;
+		out = c == OPT_SEQ    ? &seq
+		      : c == OPT_SIZE ? &size
+		      : c == OPT_OLD  ? &old_size
+				      : &new_size;
 		if (util__parse_int(optarg, c == OPT_SEQ ? 0 : 1, INT64_MAX, out))
 			return opts__fail(&prove_cmd, "invalid --%s, want %s: %s", p.last->name,
 					  c == OPT_SEQ ? "a number" : "a checkpoint size", optarg);
@@ -553,7 +560,8 @@ static const struct opt report_opts[] = {
 	{ "top", OPT_TOP, 0, "N", "top readers shown (default 10)" },
 	{ "rows", OPT_ROWS, 0, "N",
 	  "rows shown of every other list (default 50); the rest are counted" },
-	{ "html", OPT_HTML, 0, "FILE", "write one self-contained HTML page with a chart, not tables" },
+	{ "html", OPT_HTML, 0, "FILE",
+	  "write one self-contained HTML page with a chart, not tables" },
 	{ NULL },
 };
 
@@ -609,8 +617,9 @@ static int report_set(struct report_opts *o, int key, const char *arg, int64_t n
 	case OPT_HTML:
 		if (!*arg)
 			return -ENOENT;
-		*(key == OPT_PERSON ? &o->person : key == OPT_DATASET ? &o->dataset : &o->html) =
-			arg;
+		*(key == OPT_PERSON    ? &o->person
+		  : key == OPT_DATASET ? &o->dataset
+				       : &o->html) = arg;
 		return 0;
 	case OPT_HOURS:
 		return report__parse_hours(arg, &o->hours_from, &o->hours_to) ? -EINVAL : 0;
@@ -697,7 +706,8 @@ static const struct command {
 	  "write a proof that a record is in the log, or that the log only grew" },
 	{ "verify-proof", cmd_verify_proof, &verify_proof_cmd,
 	  "check such a proof with only the auditor's trust file" },
-	{ "export", cmd_export, &export_cmd, "write an evidence bundle that verify checks offline" },
+	{ "export", cmd_export, &export_cmd,
+	  "write an evidence bundle that verify checks offline" },
 	{ "report", cmd_report, &report_cmd,
 	  "answer the usual audit questions about a period, as tables or HTML" },
 };

@@ -40,13 +40,13 @@
 #include "synthetic.h"
 #include "util.h"
 
-#define CUSTOSD_VERSION	 "0.1.0"
-#define POLL_MS		 50	      /* the longest a record waits before its commit */
-#define BATCH_MAX	 4096	      /* records per transaction at most */
-#define SWEEP_NS	 1000000000LL /* how often ended sessions are looked for */
-#define OPENS_SLOTS	 16384	      /* paths of recent opens kept for their sessions */
-#define LOCK_DIR	 "/run/custos"
-#define LOCK_FILE	 LOCK_DIR "/custosd.lock"
+#define CUSTOSD_VERSION "0.1.0"
+#define POLL_MS		50	     /* the longest a record waits before its commit */
+#define BATCH_MAX	4096	     /* records per transaction at most */
+#define SWEEP_NS	1000000000LL /* how often ended sessions are looked for */
+#define OPENS_SLOTS	16384	     /* paths of recent opens kept for their sessions */
+#define LOCK_DIR	"/run/custos"
+#define LOCK_FILE	LOCK_DIR "/custosd.lock"
 
 static volatile sig_atomic_t exiting, reload;
 
@@ -74,13 +74,13 @@ struct collector {
 	 * directory, the opens' paths, the mount table and the clock offset
 	 * (sampled per batch), and counts what did not parse. */
 	struct decoder dec;
-	uint64_t events;	/* access records stored in this run */
-	struct rules *rules;	/* the alert rules in force, or NULL */
-	unsigned int roots_gen; /* the table's generation the kernel's roots came from */
-	int64_t swept_ns;	/* CLOCK_BOOTTIME of the last sweep of sessions */
-	char config[8192];	/* the configuration text CONFIG records carry */
-	uint64_t malformed_seen;   /* dec.malformed as of the last LOSS check */
-	uint64_t inodes_lost_seen; /* dec.inodes_lost likewise */
+	uint64_t events;		 /* access records stored in this run */
+	struct rules *rules;		 /* the alert rules in force, or NULL */
+	unsigned int roots_gen;		 /* the table's generation the kernel's roots came from */
+	int64_t swept_ns;		 /* CLOCK_BOOTTIME of the last sweep of sessions */
+	char config[8192];		 /* the configuration text CONFIG records carry */
+	uint64_t malformed_seen;	 /* dec.malformed as of the last LOSS check */
+	uint64_t inodes_lost_seen;	 /* dec.inodes_lost likewise */
 	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
 	struct custos_stats *stats_now;
 	struct ring_mark ring; /* the ring this run reads */
@@ -219,7 +219,8 @@ static int append_losses(struct collector *col)
 	}
 	if (col->dec.inodes_lost > col->inodes_lost_seen) {
 		err = append_loss(col, UINT32_MAX, CUSTOS_STAT_INODES_FULL,
-				  col->dec.inodes_lost - col->inodes_lost_seen, col->dec.inodes_lost);
+				  col->dec.inodes_lost - col->inodes_lost_seen,
+				  col->dec.inodes_lost);
 		if (err)
 			return err;
 	}
@@ -443,8 +444,9 @@ static int reload_config(struct collector *col)
 		if (!staff)
 			log_warnx("failed to reload staff directory: %s; keeping version %s", err,
 				  col->dec.staff ? staff__version_hex(col->dec.staff) : "none");
-		else if (col->dec.staff && !memcmp(staff__version(staff), staff__version(col->dec.staff),
-					       STAFF_VERSION_LEN))
+		else if (col->dec.staff &&
+			 !memcmp(staff__version(staff), staff__version(col->dec.staff),
+				 STAFF_VERSION_LEN))
 			staff__free(staff);
 		else {
 			staff__free(col->dec.staff);

@@ -34,8 +34,7 @@ static void describe_process(struct decoder *d, struct rec_access *a,
 	a->exe = record__bytes(p->exe, p->exe ? p->exe_len : 0);
 	a->args = record__bytes(p->args, p->args ? p->args_len : 0);
 	a->lineage = record__bytes(p->lineage, p->lineage_len);
-	n = t->cgroup_id ? proctab__container(d->procs, t->cgroup_id, t->pid, d->buf.container)
-			 : 0;
+	n = t->cgroup_id ? proctab__container(d->procs, t->cgroup_id, t->pid, d->buf.container) : 0;
 	a->container = record__bytes(d->buf.container, n);
 }
 
@@ -212,8 +211,7 @@ static struct bytes link_name(struct decoder *d, char *buf, const char *p, size_
  * the same tree after all (an absolute name, "..": the kernel could not
  * tell), which is recorded too.
  */
-static void link_event(struct decoder *d, struct rec_access *a,
-		       const struct custos_link_event *e)
+static void link_event(struct decoder *d, struct rec_access *a, const struct custos_link_event *e)
 {
 	char *old = d->buf.path, *target = d->buf.target, *dir = d->buf.dir;
 	uint32_t flags = e->file.path_flags, tflags = e->target_flags, there = 0;

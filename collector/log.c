@@ -72,4 +72,3 @@ void log_debug(const char *fmt, ...)
 	vlog(1, fmt, ap);
 	va_end(ap);
 }
-

@@ -51,7 +51,8 @@ static const struct opt custosd_opts[] = {
 	  "protect the tree below DIR; LABEL names the dataset\n"
 	  "(default: the directory's name); repeatable" },
 	{ "keys", OPT_KEYS, 0, "DIR", "signing keys and trust.vkeys (default: keys/ beside --db)" },
-	{ "origin", OPT_ORIGIN, 0, "NAME", "the log's name in checkpoints (default: HOSTNAME/custos)" },
+	{ "origin", OPT_ORIGIN, 0, "NAME",
+	  "the log's name in checkpoints (default: HOSTNAME/custos)" },
 	{ "epoch", OPT_EPOCH, 0, "SEC", "forward-secure key lifetime, 10 to 900 (default 60)" },
 	{ "heartbeat", OPT_HEARTBEAT, 0, "SEC",
 	  "heartbeat and checkpoint interval, 1 to 60 (default 10)" },
@@ -94,21 +95,23 @@ static const struct opt custosd_opts[] = {
 	  "syslog:tcp:HOST:PORT, options after commas:\n"
 	  "only=all|alerts, format=custos|ocsf, max=BYTES, keep=N;\n"
 	  "repeatable" },
-	{ "spool", OPT_SPOOL, 0, "DIR", "where exports wait while a sink is down (default DB.spool)" },
+	{ "spool", OPT_SPOOL, 0, "DIR",
+	  "where exports wait while a sink is down (default DB.spool)" },
 	{ "verbose", OPT_VERBOSE, 'v', NULL, "more messages; twice for libbpf's" },
 	{ NULL },
 };
 
 static const struct opts_cmd custosd_cmd = {
 	.name = "custosd",
-	.synopsis = "custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--keys DIR]\n"
-		    "               [--origin NAME] [--epoch SEC] [--heartbeat SEC]\n"
-		    "               [--witness-dir DIR] [--witness-cmd CMD] [--staff FILE]\n"
-		    "               [--rules FILE]\n"
-		    "               [--progress SEC] [--fine-reads] [--pidfile FILE]\n"
-		    "               [--duration SEC] [--ring-size BYTES] [--export SPEC]\n"
-		    "               [--spool DIR] [--sessions N] [--backend auto|tracepoints|hooks]\n"
-		    "               [--fail-closed LABEL] [--fail-closed-after SEC] [-v]",
+	.synopsis =
+		"custosd --watch DIR[=LABEL] [--watch ...] [--db FILE] [--keys DIR]\n"
+		"               [--origin NAME] [--epoch SEC] [--heartbeat SEC]\n"
+		"               [--witness-dir DIR] [--witness-cmd CMD] [--staff FILE]\n"
+		"               [--rules FILE]\n"
+		"               [--progress SEC] [--fine-reads] [--pidfile FILE]\n"
+		"               [--duration SEC] [--ring-size BYTES] [--export SPEC]\n"
+		"               [--spool DIR] [--sessions N] [--backend auto|tracepoints|hooks]\n"
+		"               [--fail-closed LABEL] [--fail-closed-after SEC] [-v]",
 	.about = "Records every open and read of files below the watched directories in a\n"
 		 "tamper-evident ledger.  SIGTERM or SIGINT stops it cleanly and seals the log.",
 	.opts = custosd_opts,
@@ -132,8 +135,7 @@ void options__fail(const char *fmt, ...)
 #define usage_error options__fail
 
 /* A number option in [min, max], or exit naming what is wanted. */
-static int64_t number(const char *opt, const char *arg, int64_t min, int64_t max,
-		      const char *want)
+static int64_t number(const char *opt, const char *arg, int64_t min, int64_t max, const char *want)
 {
 	int64_t v;
 
@@ -263,8 +265,8 @@ void options__parse(int argc, char **argv, struct options *o)
 			o->pidfile = optarg;
 			break;
 		case OPT_SYNTHETIC:
-			o->synthetic = number("synthetic", optarg, 1, INT64_MAX / 2,
-					      "a number of events");
+			o->synthetic =
+				number("synthetic", optarg, 1, INT64_MAX / 2, "a number of events");
 			break;
 		case OPT_DURATION:
 			o->duration_s = number("duration", optarg, 1, INT32_MAX, "whole seconds");
@@ -330,8 +332,8 @@ void options__parse(int argc, char **argv, struct options *o)
 			o->failclosed[o->n_failclosed++] = optarg;
 			break;
 		case OPT_FAIL_CLOSED_AFTER:
-			o->failclosed_after_s = number("fail-closed-after", optarg, 1, 3600,
-						       "1 to 3600 seconds");
+			o->failclosed_after_s =
+				number("fail-closed-after", optarg, 1, 3600, "1 to 3600 seconds");
 			break;
 		case OPT_VERBOSE:
 			o->verbose++;

@@ -23,12 +23,12 @@ struct opt {
 };
 
 struct opts_cmd {
-	const char *name;     /* "custosd", "custos query": the help's and errors' name */
-	const char *synopsis; /* the lines after "usage: ", '\n'-separated */
-	const char *about;    /* what the command does, before the options */
+	const char *name;	/* "custosd", "custos query": the help's and errors' name */
+	const char *synopsis;	/* the lines after "usage: ", '\n'-separated */
+	const char *about;	/* what the command does, before the options */
 	const struct opt *opts; /* ends with an entry whose name is NULL */
-	const char *after;    /* after the options: exit status, examples (or NULL) */
-	int usage_status;     /* the exit status of bad arguments */
+	const char *after;	/* after the options: exit status, examples (or NULL) */
+	int usage_status;	/* the exit status of bad arguments */
 };
 
 /* A parse in progress (getopt's state is global: one parse at a time). */

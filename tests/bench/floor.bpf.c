@@ -88,7 +88,8 @@ static __always_inline void record_open(struct scratch *s, struct file *file)
 	struct session *fresh = &s->fresh;
 
 	task_ids_fill(&ev->task);
-	bpf_probe_read_kernel_str(ev->path, SHORT_PATH, BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	bpf_probe_read_kernel_str(ev->path, SHORT_PATH,
+				  BPF_CORE_READ(file, f_path.dentry, d_name.name));
 	__builtin_memset(fresh, 0, sizeof(*fresh));
 	fresh->task = ev->task;
 	fresh->first_ns = bpf_ktime_get_boot_ns();

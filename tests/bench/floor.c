@@ -40,7 +40,8 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc != 2 && !emit && !record) {
-		fprintf(stderr, "usage: floor [--emit UID | --record UID | --lookup UID] PIDFILE\n");
+		fprintf(stderr,
+			"usage: floor [--emit UID | --record UID | --lookup UID] PIDFILE\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);

@@ -27,8 +27,8 @@
 #include "record.h"
 #include "store.h"
 
-#define CHUNK 8192	 /* records encoded before each timed hashing pass */
-#define BATCH 4096	 /* records per transaction, as custosd commits */
+#define CHUNK 8192 /* records encoded before each timed hashing pass */
+#define BATCH 4096 /* records per transaction, as custosd commits */
 
 static double cpu_ns(void)
 {
@@ -62,7 +62,8 @@ static int step_rows(sqlite3 *db, sqlite3 *out, sqlite3_stmt *ins, long *n, doub
 				if (sqlite3_bind_value(ins, c + 1, v) != SQLITE_OK)
 					goto out;
 			} else if (sqlite3_value_type(v) == SQLITE_BLOB) {
-				sum += sqlite3_value_bytes(v) + *(const uint8_t *)sqlite3_value_blob(v);
+				sum += sqlite3_value_bytes(v) +
+				       *(const uint8_t *)sqlite3_value_blob(v);
 			} else {
 				sum += (uint64_t)sqlite3_value_int64(v);
 			}
@@ -73,7 +74,8 @@ static int step_rows(sqlite3 *db, sqlite3 *out, sqlite3_stmt *ins, long *n, doub
 			goto out;
 		*n += !ins;
 	}
-	if (rc != SQLITE_DONE || (ins && *n % BATCH && sqlite3_exec(out, "COMMIT", NULL, NULL, NULL)))
+	if (rc != SQLITE_DONE ||
+	    (ins && *n % BATCH && sqlite3_exec(out, "COMMIT", NULL, NULL, NULL)))
 		goto out;
 	*ns = cpu_ns() - t0;
 	/* The sum keeps the compiler from dropping the reads. */
@@ -213,7 +215,8 @@ out:
 	sqlite3_finalize(ins);
 	sqlite3_close(out);
 	sqlite3_close(db);
-	for (const char *const *ext = (const char *const[]){ "", "-wal", "-shm", NULL }; *ext; ext++) {
+	for (const char *const *ext = (const char *const[]){ "", "-wal", "-shm", NULL }; *ext;
+	     ext++) {
 		char f[4200];
 
 		snprintf(f, sizeof(f), "%s%s", path, *ext);

@@ -210,7 +210,7 @@ TEST(fork_and_exit_of_another_size)
 	return rejected(&f, sizeof(f) - 1) && rejected(&x, sizeof(x) + 1);
 }
 
-RUN_TESTS(T(open_becomes_access), T(session_takes_its_opens_path),
-	  T(process_events_make_no_record), T(short_header), T(size_disagrees_with_length),
-	  T(unknown_type), T(path_length_lies), T(read_session_path_length_lies),
-	  T(link_lengths_lie), T(exec_args_too_long), T(fork_and_exit_of_another_size))
+RUN_TESTS(T(open_becomes_access), T(session_takes_its_opens_path), T(process_events_make_no_record),
+	  T(short_header), T(size_disagrees_with_length), T(unknown_type), T(path_length_lies),
+	  T(read_session_path_length_lies), T(link_lengths_lie), T(exec_args_too_long),
+	  T(fork_and_exit_of_another_size))
