@@ -55,18 +55,31 @@ static int step_rows(sqlite3 *db, sqlite3 *out, sqlite3_stmt *ins, long *n, doub
 
 		if (ins && *n % BATCH == 0 && sqlite3_exec(out, "BEGIN", NULL, NULL, NULL))
 			goto out;
+		/* The same reads in both passes; the copy binds as custosd does
+		 * (typed, its bytes not copied), so the difference is the insert. */
 		for (int c = 0; c < cols; c++) {
 			sqlite3_value *v = sqlite3_column_value(q, c);
+			int type = sqlite3_value_type(v), rc = SQLITE_OK;
 
-			if (ins) {
-				if (sqlite3_bind_value(ins, c + 1, v) != SQLITE_OK)
-					goto out;
-			} else if (sqlite3_value_type(v) == SQLITE_BLOB) {
-				sum += sqlite3_value_bytes(v) +
-				       *(const uint8_t *)sqlite3_value_blob(v);
+			if (type == SQLITE_BLOB) {
+				const void *p = sqlite3_value_blob(v);
+				int n = sqlite3_value_bytes(v);
+
+				sum += (uint64_t)n + (n ? *(const uint8_t *)p : 0);
+				if (ins)
+					rc = sqlite3_bind_blob(ins, c + 1, p, n, SQLITE_STATIC);
+			} else if (type == SQLITE_NULL) {
+				if (ins)
+					rc = sqlite3_bind_null(ins, c + 1);
 			} else {
-				sum += (uint64_t)sqlite3_value_int64(v);
+				sqlite3_int64 i = sqlite3_value_int64(v);
+
+				sum += (uint64_t)i;
+				if (ins)
+					rc = sqlite3_bind_int64(ins, c + 1, i);
 			}
+			if (rc != SQLITE_OK)
+				goto out;
 		}
 		if (ins && (sqlite3_step(ins) != SQLITE_DONE || sqlite3_reset(ins) != SQLITE_OK))
 			goto out;
