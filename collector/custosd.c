@@ -4,28 +4,22 @@
  * every access, and its own life cycle, to the ledger database.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "consumer.h"
 #include "decode.h"
 #include "custos/abi.h"
 #include "export.h"
+#include "host.h"
 #include "inodes.h"
 #include "loader.h"
 #include "mounts.h"
@@ -45,8 +39,6 @@
 #define BATCH_MAX	4096	     /* records per transaction at most */
 #define SWEEP_NS	1000000000LL /* how often ended sessions are looked for */
 #define OPENS_SLOTS	16384	     /* paths of recent opens kept for their sessions */
-#define LOCK_DIR	"/run/custos"
-#define LOCK_FILE	LOCK_DIR "/custosd.lock"
 
 static volatile sig_atomic_t exiting, reload;
 
@@ -98,33 +90,6 @@ static void on_signal(int sig)
 		reload = 1;
 	else
 		exiting = 1;
-}
-
-static int read_boot_id(uint8_t out[16])
-{
-	char text[64];
-	int n = 0, fd;
-	ssize_t len;
-
-	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (len <= 0)
-		return -EIO;
-	text[len] = '\0';
-	for (char *p = text; *p && n < 32; p++) {
-		unsigned int x;
-
-		if (*p == '-' || *p == '\n')
-			continue;
-		if (sscanf(p, "%1x", &x) != 1)
-			return -EINVAL;
-		out[n / 2] = (out[n / 2] << 4) | x;
-		n++;
-	}
-	return n == 32 ? 0 : -EINVAL;
 }
 
 static int append(struct collector *col, struct record *r)
@@ -506,35 +471,6 @@ static int append_stop(struct collector *col, const char *reason)
 	return append(col, &r);
 }
 
-/* The process's start in clock ticks since boot, as /proc gives it: the
- * programs tell custosd's own I/O by it (with the pid). */
-static uint64_t self_start_ticks(void)
-{
-	char buf[1024], *p;
-	unsigned long long ticks = 0;
-	FILE *f = fopen("/proc/self/stat", "re");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* Field 22, starttime; the 20 before it follow the comm. */
-	if (!p || sscanf(p + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			 "%*d %*d %llu",
-			 &ticks) != 1)
-		return 0;
-	return ticks;
-}
-
-/* The same in ns, so that the process table knows the synthetic events'
- * process as it knows any other. */
-static uint64_t self_start_ns(void)
-{
-	return self_start_ticks() * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
-}
-
 static double cpu_us(const struct rusage *ru)
 {
 	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e6 +
@@ -560,7 +496,7 @@ static int synthetic(struct collector *col, uint64_t n)
 	if (err < 0)
 		goto out;
 	err = 0; /* the bootstrap's count of processes */
-	synthetic__init(load, &col->opt->watch[0], self_start_ns());
+	synthetic__init(load, &col->opt->watch[0], host__start_ns());
 	getrusage(RUSAGE_SELF, &ru0);
 	col->dec.clock_off = ledger__clock_offset(col->ledger);
 	for (uint64_t i = 0; i < n && !err; i++) {
@@ -662,44 +598,6 @@ static int run(struct collector *col)
 	return 0;
 }
 
-/* SHA-256 of the running binary: GENESIS names the software that wrote it. */
-static int self_hash(uint8_t out[32])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t buf[65536];
-	ssize_t n;
-	int fd, err = -EIO;
-
-	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		goto out;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (EVP_DigestUpdate(ctx, buf, n) != 1)
-			goto out;
-	if (n < 0)
-		err = -errno;
-	else if (EVP_DigestFinal_ex(ctx, out, NULL) == 1)
-		err = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	EVP_MD_CTX_free(ctx);
-	return err;
-}
-
-/* Keys and the log must not leak through a core dump. */
-static void no_core_dumps(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || setrlimit(RLIMIT_CORE, &rl))
-		log_warn("failed to disable core dumps");
-}
-
 static struct ledger *open_ledger(struct collector *col, const char *config)
 {
 	char keys[PATH_MAX], origin[300], db_dir[PATH_MAX];
@@ -721,7 +619,7 @@ static struct ledger *open_ledger(struct collector *col, const char *config)
 		.on_append_ctx = col,
 	};
 
-	err = self_hash(software);
+	err = host__exe_hash(software);
 	if (err) {
 		log_warnx("failed to hash /proc/self/exe: %s", strerror(-err));
 		return NULL;
@@ -763,45 +661,6 @@ static void log_exports(const struct collector *col)
 		log_info("export %s: %" PRIu64 " sent, %" PRIu64 " delayed, %" PRIu64
 			 " dropped, %" PRIu64 " still spooled",
 			 st.name, st.sent, st.delayed, st.dropped, st.spooled);
-}
-
-/*
- * One custosd per host: the programs, their pins and the fail-closed heir
- * are the host's, and a second one would replace the first one's (and, on
- * the same ledger, keep a second chain head on the same keys).  The lock
- * is held as long as the descriptor is open: for custosd's life, however it
- * ends.  Returns the descriptor, or -1 (said).
- */
-static int lock_host(void)
-{
-	char pid[32] = "";
-	int fd, n;
-
-	if (mkdir(LOCK_DIR, 0700) && errno != EEXIST) {
-		log_warn("failed to create %s", LOCK_DIR);
-		return -1;
-	}
-	fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_warn("failed to open %s", LOCK_FILE);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK) {
-			log_warn("failed to lock %s", LOCK_FILE);
-		} else {
-			n = pread(fd, pid, sizeof(pid) - 1, 0);
-			pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
-			log_warnx("failed to start: another custosd runs on this host (pid %s, %s)",
-				  *pid ? pid : "unknown", LOCK_FILE);
-		}
-		close(fd);
-		return -1;
-	}
-	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, pid, n, 0) != n)
-		log_warn("failed to write the pid into %s", LOCK_FILE);
-	return fd;
 }
 
 /* Allocated once the loader knows the number of CPUs. */
@@ -890,10 +749,10 @@ static int prepare(struct collector *col)
 		log_warnx("failed to allocate the process table and the path cache: out of memory");
 		return -ENOMEM;
 	}
-	no_core_dumps();
+	host__no_core_dumps();
 	if (gethostname(col->host, sizeof(col->host) - 1))
 		snprintf(col->host, sizeof(col->host), "unknown");
-	err = read_boot_id(col->boot_id);
+	err = host__boot_id(col->boot_id);
 	if (err) {
 		log_warnx("failed to read boot id: %s", strerror(-err));
 		return err;
@@ -943,7 +802,7 @@ static int start_capture(struct collector *col, const char *config)
 		.ring_bytes = opt->ring_bytes,
 		.sessions = opt->sessions,
 		.self_tgid = getpid(),
-		.self_start_ticks = self_start_ticks(),
+		.self_start_ticks = host__start_ticks(),
 		.progress_ns = (uint64_t)opt->progress_s * 1000000000ULL,
 		.fine_reads = opt->fine_reads,
 		.backend = opt->backend,
@@ -1039,7 +898,7 @@ int main(int argc, char **argv)
 	/* Every argument is checked: nothing was done before this line, and
 	 * everything is done by the host's one custosd after it.  (--synthetic
 	 * too: it loads no program, but writes a ledger like any other.) */
-	lock = lock_host();
+	lock = host__lock();
 	if (lock < 0)
 		goto out;
 	/* Before anything of the watched trees is opened: a stopped custosd's
