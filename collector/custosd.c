@@ -14,7 +14,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-
 #include "consumer.h"
 #include "decode.h"
 #include "custos/abi.h"
