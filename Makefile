@@ -41,7 +41,7 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 SHARED := log opts merkle record store store_read util note jsonrec views
 DAEMON := custosd options decode synthetic host loader consumer ledger abi_check export inodes \
 	  proctab staff mounts rules opens
-AUDITOR := custos query verify proof report bundle
+AUDITOR := custos query verify readahead trust proof report bundle
 SHARED_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(SHARED))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
 AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))

@@ -540,8 +540,8 @@ static int cmd_verify_proof(int argc, char **argv)
 	if (!trust_path || optind != argc - 1)
 		return opts__fail(&verify_proof_cmd,
 				  "--trust FILE and one PROOF_FILE are required");
-	/* verify__load_trust has said why it failed. */
-	if (verify__load_trust(trust_path, &trust))
+	/* trust__load has said why it failed. */
+	if (trust__load(trust_path, &trust))
 		return VERIFY_ERROR;
 	return proof__verify(&trust, argv[optind], stdout);
 }

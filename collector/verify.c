@@ -10,8 +10,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -27,6 +25,8 @@
 #include "merkle.h"
 #include "record.h"
 #include "store.h"
+#include "trust.h"
+#include "readahead.h"
 #include "util.h"
 #include "verify.h"
 
@@ -134,94 +134,6 @@ static const char *when(uint64_t ns, char *buf)
 {
 	util__format_time((int64_t)ns, buf);
 	return buf;
-}
-
-/* ---- trust file --------------------------------------------------------- */
-
-int verify__load_trust(const char *path, struct trust *t)
-{
-	char line[1024], key[64], val[1000];
-	unsigned seen = 0;
-	FILE *f = fopen(path, "re");
-	int err = 0, n = 0;
-
-	memset(t, 0, sizeof(*t));
-	if (!f) {
-		err = -errno;
-		log_warn("failed to open trust file %s", path);
-		return err;
-	}
-	while (!err && fgets(line, sizeof(line), f)) {
-		n++;
-		if (sscanf(line, "%63s %999s", key, val) != 2) {
-			err = -EINVAL;
-		} else if (n == 1) {
-			err = strcmp(key, "custos-trust") || strcmp(val, "1") ? -EINVAL : 0;
-		} else if (!strcmp(key, "origin") && strlen(val) <= NOTE_NAME_MAX) {
-			strcpy(t->origin, val);
-			seen |= 1;
-		} else if (!strcmp(key, "log-key")) {
-			err = note__vkey_parse(val, &t->log_key);
-			seen |= 2;
-		} else if (!strcmp(key, "epoch-key")) {
-			err = note__vkey_parse(val, &t->epoch_key);
-			seen |= 4;
-		} else if (!strcmp(key, "interval")) {
-			err = util__parse_int(val, 1, INT64_MAX, (int64_t *)&t->interval_ns);
-			seen |= 8;
-		} else if (!strcmp(key, "heartbeat")) {
-			err = util__parse_int(val, 1, INT64_MAX, (int64_t *)&t->heartbeat_ns);
-			seen |= 16;
-		} else if (!strcmp(key, "t0")) {
-			err = util__parse_int(val, 0, INT64_MAX, (int64_t *)&t->t0_ns);
-			seen |= 32;
-		} else {
-			err = -EINVAL;
-		}
-	}
-	if (ferror(f))
-		err = -EIO;
-	fclose(f);
-	if (!err && seen != 63)
-		err = -EINVAL;
-	if (err)
-		log_warnx("failed to read trust file %s: %s at line %d", path,
-			  err == -EINVAL ? "not a custos trust file" : strerror(-err), n);
-	return err;
-}
-
-/*
- * Without a trust file, the keys the log's own GENESIS certifies: every
- * edit of a record, a checkpoint or the file shows as it would with the
- * auditor's copy; only a log rewritten whole, under keys of its own, does
- * not (the trust file taken at creation is what tells that).
- */
-static int trust_from_genesis(sqlite3 *db, struct trust *t)
-{
-	char sql[4096], fs[NOTE_NAME_MAX + 8];
-	sqlite3_stmt *q = NULL;
-	struct record r;
-	int err = -EBADMSG;
-
-	memset(t, 0, sizeof(*t));
-	snprintf(sql, sizeof(sql), "%s WHERE r.seq = 0", store_record_sql);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_warnx("failed to read GENESIS: %s", sqlite3_errmsg(db));
-		return -EIO;
-	}
-	if (sqlite3_step(q) == SQLITE_ROW && !store__row_record(q, &r) && r.type == REC_GENESIS &&
-	    r.genesis.origin.len && r.genesis.origin.len <= NOTE_NAME_MAX) {
-		memcpy(t->origin, r.genesis.origin.p, r.genesis.origin.len);
-		snprintf(fs, sizeof(fs), "%s/fs", t->origin);
-		t->interval_ns = r.genesis.interval_ns;
-		t->heartbeat_ns = r.genesis.heartbeat_ns;
-		t->t0_ns = r.genesis.t0_ns;
-		if (!note__verifier_init(t->origin, r.genesis.log_key, &t->log_key) &&
-		    !note__verifier_init(fs, r.genesis.epoch_key, &t->epoch_key))
-			err = 0;
-	}
-	sqlite3_finalize(q);
-	return err;
 }
 
 /* ---- checkpoints -------------------------------------------------------- */
@@ -774,152 +686,20 @@ static int bundle_next(void *ctx, struct record *r, const uint8_t **bytes, size_
 	return bundle__next(ctx, r, bytes, len);
 }
 
-/*
- * A record source: 1 with *r set and its canonical bytes in *bytes, 0 at the
- * end, -errno.  *bytes NULL: the bytes are r's encoding, and what r points
- * to stays valid until the source is closed.
- */
-typedef int (*next_fn)(void *ctx, struct record *r, const uint8_t **bytes, size_t *len);
-
-/*
- * Reading and hashing run on two threads: rebuilding a record from SQLite
- * costs about as much as hashing, chaining and checking it, and the replay
- * is the auditor's wait.  A single-producer, single-consumer ring carries
- * each record's struct and, but for a database's access records, its
- * canonical bytes.  The consumer reads an access record's fixed fields only;
- * other records (rare) are decoded again from the copied bytes, so whatever
- * they point to lives in the slot.  A database's access records, nearly all
- * of a log, are encoded by the consumer: the reading thread was the slower
- * one, and the encoding a fifth of its work.
- */
-#define PIPE_SLOTS  4096
-#define SLOT_INLINE 512
-
-struct slot {
-	struct record r;
-	int rc;
-	size_t len;
-	uint8_t *bytes; /* inline, or big when larger; NULL: to be encoded from r */
-	uint8_t *big;
-	size_t big_cap;
-	uint8_t inline_buf[SLOT_INLINE];
-};
-
-struct pipe {
-	next_fn next;
-	void *src;
-	struct slot *slots;
-	uint64_t head; /* records produced (written by the producer) */
-	uint64_t tail; /* records consumed (written by the consumer) */
-	int stop;
-};
-
-static int slot_fill(struct slot *s, const uint8_t *bytes, size_t len)
-{
-	if (!bytes) {
-		s->bytes = NULL;
-		s->len = 0;
-		return 0;
-	}
-	if (len > SLOT_INLINE) {
-		if (s->big_cap < len) {
-			uint8_t *p = realloc(s->big, len);
-
-			if (!p)
-				return -ENOMEM;
-			s->big = p;
-			s->big_cap = len;
-		}
-		s->bytes = s->big;
-	} else {
-		s->bytes = s->inline_buf;
-	}
-	memcpy(s->bytes, bytes, len);
-	s->len = len;
-	if (s->r.type != REC_FILE_ACCESS || s->r.access.target.len)
-		return record__decode(&s->r, s->bytes, len);
-	return 0;
-}
-
-/* Wait a little on the CPU before giving it up: the other side is usually
- * a few records away, and a sched_yield per record cost a quarter of the
- * replay in system time. */
-static void pipe_wait(int *spins)
-{
-	if (++*spins < 256)
-		__builtin_ia32_pause();
-	else
-		sched_yield();
-}
-
-/* Slots are published in runs, so the two threads share the head's cache
- * line once per run, not once per record. */
-#define PIPE_RUN 64
-
-static void *produce(void *arg)
-{
-	struct pipe *p = arg;
-	const uint8_t *bytes;
-	uint64_t head = p->head;
-	size_t len;
-	int rc;
-
-	do {
-		struct slot *s;
-		int spins = 0;
-
-		while (head - __atomic_load_n(&p->tail, __ATOMIC_ACQUIRE) == PIPE_SLOTS) {
-			__atomic_store_n(&p->head, head, __ATOMIC_RELEASE);
-			if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
-				return NULL;
-			pipe_wait(&spins);
-		}
-		s = &p->slots[head % PIPE_SLOTS];
-		rc = p->next(p->src, &s->r, &bytes, &len);
-		if (rc == 1 && slot_fill(s, bytes, len))
-			rc = -EBADMSG;
-		s->rc = rc;
-		head++;
-		if (rc != 1 || head % PIPE_RUN == 0)
-			__atomic_store_n(&p->head, head, __ATOMIC_RELEASE);
-	} while (rc == 1 && !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE));
-	__atomic_store_n(&p->head, head, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-/* The next slot the producer filled; the caller releases it with pipe_done. */
-static struct slot *pipe_get(struct pipe *p)
-{
-	int spins = 0;
-
-	while (__atomic_load_n(&p->head, __ATOMIC_ACQUIRE) == p->tail)
-		pipe_wait(&spins);
-	return &p->slots[p->tail % PIPE_SLOTS];
-}
-
-static void pipe_done(struct pipe *p)
-{
-	__atomic_store_n(&p->tail, p->tail + 1, __ATOMIC_RELEASE);
-}
-
 /* Replay every record from a source; 0 when the log was read (whatever it
  * proved), -errno when it could not be read. */
-static int replay(struct verifier *v, next_fn next, void *src)
+static int replay(struct verifier *v, readahead_next_fn next, void *src)
 {
-	struct pipe p = { .next = next, .src = src };
 	uint8_t leaf[RECORD_LEAF_LEN];
 	uint8_t *buf = malloc(RECORD_MAX);
-	pthread_t producer;
-	struct slot *s;
-	int rc = -ENOMEM;
+	struct readahead *ra = buf ? readahead__start(next, src) : NULL;
+	int rc;
 
-	p.slots = calloc(PIPE_SLOTS, sizeof(*p.slots));
-	if (!p.slots || !buf || pthread_create(&producer, NULL, produce, &p)) {
-		log_warnx("failed to start reading the log: %s",
-			  p.slots && buf ? "no thread" : "out of memory");
-		free(p.slots);
+	if (!ra) {
+		rc = buf ? -errno : -ENOMEM;
+		log_warnx("failed to start reading the log: %s", strerror(-rc));
 		free(buf);
-		return p.slots && buf ? -EAGAIN : -ENOMEM;
+		return rc;
 	}
 	for (;;) {
 		const struct record *r;
@@ -928,13 +708,9 @@ static int replay(struct verifier *v, next_fn next, void *src)
 		size_t len;
 		int n;
 
-		s = pipe_get(&p);
-		r = &s->r;
-		rc = s->rc;
+		rc = readahead__get(ra, &r, &bytes, &len);
 		if (rc != 1)
 			break;
-		bytes = s->bytes;
-		len = s->len;
 		if (!bytes) {
 			n = record__encode(r, buf, RECORD_MAX);
 			if (n < 0) {
@@ -970,14 +746,9 @@ static int replay(struct verifier *v, next_fn next, void *src)
 		signed_here = checkpoints_at_size(v);
 		if (r->type == REC_EPOCH_CLOSE)
 			check_epoch_close(v, r, signed_here);
-		pipe_done(&p);
+		readahead__done(ra);
 	}
-	__atomic_store_n(&p.stop, 1, __ATOMIC_RELEASE);
-	pipe_done(&p); /* frees a slot, should the producer wait for one */
-	pthread_join(producer, NULL);
-	for (size_t i = 0; i < PIPE_SLOTS; i++)
-		free(p.slots[i].big);
-	free(p.slots);
+	readahead__stop(ra);
 	free(buf);
 	if (rc == -EBADMSG) {
 		TAMPER(v, "seq %" PRIu64 ": not a well-formed record", v->n);
@@ -1150,7 +921,7 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	v->o = o;
 	v->out = out;
 	merkle__init(&v->tree);
-	if (o->trust && verify__load_trust(o->trust, &v->trust))
+	if (o->trust && trust__load(o->trust, &v->trust))
 		goto out;
 	if (o->bundle) {
 		b = bundle__open(o->bundle);
@@ -1175,7 +946,7 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	} else if (sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		log_warnx("failed to read %s: %s", o->db, sqlite3_errmsg(v->db));
 		goto out;
-	} else if (!o->trust && (err = trust_from_genesis(v->db, &v->trust))) {
+	} else if (!o->trust && (err = trust__from_genesis(v->db, &v->trust))) {
 		if (err != -EBADMSG)
 			goto out;
 		TAMPER(v, "seq 0: no GENESIS that certifies keys");

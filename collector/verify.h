@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "note.h"
+#include "trust.h"
 
 /* Exit statuses, as the CLI contract fixes them. */
 enum verify_status {
@@ -18,18 +19,6 @@ enum verify_status {
 	VERIFY_WARNINGS = 2, /* verified, with gaps, loss or an open tail */
 	VERIFY_ERROR = 3,    /* usage or I/O error: nothing was concluded */
 };
-
-/* What the auditor pins: trust.vkeys as custosd wrote it at GENESIS. */
-struct trust {
-	char origin[NOTE_NAME_MAX + 1];
-	struct note_verifier log_key;
-	struct note_verifier epoch_key; /* FK_0 */
-	uint64_t interval_ns, heartbeat_ns, t0_ns;
-};
-
-/* Parse a trust file.  Returns 0, or -EINVAL/-errno after logging the
- * reason once. */
-int verify__load_trust(const char *path, struct trust *t);
 
 struct verify_opts {
 	const char *db;
