@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The store's tables (store.h, store_int.h): what its writer and its
+ * readers agree on. */
+#include <stddef.h>
+
+#include "store.h"
+#include "store_int.h"
+
+/*
+ * Layout.  A record row holds the header and the values that change per
+ * event; what repeats (the process, the credentials, the file, the boot) is
+ * kept once in a dictionary table and referenced by id.  The canonical bytes
+ * of a record are re-encoded from a row and its dictionary rows, so any
+ * change to either changes the leaf hash.  prev_leaf is stored so that one
+ * record's leaf can be computed without its predecessors.  Other record
+ * types keep their canonical body in `body`.  Event times are stored as
+ * differences (event_d = t_real - event, first_d and last_d = event - first,
+ * last): a few bytes instead of eight each.
+ */
+const char *store_schema =
+	"CREATE TABLE IF NOT EXISTS boot (id INTEGER PRIMARY KEY, boot_id BLOB NOT NULL UNIQUE)"
+	" STRICT;"
+	"CREATE TABLE IF NOT EXISTS proc (id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
+	" ppid INTEGER, cgroup_id INTEGER, comm BLOB, exe BLOB, sid INTEGER, tty INTEGER,"
+	" start_ns INTEGER, args BLOB, lineage BLOB, container BLOB,"
+	" UNIQUE (pid, tid, ppid, cgroup_id, comm, exe, sid, tty, start_ns, args, lineage,"
+	" container)) STRICT;"
+	"CREATE TABLE IF NOT EXISTS who (id INTEGER PRIMARY KEY, person BLOB, attribution BLOB,"
+	" team BLOB, role BLOB, directory BLOB, staff_flags INTEGER,"
+	" UNIQUE (person, attribution, team, role, directory, staff_flags)) STRICT;"
+	"CREATE TABLE IF NOT EXISTS cred (id INTEGER PRIMARY KEY, uid INTEGER, euid INTEGER,"
+	" fsuid INTEGER, gid INTEGER, egid INTEGER, loginuid INTEGER, sessionid INTEGER,"
+	" UNIQUE (uid, euid, fsuid, gid, egid, loginuid, sessionid)) STRICT;"
+	"CREATE TABLE IF NOT EXISTS file (id INTEGER PRIMARY KEY, dev INTEGER, ino INTEGER,"
+	" mnt_id INTEGER, dataset BLOB, path BLOB, UNIQUE (dev, ino, mnt_id, dataset, path)) "
+	"STRICT;"
+	"CREATE TABLE IF NOT EXISTS record (seq INTEGER PRIMARY KEY, type INTEGER NOT NULL,"
+	" epoch INTEGER NOT NULL, boot INTEGER NOT NULL, t_real_ns INTEGER NOT NULL,"
+	" t_boot_ns INTEGER NOT NULL, prev_leaf BLOB NOT NULL,"
+	" op INTEGER, open_flags INTEGER, result INTEGER, proc INTEGER, cred INTEGER,"
+	" file INTEGER, who INTEGER, mode INTEGER, path_flags INTEGER, bpf_cpu INTEGER,"
+	" bpf_seq INTEGER,"
+	" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d INTEGER, last_d INTEGER,"
+	" read_paths INTEGER, partial INTEGER, min_offset INTEGER, max_offset INTEGER,"
+	" abi INTEGER, access_flags INTEGER, session INTEGER, target BLOB, target_flags INTEGER,"
+	" body BLOB) STRICT;"
+	"CREATE TABLE IF NOT EXISTS alert (seq INTEGER PRIMARY KEY, rule TEXT NOT NULL,"
+	" severity TEXT NOT NULL, summary TEXT NOT NULL, cause INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, bytes INTEGER NOT NULL, window_ns INTEGER NOT NULL,"
+	" person TEXT NOT NULL, dataset TEXT NOT NULL, path BLOB NOT NULL) STRICT;"
+	"CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
+	" note TEXT NOT NULL, t_ns INTEGER NOT NULL) STRICT;"
+	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;";
+
+const char *store_entry_sql =
+	"SELECT r.seq AS seq, r.t_real_ns - coalesce(r.event_d, 0) AS t_ns,"
+	" CASE r.type WHEN 1 THEN CASE r.op WHEN 1 THEN 'open' WHEN 2 THEN 'read' WHEN 3 THEN"
+	" 'mmap' WHEN 4 THEN 'read_call' WHEN 5 THEN 'link' WHEN 6 THEN 'rename' ELSE 'unknown'"
+	" END WHEN 2 THEN 'heartbeat' WHEN 3 THEN 'gap' WHEN 4 THEN 'loss' WHEN 5 THEN"
+	" 'epoch_close' WHEN 6 THEN 'genesis' WHEN 7 THEN 'start' WHEN 8 THEN 'stop' WHEN 9 THEN"
+	" 'clock' WHEN 10 THEN 'config' WHEN 11 THEN 'anchor' WHEN 12 THEN 'alert' ELSE 'unknown' "
+	"END"
+	" AS action,"
+	" r.result AS result, r.open_flags AS flags, f.path AS path, r.path_flags AS path_flags,"
+	" f.dev AS dev, f.ino AS ino, f.mnt_id AS mnt_id, CAST(f.dataset AS TEXT) AS dataset,"
+	" CASE WHEN r.op IN (2, 4) THEN r.bytes END AS bytes, CASE WHEN r.op IN (2, 4) THEN "
+	"r.reads END AS reads,"
+	" CASE WHEN r.op IN (2, 4) THEN r.t_real_ns - r.event_d - r.first_d END AS first_ns,"
+	" CASE WHEN r.op IN (2, 4) THEN r.t_real_ns - r.event_d - r.last_d END AS last_ns,"
+	" p.pid AS pid, p.tid AS tid, p.ppid AS ppid, p.comm AS comm, p.exe AS exe, c.uid AS uid,"
+	" c.euid AS euid, c.fsuid AS fsuid, c.gid AS gid, c.egid AS egid, c.loginuid AS loginuid,"
+	" c.sessionid AS sessionid, r.bpf_cpu AS cpu, r.bpf_seq AS bpf_seq,"
+	" custos_detail(r.type, r.body) AS detail, w.person AS person,"
+	" w.attribution AS attribution, w.team AS team, w.role AS role,"
+	" w.staff_flags & 1 AS left_staff, w.directory AS directory, p.lineage AS lineage,"
+	" p.args AS args, p.sid AS sid, p.tty AS tty, p.container AS container,"
+	" p.cgroup_id AS cgroup_id, CASE WHEN r.op IN (2, 4) THEN r.read_paths END AS read_paths,"
+	" CASE r.op WHEN 2 THEN r.partial END AS partial,"
+	" CASE WHEN r.op IN (2, 4) AND r.min_offset >= 0 THEN r.min_offset END AS min_offset,"
+	" CASE WHEN r.op IN (2, 4) AND r.min_offset >= 0 THEN r.max_offset END AS "
+	"max_offset, al.rule AS rule, al.severity AS severity, al.cause AS cause_seq,"
+	" r.abi AS abi, CASE r.op WHEN 1 THEN r.access_flags & 1 END AS discovered,"
+	" nullif(r.session, 0) AS session, r.target AS target,"
+	" r.target_flags AS target_flags" RECORD_JOINS " LEFT JOIN alert al ON al.seq = r.seq";
+
+const struct store_dict_def dict_def[DICT_MAX] = {
+	[DICT_BOOT] = { "boot", { "boot_id" } },
+	[DICT_PROC] = { "proc",
+			{ "pid", "tid", "ppid", "cgroup_id", "comm", "exe", "sid", "tty",
+			  "start_ns", "args", "lineage", "container" } },
+	[DICT_CRED] = { "cred",
+			{ "uid", "euid", "fsuid", "gid", "egid", "loginuid", "sessionid" } },
+	[DICT_FILE] = { "file", { "dev", "ino", "mnt_id", "dataset", "path" } },
+	[DICT_WHO] = { "who",
+		       { "person", "attribution", "team", "role", "directory", "staff_flags" } },
+};
+
+/* The byte fields of an access record: copied when an access record is
+ * queued for the writer thread, and when a scan loads a dictionary (only
+ * that dictionary's own are set there; freed at the scan's end).  All but
+ * target come from dictionary rows; target is a column of the record's. */
+const size_t access_blobs[N_ACCESS_BLOBS] = {
+	offsetof(struct rec_access, comm),	  offsetof(struct rec_access, exe),
+	offsetof(struct rec_access, dataset),	  offsetof(struct rec_access, path),
+	offsetof(struct rec_access, args),	  offsetof(struct rec_access, lineage),
+	offsetof(struct rec_access, container),	  offsetof(struct rec_access, person),
+	offsetof(struct rec_access, attribution), offsetof(struct rec_access, team),
+	offsetof(struct rec_access, role),	  offsetof(struct rec_access, directory),
+	offsetof(struct rec_access, target),
+};
+
+/* A bytes field added to rec_access grows it, and belongs in access_blobs:
+ * else a record queued for the writer would point into a reused buffer. */
+_Static_assert(sizeof(struct rec_access) == 424, "is the new field of rec_access in access_blobs?");
