@@ -239,6 +239,44 @@ static void check_all(struct options *o)
 		check_parent("spool", o->spool);
 }
 
+/* The options whose value is a number in a range: 1 when c is one of them. */
+static int set_number(struct options *o, int c, const char *optarg)
+{
+	switch (c) {
+	case OPT_SYNTHETIC:
+		o->synthetic = number("synthetic", optarg, 1, INT64_MAX / 2, "a number of events");
+		return 1;
+	case OPT_DURATION:
+		o->duration_s = number("duration", optarg, 1, INT32_MAX, "whole seconds");
+		return 1;
+	case OPT_RING_SIZE:
+		o->ring_bytes =
+			number("ring-size", optarg, 4096, 1u << 30, "a power of two from 4096");
+		if (o->ring_bytes & (o->ring_bytes - 1))
+			usage_error("invalid --ring-size %s: want a power of two from 4096",
+				    optarg);
+		return 1;
+	case OPT_SESSIONS:
+		o->sessions = number("sessions", optarg, 1024, 1 << 24, "1024 to 16777216");
+		return 1;
+	case OPT_EPOCH:
+		o->epoch_s = number("epoch", optarg, 10, 900, "10 to 900 seconds");
+		return 1;
+	case OPT_HEARTBEAT:
+		o->heartbeat_s = number("heartbeat", optarg, 1, 60, "1 to 60 seconds");
+		return 1;
+	case OPT_PROGRESS:
+		o->progress_s = number("progress", optarg, 0, 3600, "0 to 3600 seconds");
+		return 1;
+	case OPT_FAIL_CLOSED_AFTER:
+		o->failclosed_after_s =
+			number("fail-closed-after", optarg, 1, 3600, "1 to 3600 seconds");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 void options__parse(int argc, char **argv, struct options *o)
 {
 	struct opts_parser p;
@@ -254,6 +292,8 @@ void options__parse(int argc, char **argv, struct options *o)
 	o->failclosed_after_s = 5;
 	opts__init(&p, &custosd_cmd, argc, argv);
 	while ((c = opts__next(&p, &status)) > 0) {
+		if (set_number(o, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_DB:
 			o->db = optarg;
@@ -264,23 +304,6 @@ void options__parse(int argc, char **argv, struct options *o)
 		case OPT_PIDFILE:
 			o->pidfile = optarg;
 			break;
-		case OPT_SYNTHETIC:
-			o->synthetic =
-				number("synthetic", optarg, 1, INT64_MAX / 2, "a number of events");
-			break;
-		case OPT_DURATION:
-			o->duration_s = number("duration", optarg, 1, INT32_MAX, "whole seconds");
-			break;
-		case OPT_RING_SIZE:
-			o->ring_bytes = number("ring-size", optarg, 4096, 1u << 30,
-					       "a power of two from 4096");
-			if (o->ring_bytes & (o->ring_bytes - 1))
-				usage_error("invalid --ring-size %s: want a power of two from 4096",
-					    optarg);
-			break;
-		case OPT_SESSIONS:
-			o->sessions = number("sessions", optarg, 1024, 1 << 24, "1024 to 16777216");
-			break;
 		case OPT_KEYS:
 			o->keys = optarg;
 			break;
@@ -290,12 +313,6 @@ void options__parse(int argc, char **argv, struct options *o)
 					"invalid --origin %s: want a name without '+' or spaces",
 					optarg);
 			o->origin = optarg;
-			break;
-		case OPT_EPOCH:
-			o->epoch_s = number("epoch", optarg, 10, 900, "10 to 900 seconds");
-			break;
-		case OPT_HEARTBEAT:
-			o->heartbeat_s = number("heartbeat", optarg, 1, 60, "1 to 60 seconds");
 			break;
 		case OPT_WITNESS_DIR:
 			if (stat(optarg, &st) || !S_ISDIR(st.st_mode))
@@ -314,9 +331,6 @@ void options__parse(int argc, char **argv, struct options *o)
 		case OPT_FINE_READS:
 			o->fine_reads = 1;
 			break;
-		case OPT_PROGRESS:
-			o->progress_s = number("progress", optarg, 0, 3600, "0 to 3600 seconds");
-			break;
 		case OPT_EXPORT:
 			add_export(o, optarg);
 			break;
@@ -330,10 +344,6 @@ void options__parse(int argc, char **argv, struct options *o)
 			if (o->n_failclosed == MAX_WATCH)
 				usage_error("too many --fail-closed (at most %d)", MAX_WATCH);
 			o->failclosed[o->n_failclosed++] = optarg;
-			break;
-		case OPT_FAIL_CLOSED_AFTER:
-			o->failclosed_after_s =
-				number("fail-closed-after", optarg, 1, 3600, "1 to 3600 seconds");
 			break;
 		case OPT_VERBOSE:
 			o->verbose++;
