@@ -22,8 +22,6 @@ struct ledger;
 struct loader;
 struct mounts;
 struct opens;
-struct proctab;
-struct staff;
 struct watch;
 
 struct decoder {

@@ -132,15 +132,13 @@ void options__fail(const char *fmt, ...)
 	exit(opts__fail(&custosd_cmd, "%s", msg));
 }
 
-#define usage_error options__fail
-
 /* A number option in [min, max], or exit naming what is wanted. */
 static int64_t number(const char *opt, const char *arg, int64_t min, int64_t max, const char *want)
 {
 	int64_t v;
 
 	if (util__parse_int(arg, min, max, &v))
-		usage_error("invalid --%s %s: want %s", opt, arg, want);
+		options__fail("invalid --%s %s: want %s", opt, arg, want);
 	return v;
 }
 
@@ -151,26 +149,26 @@ static void add_watch(struct options *o, char *arg)
 	struct stat st;
 
 	if (o->n_watch == MAX_WATCH)
-		usage_error("too many --watch (at most %d)", MAX_WATCH);
+		options__fail("too many --watch (at most %d)", MAX_WATCH);
 	w = &o->watch[o->n_watch];
 	if (eq)
 		*eq = '\0';
 	w->dir = arg;
 	w->label = eq ? eq + 1 : basename(arg);
 	if (!*w->dir)
-		usage_error("--watch needs a directory");
+		options__fail("--watch needs a directory");
 	if (!*w->label || strlen(w->label) > RECORD_NAME_MAX)
-		usage_error("invalid dataset label for --watch %s", w->dir);
+		options__fail("invalid dataset label for --watch %s", w->dir);
 	/* Checked without opening it: a custosd that died with fail-closed
 	 * left a program that refuses opens in the tree, and this one claims
 	 * the trees only once every argument is checked and it holds the
 	 * host's lock. */
 	if (stat(w->dir, &st))
-		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
+		options__fail("invalid --watch %s: %s", w->dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		usage_error("invalid --watch %s: %s", w->dir, strerror(ENOTDIR));
+		options__fail("invalid --watch %s: %s", w->dir, strerror(ENOTDIR));
 	if (faccessat(AT_FDCWD, w->dir, R_OK | X_OK, AT_EACCESS) || !realpath(w->dir, w->real))
-		usage_error("invalid --watch %s: %s", w->dir, strerror(errno));
+		options__fail("invalid --watch %s: %s", w->dir, strerror(errno));
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
 	w->dataset = o->n_watch + 1;
@@ -183,10 +181,10 @@ static void add_export(struct options *o, const char *arg)
 	char why[512];
 
 	if (!e)
-		usage_error("failed to parse --export: out of memory");
+		options__fail("failed to parse --export: out of memory");
 	o->exports = e;
 	if (export__parse(arg, &e[o->n_export], why, sizeof(why)))
-		usage_error("invalid --export %s: %s", arg, why);
+		options__fail("invalid --export %s: %s", arg, why);
 	o->n_export++;
 }
 
@@ -198,7 +196,7 @@ static enum backend backend_of(const char *arg)
 		return BACKEND_TRACEPOINTS;
 	if (!strcmp(arg, "hooks"))
 		return BACKEND_HOOKS;
-	usage_error("invalid --backend %s: want auto, tracepoints or hooks", arg);
+	options__fail("invalid --backend %s: want auto, tracepoints or hooks", arg);
 }
 
 /* The directory a file option names must exist: custosd creates the file only. */
@@ -209,14 +207,14 @@ static void check_parent(const char *opt, const char *path)
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	if (stat(dirname(dir), &st) || !S_ISDIR(st.st_mode))
-		usage_error("invalid --%s %s: directory %s does not exist", opt, path, dir);
+		options__fail("invalid --%s %s: directory %s does not exist", opt, path, dir);
 }
 
 /* What only the whole command line tells: a tree, and fail-closed labels that name one. */
 static void check_all(struct options *o)
 {
 	if (!o->n_watch)
-		usage_error("nothing to protect: give at least one --watch DIR");
+		options__fail("nothing to protect: give at least one --watch DIR");
 	for (int i = 0; i < o->n_failclosed; i++) {
 		int found = 0;
 
@@ -226,11 +224,11 @@ static void check_all(struct options *o)
 				found = 1;
 			}
 		if (!found)
-			usage_error("invalid --fail-closed %s: no --watch has that label",
-				    o->failclosed[i]);
+			options__fail("invalid --fail-closed %s: no --watch has that label",
+				      o->failclosed[i]);
 		if (o->backend == BACKEND_TRACEPOINTS)
-			usage_error("invalid --fail-closed %s: it needs the hooks backend",
-				    o->failclosed[i]);
+			options__fail("invalid --fail-closed %s: it needs the hooks backend",
+				      o->failclosed[i]);
 	}
 	check_parent("db", o->db);
 	if (o->keys)
@@ -253,8 +251,8 @@ static int set_number(struct options *o, int c, const char *optarg)
 		o->ring_bytes =
 			number("ring-size", optarg, 4096, 1u << 30, "a power of two from 4096");
 		if (o->ring_bytes & (o->ring_bytes - 1))
-			usage_error("invalid --ring-size %s: want a power of two from 4096",
-				    optarg);
+			options__fail("invalid --ring-size %s: want a power of two from 4096",
+				      optarg);
 		return 1;
 	case OPT_SESSIONS:
 		o->sessions = number("sessions", optarg, 1024, 1 << 24, "1024 to 16777216");
@@ -309,14 +307,14 @@ void options__parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_ORIGIN:
 			if (!*optarg || strlen(optarg) > 200 || strpbrk(optarg, "+ \t\n"))
-				usage_error(
+				options__fail(
 					"invalid --origin %s: want a name without '+' or spaces",
 					optarg);
 			o->origin = optarg;
 			break;
 		case OPT_WITNESS_DIR:
 			if (stat(optarg, &st) || !S_ISDIR(st.st_mode))
-				usage_error("invalid --witness-dir %s: not a directory", optarg);
+				options__fail("invalid --witness-dir %s: not a directory", optarg);
 			o->witness_dir = optarg;
 			break;
 		case OPT_WITNESS_CMD:
@@ -342,7 +340,7 @@ void options__parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_FAIL_CLOSED:
 			if (o->n_failclosed == MAX_WATCH)
-				usage_error("too many --fail-closed (at most %d)", MAX_WATCH);
+				options__fail("too many --fail-closed (at most %d)", MAX_WATCH);
 			o->failclosed[o->n_failclosed++] = optarg;
 			break;
 		case OPT_VERBOSE:
@@ -353,6 +351,6 @@ void options__parse(int argc, char **argv, struct options *o)
 	if (c < 0)
 		exit(status);
 	if (optind < argc)
-		usage_error("unexpected argument %s", argv[optind]);
+		options__fail("unexpected argument %s", argv[optind]);
 	check_all(o);
 }
