@@ -389,14 +389,15 @@ static json_t *ocsf_actor(const struct rec_access *a)
 }
 
 /* Fields of custos without an OCSF attribute, kept under "unmapped". */
-static json_t *access_unmapped(const struct rec_access *a)
+static json_t *access_unmapped(const struct record *r)
 {
+	const struct rec_access *a = &r->access;
 	const bool rd = a->op == OP_READ || a->op == OP_READ_CALL;
 	struct obj b = { json_object(), false };
 
 	if (!b.o)
 		return NULL;
-	put(&b, "action", json_string(record__op_name(a->op)));
+	put(&b, "action", json_string(record__action(r)));
 	put(&b, "result", json_integer(a->result));
 	put(&b, "open_flags", json_integer(a->open_flags));
 	put(&b, "dataset", text_or_null(a->dataset));
@@ -483,7 +484,7 @@ static json_t *ocsf_access(const struct record *r, const char *host, const char 
 		      "status", failed ? "Failure" : "Success", "metadata",
 		      ocsf_metadata(r, version), "device", ocsf_device(host), "actor",
 		      ocsf_actor(a), "file", ocsf_file(a->path, a->dev, a->ino), "unmapped",
-		      access_unmapped(a), "message", json_string(record__op_name(a->op)));
+		      access_unmapped(r), "message", json_string(record__action(r)));
 	if (j && failed) {
 		if (json_object_set_new(j, "status_code", json_integer(a->result)) ||
 		    json_object_set_new(j, "status_detail", json_string(status))) {

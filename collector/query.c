@@ -870,25 +870,17 @@ void query__filter_init(struct query_filter *f)
 	};
 }
 
-static const char *const actions[] = { "open",	"read",	  "mmap",      "read_call",
-				       "link",	"rename", "start",     "stop",
-				       "loss",	"gap",	  "heartbeat", "epoch_close",
-				       "clock", "config", "genesis",   "alert" };
-
-/* Whether s is a comma-separated list of known actions, none of them empty. */
+/* Whether s is a comma-separated list of actions, none of them empty.  An
+ * anchor is not one: nothing writes it, and the help does not offer it. */
 static bool valid_actions(const char *s)
 {
 	const char *end;
-	size_t n, i;
+	int id;
 
 	for (;;) {
 		end = strchrnul(s, ',');
-		n = end - s;
-		for (i = 0; i < ARRAY_SIZE(actions); i++) {
-			if (strlen(actions[i]) == n && !memcmp(s, actions[i], n))
-				break;
-		}
-		if (i == ARRAY_SIZE(actions))
+		id = record__action_find(s, end - s);
+		if (id < 0 || id == RECORD_ACTION_OF_TYPE(REC_ANCHOR))
 			return false;
 		if (!*end)
 			return true;

@@ -7,6 +7,9 @@
 #include "custos/abi.h"
 #include "record.h"
 
+/* The numbers the SQL of the views spells out are the enums' (record.h). */
+#define ASSERT_NUMBER(e, n, name) _Static_assert(e == n, #e " is " #n);
+
 /*
  * The codec is written once per type as a list of fields walked by one
  * function in either direction, so the encoder and the decoder cannot
@@ -450,28 +453,6 @@ int record__decode_body(struct record *r, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-const char *record__type_name(uint16_t type)
-{
-	static const char *const names[] = {
-		[REC_FILE_ACCESS] = "access",
-		[REC_HEARTBEAT] = "heartbeat",
-		[REC_GAP] = "gap",
-		[REC_LOSS] = "loss",
-		[REC_EPOCH_CLOSE] = "epoch_close",
-		[REC_GENESIS] = "genesis",
-		[REC_START] = "start",
-		[REC_STOP] = "stop",
-		[REC_CLOCK] = "clock",
-		[REC_CONFIG] = "config",
-		[REC_ANCHOR] = "anchor",
-		[REC_ALERT] = "alert",
-	};
-
-	if (type < sizeof(names) / sizeof(names[0]) && names[type])
-		return names[type];
-	return "unknown";
-}
-
 const char *record__gap_kept_name(uint8_t kept)
 {
 	static const char *const names[] = {
@@ -493,26 +474,6 @@ const char *record__severity_name(uint32_t severity)
 	if (severity < sizeof(names) / sizeof(names[0]) && names[severity])
 		return names[severity];
 	return "unknown";
-}
-
-const char *record__op_name(uint32_t op)
-{
-	switch (op) {
-	case OP_OPEN:
-		return "open";
-	case OP_READ:
-		return "read";
-	case OP_MMAP:
-		return "mmap";
-	case OP_READ_CALL:
-		return "read_call";
-	case OP_LINK:
-		return "link";
-	case OP_RENAME:
-		return "rename";
-	default:
-		return "unknown";
-	}
 }
 
 /* The names of enum custos_abi's bits, in bit order; the last entry takes
@@ -547,24 +508,22 @@ uint32_t record__abi_bit(const char *name)
 	return 0;
 }
 
+RECORD_LOSS_COUNTERS(ASSERT_NUMBER)
+
 static const char *stat_name(uint32_t counter)
 {
-	static const char *const names[CUSTOS_STAT_MAX + 1] = {
-		[CUSTOS_STAT_EVENTS] = "events",
-		[CUSTOS_STAT_RB_FULL] = "ring_full",
-		[CUSTOS_STAT_PROBE_READ] = "probe_read",
-		[CUSTOS_STAT_PATH_TRUNCATED] = "path_truncated",
-		[CUSTOS_STAT_STASH_FULL] = "stash_full",
-		[CUSTOS_STAT_SESSION_FULL] = "session_full",
-		[CUSTOS_STAT_PROC_LOST] = "proc_lost",
-		[CUSTOS_STAT_DENIED] = "denied",
-		[CUSTOS_STAT_INODES_FULL] = "inodes_full",
-		[CUSTOS_STAT_MAX] = "malformed",
+	static const struct {
+		uint32_t counter;
+		const char *name;
+	} names[] = {
+#define COUNTER(e, n, name) { e, name },
+		RECORD_LOSS_COUNTERS(COUNTER)
 	};
 
-	if (counter == RECORD_LOSS_RING_MOVED)
-		return "ring_moved";
-	return counter <= CUSTOS_STAT_MAX && names[counter] ? names[counter] : "unknown";
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].counter == counter)
+			return names[i].name;
+	return "unknown";
 }
 
 char *record__detail(const struct record *r)
@@ -636,9 +595,46 @@ char *record__detail(const struct record *r)
 	return n < 0 ? NULL : s;
 }
 
-const char *record__action(const struct record *r)
+RECORD_OPS(ASSERT_NUMBER)
+RECORD_TYPES(ASSERT_NUMBER)
+
+/* Ops number from 1 and types from 2 (FILE_ACCESS is shown by its op), each
+ * without holes: the entries are counted, and a number given twice is an
+ * initializer given twice, which the build refuses. */
+#define COUNT(e, n, name) +1
+_Static_assert(0 RECORD_OPS(COUNT) == RECORD_ACTION_OPS, "RECORD_ACTION_OPS counts RECORD_OPS");
+_Static_assert(0 RECORD_OPS(COUNT) RECORD_TYPES(COUNT) == RECORD_ACTIONS,
+	       "RECORD_ACTIONS counts RECORD_OPS and RECORD_TYPES");
+#define OP_NAME(e, n, name)   [RECORD_ACTION_OF_OP(n)] = name,
+#define TYPE_NAME(e, n, name) [RECORD_ACTION_OF_TYPE(n)] = name,
+static const char *const action_names[RECORD_ACTIONS] = { RECORD_OPS(OP_NAME)
+								  RECORD_TYPES(TYPE_NAME) };
+
+int record__action_id(const struct record *r)
 {
 	if (r->type == REC_FILE_ACCESS)
-		return record__op_name(r->access.op);
-	return record__type_name(r->type);
+		return r->access.op >= 1 && r->access.op <= RECORD_ACTION_OPS
+			       ? RECORD_ACTION_OF_OP((int)r->access.op)
+			       : -1;
+	return r->type >= 2 && RECORD_ACTION_OF_TYPE(r->type) < RECORD_ACTIONS
+		       ? RECORD_ACTION_OF_TYPE(r->type)
+		       : -1;
+}
+
+const char *record__action_name(int id)
+{
+	return id >= 0 && id < RECORD_ACTIONS ? action_names[id] : "unknown";
+}
+
+int record__action_find(const char *s, size_t n)
+{
+	for (int i = 0; i < RECORD_ACTIONS; i++)
+		if (strlen(action_names[i]) == n && !memcmp(s, action_names[i], n))
+			return i;
+	return -1;
+}
+
+const char *record__action(const struct record *r)
+{
+	return record__action_name(record__action_id(r));
 }

@@ -57,6 +57,38 @@ enum record_op {
 	OP_RENAME = 6, /* the file moved out of its tree */
 };
 
+/*
+ * The actions a record is shown as, named once: an access by its op, any
+ * other record by its type (docs/record-format.md).  Each entry is (enum
+ * value, its number as SQL spells it, name).  record.c asserts the numbers;
+ * the SQL of views.c and store_layout.c is made of RECORD_SQL_WHEN arms,
+ * and custos query and the alert rules look names up with
+ * record__action_find: a new op or type is one line here.
+ */
+#define RECORD_OPS(X)                                                                              \
+	X(OP_OPEN, 1, "open")                                                                      \
+	X(OP_READ, 2, "read")                                                                      \
+	X(OP_MMAP, 3, "mmap")                                                                      \
+	X(OP_READ_CALL, 4, "read_call")                                                            \
+	X(OP_LINK, 5, "link")                                                                      \
+	X(OP_RENAME, 6, "rename")
+/* Every type but FILE_ACCESS, which is shown by its op. */
+#define RECORD_TYPES(X)                                                                            \
+	X(REC_HEARTBEAT, 2, "heartbeat")                                                           \
+	X(REC_GAP, 3, "gap")                                                                       \
+	X(REC_LOSS, 4, "loss")                                                                     \
+	X(REC_EPOCH_CLOSE, 5, "epoch_close")                                                       \
+	X(REC_GENESIS, 6, "genesis")                                                               \
+	X(REC_START, 7, "start")                                                                   \
+	X(REC_STOP, 8, "stop")                                                                     \
+	X(REC_CLOCK, 9, "clock")                                                                   \
+	X(REC_CONFIG, 10, "config")                                                                \
+	X(REC_ANCHOR, 11, "anchor")                                                                \
+	X(REC_ALERT, 12, "alert")
+
+/* " WHEN 1 THEN 'open'": an arm of the SQL CASE that names an action. */
+#define RECORD_SQL_WHEN(e, n, name) " WHEN " #n " THEN '" name "'"
+
 /* A byte string that points into memory the caller owns. */
 struct bytes {
 	const uint8_t *p;
@@ -149,6 +181,20 @@ struct rec_stop {
  * process moved the ring's read position ("ring_moved"; a number of its
  * own, so that a kernel counter added later cannot take it). */
 #define RECORD_LOSS_RING_MOVED 256
+
+/* The names of the LOSS counters, as the record lists (RECORD_OPS) are made. */
+#define RECORD_LOSS_COUNTERS(X)                                                                    \
+	X(CUSTOS_STAT_EVENTS, 0, "events")                                                         \
+	X(CUSTOS_STAT_RB_FULL, 1, "ring_full")                                                     \
+	X(CUSTOS_STAT_PROBE_READ, 2, "probe_read")                                                 \
+	X(CUSTOS_STAT_PATH_TRUNCATED, 3, "path_truncated")                                         \
+	X(CUSTOS_STAT_STASH_FULL, 4, "stash_full")                                                 \
+	X(CUSTOS_STAT_SESSION_FULL, 5, "session_full")                                             \
+	X(CUSTOS_STAT_PROC_LOST, 6, "proc_lost")                                                   \
+	X(CUSTOS_STAT_DENIED, 7, "denied")                                                         \
+	X(CUSTOS_STAT_INODES_FULL, 8, "inodes_full")                                               \
+	X(CUSTOS_STAT_MAX, 9, "malformed")                                                         \
+	X(RECORD_LOSS_RING_MOVED, 256, "ring_moved")
 
 /* LOSS: a kernel counter of lost or damaged events went up. */
 struct rec_loss {
@@ -310,10 +356,8 @@ char *record__detail(const struct record *r);
 /* What a GAP says its time kept: "none", "all", "fail-closed"; "unknown". */
 const char *record__gap_kept_name(uint8_t kept);
 
-/* Name of a record type ("start") or of an access op ("open"); "unknown". */
+/* The name of a severity ("high"); "unknown". */
 const char *record__severity_name(uint32_t severity);
-const char *record__type_name(uint16_t type);
-const char *record__op_name(uint32_t op);
 
 /* enum custos_abi bits as names, in bit order and joined with ",":
  * "x86_64", "i386", "x32", and "unknown" for any other bit; "" for 0.
@@ -326,5 +370,19 @@ uint32_t record__abi_bit(const char *name);
 
 /* The action a record is shown as: the op for FILE_ACCESS, else the type. */
 const char *record__action(const struct record *r);
+
+/*
+ * Actions by number, 0 to RECORD_ACTIONS - 1 (the ops of RECORD_OPS, then
+ * the types of RECORD_TYPES), for sets of them as bits.  record__action_id
+ * is r's, or -1 for an unknown op or type; record__action_find the one
+ * named by the n bytes at s, or -1; record__action_name the name of id.
+ */
+#define RECORD_ACTION_OPS	    6
+#define RECORD_ACTIONS		    (RECORD_ACTION_OPS + 11)
+#define RECORD_ACTION_OF_OP(op)	    ((op)-1)
+#define RECORD_ACTION_OF_TYPE(type) (RECORD_ACTION_OPS + (type)-2)
+int record__action_id(const struct record *r);
+int record__action_find(const char *s, size_t n);
+const char *record__action_name(int id);
 
 #endif /* CUSTOS_RECORD_H */

@@ -23,18 +23,14 @@
 _Static_assert(CUSTOS_PATH_TRUNCATED == 1 && CUSTOS_PATH_DELETED == 2 &&
 		       CUSTOS_PATH_UNRESOLVED == 4 && CUSTOS_PATH_FSREL == 8,
 	       "views.c spells out the CUSTOS_PATH_* bits");
-_Static_assert(OP_OPEN == 1 && OP_READ == 2 && OP_MMAP == 3 && OP_READ_CALL == 4 && OP_LINK == 5 &&
-		       OP_RENAME == 6,
-	       "views.c names the ops");
+/* The action names come from RECORD_OPS; these numbers are spelled out. */
+_Static_assert(OP_OPEN == 1 && OP_READ == 2 && OP_READ_CALL == 4 && OP_LINK == 5 &&
+		       OP_RENAME == 6 && REC_FILE_ACCESS == 1 && REC_GAP == 3 && REC_LOSS == 4 &&
+		       REC_START == 7,
+	       "views.c spells out these ops and types");
 _Static_assert(CUSTOS_ABI_X86_64 == 1 && CUSTOS_ABI_I386 == 2 && CUSTOS_ABI_X32 == 4 &&
 		       RECORD_ACCESS_DISCOVERED == 1,
 	       "views.c spells out the ABI bits and the discovered flag");
-_Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STAT_PROBE_READ == 2 &&
-		       CUSTOS_STAT_PATH_TRUNCATED == 3 && CUSTOS_STAT_STASH_FULL == 4 &&
-		       CUSTOS_STAT_SESSION_FULL == 5 && CUSTOS_STAT_PROC_LOST == 6 &&
-		       CUSTOS_STAT_DENIED == 7 && CUSTOS_STAT_INODES_FULL == 8 &&
-		       CUSTOS_STAT_MAX == 9 && RECORD_LOSS_RING_MOVED == 256,
-	       "views.c names the loss counters");
 
 /* The SQL is laid out by hand, one clause a line: a formatter would break
  * the strings in the middle of words. */
@@ -98,9 +94,7 @@ _Static_assert(CUSTOS_STAT_EVENTS == 0 && CUSTOS_STAT_RB_FULL == 1 && CUSTOS_STA
 const char views_accesses_sql[] =
 	"SELECT r.seq AS seq, " RFC3339(T_ACCESS) " AS time, " T_ACCESS " AS time_ns,"
 	" " HOST " AS host,"
-	" CASE r.op WHEN 1 THEN 'open' WHEN 2 THEN 'read' WHEN 3 THEN 'mmap'"
-	" WHEN 4 THEN 'read_call' WHEN 5 THEN 'link' WHEN 6 THEN 'rename'"
-	" ELSE 'unknown' END AS action,"
+	" CASE r.op" RECORD_OPS(RECORD_SQL_WHEN) " ELSE 'unknown' END AS action,"
 	" r.result AS result, r.open_flags AS flags, CAST(f.path AS TEXT) AS path,"
 	" (r.path_flags & 1) != 0 AS truncated, (r.path_flags & 2) != 0 AS deleted,"
 	" (r.path_flags & 4) != 0 AS unresolved, (r.path_flags & 8) != 0 AS fs_relative,"
@@ -148,11 +142,7 @@ const char views_gaps_losses_sql[] =
 	" NULL AS cpu, NULL AS counter, NULL AS count, NULL AS total"
 	" FROM record WHERE type = 3"
 	" UNION ALL "
-	"SELECT seq, t_real_ns, 'loss', CASE " BE4("body", "5")
-	" WHEN 0 THEN 'events' WHEN 1 THEN 'ring_full' WHEN 2 THEN 'probe_read'"
-	" WHEN 3 THEN 'path_truncated' WHEN 4 THEN 'stash_full' WHEN 5 THEN 'session_full'"
-	" WHEN 6 THEN 'proc_lost' WHEN 7 THEN 'denied' WHEN 8 THEN 'inodes_full'"
-	" WHEN 9 THEN 'malformed' WHEN 256 THEN 'ring_moved'"
+	"SELECT seq, t_real_ns, 'loss', CASE " BE4("body", "5") RECORD_LOSS_COUNTERS(RECORD_SQL_WHEN)
 	" ELSE 'unknown' END,"
 	" NULL, NULL, " BE4("body", "1") ", " BE4("body", "5") ","
 	" " BE8("body", "9") ", " BE8("body", "17") " FROM record WHERE type = 4"
