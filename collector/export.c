@@ -805,10 +805,10 @@ fail:
 
 int export__replay(struct exporter *x, const char *db_path, uint64_t n)
 {
-	sqlite3_stmt *q = NULL;
+	struct store_records *c = NULL;
 	sqlite3 *db = NULL;
 	struct record r;
-	char sql[4096];
+	uint64_t last;
 	int rc, err;
 
 	if (!x || !n)
@@ -816,26 +816,21 @@ int export__replay(struct exporter *x, const char *db_path, uint64_t n)
 	err = store__open_reader(db_path, &db);
 	if (err)
 		return err;
-	snprintf(sql, sizeof(sql),
-		 "%s WHERE r.seq >= (SELECT max(seq) FROM record) - ?1 + 1 ORDER BY r.seq",
-		 store_record_sql);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_warnx("failed to read records for export: %s", sqlite3_errmsg(db));
-		err = -EIO;
+	err = store__last_seq(db, 0, &last);
+	if (err) {
+		err = err == -ENOENT ? 0 : err;
 		goto cleanup;
 	}
-	sqlite3_bind_int64(q, 1, (int64_t)n);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (store__row_record(q, &r))
-			continue;
-		export__add(x, &r);
-	}
-	if (rc != SQLITE_DONE) {
-		log_warnx("failed to read records for export: %s", sqlite3_errmsg(db));
-		err = -EIO;
-	}
+	c = store__records_open(db);
+	err = c ? store__records_from(c, last + 1 > n ? last + 1 - n : 0) : -EIO;
+	/* A row that is not a record is custos verify's to report, not the export's. */
+	while (!err && (rc = store__records_next(c, &r)) != 0)
+		if (rc == 1)
+			export__add(x, &r);
+		else if (rc == -EIO)
+			err = rc;
 cleanup:
-	sqlite3_finalize(q);
+	store__records_close(c);
 	sqlite3_close(db);
 	return err;
 }

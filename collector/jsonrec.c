@@ -158,26 +158,6 @@ static json_t *text_or_null(struct bytes v)
 	return v.len ? jsonrec__text(v.p, v.len) : json_null();
 }
 
-static json_t *int_or_null(bool have, int64_t v)
-{
-	return have ? json_integer(v) : json_null();
-}
-
-static json_t *time_or_null(bool have, int64_t ns)
-{
-	char buf[TIME_STR_LEN];
-
-	if (!have)
-		return json_null();
-	util__format_time(ns, buf);
-	return json_string(buf);
-}
-
-static json_t *flag_or_null(bool have, uint32_t flags, uint32_t bit)
-{
-	return have ? json_boolean(flags & bit) : json_null();
-}
-
 json_t *jsonrec__abi(uint32_t abi)
 {
 	char names[RECORD_ABI_NAMES_MAX];
@@ -188,88 +168,237 @@ json_t *jsonrec__abi(uint32_t abi)
 	return json_string(names);
 }
 
-json_t *jsonrec__custos(const struct record *r, const char *host)
+int jsonrec__view(struct jsonrec_view *v, const struct record *r, struct bytes host)
 {
+	*v = (struct jsonrec_view){ .r = r, .host = host };
+	if (r->type == REC_FILE_ACCESS)
+		return 0;
+	v->detail = record__detail(r);
+	return v->detail ? 0 : -ENOMEM;
+}
+
+void jsonrec__view_free(struct jsonrec_view *v)
+{
+	free(v->detail);
+	v->detail = NULL;
+}
+
+#define JSONREC_KEY(id, key) key,
+static const char *const keys[JF_MAX] = { JSONREC_FIELDS(JSONREC_KEY) };
+
+const char *jsonrec__key(enum jsonrec_field f)
+{
+	return keys[f];
+}
+
+static struct jsonrec_value value(bool have, enum jsonrec_kind kind, int64_t i)
+{
+	return (struct jsonrec_value){ .kind = have ? kind : JV_NULL, .i = i };
+}
+
+/* A byte field as the store keeps it: empty is NULL. */
+static struct jsonrec_value bytes(bool have, enum jsonrec_kind kind, struct bytes b)
+{
+	return (struct jsonrec_value){ .kind = have && b.len ? kind : JV_NULL, .b = b };
+}
+
+static struct bytes str(const char *s)
+{
+	return record__bytes(s, strlen(s));
+}
+
+/*
+ * Which records have which field follows what the store's rows hold: the
+ * access fields are null for other records, the read fields unless the op
+ * reads, an alert's for others.
+ */
+struct jsonrec_value jsonrec__value(const struct jsonrec_view *v, enum jsonrec_field f)
+{
+	const struct record *r = v->r;
 	const struct rec_access *a = &r->access;
-	const bool acc = r->type == REC_FILE_ACCESS;
+	const bool acc = r->type == REC_FILE_ACCESS, alert = r->type == REC_ALERT;
 	const bool rd = acc && (a->op == OP_READ || a->op == OP_READ_CALL);
 	const bool offs = rd && (int64_t)a->min_offset >= 0;
-	const struct bytes none = { NULL, 0 };
+
+	switch (f) {
+	case JF_SEQ:
+		return value(true, JV_INT, (int64_t)r->seq);
+	case JF_TIME:
+		return value(true, JV_TIME, jsonrec__time_ns(r));
+	case JF_HOST: /* an empty name is a name */
+		return (struct jsonrec_value){ .kind = v->host.p ? JV_TEXT : JV_NULL,
+					       .b = v->host };
+	case JF_ACTION:
+		return bytes(true, JV_TEXT, str(record__action(r)));
+	case JF_RESULT:
+		return value(acc, JV_INT, a->result);
+	case JF_FLAGS:
+		return value(acc, JV_INT, a->open_flags);
+	case JF_PATH:
+		return bytes(acc, JV_TEXT, a->path);
+	case JF_PATH_B64:
+		return bytes(acc, JV_B64, a->path);
+	case JF_TARGET:
+		return bytes(acc, JV_TEXT, a->target);
+	case JF_TARGET_B64:
+		return bytes(acc, JV_B64, a->target);
+	case JF_TRUNCATED:
+		return value(acc, JV_BOOL, !!(a->path_flags & CUSTOS_PATH_TRUNCATED));
+	case JF_DELETED:
+		return value(acc, JV_BOOL, !!(a->path_flags & CUSTOS_PATH_DELETED));
+	case JF_UNRESOLVED:
+		return value(acc, JV_BOOL, !!(a->path_flags & CUSTOS_PATH_UNRESOLVED));
+	case JF_FS_RELATIVE:
+		return value(acc, JV_BOOL, !!(a->path_flags & CUSTOS_PATH_FSREL));
+	case JF_DEV:
+		return value(acc, JV_INT, (int64_t)a->dev);
+	case JF_INO:
+		return value(acc, JV_INT, (int64_t)a->ino);
+	case JF_MNT_ID:
+		return value(acc, JV_INT, a->mnt_id);
+	case JF_DATASET:
+		return bytes(acc, JV_TEXT, a->dataset);
+	case JF_BYTES:
+		return value(rd, JV_INT, (int64_t)a->bytes);
+	case JF_READS:
+		return value(rd, JV_INT, (int64_t)a->reads);
+	case JF_FIRST_TIME:
+		return value(rd, JV_TIME, (int64_t)a->first_ns);
+	case JF_LAST_TIME:
+		return value(rd, JV_TIME, (int64_t)a->last_ns);
+	case JF_PID:
+		return value(acc, JV_INT, a->pid);
+	case JF_TID:
+		return value(acc, JV_INT, a->tid);
+	case JF_PPID:
+		return value(acc, JV_INT, a->ppid);
+	case JF_COMM:
+		return bytes(acc, JV_TEXT, a->comm);
+	case JF_EXE:
+		return bytes(acc, JV_TEXT, a->exe);
+	case JF_UID:
+		return value(acc, JV_INT, a->uid);
+	case JF_EUID:
+		return value(acc, JV_INT, a->euid);
+	case JF_FSUID:
+		return value(acc, JV_INT, a->fsuid);
+	case JF_GID:
+		return value(acc, JV_INT, a->gid);
+	case JF_EGID:
+		return value(acc, JV_INT, a->egid);
+	case JF_LOGINUID:
+		return value(acc, JV_INT, a->loginuid);
+	case JF_SESSIONID:
+		return value(acc, JV_INT, a->sessionid);
+	case JF_CPU:
+		return value(acc, JV_INT, a->bpf_cpu);
+	case JF_BPF_SEQ:
+		return value(acc, JV_INT, (int64_t)a->bpf_seq);
+	case JF_DETAIL:
+		return bytes(v->detail, JV_TEXT, str(v->detail ? v->detail : ""));
+	case JF_PERSON:
+		return bytes(acc, JV_TEXT, a->person);
+	case JF_ATTRIBUTION:
+		return bytes(acc, JV_TEXT, a->attribution);
+	case JF_TEAM:
+		return bytes(acc, JV_TEXT, a->team);
+	case JF_ROLE:
+		return bytes(acc, JV_TEXT, a->role);
+	case JF_LEFT:
+		return value(acc, JV_BOOL, !!(a->staff_flags & RECORD_STAFF_LEFT));
+	case JF_DIRECTORY:
+		return bytes(acc, JV_HEX, a->directory);
+	case JF_LINEAGE:
+		return bytes(acc, JV_TEXT, a->lineage);
+	case JF_ARGS:
+		return bytes(acc, JV_ARGS, a->args);
+	case JF_SID:
+		return value(acc, JV_INT, a->sid);
+	case JF_TTY:
+		return value(acc, JV_INT, a->tty);
+	case JF_CONTAINER:
+		return bytes(acc, JV_TEXT, a->container);
+	case JF_CGROUP_ID:
+		return value(acc, JV_INT, (int64_t)a->cgroup_id);
+	case JF_READ_PATHS:
+		return value(rd, JV_READ_PATHS, a->read_paths);
+	case JF_PARTIAL:
+		return value(acc && a->op == OP_READ, JV_BOOL, a->partial != 0);
+	case JF_MIN_OFFSET:
+		return value(offs, JV_INT, (int64_t)a->min_offset);
+	case JF_MAX_OFFSET:
+		return value(offs, JV_INT, (int64_t)a->max_offset);
+	case JF_ABI:
+		return value(acc, JV_ABI, a->abi);
+	case JF_SESSION:
+		return value(acc && a->session, JV_INT, (int64_t)a->session);
+	case JF_DISCOVERED:
+		return value(acc && a->op == OP_OPEN, JV_BOOL,
+			     !!(a->access_flags & RECORD_ACCESS_DISCOVERED));
+	case JF_RULE:
+		return bytes(alert, JV_TEXT, r->alert.rule);
+	case JF_SEVERITY:
+		return bytes(alert, JV_TEXT, str(record__severity_name(r->alert.severity)));
+	case JF_CAUSE_SEQ:
+		return value(alert, JV_INT, (int64_t)r->alert.cause_seq);
+	default:
+		return value(false, JV_NULL, 0);
+	}
+}
+
+json_t *jsonrec__json(struct jsonrec_value v)
+{
+	char buf[TIME_STR_LEN];
+
+	switch (v.kind) {
+	case JV_INT:
+		return json_integer(v.i);
+	case JV_TIME:
+		util__format_time(v.i, buf);
+		return json_string(buf);
+	case JV_BOOL:
+		return json_boolean(v.i);
+	case JV_TEXT:
+		return jsonrec__text(v.b.p, v.b.len);
+	case JV_B64:
+		return jsonrec__b64(v.b.p, v.b.len);
+	case JV_ARGS:
+		return jsonrec__args(v.b.p, v.b.len);
+	case JV_HEX:
+		return jsonrec__hex(v.b.p, v.b.len);
+	case JV_READ_PATHS:
+		return jsonrec__read_paths((uint64_t)v.i);
+	case JV_ABI:
+		return jsonrec__abi((uint32_t)v.i);
+	default:
+		return json_null();
+	}
+}
+
+json_t *jsonrec__object(const struct jsonrec_view *v)
+{
 	struct obj b = { json_object(), false };
-	char *detail = acc ? NULL : record__detail(r);
 
 	if (!b.o) {
-		free(detail);
 		errno = ENOMEM;
 		return NULL;
 	}
-	put(&b, "seq", json_integer((json_int_t)r->seq));
-	put(&b, "time", time_or_null(true, jsonrec__time_ns(r)));
-	put(&b, "host", host ? jsonrec__text((const uint8_t *)host, strlen(host)) : json_null());
-	put(&b, "action", json_string(record__action(r)));
-	put(&b, "result", int_or_null(acc, a->result));
-	put(&b, "flags", int_or_null(acc, a->open_flags));
-	put(&b, "path", text_or_null(acc ? a->path : none));
-	put(&b, "path_b64",
-	    acc && a->path.len ? jsonrec__b64(a->path.p, a->path.len) : json_null());
-	put(&b, "target", text_or_null(acc ? a->target : none));
-	put(&b, "target_b64",
-	    acc && a->target.len ? jsonrec__b64(a->target.p, a->target.len) : json_null());
-	put(&b, "truncated", flag_or_null(acc, a->path_flags, CUSTOS_PATH_TRUNCATED));
-	put(&b, "deleted", flag_or_null(acc, a->path_flags, CUSTOS_PATH_DELETED));
-	put(&b, "unresolved", flag_or_null(acc, a->path_flags, CUSTOS_PATH_UNRESOLVED));
-	put(&b, "fs_relative", flag_or_null(acc, a->path_flags, CUSTOS_PATH_FSREL));
-	put(&b, "dev", int_or_null(acc, (int64_t)a->dev));
-	put(&b, "ino", int_or_null(acc, (int64_t)a->ino));
-	put(&b, "mnt_id", int_or_null(acc, a->mnt_id));
-	put(&b, "dataset", text_or_null(acc ? a->dataset : none));
-	put(&b, "bytes", int_or_null(rd, (int64_t)a->bytes));
-	put(&b, "reads", int_or_null(rd, (int64_t)a->reads));
-	put(&b, "first_time", time_or_null(rd, (int64_t)a->first_ns));
-	put(&b, "last_time", time_or_null(rd, (int64_t)a->last_ns));
-	put(&b, "pid", int_or_null(acc, a->pid));
-	put(&b, "tid", int_or_null(acc, a->tid));
-	put(&b, "ppid", int_or_null(acc, a->ppid));
-	put(&b, "comm", text_or_null(acc ? a->comm : none));
-	put(&b, "exe", text_or_null(acc ? a->exe : none));
-	put(&b, "uid", int_or_null(acc, a->uid));
-	put(&b, "euid", int_or_null(acc, a->euid));
-	put(&b, "fsuid", int_or_null(acc, a->fsuid));
-	put(&b, "gid", int_or_null(acc, a->gid));
-	put(&b, "egid", int_or_null(acc, a->egid));
-	put(&b, "loginuid", int_or_null(acc, a->loginuid));
-	put(&b, "sessionid", int_or_null(acc, a->sessionid));
-	put(&b, "cpu", int_or_null(acc, a->bpf_cpu));
-	put(&b, "bpf_seq", int_or_null(acc, (int64_t)a->bpf_seq));
-	put(&b, "detail", detail ? json_string(detail) : json_null());
-	put(&b, "person", text_or_null(acc ? a->person : none));
-	put(&b, "attribution", text_or_null(acc ? a->attribution : none));
-	put(&b, "team", text_or_null(acc ? a->team : none));
-	put(&b, "role", text_or_null(acc ? a->role : none));
-	put(&b, "left", acc ? json_boolean(a->staff_flags & RECORD_STAFF_LEFT) : json_null());
-	put(&b, "directory",
-	    acc && a->directory.len ? jsonrec__hex(a->directory.p, a->directory.len) : json_null());
-	put(&b, "lineage", text_or_null(acc ? a->lineage : none));
-	put(&b, "args", acc && a->args.len ? jsonrec__args(a->args.p, a->args.len) : json_null());
-	put(&b, "sid", int_or_null(acc, a->sid));
-	put(&b, "tty", int_or_null(acc, a->tty));
-	put(&b, "container", text_or_null(acc ? a->container : none));
-	put(&b, "cgroup_id", int_or_null(acc, (int64_t)a->cgroup_id));
-	put(&b, "read_paths", rd ? jsonrec__read_paths(a->read_paths) : json_null());
-	put(&b, "partial", acc && a->op == OP_READ ? json_boolean(a->partial) : json_null());
-	put(&b, "min_offset", int_or_null(offs, (int64_t)a->min_offset));
-	put(&b, "max_offset", int_or_null(offs, (int64_t)a->max_offset));
-	put(&b, "abi", acc ? jsonrec__abi(a->abi) : json_null());
-	put(&b, "session", int_or_null(acc && a->session, (int64_t)a->session));
-	put(&b, "discovered",
-	    flag_or_null(acc && a->op == OP_OPEN, a->access_flags, RECORD_ACCESS_DISCOVERED));
-	put(&b, "rule", text_or_null(r->type == REC_ALERT ? r->alert.rule : none));
-	put(&b, "severity",
-	    r->type == REC_ALERT ? json_string(record__severity_name(r->alert.severity))
-				 : json_null());
-	put(&b, "cause_seq", int_or_null(r->type == REC_ALERT, (int64_t)r->alert.cause_seq));
-	free(detail);
+	for (int f = 0; f < JF_MAX; f++)
+		put(&b, keys[f], jsonrec__json(jsonrec__value(v, f)));
 	return done(&b);
+}
+
+json_t *jsonrec__custos(const struct record *r, const char *host)
+{
+	struct jsonrec_view v;
+	json_t *j = NULL;
+
+	if (!jsonrec__view(&v, r, host ? str(host) : record__bytes(NULL, 0)))
+		j = jsonrec__object(&v);
+	else
+		errno = ENOMEM;
+	jsonrec__view_free(&v);
+	return j;
 }
 
 /* ---- OCSF ---------------------------------------------------------------- */

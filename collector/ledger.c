@@ -513,20 +513,19 @@ int ledger__tick(struct ledger *l, const struct rec_heartbeat *hb)
 static int read_last(struct ledger *l, struct record *last, int *clean)
 {
 	static const char stop[] = "stop";
-	char sql[4096];
-	sqlite3_stmt *q = NULL;
-	int err = -ENOENT;
+	struct store_records *c = NULL;
+	uint64_t seq;
+	int err = store__last_seq(store__db(l->store), 0, &seq);
 
-	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq DESC LIMIT 1", store_record_sql);
-	if (sqlite3_prepare_v2(store__db(l->store), sql, -1, &q, NULL) != SQLITE_OK)
-		return -EIO;
-	if (sqlite3_step(q) == SQLITE_ROW)
-		err = store__row_record(q, last);
+	if (!err) {
+		c = store__records_open(store__db(l->store));
+		err = c ? store__records_get(c, seq, last) : -EIO;
+	}
 	*clean = !err &&
 		 (last->type == REC_STOP ||
 		  (last->type == REC_EPOCH_CLOSE && last->epoch_close.reason.len == strlen(stop) &&
 		   !memcmp(last->epoch_close.reason.p, stop, strlen(stop))));
-	sqlite3_finalize(q);
+	store__records_close(c);
 	return err;
 }
 
@@ -538,9 +537,9 @@ static int read_last(struct ledger *l, struct record *last, int *clean)
 static int load_tree(struct ledger *l)
 {
 	uint8_t buf[8 + 64 * MERKLE_HASH_LEN], leaf[RECORD_LEAF_LEN], rec[RECORD_MAX];
+	struct store_records *c;
+	struct record r;
 	uint64_t next;
-	char sql[4096];
-	sqlite3_stmt *q = NULL;
 	int len, err = 0;
 
 	store__head(l->store, &next, leaf);
@@ -557,21 +556,16 @@ static int load_tree(struct ledger *l)
 	log_info("rebuilding the tree from %" PRIu64 " records", next);
 	merkle__init(&l->tree);
 	l->epoch_first = 0;
-	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq", store_record_sql);
-	if (sqlite3_prepare_v2(store__db(l->store), sql, -1, &q, NULL) != SQLITE_OK)
-		return -EIO;
-	while (!err && sqlite3_step(q) == SQLITE_ROW) {
-		struct record r;
-
-		err = store__row_record(q, &r);
-		if (!err && (len = record__encode(&r, rec, sizeof(rec))) < 0)
-			err = len;
+	c = store__records_open(store__db(l->store));
+	err = c ? store__records_from(c, 0) : -EIO;
+	while (!err && (err = store__records_next(c, &r)) == 1) {
+		err = (len = record__encode(&r, rec, sizeof(rec))) < 0 ? len : 0;
 		if (!err)
 			err = merkle__hash_leaf(rec, len, leaf) ?: merkle__append(&l->tree, leaf);
 		if (!err && r.type == REC_EPOCH_CLOSE)
 			l->epoch_first = r.seq + 1;
 	}
-	sqlite3_finalize(q);
+	store__records_close(c);
 	if (!err && l->tree.size != next)
 		err = -EBADMSG;
 	if (err)
@@ -700,39 +694,33 @@ static int genesis(struct ledger *l, const struct ledger_opts *o)
 /* GENESIS tells the epoch clock; the last CONFIG or GENESIS the configuration. */
 static int read_log_facts(struct ledger *l, uint8_t config_hash[32])
 {
-	char sql[4096];
-	sqlite3_stmt *q = NULL;
+	sqlite3 *db = store__db(l->store);
+	struct store_records *c = store__records_open(db);
 	struct record r;
-	int err = -EBADMSG;
+	uint64_t config;
+	int err = c ? store__records_get(c, 0, &r) : -EIO;
 
-	snprintf(sql, sizeof(sql),
-		 "%s WHERE r.seq = 0 OR r.seq = (SELECT max(seq) FROM record WHERE type = %d)"
-		 " ORDER BY r.seq",
-		 store_record_sql, REC_CONFIG);
-	if (sqlite3_prepare_v2(store__db(l->store), sql, -1, &q, NULL) != SQLITE_OK)
-		return -EIO;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		if (store__row_record(q, &r))
-			break;
-		if (r.type == REC_GENESIS && r.seq == 0) {
-			l->t0_ns = r.genesis.t0_ns;
-			l->interval_ns = r.genesis.interval_ns;
-			l->heartbeat_ns = r.genesis.heartbeat_ns;
-			memcpy(config_hash, r.genesis.config, 32);
-			err = r.genesis.origin.len == strlen(l->origin) &&
-					      !memcmp(r.genesis.origin.p, l->origin,
-						      r.genesis.origin.len)
-				      ? 0
-				      : -EINVAL;
-		} else if (r.type == REC_CONFIG) {
-			memcpy(config_hash, r.config.hash, 32);
-		}
+	if (!err && r.type != REC_GENESIS)
+		err = -EBADMSG;
+	if (!err) {
+		l->t0_ns = r.genesis.t0_ns;
+		l->interval_ns = r.genesis.interval_ns;
+		l->heartbeat_ns = r.genesis.heartbeat_ns;
+		memcpy(config_hash, r.genesis.config, 32);
+		err = r.genesis.origin.len == strlen(l->origin) &&
+				      !memcmp(r.genesis.origin.p, l->origin, r.genesis.origin.len)
+			      ? 0
+			      : -EINVAL;
 	}
-	sqlite3_finalize(q);
+	/* A later configuration is in the last CONFIG. */
+	if (!err && !store__last_seq(db, REC_CONFIG, &config) &&
+	    !store__records_get(c, config, &r) && r.type == REC_CONFIG)
+		memcpy(config_hash, r.config.hash, 32);
+	store__records_close(c);
 	if (err == -EINVAL)
 		log_warnx("failed to continue the log: it belongs to another origin than %s",
 			  l->origin);
-	else if (err)
+	else if (err && err != -EIO)
 		log_warnx("failed to continue the log: record 0 is not a valid GENESIS");
 	return err;
 }

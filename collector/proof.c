@@ -63,15 +63,14 @@ static size_t note_span(const char *s, size_t n, size_t *text_len)
 struct prover {
 	const char *path;
 	sqlite3 *db;
-	sqlite3_stmt *rec; /* store_record_sql WHERE r.seq = ? */
-	bool logged;	   /* the leaf source has reported its error */
+	struct store_records *rec;
+	bool logged; /* the leaf source has reported its error */
 	uint8_t buf[RECORD_MAX];
 };
 
 /* Read-only and defensive, as custos verify opens the database. */
 static int prover_open(struct prover *p)
 {
-	char sql[4096];
 	int rc, err = store__open_reader(p->path, &p->db);
 
 	if (err)
@@ -79,10 +78,8 @@ static int prover_open(struct prover *p)
 	/* One read transaction: custosd may append meanwhile, and the checkpoints
 	 * and records must come from one snapshot. */
 	rc = sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL);
-	if (rc == SQLITE_OK) {
-		snprintf(sql, sizeof(sql), "%s WHERE r.seq = ?", store_record_sql);
-		rc = sqlite3_prepare_v2(p->db, sql, -1, &p->rec, NULL);
-	}
+	if (rc == SQLITE_OK && !(p->rec = store__records_open(p->db)))
+		return -EIO;
 	if (rc != SQLITE_OK) {
 		log_warnx("failed to open database %s: %s", p->path,
 			  p->db ? sqlite3_errmsg(p->db) : sqlite3_errstr(rc));
@@ -95,7 +92,7 @@ static void prover_free(struct prover *p)
 {
 	if (!p)
 		return;
-	sqlite3_finalize(p->rec);
+	store__records_close(p->rec);
 	/* Closing ends the read transaction; nothing was written. */
 	sqlite3_close(p->db);
 	free(p);
@@ -195,22 +192,16 @@ static int stored_root(const char *note, uint64_t size, uint8_t root[MERKLE_HASH
 static int read_record(struct prover *p, uint64_t seq)
 {
 	struct record r;
-	int rc, len = -1;
+	int err = store__records_get(p->rec, seq, &r), len = -1;
 
-	sqlite3_reset(p->rec);
-	sqlite3_bind_int64(p->rec, 1, (int64_t)seq);
-	rc = sqlite3_step(p->rec);
-	if (rc == SQLITE_DONE) {
+	if (err == -ENOENT) {
 		log_warnx("failed to read record %" PRIu64 ": it is missing (run custos verify)",
 			  seq);
 		return -EBADMSG;
 	}
-	if (rc != SQLITE_ROW) {
-		log_warnx("failed to read record %" PRIu64 ": %s", seq, sqlite3_errmsg(p->db));
-		return -EIO;
-	}
-	if (store__row_record(p->rec, &r) ||
-	    (len = record__encode(&r, p->buf, sizeof(p->buf))) < 0) {
+	if (err == -EIO)
+		return err;
+	if (err || (len = record__encode(&r, p->buf, sizeof(p->buf))) < 0) {
 		log_warnx("failed to read record %" PRIu64 ": the stored row is not a well-formed "
 			  "record (run custos verify)",
 			  seq);

@@ -305,33 +305,27 @@ static void dict_forget(struct dict *d)
  * truth, whatever the state table says. */
 static int load_head(struct store *st)
 {
-	char sql[4096];
-	sqlite3_stmt *q = NULL;
+	struct store_records *c = NULL;
 	struct record r;
-	int rc, n, err = 0;
+	uint64_t last;
+	int n, err;
 
 	st->next_seq = 0;
 	memset(st->prev_leaf, 0, sizeof(st->prev_leaf));
-	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq DESC LIMIT 1", store_record_sql);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_warnx("failed to read the last record: %s", sqlite3_errmsg(st->db));
-		return -EIO;
+	err = store__last_seq(st->db, 0, &last);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	c = store__records_open(st->db);
+	err = c ? store__records_get(c, last, &r) : -EIO;
+	if (err == -EBADMSG || err == -ENOENT) {
+		log_warnx("failed to read the last record: it is malformed");
+		err = -EBADMSG;
+	} else if (!err) {
+		n = record__encode(&r, st->buf, sizeof(st->buf));
+		err = n < 0 ? n : merkle__hash_leaf(st->buf, n, st->prev_leaf);
+		st->next_seq = r.seq + 1;
 	}
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		err = store__row_record(q, &r);
-		if (err) {
-			log_warnx("failed to read the last record: it is malformed");
-		} else {
-			n = record__encode(&r, st->buf, sizeof(st->buf));
-			err = n < 0 ? n : merkle__hash_leaf(st->buf, n, st->prev_leaf);
-			st->next_seq = r.seq + 1;
-		}
-	} else if (rc != SQLITE_DONE) {
-		log_warnx("failed to read the last record: %s", sqlite3_errmsg(st->db));
-		err = -EIO;
-	}
-	sqlite3_finalize(q);
+	store__records_close(c);
 	return err;
 }
 

@@ -78,14 +78,24 @@ sqlite3 *store__db(struct store *st);
 extern const char *store_schema;
 
 /*
- * Reading.  store_record_sql selects every column a record is rebuilt from
- * (tables aliased r, b, p, c, f; append WHERE/ORDER BY), and
- * store__row_record rebuilds the record from the current row: its struct
- * bytes point into the row, valid until the next step.  Returns 0, or
- * -EBADMSG when the row could not have been written by store__append.
+ * Reading records back, one by seq or a walk in seq order from a seq on.
+ * A record's struct bytes stay valid until the next call on c.
+ * store__records_get: 0, -ENOENT when there is none of that seq.
+ * store__records_from starts a walk (0 or -EIO) and store__records_next
+ * steps it: 1 with *r rebuilt, 0 at the end.  Both: -EBADMSG for a row that
+ * could not have been written by store__append, -EIO (logged).
+ * store__records_open: NULL with errno set (logged).
  */
-extern const char *store_record_sql;
-int store__row_record(sqlite3_stmt *q, struct record *r);
+struct store_records;
+struct store_records *store__records_open(sqlite3 *db);
+int store__records_get(struct store_records *c, uint64_t seq, struct record *r);
+int store__records_from(struct store_records *c, uint64_t seq);
+int store__records_next(struct store_records *c, struct record *r);
+void store__records_close(struct store_records *c);
+
+/* The seq of the last record of type (0: of any type): 0, -ENOENT when
+ * there is none, -EIO (logged). */
+int store__last_seq(sqlite3 *db, int type, uint64_t *seq);
 
 /*
  * Open the database at path for reading only, as every reader must: never

@@ -40,6 +40,13 @@ static inline struct bytes *access_blob(struct record *r, size_t i)
 	" LEFT JOIN cred c ON c.id = r.cred LEFT JOIN file f ON f.id = r.file"                     \
 	" LEFT JOIN who w ON w.id = r.who"
 
+/* Every column a record is rebuilt from, tables aliased r, b, p, c, f, w
+ * (append WHERE and ORDER BY), and the record of the current row: its
+ * struct bytes point into the row, valid until the next step.  0, or
+ * -EBADMSG when the row could not have been written by store__append. */
+extern const char *store_record_sql;
+int store__row_record(sqlite3_stmt *q, struct record *r);
+
 /* Run sql, logging a failure once: 0 or -EIO. */
 int store_exec(sqlite3 *db, const char *sql);
 

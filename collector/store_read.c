@@ -231,6 +231,96 @@ int store__row_record(sqlite3_stmt *q, struct record *r)
 	return row_finish(&w, r, body, refs);
 }
 
+/* Records by seq: one statement, rebound for each look-up and each walk. */
+struct store_records {
+	sqlite3 *db;
+	sqlite3_stmt *q; /* store_record_sql WHERE r.seq >= ?1 ORDER BY r.seq */
+};
+
+struct store_records *store__records_open(sqlite3 *db)
+{
+	struct store_records *c = calloc(1, sizeof(*c));
+	char sql[4096];
+
+	if (!c) {
+		log_warnx("failed to read records: out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->db = db;
+	snprintf(sql, sizeof(sql), "%s WHERE r.seq >= ?1 ORDER BY r.seq", store_record_sql);
+	if (sqlite3_prepare_v2(db, sql, -1, &c->q, NULL) != SQLITE_OK) {
+		log_warnx("failed to read records: %s", sqlite3_errmsg(db));
+		store__records_close(c);
+		errno = EIO;
+		return NULL;
+	}
+	return c;
+}
+
+int store__records_from(struct store_records *c, uint64_t seq)
+{
+	sqlite3_reset(c->q);
+	/* No record has a seq past INT64_MAX: the writer's column is an int64. */
+	if (sqlite3_bind_int64(c->q, 1, seq > INT64_MAX ? INT64_MAX : (int64_t)seq) != SQLITE_OK) {
+		log_warnx("failed to read records: %s", sqlite3_errmsg(c->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+int store__records_next(struct store_records *c, struct record *r)
+{
+	int rc = sqlite3_step(c->q);
+
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		log_warnx("failed to read records: %s", sqlite3_errmsg(c->db));
+		return -EIO;
+	}
+	return store__row_record(c->q, r) ?: 1;
+}
+
+int store__records_get(struct store_records *c, uint64_t seq, struct record *r)
+{
+	int rc = store__records_from(c, seq);
+
+	if (!rc)
+		rc = store__records_next(c, r);
+	if (rc == 1)
+		return r->seq == seq ? 0 : -ENOENT;
+	return rc ?: -ENOENT;
+}
+
+void store__records_close(struct store_records *c)
+{
+	if (!c)
+		return;
+	sqlite3_finalize(c->q);
+	free(c);
+}
+
+int store__last_seq(sqlite3 *db, int type, uint64_t *seq)
+{
+	sqlite3_stmt *q = NULL;
+	int err = -ENOENT;
+
+	if (sqlite3_prepare_v2(db,
+			       type ? "SELECT max(seq) FROM record WHERE type = ?1"
+				    : "SELECT max(seq) FROM record",
+			       -1, &q, NULL) != SQLITE_OK ||
+	    (type && sqlite3_bind_int(q, 1, type) != SQLITE_OK) || sqlite3_step(q) != SQLITE_ROW) {
+		log_warnx("failed to read records: %s", sqlite3_errmsg(db));
+		err = -EIO;
+	} else if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+		*seq = (uint64_t)sqlite3_column_int64(q, 0);
+		err = 0;
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
 /*
  * The scanner: for a replay of the whole log, the dictionaries are read
  * into memory once and the record rows are read without joins (four fewer

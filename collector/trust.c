@@ -63,28 +63,25 @@ int trust__load(const char *path, struct trust *t)
 
 int trust__from_genesis(sqlite3 *db, struct trust *t)
 {
-	char sql[4096], fs[NOTE_NAME_MAX + 8];
-	sqlite3_stmt *q = NULL;
+	struct store_records *c = store__records_open(db);
+	char fs[NOTE_NAME_MAX + 8];
 	struct record r;
-	int err = -EBADMSG;
+	int err = c ? store__records_get(c, 0, &r) : -EIO;
 
 	memset(t, 0, sizeof(*t));
-	snprintf(sql, sizeof(sql), "%s WHERE r.seq = 0", store_record_sql);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		log_warnx("failed to read GENESIS: %s", sqlite3_errmsg(db));
-		return -EIO;
-	}
-	if (sqlite3_step(q) == SQLITE_ROW && !store__row_record(q, &r) && r.type == REC_GENESIS &&
-	    r.genesis.origin.len && r.genesis.origin.len <= NOTE_NAME_MAX) {
+	if (!err && r.type == REC_GENESIS && r.genesis.origin.len &&
+	    r.genesis.origin.len <= NOTE_NAME_MAX) {
 		memcpy(t->origin, r.genesis.origin.p, r.genesis.origin.len);
 		snprintf(fs, sizeof(fs), "%s/fs", t->origin);
 		t->interval_ns = r.genesis.interval_ns;
 		t->heartbeat_ns = r.genesis.heartbeat_ns;
 		t->t0_ns = r.genesis.t0_ns;
-		if (!note__verifier_init(t->origin, r.genesis.log_key, &t->log_key) &&
-		    !note__verifier_init(fs, r.genesis.epoch_key, &t->epoch_key))
-			err = 0;
+		if (note__verifier_init(t->origin, r.genesis.log_key, &t->log_key) ||
+		    note__verifier_init(fs, r.genesis.epoch_key, &t->epoch_key))
+			err = -EBADMSG;
+	} else if (err != -EIO) {
+		err = -EBADMSG;
 	}
-	sqlite3_finalize(q);
+	store__records_close(c);
 	return err;
 }

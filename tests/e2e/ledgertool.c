@@ -155,16 +155,15 @@ static int gen(const char *db, const char *keys, long ms, const char *witness_di
 static int forge_append(const char *db, struct record *r, uint64_t back_ns)
 {
 	struct store *st = store__open(db);
-	sqlite3_stmt *q = NULL;
-	char sql[4096];
+	struct store_records *c = NULL;
 	struct record last;
+	uint64_t seq;
 	int err;
 
 	if (!st)
 		return die("open the store");
-	snprintf(sql, sizeof(sql), "%s ORDER BY r.seq DESC LIMIT 1", store_record_sql);
-	if (sqlite3_prepare_v2(store__db(st), sql, -1, &q, NULL) || sqlite3_step(q) != SQLITE_ROW ||
-	    store__row_record(q, &last))
+	if (store__last_seq(store__db(st), 0, &seq) || !(c = store__records_open(store__db(st))) ||
+	    store__records_get(c, seq, &last))
 		return die("read the last record");
 	/* An otherwise valid record: in the open epoch, chained, canonical. */
 	r->epoch = last.type == REC_EPOCH_CLOSE ? last.epoch_close.next_epoch : last.epoch;
@@ -184,7 +183,7 @@ static int forge_append(const char *db, struct record *r, uint64_t back_ns)
 		r->access.event_ns = r->access.first_ns = r->access.last_ns =
 			last.t_real_ns - back_ns;
 	}
-	sqlite3_finalize(q);
+	store__records_close(c);
 	err = store__begin(st) || store__append(st, r) || store__commit(st);
 	store__close(st);
 	return err ? die("append") : 0;

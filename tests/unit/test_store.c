@@ -9,6 +9,7 @@
 #include "merkle.h"
 #include "record.h"
 #include "store.h"
+#include "store_int.h" /* the joined select, checked against the scan */
 #include "test.h"
 
 static char dir[] = "/tmp/custos-store.XXXXXX";
