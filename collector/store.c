@@ -412,9 +412,6 @@ struct store *store__open(const char *path)
 	}
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_busy_timeout(st->db, 5000);
-	err = store__register_functions(st->db);
-	if (err)
-		goto fail;
 	err = check_format(st->db, path);
 	if (err)
 		goto fail;

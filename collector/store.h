@@ -11,6 +11,7 @@
 #define CUSTOS_STORE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "record.h"
@@ -99,11 +100,10 @@ int store__last_seq(sqlite3 *db, int type, uint64_t *seq);
 
 /*
  * Open the database at path for reading only, as every reader must: never
- * created, defensive settings, no triggers or views, query_only, custos'
- * SQL functions registered.  A stopped log in a directory the reader may
- * not write is opened as immutable.  Returns 0, or -errno after logging
- * "failed to open database PATH: reason" once: -EBADMSG for a file that is
- * not a sound SQLite database, -EPROTO for one of another layout.
+ * created, defensive settings, no triggers or views, query_only.  A stopped log in a directory the
+ * reader may not write is opened as immutable.  Returns 0, or -errno after logging "failed to open
+ * database PATH: reason" once: -EBADMSG for a file that is not a sound SQLite database, -EPROTO for
+ * one of another layout.
  */
 int store__open_reader(const char *path, sqlite3 **out);
 
@@ -120,15 +120,20 @@ int store__scan_next(struct store_scan *s, struct record *r);
 void store__scan_close(struct store_scan *s);
 
 /*
- * store_entry_sql selects one flat row per record for people (seq, t_ns,
- * action, result, flags, path, path_flags, dev, ino, mnt_id, dataset, bytes,
- * reads, first_ns, last_ns, pid, tid, ppid, comm, exe, uid, euid, fsuid, gid,
- * egid, loginuid, sessionid, cpu, bpf_seq, detail, ..., abi, discovered,
- * session, target, target_flags); it needs the functions of
- * store__register_functions on the connection.
+ * The records that pass custos query's filter (query.h), in its order and
+ * up to its limit: each(ctx, r) for each, r valid during the call; a
+ * non-zero return stops the walk and is returned.  Returns 0, or -errno
+ * after logging the reason once.  store__glob_valid says whether a --glob
+ * pattern's classes are closed (an open one would match nothing).
  */
-extern const char *store_entry_sql;
-int store__register_functions(sqlite3 *db);
+struct query_filter;
+typedef int store_select_fn(void *ctx, const struct record *r);
+int store__select(sqlite3 *db, const struct query_filter *f, store_select_fn *each, void *ctx);
+bool store__glob_valid(const char *pat);
+
+/* The host named by the ledger's last START, in *copy (which the caller
+ * frees): host->p is NULL when no START names one.  0, or -errno (logged). */
+int store__host(sqlite3 *db, struct bytes *host, uint8_t **copy);
 
 /*
  * Compare db's schema (every table, index, view and trigger, by its SQL

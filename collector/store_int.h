@@ -47,6 +47,11 @@ static inline struct bytes *access_blob(struct record *r, size_t i)
 extern const char *store_record_sql;
 int store__row_record(sqlite3_stmt *q, struct record *r);
 
+/* One row per record of the columns custos query filters and sorts on
+ * (seq, t_ns, action, result, path, dataset, bytes, pid, comm, exe, uid,
+ * euid, loginuid, person, attribution, team, role, abi, session). */
+extern const char *store_entry_sql;
+
 /* Run sql, logging a failure once: 0 or -EIO. */
 int store_exec(sqlite3 *db, const char *sql);
 

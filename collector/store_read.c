@@ -660,9 +660,6 @@ int store__open_reader(const char *path, sqlite3 **out)
 		err = -EPROTO;
 		goto cleanup;
 	}
-	err = store__register_functions(db);
-	if (err)
-		goto cleanup;
 	*out = db;
 	db = NULL;
 cleanup:
@@ -757,34 +754,4 @@ cleanup:
 	sqlite3_finalize(want);
 	sqlite3_close(want_db);
 	return err ? err : n;
-}
-
-/* custos_detail(type, body): the detail text of a non-access record. */
-static void sql_detail(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	struct record r = { .type = (uint16_t)sqlite3_value_int(argv[0]) };
-	const void *body = sqlite3_value_blob(argv[1]);
-	int len = sqlite3_value_bytes(argv[1]);
-	char *s;
-
-	if (r.type == REC_FILE_ACCESS || !body || record__decode_body(&r, body, (size_t)len) != 0) {
-		sqlite3_result_null(ctx);
-		return;
-	}
-	s = record__detail(&r);
-	if (s)
-		sqlite3_result_text(ctx, s, -1, free);
-	else
-		sqlite3_result_null(ctx);
-}
-
-int store__register_functions(sqlite3 *db)
-{
-	if (sqlite3_create_function(db, "custos_detail", 2,
-				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-				    sql_detail, NULL, NULL) != SQLITE_OK) {
-		log_warnx("failed to register SQL functions: %s", sqlite3_errmsg(db));
-		return -EIO;
-	}
-	return 0;
 }

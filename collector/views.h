@@ -3,7 +3,7 @@
  * Read-only SQL views over the ledger, for auditors who query it with the
  * stock sqlite3 shell: accesses, person_dataset, gaps_losses and alerts (columns in
  * README.md, "SQL views").  They use only SQLite's built-in functions, so
- * they work where custos' own SQL functions are not registered.
+ * they work in any SQLite shell.
  */
 #ifndef CUSTOS_VIEWS_H
 #define CUSTOS_VIEWS_H

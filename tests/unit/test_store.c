@@ -45,7 +45,6 @@ static sqlite3 *open_ro(void)
 	sqlite3 *db = NULL;
 
 	sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	store__register_functions(db);
 	return db;
 }
 
@@ -201,7 +200,10 @@ TEST(lifecycle_rows_have_detail)
 	struct store *st = store__open(path);
 	struct record r = { .type = REC_LOSS,
 			    .loss = { .cpu = 1, .counter = 1, .count = 3, .total = 3 } };
-	char sql[8192];
+	struct store_records *c;
+	struct record got;
+	char sql[8192], *detail = NULL;
+	uint64_t seq;
 	sqlite3 *db;
 	sqlite3_stmt *q;
 	bool ok;
@@ -213,16 +215,21 @@ TEST(lifecycle_rows_have_detail)
 	ASSERT_EQ(store__commit(st), 0);
 	store__close(st);
 	db = open_ro();
-	snprintf(sql, sizeof(sql),
-		 "SELECT action, detail, path FROM (%s) ORDER BY seq DESC LIMIT 1",
+	/* custos query picks it as a loss without a path... */
+	snprintf(sql, sizeof(sql), "SELECT action, path FROM (%s) ORDER BY seq DESC LIMIT 1",
 		 store_entry_sql);
 	sqlite3_prepare_v2(db, sql, -1, &q, NULL);
 	ok = sqlite3_step(q) == SQLITE_ROW &&
 	     !strcmp((const char *)sqlite3_column_text(q, 0), "loss") &&
-	     !strcmp((const char *)sqlite3_column_text(q, 1),
-		     "cpu=1 counter=ring_full count=3 total=3") &&
-	     sqlite3_column_type(q, 2) == SQLITE_NULL;
+	     sqlite3_column_type(q, 1) == SQLITE_NULL;
 	sqlite3_finalize(q);
+	/* ...and shows the detail of the record the reader rebuilds. */
+	c = store__records_open(db);
+	ok = ok && c && !store__last_seq(db, 0, &seq) && !store__records_get(c, seq, &got) &&
+	     (detail = record__detail(&got)) &&
+	     !strcmp(detail, "cpu=1 counter=ring_full count=3 total=3");
+	free(detail);
+	store__records_close(c);
 	sqlite3_close(db);
 	ASSERT_TRUE(ok);
 	return true;
@@ -300,7 +307,6 @@ TEST(new_access_fields_are_stored_and_covered)
 	}
 	sqlite3_close(db);
 	ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	store__register_functions(db);
 	ASSERT_EQ(sqlite3_exec(db,
 			       "UPDATE record SET target = CAST('/home/e1001/cop' AS BLOB)"
 			       " WHERE target IS NOT NULL",
