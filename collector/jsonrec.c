@@ -183,23 +183,51 @@ void jsonrec__view_free(struct jsonrec_view *v)
 	v->detail = NULL;
 }
 
-#define JSONREC_KEY(id, key) key,
-static const char *const keys[JF_MAX] = { JSONREC_FIELDS(JSONREC_KEY) };
+#define JSONREC_KEY(id, key, ...) key,
+static const char *const keys[JF_MAX] = { JSONREC_FIELDS(JSONREC_KEY, JSONREC_KEY, JSONREC_KEY) };
 
 const char *jsonrec__key(enum jsonrec_field f)
 {
 	return keys[f];
 }
 
-static struct jsonrec_value value(bool have, enum jsonrec_kind kind, int64_t i)
-{
-	return (struct jsonrec_value){ .kind = have ? kind : JV_NULL, .i = i };
-}
+/* The records that have a field (JSONREC_FIELDS). */
+enum has {
+	ANY,
+	ACCESS,
+	READ,	      /* an access whose op reads: a session's totals or one call */
+	SESSION_READ, /* a read session's record */
+	OFFSETS,      /* a read with the offsets known */
+	IN_SESSION,   /* an access of a kernel read session */
+	OPEN,
+	ALERT,
+};
 
-/* A byte field as the store keeps it: empty is NULL. */
-static struct jsonrec_value bytes(bool have, enum jsonrec_kind kind, struct bytes b)
+static bool has(const struct record *r, enum has h)
 {
-	return (struct jsonrec_value){ .kind = have && b.len ? kind : JV_NULL, .b = b };
+	const struct rec_access *a = &r->access;
+	const bool acc = r->type == REC_FILE_ACCESS;
+	const bool rd = acc && (a->op == OP_READ || a->op == OP_READ_CALL);
+
+	switch (h) {
+	case ANY:
+		return true;
+	case ACCESS:
+		return acc;
+	case READ:
+		return rd;
+	case SESSION_READ:
+		return acc && a->op == OP_READ;
+	case OFFSETS:
+		return rd && (int64_t)a->min_offset >= 0;
+	case IN_SESSION:
+		return acc && a->session;
+	case OPEN:
+		return acc && a->op == OP_OPEN;
+	case ALERT:
+		return r->type == REC_ALERT;
+	}
+	return false;
 }
 
 static struct bytes str(const char *s)
@@ -207,143 +235,50 @@ static struct bytes str(const char *s)
 	return record__bytes(s, strlen(s));
 }
 
-/*
- * Which records have which field follows what the store's rows hold: the
- * access fields are null for other records, the read fields unless the op
- * reads, an alert's for others.
- */
+/* A byte field as the store keeps it: empty is null. */
+static struct jsonrec_value bytes(bool have, enum jsonrec_kind kind, struct bytes b)
+{
+	return (struct jsonrec_value){ .kind = have && b.len ? kind : JV_NULL, .b = b };
+}
+
 struct jsonrec_value jsonrec__value(const struct jsonrec_view *v, enum jsonrec_field f)
 {
 	const struct record *r = v->r;
-	const struct rec_access *a = &r->access;
-	const bool acc = r->type == REC_FILE_ACCESS, alert = r->type == REC_ALERT;
-	const bool rd = acc && (a->op == OP_READ || a->op == OP_READ_CALL);
-	const bool offs = rd && (int64_t)a->min_offset >= 0;
+	struct jsonrec_value x = { .kind = JV_NULL };
 
 	switch (f) {
-	case JF_SEQ:
-		return value(true, JV_INT, (int64_t)r->seq);
+#define INT_FIELD(id, key, h, k, member)                                                           \
+	case JF_##id:                                                                              \
+		if (has(r, h))                                                                     \
+			x = (struct jsonrec_value){ .kind = k, .i = (int64_t)(r->member) };        \
+		break;
+#define BYTES_FIELD(id, key, h, k, member)                                                         \
+	case JF_##id:                                                                              \
+		x = bytes(has(r, h), k, r->member);                                                \
+		break;
+#define OWN_FIELD(id, key)
+		JSONREC_FIELDS(INT_FIELD, BYTES_FIELD, OWN_FIELD)
 	case JF_TIME:
-		return value(true, JV_TIME, jsonrec__time_ns(r));
+		x = (struct jsonrec_value){ .kind = JV_TIME, .i = jsonrec__time_ns(r) };
+		break;
 	case JF_HOST: /* an empty name is a name */
-		return (struct jsonrec_value){ .kind = v->host.p ? JV_TEXT : JV_NULL,
-					       .b = v->host };
+		x = (struct jsonrec_value){ .kind = v->host.p ? JV_TEXT : JV_NULL, .b = v->host };
+		break;
 	case JF_ACTION:
-		return bytes(true, JV_TEXT, str(record__action(r)));
-	case JF_RESULT:
-		return value(acc, JV_INT, a->result);
-	case JF_FLAGS:
-		return value(acc, JV_INT, a->open_flags);
-	case JF_PATH:
-		return bytes(acc, JV_TEXT, a->path);
-	case JF_PATH_B64:
-		return bytes(acc, JV_B64, a->path);
-	case JF_TARGET:
-		return bytes(acc, JV_TEXT, a->target);
-	case JF_TARGET_B64:
-		return bytes(acc, JV_B64, a->target);
-	case JF_TRUNCATED:
-		return value(acc, JV_BOOL, !!(a->path_flags & CUSTOS_PATH_TRUNCATED));
-	case JF_DELETED:
-		return value(acc, JV_BOOL, !!(a->path_flags & CUSTOS_PATH_DELETED));
-	case JF_UNRESOLVED:
-		return value(acc, JV_BOOL, !!(a->path_flags & CUSTOS_PATH_UNRESOLVED));
-	case JF_FS_RELATIVE:
-		return value(acc, JV_BOOL, !!(a->path_flags & CUSTOS_PATH_FSREL));
-	case JF_DEV:
-		return value(acc, JV_INT, (int64_t)a->dev);
-	case JF_INO:
-		return value(acc, JV_INT, (int64_t)a->ino);
-	case JF_MNT_ID:
-		return value(acc, JV_INT, a->mnt_id);
-	case JF_DATASET:
-		return bytes(acc, JV_TEXT, a->dataset);
-	case JF_BYTES:
-		return value(rd, JV_INT, (int64_t)a->bytes);
-	case JF_READS:
-		return value(rd, JV_INT, (int64_t)a->reads);
-	case JF_FIRST_TIME:
-		return value(rd, JV_TIME, (int64_t)a->first_ns);
-	case JF_LAST_TIME:
-		return value(rd, JV_TIME, (int64_t)a->last_ns);
-	case JF_PID:
-		return value(acc, JV_INT, a->pid);
-	case JF_TID:
-		return value(acc, JV_INT, a->tid);
-	case JF_PPID:
-		return value(acc, JV_INT, a->ppid);
-	case JF_COMM:
-		return bytes(acc, JV_TEXT, a->comm);
-	case JF_EXE:
-		return bytes(acc, JV_TEXT, a->exe);
-	case JF_UID:
-		return value(acc, JV_INT, a->uid);
-	case JF_EUID:
-		return value(acc, JV_INT, a->euid);
-	case JF_FSUID:
-		return value(acc, JV_INT, a->fsuid);
-	case JF_GID:
-		return value(acc, JV_INT, a->gid);
-	case JF_EGID:
-		return value(acc, JV_INT, a->egid);
-	case JF_LOGINUID:
-		return value(acc, JV_INT, a->loginuid);
-	case JF_SESSIONID:
-		return value(acc, JV_INT, a->sessionid);
-	case JF_CPU:
-		return value(acc, JV_INT, a->bpf_cpu);
-	case JF_BPF_SEQ:
-		return value(acc, JV_INT, (int64_t)a->bpf_seq);
+		x = bytes(true, JV_TEXT, str(record__action(r)));
+		break;
 	case JF_DETAIL:
-		return bytes(v->detail, JV_TEXT, str(v->detail ? v->detail : ""));
-	case JF_PERSON:
-		return bytes(acc, JV_TEXT, a->person);
-	case JF_ATTRIBUTION:
-		return bytes(acc, JV_TEXT, a->attribution);
-	case JF_TEAM:
-		return bytes(acc, JV_TEXT, a->team);
-	case JF_ROLE:
-		return bytes(acc, JV_TEXT, a->role);
-	case JF_LEFT:
-		return value(acc, JV_BOOL, !!(a->staff_flags & RECORD_STAFF_LEFT));
-	case JF_DIRECTORY:
-		return bytes(acc, JV_HEX, a->directory);
-	case JF_LINEAGE:
-		return bytes(acc, JV_TEXT, a->lineage);
-	case JF_ARGS:
-		return bytes(acc, JV_ARGS, a->args);
-	case JF_SID:
-		return value(acc, JV_INT, a->sid);
-	case JF_TTY:
-		return value(acc, JV_INT, a->tty);
-	case JF_CONTAINER:
-		return bytes(acc, JV_TEXT, a->container);
-	case JF_CGROUP_ID:
-		return value(acc, JV_INT, (int64_t)a->cgroup_id);
-	case JF_READ_PATHS:
-		return value(rd, JV_READ_PATHS, a->read_paths);
-	case JF_PARTIAL:
-		return value(acc && a->op == OP_READ, JV_BOOL, a->partial != 0);
-	case JF_MIN_OFFSET:
-		return value(offs, JV_INT, (int64_t)a->min_offset);
-	case JF_MAX_OFFSET:
-		return value(offs, JV_INT, (int64_t)a->max_offset);
-	case JF_ABI:
-		return value(acc, JV_ABI, a->abi);
-	case JF_SESSION:
-		return value(acc && a->session, JV_INT, (int64_t)a->session);
-	case JF_DISCOVERED:
-		return value(acc && a->op == OP_OPEN, JV_BOOL,
-			     !!(a->access_flags & RECORD_ACCESS_DISCOVERED));
-	case JF_RULE:
-		return bytes(alert, JV_TEXT, r->alert.rule);
+		x = bytes(v->detail, JV_TEXT, str(v->detail ? v->detail : ""));
+		break;
 	case JF_SEVERITY:
-		return bytes(alert, JV_TEXT, str(record__severity_name(r->alert.severity)));
-	case JF_CAUSE_SEQ:
-		return value(alert, JV_INT, (int64_t)r->alert.cause_seq);
+		x = bytes(has(r, ALERT), JV_TEXT, str(record__severity_name(r->alert.severity)));
+		break;
 	default:
-		return value(false, JV_NULL, 0);
+		break;
 	}
+	if (x.kind == JV_BOOL)
+		x.i = x.i != 0;
+	return x;
 }
 
 json_t *jsonrec__json(struct jsonrec_value v)

@@ -42,71 +42,76 @@ json_t *jsonrec__hex(const uint8_t *p, size_t n);
 /*
  * The fields of a record as custos shows it, in order: the keys of the
  * custos form (custos query --format json, exports), whose values the CSV
- * and the table of custos query print too.  (id, key)
+ * and the table of custos query print too.  An integer field is I(id, key,
+ * records that have it, kind, member of struct record), a byte field B(...)
+ * alike, S(id, key) one jsonrec.c computes.  The records that have a field
+ * follow the store's rows: access fields are null for other records, the
+ * read fields unless the op reads, an alert's for others; an empty byte
+ * field is null, as the store keeps it.
  */
-#define JSONREC_FIELDS(X)                                                                          \
-	X(SEQ, "seq")                                                                              \
-	X(TIME, "time")                                                                            \
-	X(HOST, "host")                                                                            \
-	X(ACTION, "action")                                                                        \
-	X(RESULT, "result")                                                                        \
-	X(FLAGS, "flags")                                                                          \
-	X(PATH, "path")                                                                            \
-	X(PATH_B64, "path_b64")                                                                    \
-	X(TARGET, "target")                                                                        \
-	X(TARGET_B64, "target_b64")                                                                \
-	X(TRUNCATED, "truncated")                                                                  \
-	X(DELETED, "deleted")                                                                      \
-	X(UNRESOLVED, "unresolved")                                                                \
-	X(FS_RELATIVE, "fs_relative")                                                              \
-	X(DEV, "dev")                                                                              \
-	X(INO, "ino")                                                                              \
-	X(MNT_ID, "mnt_id")                                                                        \
-	X(DATASET, "dataset")                                                                      \
-	X(BYTES, "bytes")                                                                          \
-	X(READS, "reads")                                                                          \
-	X(FIRST_TIME, "first_time")                                                                \
-	X(LAST_TIME, "last_time")                                                                  \
-	X(PID, "pid")                                                                              \
-	X(TID, "tid")                                                                              \
-	X(PPID, "ppid")                                                                            \
-	X(COMM, "comm")                                                                            \
-	X(EXE, "exe")                                                                              \
-	X(UID, "uid")                                                                              \
-	X(EUID, "euid")                                                                            \
-	X(FSUID, "fsuid")                                                                          \
-	X(GID, "gid")                                                                              \
-	X(EGID, "egid")                                                                            \
-	X(LOGINUID, "loginuid")                                                                    \
-	X(SESSIONID, "sessionid")                                                                  \
-	X(CPU, "cpu")                                                                              \
-	X(BPF_SEQ, "bpf_seq")                                                                      \
-	X(DETAIL, "detail")                                                                        \
-	X(PERSON, "person")                                                                        \
-	X(ATTRIBUTION, "attribution")                                                              \
-	X(TEAM, "team")                                                                            \
-	X(ROLE, "role")                                                                            \
-	X(LEFT, "left")                                                                            \
-	X(DIRECTORY, "directory")                                                                  \
-	X(LINEAGE, "lineage")                                                                      \
-	X(ARGS, "args")                                                                            \
-	X(SID, "sid")                                                                              \
-	X(TTY, "tty")                                                                              \
-	X(CONTAINER, "container")                                                                  \
-	X(CGROUP_ID, "cgroup_id")                                                                  \
-	X(READ_PATHS, "read_paths")                                                                \
-	X(PARTIAL, "partial")                                                                      \
-	X(MIN_OFFSET, "min_offset")                                                                \
-	X(MAX_OFFSET, "max_offset")                                                                \
-	X(ABI, "abi")                                                                              \
-	X(SESSION, "session")                                                                      \
-	X(DISCOVERED, "discovered")                                                                \
-	X(RULE, "rule")                                                                            \
-	X(SEVERITY, "severity")                                                                    \
-	X(CAUSE_SEQ, "cause_seq")
+#define JSONREC_FIELDS(I, B, S)                                                                    \
+	I(SEQ, "seq", ANY, JV_INT, seq)                                                            \
+	S(TIME, "time")                                                                            \
+	S(HOST, "host")                                                                            \
+	S(ACTION, "action")                                                                        \
+	I(RESULT, "result", ACCESS, JV_INT, access.result)                                         \
+	I(FLAGS, "flags", ACCESS, JV_INT, access.open_flags)                                       \
+	B(PATH, "path", ACCESS, JV_TEXT, access.path)                                              \
+	B(PATH_B64, "path_b64", ACCESS, JV_B64, access.path)                                       \
+	B(TARGET, "target", ACCESS, JV_TEXT, access.target)                                        \
+	B(TARGET_B64, "target_b64", ACCESS, JV_B64, access.target)                                 \
+	I(TRUNCATED, "truncated", ACCESS, JV_BOOL, access.path_flags &CUSTOS_PATH_TRUNCATED)       \
+	I(DELETED, "deleted", ACCESS, JV_BOOL, access.path_flags &CUSTOS_PATH_DELETED)             \
+	I(UNRESOLVED, "unresolved", ACCESS, JV_BOOL, access.path_flags &CUSTOS_PATH_UNRESOLVED)    \
+	I(FS_RELATIVE, "fs_relative", ACCESS, JV_BOOL, access.path_flags &CUSTOS_PATH_FSREL)       \
+	I(DEV, "dev", ACCESS, JV_INT, access.dev)                                                  \
+	I(INO, "ino", ACCESS, JV_INT, access.ino)                                                  \
+	I(MNT_ID, "mnt_id", ACCESS, JV_INT, access.mnt_id)                                         \
+	B(DATASET, "dataset", ACCESS, JV_TEXT, access.dataset)                                     \
+	I(BYTES, "bytes", READ, JV_INT, access.bytes)                                              \
+	I(READS, "reads", READ, JV_INT, access.reads)                                              \
+	I(FIRST_TIME, "first_time", READ, JV_TIME, access.first_ns)                                \
+	I(LAST_TIME, "last_time", READ, JV_TIME, access.last_ns)                                   \
+	I(PID, "pid", ACCESS, JV_INT, access.pid)                                                  \
+	I(TID, "tid", ACCESS, JV_INT, access.tid)                                                  \
+	I(PPID, "ppid", ACCESS, JV_INT, access.ppid)                                               \
+	B(COMM, "comm", ACCESS, JV_TEXT, access.comm)                                              \
+	B(EXE, "exe", ACCESS, JV_TEXT, access.exe)                                                 \
+	I(UID, "uid", ACCESS, JV_INT, access.uid)                                                  \
+	I(EUID, "euid", ACCESS, JV_INT, access.euid)                                               \
+	I(FSUID, "fsuid", ACCESS, JV_INT, access.fsuid)                                            \
+	I(GID, "gid", ACCESS, JV_INT, access.gid)                                                  \
+	I(EGID, "egid", ACCESS, JV_INT, access.egid)                                               \
+	I(LOGINUID, "loginuid", ACCESS, JV_INT, access.loginuid)                                   \
+	I(SESSIONID, "sessionid", ACCESS, JV_INT, access.sessionid)                                \
+	I(CPU, "cpu", ACCESS, JV_INT, access.bpf_cpu)                                              \
+	I(BPF_SEQ, "bpf_seq", ACCESS, JV_INT, access.bpf_seq)                                      \
+	S(DETAIL, "detail")                                                                        \
+	B(PERSON, "person", ACCESS, JV_TEXT, access.person)                                        \
+	B(ATTRIBUTION, "attribution", ACCESS, JV_TEXT, access.attribution)                         \
+	B(TEAM, "team", ACCESS, JV_TEXT, access.team)                                              \
+	B(ROLE, "role", ACCESS, JV_TEXT, access.role)                                              \
+	I(LEFT, "left", ACCESS, JV_BOOL, access.staff_flags &RECORD_STAFF_LEFT)                    \
+	B(DIRECTORY, "directory", ACCESS, JV_HEX, access.directory)                                \
+	B(LINEAGE, "lineage", ACCESS, JV_TEXT, access.lineage)                                     \
+	B(ARGS, "args", ACCESS, JV_ARGS, access.args)                                              \
+	I(SID, "sid", ACCESS, JV_INT, access.sid)                                                  \
+	I(TTY, "tty", ACCESS, JV_INT, access.tty)                                                  \
+	B(CONTAINER, "container", ACCESS, JV_TEXT, access.container)                               \
+	I(CGROUP_ID, "cgroup_id", ACCESS, JV_INT, access.cgroup_id)                                \
+	I(READ_PATHS, "read_paths", READ, JV_READ_PATHS, access.read_paths)                        \
+	I(PARTIAL, "partial", SESSION_READ, JV_BOOL, access.partial)                               \
+	I(MIN_OFFSET, "min_offset", OFFSETS, JV_INT, access.min_offset)                            \
+	I(MAX_OFFSET, "max_offset", OFFSETS, JV_INT, access.max_offset)                            \
+	I(ABI, "abi", ACCESS, JV_ABI, access.abi)                                                  \
+	I(SESSION, "session", IN_SESSION, JV_INT, access.session)                                  \
+	I(DISCOVERED, "discovered", OPEN, JV_BOOL, access.access_flags &RECORD_ACCESS_DISCOVERED)  \
+	B(RULE, "rule", ALERT, JV_TEXT, alert.rule)                                                \
+	S(SEVERITY, "severity")                                                                    \
+	I(CAUSE_SEQ, "cause_seq", ALERT, JV_INT, alert.cause_seq)
 
-#define JSONREC_FIELD_ID(id, key) JF_##id,
-enum jsonrec_field { JSONREC_FIELDS(JSONREC_FIELD_ID) JF_MAX };
+#define JSONREC_FIELD_ID(id, key, ...) JF_##id,
+enum jsonrec_field { JSONREC_FIELDS(JSONREC_FIELD_ID, JSONREC_FIELD_ID, JSONREC_FIELD_ID) JF_MAX };
 #undef JSONREC_FIELD_ID
 
 /* What a field holds for one record; JV_NULL when it has no value there. */
