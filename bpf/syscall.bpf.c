@@ -46,6 +46,99 @@ static __always_inline int mmap_call(long ret, long fd, __u32 prot)
 	return 0;
 }
 
+/* A call that reads a file: which fd, which path of the read, where its offset is. */
+static __always_inline int reads_call(struct pt_regs *regs, __u32 abi, enum sc sc, long ret)
+{
+	switch (sc) {
+	case SC_READ:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_READ, abi, OFF_POS, 0);
+	case SC_PREAD64:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREAD, abi, OFF_ARG,
+				 sc_off64(regs, abi, 3));
+	case SC_READV:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_READV, abi, OFF_POS, 0);
+	case SC_PREADV:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREADV, abi, OFF_ARG,
+				 sc_off64(regs, abi, 3));
+	case SC_PREADV2: /* offset -1: the file position */
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREADV2, abi, OFF_ARG,
+				 sc_off64(regs, abi, 3));
+	case SC_SENDFILE:
+		return read_call(ret, sc_int(regs, abi, 1), CUSTOS_READ_SENDFILE, abi, OFF_PTR64,
+				 sc_arg(regs, abi, 2));
+	case SC_SENDFILE32:
+		return read_call(ret, sc_int(regs, abi, 1), CUSTOS_READ_SENDFILE, abi, OFF_PTR32,
+				 sc_arg(regs, abi, 2));
+	case SC_SPLICE:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_SPLICE, abi, OFF_PTR64,
+				 sc_arg(regs, abi, 1));
+	case SC_COPY_FILE_RANGE:
+		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_COPY_FILE_RANGE, abi,
+				 OFF_PTR64, sc_arg(regs, abi, 1));
+	default:
+		return 0;
+	}
+}
+
+/* A call that may have changed what a path names (a mount, a new mount
+ * namespace): the cached verdicts of paths grow old. */
+static __always_inline int mounts_call(struct pt_regs *regs, __u32 abi, enum sc sc, long ret,
+				       struct scratch *s)
+{
+	switch (sc) {
+	case SC_MOUNTS:
+		if (ret >= 0)
+			verdicts_age();
+		return 0;
+	case SC_CLONE:
+		if (ret >= 0 && sc_arg(regs, abi, 0) & CLONE_NEWNS_)
+			verdicts_age();
+		return 0;
+	case SC_CLONE3:
+		if (ret >= 0 &&
+		    !bpf_probe_read_user(&s->user.how_flags, sizeof(__u64),
+					 (void *)sc_arg(regs, abi, 0)) &&
+		    s->user.how_flags & CLONE_NEWNS_)
+			verdicts_age();
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* A new name for a file: link or rename, with or without directory fds. */
+static __always_inline int names_call(struct pt_regs *regs, __u32 abi, enum sc sc, long ret,
+				      struct scratch *s)
+{
+	switch (sc) {
+	case SC_LINK:
+	case SC_RENAME:
+		if (sc == SC_RENAME && !ret)
+			verdicts_age();
+		s->names.olddfd = AT_FDCWD_;
+		s->names.oldname = sc_arg(regs, abi, 0);
+		s->names.newdfd = AT_FDCWD_;
+		s->names.newname = sc_arg(regs, abi, 1);
+		s->names.flags = 0;
+		s->names.op = sc == SC_LINK ? CUSTOS_LINK_LINK : CUSTOS_LINK_RENAME;
+		return ret ? 0 : link_done(ret);
+	case SC_LINKAT:
+	case SC_RENAMEAT:
+	case SC_RENAMEAT2:
+		s->names.olddfd = sc_int(regs, abi, 0);
+		s->names.oldname = sc_arg(regs, abi, 1);
+		s->names.newdfd = sc_int(regs, abi, 2);
+		s->names.newname = sc_arg(regs, abi, 3);
+		s->names.flags = sc == SC_RENAMEAT ? 0 : sc_arg(regs, abi, 4);
+		s->names.op = sc == SC_LINKAT ? CUSTOS_LINK_LINK : CUSTOS_LINK_RENAME;
+		if (sc != SC_LINKAT && !ret)
+			verdicts_age();
+		return ret ? 0 : link_done(ret);
+	default:
+		return 0;
+	}
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -80,30 +173,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	case SC_OPEN_BY_HANDLE:
 		return open_done(ret, AT_FDCWD_, 0, sc_arg(regs, abi, 2), abi);
 	case SC_READ:
-		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_READ, abi, OFF_POS, 0);
 	case SC_PREAD64:
-		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREAD, abi, OFF_ARG,
-				 sc_off64(regs, abi, 3));
 	case SC_READV:
-		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_READV, abi, OFF_POS, 0);
 	case SC_PREADV:
-		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREADV, abi, OFF_ARG,
-				 sc_off64(regs, abi, 3));
-	case SC_PREADV2: /* offset -1: the file position */
-		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_PREADV2, abi, OFF_ARG,
-				 sc_off64(regs, abi, 3));
+	case SC_PREADV2:
 	case SC_SENDFILE:
-		return read_call(ret, sc_int(regs, abi, 1), CUSTOS_READ_SENDFILE, abi, OFF_PTR64,
-				 sc_arg(regs, abi, 2));
 	case SC_SENDFILE32:
-		return read_call(ret, sc_int(regs, abi, 1), CUSTOS_READ_SENDFILE, abi, OFF_PTR32,
-				 sc_arg(regs, abi, 2));
 	case SC_SPLICE:
-		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_SPLICE, abi, OFF_PTR64,
-				 sc_arg(regs, abi, 1));
 	case SC_COPY_FILE_RANGE:
-		return read_call(ret, sc_int(regs, abi, 0), CUSTOS_READ_COPY_FILE_RANGE, abi,
-				 OFF_PTR64, sc_arg(regs, abi, 1));
+		return reads_call(regs, abi, sc, ret);
 	case SC_MMAP:
 		return mmap_call(ret, sc_int(regs, abi, 4), sc_arg(regs, abi, 2));
 	case SC_OLD_MMAP:
@@ -113,43 +191,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 			return 0;
 		return mmap_call(ret, (int)s->user.old_mmap.fd, s->user.old_mmap.prot);
 	case SC_MOUNTS:
-		if (ret >= 0)
-			verdicts_age();
-		return 0;
 	case SC_CLONE:
-		if (ret >= 0 && sc_arg(regs, abi, 0) & CLONE_NEWNS_)
-			verdicts_age();
-		return 0;
 	case SC_CLONE3:
-		if (ret >= 0 &&
-		    !bpf_probe_read_user(&s->user.how_flags, sizeof(__u64),
-					 (void *)sc_arg(regs, abi, 0)) &&
-		    s->user.how_flags & CLONE_NEWNS_)
-			verdicts_age();
-		return 0;
+		return mounts_call(regs, abi, sc, ret, s);
 	case SC_LINK:
 	case SC_RENAME:
-		if (sc == SC_RENAME && !ret)
-			verdicts_age();
-		s->names.olddfd = AT_FDCWD_;
-		s->names.oldname = sc_arg(regs, abi, 0);
-		s->names.newdfd = AT_FDCWD_;
-		s->names.newname = sc_arg(regs, abi, 1);
-		s->names.flags = 0;
-		s->names.op = sc == SC_LINK ? CUSTOS_LINK_LINK : CUSTOS_LINK_RENAME;
-		return ret ? 0 : link_done(ret);
 	case SC_LINKAT:
 	case SC_RENAMEAT:
 	case SC_RENAMEAT2:
-		s->names.olddfd = sc_int(regs, abi, 0);
-		s->names.oldname = sc_arg(regs, abi, 1);
-		s->names.newdfd = sc_int(regs, abi, 2);
-		s->names.newname = sc_arg(regs, abi, 3);
-		s->names.flags = sc == SC_RENAMEAT ? 0 : sc_arg(regs, abi, 4);
-		s->names.op = sc == SC_LINKAT ? CUSTOS_LINK_LINK : CUSTOS_LINK_RENAME;
-		if (sc != SC_LINKAT && !ret)
-			verdicts_age();
-		return ret ? 0 : link_done(ret);
+		return names_call(regs, abi, sc, ret, s);
 	case SC_IO_SUBMIT:
 		/* Files read without a session are looked at first (a few). */
 		for (int i = 0; i < 4; i++) {

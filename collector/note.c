@@ -462,10 +462,64 @@ static bool verifier_matches(const struct note_verifier *v, const char *name, si
  * Strictly parse and verify a note against known keys; see note.h for the rules.
  * Returns 0 with *text_len set, -EBADMSG (verified[] all 0) or -ENOMEM.
  */
+/*
+ * One signature line [p, nl) of a note whose text is note[0, text_len): the
+ * key's name and ID, and for each known key of that name and ID its
+ * signature, which must hold (verified[i] and *any set).  0, -EBADMSG, or
+ * another -errno from the signature check.
+ */
+static int check_line(const char *p, const char *nl, const char *note, size_t text_len,
+		      const struct note_verifier *known, int n, int *verified, bool *any)
+{
+	const char *name, *sp, *b64;
+	uint8_t blob[4 + SIG_LEN];
+	size_t name_len, sig_b64_len;
+	uint32_t id;
+	long dec;
+
+	if (nl - p < SIG_PREFIX_LEN || memcmp(p, SIG_PREFIX, SIG_PREFIX_LEN))
+		return -EBADMSG;
+	name = p + SIG_PREFIX_LEN;
+	sp = memchr(name, ' ', (size_t)(nl - name));
+	if (!sp)
+		return -EBADMSG;
+	name_len = (size_t)(sp - name);
+	b64 = sp + 1;
+	sig_b64_len = (size_t)(nl - b64);
+	dec = util__b64_len(b64, sig_b64_len);
+	/* A key ID and at least one byte of signature, as in Go's sumdb/note. */
+	if (!valid_name(name, name_len) || dec < 5)
+		return -EBADMSG;
+	/* The first 8 characters are 6 whole bytes: the key ID and then some. */
+	if (b64_decode(b64, 8, blob, dec == 5 ? 5 : 6))
+		return -EBADMSG;
+	id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+	for (int i = 0; i < n; i++) {
+		int ok;
+
+		if (!verifier_matches(&known[i], name, name_len, id))
+			continue;
+		/*
+		 * Every line by a known key is checked, repeats included, and so
+		 * is every known entry with this name and ID: a colliding pinned
+		 * key cannot make a forged line be skipped.
+		 */
+		if (dec != 4 + SIG_LEN || b64_decode(b64, sig_b64_len, blob, sizeof(blob)))
+			return -EBADMSG;
+		ok = verify_raw(known[i].pub, note, text_len, blob + 4);
+		if (ok <= 0)
+			return ok < 0 ? ok : -EBADMSG;
+		if (verified)
+			verified[i] = 1;
+		*any = true;
+	}
+	return 0;
+}
+
 int note__open(const char *note, size_t len, const struct note_verifier *known, int n,
 	       size_t *text_len, int *verified)
 {
-	const char *p, *end = note + len;
+	const char *p, *nl, *end = note + len;
 	size_t split = 0, nsigs = 0;
 	bool found = false, any = false;
 	int err = -EBADMSG;
@@ -484,58 +538,15 @@ int note__open(const char *note, size_t len, const struct note_verifier *known, 
 	}
 	if (!found)
 		goto cleanup;
-	for (p = note + split + 2; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *name, *sp, *b64;
-		uint8_t blob[4 + SIG_LEN];
-		size_t name_len, sig_b64_len;
-		uint32_t id;
-		long dec;
-
+	for (p = note + split + 2; p < end; p = nl + 1) {
+		/* The note ends in a newline, so every line has one. */
+		nl = memchr(p, '\n', (size_t)(end - p));
 		if (++nsigs > NOTE_MAX_SIGS)
 			goto cleanup;
-		if (nl - p < SIG_PREFIX_LEN || memcmp(p, SIG_PREFIX, SIG_PREFIX_LEN))
+		err = check_line(p, nl, note, split + 1, known, n, verified, &any);
+		if (err)
 			goto cleanup;
-		name = p + SIG_PREFIX_LEN;
-		sp = memchr(name, ' ', (size_t)(nl - name));
-		if (!sp)
-			goto cleanup;
-		name_len = (size_t)(sp - name);
-		b64 = sp + 1;
-		sig_b64_len = (size_t)(nl - b64);
-		dec = util__b64_len(b64, sig_b64_len);
-		/* A key ID and at least one byte of signature, as in Go's sumdb/note. */
-		if (!valid_name(name, name_len) || dec < 5)
-			goto cleanup;
-		/* The first 8 characters are 6 whole bytes: the key ID and then some. */
-		if (b64_decode(b64, 8, blob, dec == 5 ? 5 : 6))
-			goto cleanup;
-		id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 |
-		     blob[3];
-		for (int i = 0; i < n; i++) {
-			int ok;
-
-			if (!verifier_matches(&known[i], name, name_len, id))
-				continue;
-			/*
-			 * Every line by a known key is checked, repeats included, and so
-			 * is every known entry with this name and ID: a colliding pinned
-			 * key cannot make a forged line be skipped.
-			 */
-			if (dec != 4 + SIG_LEN || b64_decode(b64, sig_b64_len, blob, sizeof(blob)))
-				goto cleanup;
-			ok = verify_raw(known[i].pub, note, split + 1, blob + 4);
-			if (ok < 0) {
-				err = ok;
-				goto cleanup;
-			}
-			if (!ok)
-				goto cleanup;
-			if (verified)
-				verified[i] = 1;
-			any = true;
-		}
-		p = nl + 1;
+		err = -EBADMSG;
 	}
 	if (!any)
 		goto cleanup;

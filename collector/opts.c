@@ -22,7 +22,14 @@ void opts__init(struct opts_parser *p, const struct opts_cmd *cmd, int argc, cha
 	p->argv = argv;
 	/* ':' first: a missing value is told from an unknown option. */
 	*s++ = ':';
-	for (const struct opt *o = cmd->opts; o->name && n < OPTS_MAX; o++, n++) {
+	/* A table past OPTS_MAX is a build of custos' own making: the command
+	 * refuses to run rather than ignore the options that do not fit. */
+	p->too_many = false;
+	for (const struct opt *o = cmd->opts; o->name; o++, n++) {
+		if (n == OPTS_MAX) {
+			p->too_many = true;
+			break;
+		}
 		p->longopts[n] = (struct option){ o->name, o->arg ? required_argument : no_argument,
 						  NULL, o->key };
 		if (o->short_name) {
@@ -42,8 +49,15 @@ void opts__init(struct opts_parser *p, const struct opts_cmd *cmd, int argc, cha
 
 int opts__next(struct opts_parser *p, int *status)
 {
-	int idx = -1, c = getopt_long(p->argc, p->argv, p->shortopts, p->longopts, &idx);
+	int idx = -1, c;
 
+	if (p->too_many) {
+		log_warnx("failed to parse options: %s has more than %d of them (OPTS_MAX)",
+			  p->cmd->name, OPTS_MAX);
+		*status = p->cmd->usage_status;
+		return -1;
+	}
+	c = getopt_long(p->argc, p->argv, p->shortopts, p->longopts, &idx);
 	p->last = NULL;
 	for (const struct opt *o = p->cmd->opts; o->name && idx < 0; o++)
 		if (o->short_name && o->short_name == c)

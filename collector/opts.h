@@ -8,6 +8,7 @@
 #define CUSTOS_OPTS_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #define OPTS_MAX 48
@@ -39,6 +40,7 @@ struct opts_parser {
 	int argc;
 	char **argv;
 	const struct opt *last; /* the option opts__next returned */
+	bool too_many;		/* the table has more than OPTS_MAX options */
 };
 
 /* Start parsing argv[1..] for cmd.  An --help is added to every table. */

@@ -307,15 +307,11 @@ static int parse_sort(const char *s, struct query_filter *f)
 	return -EINVAL;
 }
 
-/*
- * Set the filter option opt from arg; see query.h.  The messages name the
- * option as the command line spells it, as custos prints them as they are.
- */
-int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t now_ns,
-	       const char **why)
+/* Set a filter option whose value is a name, kept as given: 0, -EINVAL
+ * with *why, -ENOENT when opt is not one of them. */
+static int set_name(struct query_filter *f, const char *opt, const char *arg, const char **why)
 {
-	/* Options whose value is a name, kept as given; an empty one is almost always an
-	 * unset shell variable, not "everything". */
+	/* An empty name is almost always an unset shell variable, not "everything". */
 	static const struct {
 		const char *opt;
 		size_t off;
@@ -336,27 +332,36 @@ int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (strcmp(opt, names[i].opt))
 			continue;
-		if (!*arg) {
+		if (!*arg)
 			*why = names[i].empty;
-			return -EINVAL;
-		}
-		if (!strcmp(opt, "glob") && !store__glob_valid(arg)) {
+		else if (!strcmp(opt, "glob") && !store__glob_valid(arg))
 			*why = "invalid --glob, a [ has no closing ]";
-			return -EINVAL;
-		}
 		/* The ledger has only absolute programs; "bin/" would quietly match none. */
-		if (!strcmp(opt, "exe") && *arg != '/') {
+		else if (!strcmp(opt, "exe") && *arg != '/')
 			*why = "invalid --exe, want an absolute path, or a directory ending in /";
-			return -EINVAL;
-		}
-		if (!strcmp(opt, "comm") && strlen(arg) >= CUSTOS_COMM_LEN) {
+		else if (!strcmp(opt, "comm") && strlen(arg) >= CUSTOS_COMM_LEN)
 			*why = "invalid --comm, the kernel keeps at most 15 bytes of a name";
+		else
+			*why = NULL;
+		if (*why)
 			return -EINVAL;
-		}
 		*(const char **)((char *)f + names[i].off) = arg;
 		return 0;
 	}
+	return -ENOENT;
+}
 
+/*
+ * Set the filter option opt from arg; see query.h.  The messages name the
+ * option as the command line spells it, as custos prints them as they are.
+ */
+int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t now_ns,
+	       const char **why)
+{
+	int err = set_name(f, opt, arg, why);
+
+	if (err != -ENOENT)
+		return err;
 	if (!strcmp(opt, "uid") || !strcmp(opt, "loginuid")) {
 		if (!util__parse_int(arg, 0, UINT32_MAX, *opt == 'u' ? &f->uid : &f->loginuid))
 			return 0;

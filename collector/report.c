@@ -684,14 +684,52 @@ static int prepare(sqlite3 *db, const struct report_opts *o, const char *sql, sq
  * Accesses (counted as in e) per slice of the period, as inline SVG bars:
  * successful ones, with failed attempts stacked on top in another colour.
  */
+/* The bars of accesses (ok) and failed attempts (bad) from lo to hi, as SVG. */
+static void draw_chart(struct out *out, const int64_t *ok, const int64_t *bad, int64_t max,
+		       int64_t lo, int64_t hi)
+{
+	char from[TIME_STR_LEN], to[TIME_STR_LEN];
+	double bw = (double)CHART_W / CHART_BARS;
+
+	util__format_time(lo, from);
+	util__format_time(hi, to);
+	fprintf(out->f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"%d\" height=\"%d\""
+		" viewBox=\"0 0 %d %d\"><title>accesses over time</title>\n"
+		"<line x1=\"0\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n",
+		CHART_W, CHART_H + 40, CHART_W, CHART_H + 40, CHART_H, CHART_W, CHART_H);
+	for (int b = 0; b < CHART_BARS; b++) {
+		double h_ok = (double)ok[b] * CHART_H / (double)max;
+		double h_bad = (double)bad[b] * CHART_H / (double)max;
+		char t0[TIME_STR_LEN];
+
+		if (!ok[b] && !bad[b])
+			continue;
+		util__format_time(lo + (int64_t)((double)(hi - lo) * b / CHART_BARS), t0);
+		fprintf(out->f,
+			"<g><title>from %s: %" PRId64 " accesses, %" PRId64 " failed</title>"
+			"<rect class=\"ok\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+			"<rect class=\"bad\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+			"</g>\n",
+			t0, ok[b], bad[b], b * bw, CHART_H - h_ok, bw - 1, h_ok, b * bw,
+			CHART_H - h_ok - h_bad, bw - 1, h_bad);
+	}
+	fprintf(out->f,
+		"<text x=\"0\" y=\"%d\">%s</text>\n"
+		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n"
+		"<text x=\"0\" y=\"12\">max %" PRId64 " per bar</text>\n</svg>\n"
+		"<p class=\"legend\"><span class=\"ok\">&#9632;</span> accesses"
+		" <span class=\"bad\">&#9632;</span> failed attempts; %d bars over the "
+		"period</p>\n",
+		CHART_H + 16, from, CHART_W, CHART_H + 32, to, max, CHART_BARS);
+}
+
 static int chart(sqlite3 *db, const struct report_opts *o, struct out *out)
 {
 	int64_t ok[CHART_BARS] = { 0 }, bad[CHART_BARS] = { 0 }, lo = o->since_ns, hi = o->until_ns,
 		max = 0;
-	char from[TIME_STR_LEN], to[TIME_STR_LEN];
 	sqlite3_stmt *st = NULL;
 	int rc, err;
-	double bw = (double)CHART_W / CHART_BARS;
 
 	err = prepare(db, o, "SELECT min(time_ns), max(time_ns) FROM e", &st);
 	if (err)
@@ -733,37 +771,7 @@ static int chart(sqlite3 *db, const struct report_opts *o, struct out *out)
 		log_warnx("failed to read database %s: %s", o->db, sqlite3_errmsg(db));
 		return -EIO;
 	}
-	util__format_time(lo, from);
-	util__format_time(hi, to);
-	fprintf(out->f,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"%d\" height=\"%d\""
-		" viewBox=\"0 0 %d %d\"><title>accesses over time</title>\n"
-		"<line x1=\"0\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n",
-		CHART_W, CHART_H + 40, CHART_W, CHART_H + 40, CHART_H, CHART_W, CHART_H);
-	for (int b = 0; b < CHART_BARS; b++) {
-		double h_ok = (double)ok[b] * CHART_H / (double)max;
-		double h_bad = (double)bad[b] * CHART_H / (double)max;
-		char t0[TIME_STR_LEN];
-
-		if (!ok[b] && !bad[b])
-			continue;
-		util__format_time(lo + (int64_t)((double)(hi - lo) * b / CHART_BARS), t0);
-		fprintf(out->f,
-			"<g><title>from %s: %" PRId64 " accesses, %" PRId64 " failed</title>"
-			"<rect class=\"ok\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
-			"<rect class=\"bad\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
-			"</g>\n",
-			t0, ok[b], bad[b], b * bw, CHART_H - h_ok, bw - 1, h_ok, b * bw,
-			CHART_H - h_ok - h_bad, bw - 1, h_bad);
-	}
-	fprintf(out->f,
-		"<text x=\"0\" y=\"%d\">%s</text>\n"
-		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n"
-		"<text x=\"0\" y=\"12\">max %" PRId64 " per bar</text>\n</svg>\n"
-		"<p class=\"legend\"><span class=\"ok\">&#9632;</span> accesses"
-		" <span class=\"bad\">&#9632;</span> failed attempts; %d bars over the "
-		"period</p>\n",
-		CHART_H + 16, from, CHART_W, CHART_H + 32, to, max, CHART_BARS);
+	draw_chart(out, ok, bad, max, lo, hi);
 	return 0;
 }
 

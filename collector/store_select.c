@@ -228,6 +228,35 @@ static int bind_str(sqlite3_stmt *st, int n, const char *s)
 	return s ? bind_bytes(st, n, s, strlen(s)) : SQLITE_OK;
 }
 
+/* The result wanted: its kind, and the one or two values it allows. */
+static int bind_result(sqlite3_stmt *st, const struct query_filter *f)
+{
+	int rc = SQLITE_OK;
+
+	if (f->result != QUERY_RESULT_ANY)
+		rc = sqlite3_bind_int(st, P_RESULT, f->result);
+	if (!rc && f->result == QUERY_RESULT_DENIED) {
+		rc = sqlite3_bind_int(st, P_RESULT1, -EACCES);
+		if (!rc)
+			rc = sqlite3_bind_int(st, P_RESULT2, -EPERM);
+	} else if (!rc && f->result == QUERY_RESULT_EQ) {
+		rc = sqlite3_bind_int64(st, P_RESULT1, f->result_value);
+		if (!rc)
+			rc = sqlite3_bind_int64(st, P_RESULT2, f->result_value);
+	}
+	return rc;
+}
+
+/* A program, or with a final '/' every program below that directory. */
+static int bind_exe(sqlite3_stmt *st, const char *exe)
+{
+	size_t n = strlen(exe);
+
+	if (n > 0 && exe[n - 1] == '/')
+		return bind_subtree(st, P_EXE_LO, exe, strip_slashes(exe));
+	return bind_bytes(st, P_EXE, exe, n);
+}
+
 static int bind_filter(sqlite3_stmt *st, const struct query_filter *f, struct bytes host)
 {
 	char *glob = NULL;
@@ -259,24 +288,10 @@ static int bind_filter(sqlite3_stmt *st, const struct query_filter *f, struct by
 		rc = sqlite3_bind_int64(st, P_LOGINUID, f->loginuid);
 	if (!rc && f->action)
 		rc = sqlite3_bind_text(st, P_ACTION, f->action, -1, SQLITE_TRANSIENT);
-	if (!rc && f->result != QUERY_RESULT_ANY)
-		rc = sqlite3_bind_int(st, P_RESULT, f->result);
-	if (!rc && f->result == QUERY_RESULT_DENIED) {
-		rc = sqlite3_bind_int(st, P_RESULT1, -EACCES);
-		if (!rc)
-			rc = sqlite3_bind_int(st, P_RESULT2, -EPERM);
-	} else if (!rc && f->result == QUERY_RESULT_EQ) {
-		rc = sqlite3_bind_int64(st, P_RESULT1, f->result_value);
-		if (!rc)
-			rc = sqlite3_bind_int64(st, P_RESULT2, f->result_value);
-	}
-	if (!rc && f->exe) {
-		n = strlen(f->exe);
-		if (n > 0 && f->exe[n - 1] == '/')
-			rc = bind_subtree(st, P_EXE_LO, f->exe, strip_slashes(f->exe));
-		else
-			rc = bind_bytes(st, P_EXE, f->exe, n);
-	}
+	if (!rc)
+		rc = bind_result(st, f);
+	if (!rc && f->exe)
+		rc = bind_exe(st, f->exe);
 	if (!rc)
 		rc = bind_str(st, P_COMM, f->comm);
 	if (!rc && f->abi)

@@ -908,11 +908,59 @@ static void report(struct verifier *v)
 		     v->sealed, v->n - 1, v->epoch);
 }
 
+/*
+ * Open what is verified: a bundle and its checkpoints, or the database, its
+ * checkpoints and (without a trust file) its GENESIS's keys, in one read
+ * transaction.  0; 1 when that alone is tamper evidence (said); -1 when it
+ * cannot be read (said).
+ */
+static int open_source(struct verifier *v, struct bundle **bp)
+{
+	const struct verify_opts *o = v->o;
+	int err;
+
+	if (o->bundle) {
+		*bp = bundle__open(o->bundle);
+		if (!*bp)
+			return -1;
+		for (uint64_t i = 0; i < bundle__checkpoint_count(*bp); i++) {
+			uint64_t size;
+			const char *note;
+
+			bundle__checkpoint(*bp, i, &size, &note);
+			if (add_check(v, size, note, "bundle", false))
+				return -1;
+		}
+		return 0;
+	}
+	err = store__open_reader(o->db, &v->db);
+	if (err == -EPROTO || err == -EBADMSG) {
+		/* A file that is no ledger of this format, given as the log the
+		 * trust file pins: altered, or another file. */
+		TAMPER(v, "%s is not a custos ledger of format %d (%s)", o->db, STORE_FORMAT,
+		       err == -EPROTO ? "another layout" : "not a sound SQLite database");
+		return 1;
+	}
+	if (err || load_local_checkpoints(v))
+		return -1;
+	if (sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("failed to read %s: %s", o->db, sqlite3_errmsg(v->db));
+		return -1;
+	}
+	if (!o->trust && (err = trust__from_genesis(v->db, &v->trust))) {
+		if (err != -EBADMSG)
+			return -1;
+		TAMPER(v, "seq 0: no GENESIS that certifies keys");
+		return 1;
+	}
+	return 0;
+}
+
 int verify__run(const struct verify_opts *o, FILE *out)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
 	struct bundle *b = NULL;
-	int status = VERIFY_ERROR, err;
+	int status = VERIFY_ERROR;
 
 	if (!v) {
 		log_warnx("failed to verify: out of memory");
@@ -923,34 +971,13 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	merkle__init(&v->tree);
 	if (o->trust && trust__load(o->trust, &v->trust))
 		goto out;
-	if (o->bundle) {
-		b = bundle__open(o->bundle);
-		if (!b)
-			goto out;
-		for (uint64_t i = 0; i < bundle__checkpoint_count(b); i++) {
-			uint64_t size;
-			const char *note;
-
-			bundle__checkpoint(b, i, &size, &note);
-			if (add_check(v, size, note, "bundle", false))
-				goto out;
-		}
-	} else if ((err = store__open_reader(o->db, &v->db)) == -EPROTO || err == -EBADMSG) {
-		/* A file that is no ledger of this format, given as the log the
-		 * trust file pins: altered, or another file. */
-		TAMPER(v, "%s is not a custos ledger of format %d (%s)", o->db, STORE_FORMAT,
-		       err == -EPROTO ? "another layout" : "not a sound SQLite database");
+	switch (open_source(v, &b)) {
+	case 0:
+		break;
+	case 1:
 		goto verdict;
-	} else if (err || load_local_checkpoints(v)) {
+	default:
 		goto out;
-	} else if (sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		log_warnx("failed to read %s: %s", o->db, sqlite3_errmsg(v->db));
-		goto out;
-	} else if (!o->trust && (err = trust__from_genesis(v->db, &v->trust))) {
-		if (err != -EBADMSG)
-			goto out;
-		TAMPER(v, "seq 0: no GENESIS that certifies keys");
-		goto verdict;
 	}
 	for (int i = 0; i < o->n_witness; i++)
 		if (load_witness(v, o->witness[i]))

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "opts.h"
 #include "test.h"
 #include "util.h"
 
@@ -268,7 +269,31 @@ TEST(path_fold)
 	return true;
 }
 
-RUN_TESTS(T(path_fold), T(parse_int_accepts_in_range), T(parse_int_rejects_garbage_and_range),
-	  T(parse_rfc3339), T(parse_rfc3339_offsets), T(parse_dates_and_minutes),
-	  T(parse_relative_and_epoch), T(parse_rejects_garbage), T(format_time),
-	  T(format_parse_round_trip), T(clocks_advance))
+/* A table past OPTS_MAX is refused whole: no option is silently dropped. */
+TEST(options_table_past_its_limit_is_refused)
+{
+	static struct opt many[OPTS_MAX + 2];
+	struct opts_cmd cmd = { .name = "custos test", .opts = many, .usage_status = 64 };
+	char name[OPTS_MAX + 1][8], arg0[] = "custos", arg1[] = "--o0";
+	char *argv[] = { arg0, arg1, NULL };
+	struct opts_parser p;
+	int status = 0;
+
+	for (int i = 0; i <= OPTS_MAX; i++) {
+		snprintf(name[i], sizeof(name[i]), "o%d", i);
+		many[i] = (struct opt){ .name = name[i], .key = 256 + i, .help = "x" };
+	}
+	opts__init(&p, &cmd, 2, argv);
+	ASSERT_EQ(opts__next(&p, &status), -1);
+	ASSERT_EQ(status, 64);
+	/* At the limit, every option is parsed. */
+	many[OPTS_MAX].name = NULL;
+	opts__init(&p, &cmd, 2, argv);
+	ASSERT_EQ(opts__next(&p, &status), 256);
+	return true;
+}
+
+RUN_TESTS(T(path_fold), T(options_table_past_its_limit_is_refused), T(parse_int_accepts_in_range),
+	  T(parse_int_rejects_garbage_and_range), T(parse_rfc3339), T(parse_rfc3339_offsets),
+	  T(parse_dates_and_minutes), T(parse_relative_and_epoch), T(parse_rejects_garbage),
+	  T(format_time), T(format_parse_round_trip), T(clocks_advance))
