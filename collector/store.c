@@ -458,38 +458,17 @@ int store__begin(struct store *st)
 	return store_exec(st->db, "BEGIN IMMEDIATE");
 }
 
+/* A column's value in a dictionary row: an integer, or bytes. */
+#define VALUE_U(col)		    { .i = (int64_t)a->col },
+#define VALUE_B(col)		    { .b = a->col, .is_blob = 1 },
+#define VALUE(col, type, kind, max) VALUE_##kind(col)
+
 static int access_ids(struct store *st, const struct rec_access *a, int64_t ids[4])
 {
-	const struct dict_val proc[] = {
-		{ .i = a->pid },
-		{ .i = a->tid },
-		{ .i = a->ppid },
-		{ .i = (int64_t)a->cgroup_id },
-		{ .b = a->comm, .is_blob = 1 },
-		{ .b = a->exe, .is_blob = 1 },
-		{ .i = a->sid },
-		{ .i = a->tty },
-		{ .i = (int64_t)a->start_ns },
-		{ .b = a->args, .is_blob = 1 },
-		{ .b = a->lineage, .is_blob = 1 },
-		{ .b = a->container, .is_blob = 1 },
-	};
-	const struct dict_val who[] = {
-		{ .b = a->person, .is_blob = 1 },    { .b = a->attribution, .is_blob = 1 },
-		{ .b = a->team, .is_blob = 1 },	     { .b = a->role, .is_blob = 1 },
-		{ .b = a->directory, .is_blob = 1 }, { .i = a->staff_flags },
-	};
-	const struct dict_val cred[] = {
-		{ .i = a->uid },  { .i = a->euid },	{ .i = a->fsuid },     { .i = a->gid },
-		{ .i = a->egid }, { .i = a->loginuid }, { .i = a->sessionid },
-	};
-	const struct dict_val file[] = {
-		{ .i = (int64_t)a->dev },
-		{ .i = (int64_t)a->ino },
-		{ .i = a->mnt_id },
-		{ .b = a->dataset, .is_blob = 1 },
-		{ .b = a->path, .is_blob = 1 },
-	};
+	const struct dict_val proc[] = { DICT_EACH(VALUE, DICT_PROC_COLS) };
+	const struct dict_val who[] = { DICT_EACH(VALUE, DICT_WHO_COLS) };
+	const struct dict_val cred[] = { DICT_EACH(VALUE, DICT_CRED_COLS) };
+	const struct dict_val file[] = { DICT_EACH(VALUE, DICT_FILE_COLS) };
 
 	return dict_id(st->db, &st->dict[DICT_PROC], proc, &ids[0]) ?:
 		       dict_id(st->db, &st->dict[DICT_CRED], cred, &ids[1]) ?:

@@ -15,6 +15,52 @@
 
 #define DICT_COLS_MAX 12
 
+/*
+ * The columns of the dictionary tables but boot, after their id, in each
+ * table's order: (column, its SQL type, U for an integer or B for bytes,
+ * largest value or length).  A column is the struct rec_access member of
+ * its name.  The schema, the writer's values, the joined select and both
+ * readers are made from these lists; the first entry is F, the others R,
+ * so that a list can be written with separators.
+ */
+#define DICT_PROC_COLS(F, R)                                                                       \
+	F(pid, INTEGER, U, UINT32_MAX)                                                             \
+	R(tid, INTEGER, U, UINT32_MAX)                                                             \
+	R(ppid, INTEGER, U, UINT32_MAX)                                                            \
+	R(cgroup_id, INTEGER, U, UINT64_MAX)                                                       \
+	R(comm, BLOB, B, CUSTOS_COMM_LEN)                                                          \
+	R(exe, BLOB, B, RECORD_PATH_MAX)                                                           \
+	R(sid, INTEGER, U, UINT32_MAX)                                                             \
+	R(tty, INTEGER, U, UINT32_MAX)                                                             \
+	R(start_ns, INTEGER, U, UINT64_MAX)                                                        \
+	R(args, BLOB, B, RECORD_ARGS_MAX)                                                          \
+	R(lineage, BLOB, B, RECORD_LINEAGE_MAX)                                                    \
+	R(container, BLOB, B, RECORD_NAME_MAX)
+#define DICT_WHO_COLS(F, R)                                                                        \
+	F(person, BLOB, B, RECORD_NAME_MAX)                                                        \
+	R(attribution, BLOB, B, RECORD_NAME_MAX)                                                   \
+	R(team, BLOB, B, RECORD_NAME_MAX)                                                          \
+	R(role, BLOB, B, RECORD_NAME_MAX)                                                          \
+	R(directory, BLOB, B, 32)                                                                  \
+	R(staff_flags, INTEGER, U, UINT32_MAX)
+#define DICT_CRED_COLS(F, R)                                                                       \
+	F(uid, INTEGER, U, UINT32_MAX)                                                             \
+	R(euid, INTEGER, U, UINT32_MAX)                                                            \
+	R(fsuid, INTEGER, U, UINT32_MAX)                                                           \
+	R(gid, INTEGER, U, UINT32_MAX)                                                             \
+	R(egid, INTEGER, U, UINT32_MAX)                                                            \
+	R(loginuid, INTEGER, U, UINT32_MAX)                                                        \
+	R(sessionid, INTEGER, U, UINT32_MAX)
+#define DICT_FILE_COLS(F, R)                                                                       \
+	F(dev, INTEGER, U, UINT64_MAX)                                                             \
+	R(ino, INTEGER, U, UINT64_MAX)                                                             \
+	R(mnt_id, INTEGER, U, UINT32_MAX)                                                          \
+	R(dataset, BLOB, B, RECORD_NAME_MAX)                                                       \
+	R(path, BLOB, B, RECORD_PATH_MAX)
+
+/* Each list once, for code that treats every column alike. */
+#define DICT_EACH(X, table) table(X, X)
+
 /* The dictionary tables, in the order of the record's reference columns. */
 enum { DICT_BOOT, DICT_PROC, DICT_CRED, DICT_FILE, DICT_WHO, DICT_MAX };
 

@@ -17,51 +17,57 @@
  * differences (event_d = t_real - event, first_d and last_d = event - first,
  * last): a few bytes instead of eight each.
  */
+/* ", pid INTEGER" in the table, "pid" or ", tid" in its UNIQUE. */
+#define SCHEMA_COL(col, type, kind, max)   ", " #col " " #type
+#define UNIQUE_FIRST(col, type, kind, max) #col
+#define UNIQUE_REST(col, type, kind, max)  ", " #col
+#define DICT_TABLE(name, cols)                                                                     \
+	"CREATE TABLE IF NOT EXISTS " name " (id INTEGER PRIMARY KEY" DICT_EACH(                   \
+		SCHEMA_COL, cols) ", UNIQUE (" cols(UNIQUE_FIRST, UNIQUE_REST) ")) STRICT;"
+
 const char *store_schema =
 	"CREATE TABLE IF NOT EXISTS boot (id INTEGER PRIMARY KEY, boot_id BLOB NOT NULL UNIQUE)"
-	" STRICT;"
-	"CREATE TABLE IF NOT EXISTS proc (id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER,"
-	" ppid INTEGER, cgroup_id INTEGER, comm BLOB, exe BLOB, sid INTEGER, tty INTEGER,"
-	" start_ns INTEGER, args BLOB, lineage BLOB, container BLOB,"
-	" UNIQUE (pid, tid, ppid, cgroup_id, comm, exe, sid, tty, start_ns, args, lineage,"
-	" container)) STRICT;"
-	"CREATE TABLE IF NOT EXISTS who (id INTEGER PRIMARY KEY, person BLOB, attribution BLOB,"
-	" team BLOB, role BLOB, directory BLOB, staff_flags INTEGER,"
-	" UNIQUE (person, attribution, team, role, directory, staff_flags)) STRICT;"
-	"CREATE TABLE IF NOT EXISTS cred (id INTEGER PRIMARY KEY, uid INTEGER, euid INTEGER,"
-	" fsuid INTEGER, gid INTEGER, egid INTEGER, loginuid INTEGER, sessionid INTEGER,"
-	" UNIQUE (uid, euid, fsuid, gid, egid, loginuid, sessionid)) STRICT;"
-	"CREATE TABLE IF NOT EXISTS file (id INTEGER PRIMARY KEY, dev INTEGER, ino INTEGER,"
-	" mnt_id INTEGER, dataset BLOB, path BLOB, UNIQUE (dev, ino, mnt_id, dataset, path)) "
-	"STRICT;"
-	"CREATE TABLE IF NOT EXISTS record (seq INTEGER PRIMARY KEY, type INTEGER NOT NULL,"
-	" epoch INTEGER NOT NULL, boot INTEGER NOT NULL, t_real_ns INTEGER NOT NULL,"
-	" t_boot_ns INTEGER NOT NULL, prev_leaf BLOB NOT NULL,"
-	" op INTEGER, open_flags INTEGER, result INTEGER, proc INTEGER, cred INTEGER,"
-	" file INTEGER, who INTEGER, mode INTEGER, path_flags INTEGER, bpf_cpu INTEGER,"
-	" bpf_seq INTEGER,"
-	" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d INTEGER, last_d INTEGER,"
-	" read_paths INTEGER, partial INTEGER, min_offset INTEGER, max_offset INTEGER,"
-	" abi INTEGER, access_flags INTEGER, session INTEGER, target BLOB, target_flags INTEGER,"
-	" body BLOB) STRICT;"
-	"CREATE TABLE IF NOT EXISTS alert (seq INTEGER PRIMARY KEY, rule TEXT NOT NULL,"
-	" severity TEXT NOT NULL, summary TEXT NOT NULL, cause INTEGER NOT NULL,"
-	" count INTEGER NOT NULL, bytes INTEGER NOT NULL, window_ns INTEGER NOT NULL,"
-	" person TEXT NOT NULL, dataset TEXT NOT NULL, path BLOB NOT NULL) STRICT;"
-	"CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
-	" note TEXT NOT NULL, t_ns INTEGER NOT NULL) STRICT;"
-	"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v ANY) STRICT;";
+	" STRICT;" DICT_TABLE("proc", DICT_PROC_COLS) DICT_TABLE("who", DICT_WHO_COLS)
+		DICT_TABLE("cred", DICT_CRED_COLS) DICT_TABLE(
+			"file",
+			DICT_FILE_COLS) "CREATE TABLE IF NOT EXISTS record (seq INTEGER PRIMARY "
+					"KEY, type INTEGER NOT NULL,"
+					" epoch INTEGER NOT NULL, boot INTEGER NOT NULL, t_real_ns "
+					"INTEGER NOT NULL,"
+					" t_boot_ns INTEGER NOT NULL, prev_leaf BLOB NOT NULL,"
+					" op INTEGER, open_flags INTEGER, result INTEGER, proc "
+					"INTEGER, cred INTEGER,"
+					" file INTEGER, who INTEGER, mode INTEGER, path_flags "
+					"INTEGER, bpf_cpu INTEGER,"
+					" bpf_seq INTEGER,"
+					" bytes INTEGER, reads INTEGER, event_d INTEGER, first_d "
+					"INTEGER, last_d INTEGER,"
+					" read_paths INTEGER, partial INTEGER, min_offset INTEGER, "
+					"max_offset INTEGER,"
+					" abi INTEGER, access_flags INTEGER, session INTEGER, "
+					"target BLOB, target_flags INTEGER,"
+					" body BLOB) STRICT;"
+					"CREATE TABLE IF NOT EXISTS alert (seq INTEGER PRIMARY "
+					"KEY, rule TEXT NOT NULL,"
+					" severity TEXT NOT NULL, summary TEXT NOT NULL, cause "
+					"INTEGER NOT NULL,"
+					" count INTEGER NOT NULL, bytes INTEGER NOT NULL, "
+					"window_ns INTEGER NOT NULL,"
+					" person TEXT NOT NULL, dataset TEXT NOT NULL, path BLOB "
+					"NOT NULL) STRICT;"
+					"CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER "
+					"PRIMARY KEY, epoch INTEGER NOT NULL,"
+					" note TEXT NOT NULL, t_ns INTEGER NOT NULL) STRICT;"
+					"CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v "
+					"ANY) STRICT;";
 
 const struct store_dict_def dict_def[DICT_MAX] = {
 	[DICT_BOOT] = { "boot", { "boot_id" } },
-	[DICT_PROC] = { "proc",
-			{ "pid", "tid", "ppid", "cgroup_id", "comm", "exe", "sid", "tty",
-			  "start_ns", "args", "lineage", "container" } },
-	[DICT_CRED] = { "cred",
-			{ "uid", "euid", "fsuid", "gid", "egid", "loginuid", "sessionid" } },
-	[DICT_FILE] = { "file", { "dev", "ino", "mnt_id", "dataset", "path" } },
-	[DICT_WHO] = { "who",
-		       { "person", "attribution", "team", "role", "directory", "staff_flags" } },
+#define COL_NAME(col, type, kind, max) #col,
+	[DICT_PROC] = { "proc", { DICT_EACH(COL_NAME, DICT_PROC_COLS) } },
+	[DICT_CRED] = { "cred", { DICT_EACH(COL_NAME, DICT_CRED_COLS) } },
+	[DICT_FILE] = { "file", { DICT_EACH(COL_NAME, DICT_FILE_COLS) } },
+	[DICT_WHO] = { "who", { DICT_EACH(COL_NAME, DICT_WHO_COLS) } },
 };
 
 /* The byte fields of an access record: copied when an access record is

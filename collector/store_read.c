@@ -153,13 +153,20 @@ static int row_finish(struct row *w, struct record *r, struct bytes body, int re
 	return record__decode_body(r, body.p, body.len);
 }
 
+/* ", p.pid": a dictionary's columns in the joined select. */
+#define SELECT_P(col, type, kind, max) ", p." #col
+#define SELECT_C(col, type, kind, max) ", c." #col
+#define SELECT_F(col, type, kind, max) ", f." #col
+#define SELECT_W(col, type, kind, max) ", w." #col
+
+/* clang-format off */
 const char *store_record_sql =
-	"SELECT " RECORD_OWN ", b.boot_id, p.pid, p.tid, p.ppid, p.cgroup_id, p.comm, p.exe,"
-	" p.sid, p.tty, p.start_ns, p.args, p.lineage, p.container,"
-	" c.uid, c.euid, c.fsuid, c.gid, c.egid, c.loginuid, c.sessionid, f.dev, f.ino, f.mnt_id,"
-	" f.dataset, f.path, w.person, w.attribution, w.team, w.role, w.directory, w.staff_flags,"
-	" r.proc IS NOT NULL, r.cred IS NOT NULL, r.file IS NOT NULL,"
-	" r.who IS NOT NULL" RECORD_JOINS;
+	"SELECT " RECORD_OWN ", b.boot_id" DICT_EACH(SELECT_P, DICT_PROC_COLS)
+	DICT_EACH(SELECT_C, DICT_CRED_COLS) DICT_EACH(SELECT_F, DICT_FILE_COLS)
+	DICT_EACH(SELECT_W, DICT_WHO_COLS)
+	", r.proc IS NOT NULL, r.cred IS NOT NULL, r.file IS NOT NULL, r.who IS NOT NULL"
+	RECORD_JOINS;
+/* clang-format on */
 
 /* The dictionary columns, in the order of both the joined select and the
  * dictionary tables (after their id). */
@@ -168,50 +175,29 @@ static void row_boot(struct row *w, struct record *r)
 	row_fixed(w, r->boot_id, sizeof(r->boot_id));
 }
 
+/* a->col from the next column: an integer up to max, or up to max bytes. */
+#define READ_U(col, max)	       a->col = row_u(w, max, nullable);
+#define READ_B(col, max)	       a->col = row_bytes(w, max);
+#define READ_COL(col, type, kind, max) READ_##kind(col, max)
+
 static void row_proc(struct row *w, struct rec_access *a, int nullable)
 {
-	a->pid = row_u(w, UINT32_MAX, nullable);
-	a->tid = row_u(w, UINT32_MAX, nullable);
-	a->ppid = row_u(w, UINT32_MAX, nullable);
-	a->cgroup_id = row_u(w, UINT64_MAX, nullable);
-	a->comm = row_bytes(w, CUSTOS_COMM_LEN);
-	a->exe = row_bytes(w, RECORD_PATH_MAX);
-	a->sid = row_u(w, UINT32_MAX, nullable);
-	a->tty = row_u(w, UINT32_MAX, nullable);
-	a->start_ns = row_u(w, UINT64_MAX, nullable);
-	a->args = row_bytes(w, RECORD_ARGS_MAX);
-	a->lineage = row_bytes(w, RECORD_LINEAGE_MAX);
-	a->container = row_bytes(w, RECORD_NAME_MAX);
+	DICT_EACH(READ_COL, DICT_PROC_COLS)
 }
 
 static void row_who(struct row *w, struct rec_access *a, int nullable)
 {
-	a->person = row_bytes(w, RECORD_NAME_MAX);
-	a->attribution = row_bytes(w, RECORD_NAME_MAX);
-	a->team = row_bytes(w, RECORD_NAME_MAX);
-	a->role = row_bytes(w, RECORD_NAME_MAX);
-	a->directory = row_bytes(w, 32);
-	a->staff_flags = row_u(w, UINT32_MAX, nullable);
+	DICT_EACH(READ_COL, DICT_WHO_COLS)
 }
 
 static void row_cred(struct row *w, struct rec_access *a, int nullable)
 {
-	a->uid = row_u(w, UINT32_MAX, nullable);
-	a->euid = row_u(w, UINT32_MAX, nullable);
-	a->fsuid = row_u(w, UINT32_MAX, nullable);
-	a->gid = row_u(w, UINT32_MAX, nullable);
-	a->egid = row_u(w, UINT32_MAX, nullable);
-	a->loginuid = row_u(w, UINT32_MAX, nullable);
-	a->sessionid = row_u(w, UINT32_MAX, nullable);
+	DICT_EACH(READ_COL, DICT_CRED_COLS)
 }
 
 static void row_file(struct row *w, struct rec_access *a, int nullable)
 {
-	a->dev = row_u(w, UINT64_MAX, nullable);
-	a->ino = row_u(w, UINT64_MAX, nullable);
-	a->mnt_id = row_u(w, UINT32_MAX, nullable);
-	a->dataset = row_bytes(w, RECORD_NAME_MAX);
-	a->path = row_bytes(w, RECORD_PATH_MAX);
+	DICT_EACH(READ_COL, DICT_FILE_COLS)
 }
 
 int store__row_record(sqlite3_stmt *q, struct record *r)
@@ -470,7 +456,7 @@ static const struct record *dict_row(const struct dict_mem *m, struct row *w, in
 int store__scan_next(struct store_scan *s, struct record *r)
 {
 	struct row w = { .q = s->q };
-	const struct record *boot, *proc, *cred, *file, *who;
+	const struct record *boot, *proc, *cred, *file, *who, *from;
 	struct rec_access *a = &r->access;
 	struct bytes body;
 	int rc = sqlite3_step(s->q), access, refs = 0;
@@ -491,43 +477,18 @@ int store__scan_next(struct store_scan *s, struct record *r)
 		memcpy(r->boot_id, boot->boot_id, sizeof(r->boot_id));
 	else
 		w.bad = 1;
-	if (proc) {
-		a->pid = proc->access.pid;
-		a->tid = proc->access.tid;
-		a->ppid = proc->access.ppid;
-		a->cgroup_id = proc->access.cgroup_id;
-		a->comm = proc->access.comm;
-		a->exe = proc->access.exe;
-		a->sid = proc->access.sid;
-		a->tty = proc->access.tty;
-		a->start_ns = proc->access.start_ns;
-		a->args = proc->access.args;
-		a->lineage = proc->access.lineage;
-		a->container = proc->access.container;
+#define COPY_COL(col, type, kind, max) a->col = from->access.col;
+	if ((from = proc)) {
+		DICT_EACH(COPY_COL, DICT_PROC_COLS)
 	}
-	if (who) {
-		a->person = who->access.person;
-		a->attribution = who->access.attribution;
-		a->team = who->access.team;
-		a->role = who->access.role;
-		a->directory = who->access.directory;
-		a->staff_flags = who->access.staff_flags;
+	if ((from = who)) {
+		DICT_EACH(COPY_COL, DICT_WHO_COLS)
 	}
-	if (cred) {
-		a->uid = cred->access.uid;
-		a->euid = cred->access.euid;
-		a->fsuid = cred->access.fsuid;
-		a->gid = cred->access.gid;
-		a->egid = cred->access.egid;
-		a->loginuid = cred->access.loginuid;
-		a->sessionid = cred->access.sessionid;
+	if ((from = cred)) {
+		DICT_EACH(COPY_COL, DICT_CRED_COLS)
 	}
-	if (file) {
-		a->dev = file->access.dev;
-		a->ino = file->access.ino;
-		a->mnt_id = file->access.mnt_id;
-		a->dataset = file->access.dataset;
-		a->path = file->access.path;
+	if ((from = file)) {
+		DICT_EACH(COPY_COL, DICT_FILE_COLS)
 	}
 	rc = row_finish(&w, r, body, refs);
 	return rc ? rc : 1;
