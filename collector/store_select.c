@@ -378,9 +378,14 @@ static int prepare_select(sqlite3 *db, const struct query_filter *f, struct byte
 		return -EINVAL;
 	}
 	/* The flat rows come from the store's own view of a record; the order is one of ours. */
-	n = snprintf(sql, sizeof(sql), "SELECT seq");
+	/* One statement: the records of the seqs the filter picks, in its order
+	 * (its rank n), each rebuilt from its row. */
+	n = snprintf(sql, sizeof(sql),
+		     "%s JOIN (SELECT seq AS k, row_number() OVER (ORDER BY %s) AS n",
+		     store_record_sql, order_sql[f->sort][f->sort_desc ? 1 : 0]);
 	n += snprintf(sql + n, sizeof(sql) - n, where_sql, store_entry_sql,
 		      order_sql[f->sort][f->sort_desc ? 1 : 0]);
+	n += snprintf(sql + n, sizeof(sql) - n, ") q ON r.seq = q.k ORDER BY q.n");
 	if ((size_t)n >= sizeof(sql)) {
 		/* Only a programming error gets here: nothing in sql comes from the user. */
 		log_warnx("failed to build query: statement too long");
@@ -402,35 +407,29 @@ static int prepare_select(sqlite3 *db, const struct query_filter *f, struct byte
 
 int store__select(sqlite3 *db, const struct query_filter *f, store_select_fn *each, void *ctx)
 {
-	struct store_records *c = NULL;
 	struct bytes host;
 	uint8_t *host_copy = NULL;
 	sqlite3_stmt *st = NULL;
 	struct record r;
-	int64_t seq;
 	int rc, err;
 
 	err = store__host(db, &host, &host_copy);
 	if (!err)
 		err = prepare_select(db, f, host, &st);
-	if (!err && !(c = store__records_open(db)))
-		err = -EIO;
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(st, 0);
-		err = store__records_get(c, (uint64_t)seq, &r);
-		if (err == -EBADMSG || err == -ENOENT)
-			log_warnx("failed to read record %" PRId64
-				  ": not as custosd writes it (run "
-				  "custos verify)",
-				  seq);
-		if (!err)
+		err = store__row_record(st, &r);
+		if (err)
+			log_warnx(
+				"failed to read record %lld: not as custosd writes it (run custos "
+				"verify)",
+				sqlite3_column_int64(st, 0));
+		else
 			err = each(ctx, &r);
 	}
 	if (!err && rc != SQLITE_DONE) {
 		log_warnx("failed to read the database: %s", sqlite3_errmsg(db));
 		err = -EIO;
 	}
-	store__records_close(c);
 	sqlite3_finalize(st);
 	free(host_copy);
 	return err;
