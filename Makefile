@@ -39,7 +39,7 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 # Modules both programs link; then each program's own (its main first).
 # The unit tests and tools link every module that needs no BPF skeleton.
 SHARED := log opts merkle record store store_layout store_read store_select util note jsonrec views
-DAEMON := custosd options decode synthetic host loader consumer ledger abi_check export inodes \
+DAEMON := custosd options decode synthetic host loader losses consumer ledger abi_check export inodes \
 	  proctab staff mounts rules opens
 AUDITOR := custos query verify readahead trust proof report bundle
 SHARED_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(SHARED))

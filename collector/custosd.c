@@ -21,6 +21,7 @@
 #include "host.h"
 #include "inodes.h"
 #include "loader.h"
+#include "losses.h"
 #include "mounts.h"
 #include "opens.h"
 #include "options.h"
@@ -41,20 +42,6 @@
 
 static volatile sig_atomic_t exiting, reload;
 
-/*
- * The ring's part of a batch (docs/reliability.md), saved in the state
- * table with the records it covers: which ring (a map of this boot), where
- * in it the batch ends, and the loss counters its LOSS records were taken
- * against.  A custosd that takes the ring over starts from there: nothing
- * committed is read twice, nothing not committed is skipped, and no loss
- * is counted twice or missed.
- */
-struct ring_mark {
-	uint8_t boot_id[16];
-	uint32_t map_id;
-	uint32_t ncpus;
-};
-
 struct collector {
 	struct options *opt;
 	struct ledger *ledger;
@@ -65,20 +52,12 @@ struct collector {
 	 * directory, the opens' paths, the mount table and the clock offset
 	 * (sampled per batch), and counts what did not parse. */
 	struct decoder dec;
-	uint64_t events;		 /* access records stored in this run */
-	struct rules *rules;		 /* the alert rules in force, or NULL */
-	unsigned int roots_gen;		 /* the table's generation the kernel's roots came from */
-	int64_t swept_ns;		 /* CLOCK_BOOTTIME of the last sweep of sessions */
-	char config[8192];		 /* the configuration text CONFIG records carry */
-	uint64_t malformed_seen;	 /* dec.malformed as of the last LOSS check */
-	uint64_t inodes_lost_seen;	 /* dec.inodes_lost likewise */
-	struct custos_stats *stats_seen; /* per CPU, as of the last LOSS check */
-	struct custos_stats *stats_now;
-	struct ring_mark ring; /* the ring this run reads */
-	uint8_t *loss_state;   /* STATE_RING_LOSS as this batch saves it */
-	uint8_t *loss_saved;   /* and as the ledger has it, when loss_saved_ok */
-	int loss_saved_ok;
-	uint64_t moved; /* records passed over: another process moved the ring */
+	uint64_t events;	/* access records stored in this run */
+	struct rules *rules;	/* the alert rules in force, or NULL */
+	unsigned int roots_gen; /* the table's generation the kernel's roots came from */
+	int64_t swept_ns;	/* CLOCK_BOOTTIME of the last sweep of sessions */
+	char config[8192];	/* the configuration text CONFIG records carry */
+	struct losses *losses;	/* the ring's loss counters and cursor, batch to batch */
 	char host[256];
 	struct exporter *exp; /* NULL without --export */
 };
@@ -127,128 +106,12 @@ static int on_event(void *ctx, const void *data, size_t len)
 	return append(col, &r);
 }
 
-static int append_loss(struct collector *col, uint32_t cpu, uint32_t counter, uint64_t count,
-		       uint64_t total)
-{
-	struct record r;
-
-	record__init(&r, REC_LOSS);
-	r.loss =
-		(struct rec_loss){ .cpu = cpu, .counter = counter, .count = count, .total = total };
-	return append(col, &r);
-}
-
-/* The kernel counters that count something not seen: LOSS records, and the
- * heartbeat's kernel_lost, which is their sum. */
-static const uint32_t lossy[] = { CUSTOS_STAT_RB_FULL,	  CUSTOS_STAT_PROBE_READ,
-				  CUSTOS_STAT_STASH_FULL, CUSTOS_STAT_SESSION_FULL,
-				  CUSTOS_STAT_PROC_LOST,  CUSTOS_STAT_DENIED,
-				  CUSTOS_STAT_INODES_FULL };
-
-#define N_LOSSY (sizeof(lossy) / sizeof(lossy[0]))
-
-static int read_stats(struct collector *col)
-{
-	int err = loader__stats(col->loader, col->stats_now);
-
-	if (err)
-		log_warnx("failed to read kernel counters: %s", strerror(-err));
-	return err;
-}
-
-/* Every increase of a kernel loss counter since the last commit (stats_now
- * against stats_seen) becomes a LOSS record, per CPU. */
-static int append_losses(struct collector *col)
-{
-	int ncpus = loader__ncpus(col->loader);
-	int err;
-
-	for (int cpu = 0; cpu < ncpus; cpu++) {
-		for (size_t i = 0; i < sizeof(lossy) / sizeof(lossy[0]); i++) {
-			uint64_t now = col->stats_now[cpu].count[lossy[i]];
-			uint64_t seen = col->stats_seen[cpu].count[lossy[i]];
-
-			if (now > seen) {
-				err = append_loss(col, cpu, lossy[i], now - seen, now);
-				if (err)
-					return err;
-			}
-		}
-	}
-	if (col->dec.malformed > col->malformed_seen) {
-		err = append_loss(col, UINT32_MAX, CUSTOS_STAT_MAX,
-				  col->dec.malformed - col->malformed_seen, col->dec.malformed);
-		if (err)
-			return err;
-	}
-	if (col->dec.inodes_lost > col->inodes_lost_seen) {
-		err = append_loss(col, UINT32_MAX, CUSTOS_STAT_INODES_FULL,
-				  col->dec.inodes_lost - col->inodes_lost_seen,
-				  col->dec.inodes_lost);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
+/* Every loss counter that went up since the last commit, as read now. */
 static int check_loss(struct collector *col)
 {
-	return read_stats(col) ?: append_losses(col);
-}
-
-struct ring_state {
-	struct ring_mark mark;
-	uint64_t cursor;
-};
-
-#define STATE_RING	"ring"
-#define STATE_RING_LOSS "ring_loss" /* struct ring_mark, then ncpus x N_LOSSY uint64 */
-
-static size_t loss_state_len(const struct collector *col)
-{
-	return sizeof(struct ring_mark) + (size_t)loader__ncpus(col->loader) * N_LOSSY * 8;
-}
-
-/* Save the cursor, and the loss counters when they moved, in the batch. */
-static int save_ring(struct collector *col)
-{
-	struct ring_state rs = { .mark = col->ring, .cursor = consumer__cursor(col->cons) };
-	uint64_t *counts = (uint64_t *)(col->loss_state + sizeof(struct ring_mark));
-	int err = ledger__set_state(col->ledger, STATE_RING, &rs, sizeof(rs));
-
-	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
-		for (size_t i = 0; i < N_LOSSY; i++)
-			counts[cpu * N_LOSSY + i] = col->stats_now[cpu].count[lossy[i]];
-	if (err ||
-	    (col->loss_saved_ok && !memcmp(col->loss_saved, col->loss_state, loss_state_len(col))))
-		return err;
-	return ledger__set_state(col->ledger, STATE_RING_LOSS, col->loss_state,
-				 (int)loss_state_len(col));
-}
-
-/* Where the ledger's last batch left the ring, when this is that ring (of
- * this boot, the same map): the consumer resumes there, and loss is
- * counted from the counters as they were committed. */
-static void restore_ring(struct collector *col)
-{
-	uint64_t *counts = (uint64_t *)(col->loss_state + sizeof(struct ring_mark));
-	struct ring_state rs;
-	int len;
-
-	len = ledger__get_state(col->ledger, STATE_RING, &rs, sizeof(rs));
-	if (len != sizeof(rs) || memcmp(&rs.mark, &col->ring, sizeof(rs.mark)))
-		return;
-	consumer__resume(col->cons, rs.cursor);
-	len = ledger__get_state(col->ledger, STATE_RING_LOSS, col->loss_state,
-				(int)loss_state_len(col));
-	if (len != (int)loss_state_len(col) ||
-	    memcmp(col->loss_state, &col->ring, sizeof(struct ring_mark)))
-		return;
-	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
-		for (size_t i = 0; i < N_LOSSY; i++)
-			col->stats_seen[cpu].count[lossy[i]] = counts[cpu * N_LOSSY + i];
-	memcpy(col->loss_saved, col->loss_state, loss_state_len(col));
-	col->loss_saved_ok = 1;
+	return losses__read(col->losses)
+		       ?: losses__append(col->losses, col->ledger, col->dec.malformed,
+					 col->dec.inodes_lost);
 }
 
 /* Commit what the batch holds, with the ring's cursor, then release it in
@@ -264,7 +127,8 @@ static int batch_commit(struct collector *col)
 	if (!ledger__in_batch(col->ledger) &&
 	    consumer__pending(col->cons) < loader__ring_size(col->loader) / 8)
 		return 0;
-	err = save_ring(col) ?: ledger__commit(col->ledger);
+	err = losses__save(col->losses, col->ledger, consumer__cursor(col->cons))
+		      ?: ledger__commit(col->ledger);
 	if (err) {
 		ledger__rollback(col->ledger);
 		export__rollback(col->exp);
@@ -273,12 +137,7 @@ static int batch_commit(struct collector *col)
 	}
 	export__commit(col->exp);
 	consumer__advance(col->cons);
-	memcpy(col->stats_seen, col->stats_now,
-	       sizeof(*col->stats_now) * loader__ncpus(col->loader));
-	memcpy(col->loss_saved, col->loss_state, loss_state_len(col));
-	col->loss_saved_ok = 1;
-	col->malformed_seen = col->dec.malformed;
-	col->inodes_lost_seen = col->dec.inodes_lost;
+	losses__committed(col->losses, col->dec.malformed, col->dec.inodes_lost);
 	return 0;
 }
 
@@ -295,28 +154,10 @@ static int check_moved(struct collector *col)
 
 	if (!consumer__moved(col->cons, &skipped))
 		return 0;
-	col->moved += skipped;
 	log_warnx("the ring's read position was moved by another process: %" PRIu64
 		  " records passed over unread",
 		  skipped);
-	return append_loss(col, UINT32_MAX, RECORD_LOSS_RING_MOVED, skipped, col->moved);
-}
-
-static uint64_t kernel_count(const struct collector *col, int lost)
-{
-	uint64_t sum = 0;
-
-	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++) {
-		const __u64 *c = col->stats_seen[cpu].count;
-
-		if (!lost) {
-			sum += c[CUSTOS_STAT_EVENTS];
-			continue;
-		}
-		for (size_t i = 0; i < sizeof(lossy) / sizeof(lossy[0]); i++)
-			sum += c[lossy[i]];
-	}
-	return sum;
+	return losses__moved(col->losses, col->ledger, skipped);
 }
 
 /* One round: everything in the ring (in batches), any new loss, and then
@@ -364,8 +205,8 @@ static int collect(struct collector *col)
 	} while (n == BATCH_MAX);
 	hb = (struct rec_heartbeat){
 		.events = col->events,
-		.kernel_lost = kernel_count(col, 1),
-		.kernel_events = kernel_count(col, 0),
+		.kernel_lost = losses__kernel_count(col->losses, 1),
+		.kernel_events = losses__kernel_count(col->losses, 0),
 		.pending = consumer__pending(col->cons),
 	};
 	return ledger__tick(col->ledger, &hb);
@@ -662,26 +503,6 @@ static void log_exports(const struct collector *col)
 			 st.name, st.sent, st.delayed, st.dropped, st.spooled);
 }
 
-/* Allocated once the loader knows the number of CPUs. */
-static int alloc_counters(struct collector *col)
-{
-	int ncpus = loader__ncpus(col->loader);
-
-	col->stats_seen = calloc(ncpus, sizeof(struct custos_stats));
-	col->stats_now = calloc(ncpus, sizeof(struct custos_stats));
-	col->loss_state = calloc(1, loss_state_len(col));
-	col->loss_saved = calloc(1, loss_state_len(col));
-	if (!col->stats_seen || !col->stats_now || !col->loss_state || !col->loss_saved) {
-		log_warnx("failed to allocate counters: out of memory");
-		return -ENOMEM;
-	}
-	memcpy(col->ring.boot_id, col->boot_id, sizeof(col->ring.boot_id));
-	col->ring.map_id = loader__ring_id(col->loader);
-	col->ring.ncpus = (uint32_t)ncpus;
-	memcpy(col->loss_state, &col->ring, sizeof(col->ring));
-	return 0;
-}
-
 /*
  * The run begins: the ring where the last batch left it, then the GAP that
  * says what happened since the ledger's last record (what the kernel kept
@@ -702,19 +523,16 @@ static int begin_run(struct collector *col, const char *config)
 	int err;
 
 	if (res->reused)
-		restore_ring(col);
-	err = read_stats(col);
+		losses__restore(col->losses, col->ledger, col->cons);
+	err = losses__read(col->losses);
 	if (err)
 		return err;
-	for (int cpu = 0; cpu < loader__ncpus(col->loader); cpu++)
-		for (size_t i = 0; i < N_LOSSY; i++)
-			if (col->stats_now[cpu].count[lossy[i]] >
-			    col->stats_seen[cpu].count[lossy[i]])
-				seen.lost += col->stats_now[cpu].count[lossy[i]] -
-					     col->stats_seen[cpu].count[lossy[i]];
+	seen.lost = losses__since_commit(col->losses);
 	return ledger__resume(col->ledger, &seen) ?:
 		       append_start(col, config, loader__backend(col->loader)) ?:
-		       append_losses(col) ?: batch_commit(col);
+		       losses__append(col->losses, col->ledger, col->dec.malformed,
+				      col->dec.inodes_lost) ?:
+		       batch_commit(col);
 }
 
 /* The staff directory and the rules, as the options name them: a file that
@@ -809,7 +627,7 @@ static int start_capture(struct collector *col, const char *config)
 		.beat_timeout_ns = (uint64_t)opt->failclosed_after_s * 1000000000ULL,
 		.ledger_id = ledger_id,
 	});
-	if (!col->loader || alloc_counters(col))
+	if (!col->loader || !(col->losses = losses__new(col->loader, col->boot_id)))
 		return -EIO;
 	col->dec.loader = col->loader;
 	col->cons = consumer__open(loader__ring_fd(col->loader), loader__ring_size(col->loader));
@@ -874,10 +692,7 @@ static void collector_free(struct collector *col)
 	staff__free(col->dec.staff);
 	rules__free(col->rules);
 	opens__free(col->dec.opens);
-	free(col->stats_seen);
-	free(col->stats_now);
-	free(col->loss_state);
-	free(col->loss_saved);
+	losses__free(col->losses);
 }
 
 int main(int argc, char **argv)
