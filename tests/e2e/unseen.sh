@@ -43,7 +43,11 @@ wait $HOLD || fail "the reader older than custosd"
 pid_of pid_hold "$WORK/hold.out"
 "$WORKLOAD" getfd "$LEND" "$LEND_FD" >"$WORK/getfd.out" || fail "pidfd_getfd reader"
 pid_of pid_getfd "$WORK/getfd.out"
+# Its end closes the shared description: waited for, so that the session's
+# one record is made before custosd stops (a stop first would report it
+# open, partial, and the close after it again, final).
 kill $LEND
+wait $LEND 2>/dev/null
 stop_custosd || fail "custosd exits 0"
 
 "$CUSTOS" query --db "$WORK/db" --format json >"$WORK/all.json" || fail "custos query runs"
