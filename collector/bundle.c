@@ -83,7 +83,7 @@ static int write_checkpoints(sqlite3 *db, gzFile f)
 /* Records are written as the verifier will hash them: re-encoded from the
  * rows.  A row that cannot be rebuilt stops the export; the auditor should
  * run verify on the database to see why. */
-static int write_records(sqlite3 *db, gzFile f, uint64_t *records)
+static int write_records(struct store_reader *rd, gzFile f, uint64_t *records)
 {
 	uint8_t buf[RECORD_MAX];
 	struct store_scan *scan = NULL;
@@ -91,8 +91,8 @@ static int write_records(sqlite3 *db, gzFile f, uint64_t *records)
 	uint64_t n;
 	int len, rc, err;
 
-	err = count(db, "SELECT count(*) FROM record", &n) ?: put_u64(f, n);
-	if (!err && !(scan = store__scan_open(db)))
+	err = count(store__sqlite(rd), "SELECT count(*) FROM record", &n) ?: put_u64(f, n);
+	if (!err && !(scan = store__scan_open(rd)))
 		err = -errno;
 	*records = 0;
 	while (!err && (rc = store__scan_next(scan, &r)) != 0) {
@@ -112,13 +112,16 @@ static int write_records(sqlite3 *db, gzFile f, uint64_t *records)
 
 int bundle__export(const char *db_path, const char *out_path, uint64_t *records)
 {
-	sqlite3 *db = NULL;
+	struct store_reader *rd = NULL;
+	sqlite3 *db;
 	gzFile f = NULL;
 	int err = -EIO;
 
-	err = store__open_reader(db_path, &db);
+	err = store__open_reader(db_path, &rd);
 	if (err)
 		goto out;
+	/* The checkpoints table is the SQLite file's own. */
+	db = store__sqlite(rd);
 	err = -EIO;
 	/* One read transaction: checkpoints and records from the same snapshot. */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
@@ -132,7 +135,7 @@ int bundle__export(const char *db_path, const char *out_path, uint64_t *records)
 		goto out;
 	}
 	err = put(f, MAGIC, strlen(MAGIC)) ?: write_checkpoints(db, f) ?:
-						 write_records(db, f, records);
+						 write_records(rd, f, records);
 	if (gzclose(f) != Z_OK && !err)
 		err = -EIO;
 	f = NULL;
@@ -144,7 +147,7 @@ int bundle__export(const char *db_path, const char *out_path, uint64_t *records)
 out:
 	if (f)
 		gzclose(f);
-	sqlite3_close(db);
+	store__reader_close(rd);
 	return err;
 }
 

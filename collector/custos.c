@@ -23,6 +23,7 @@
 #include "proof.h"
 #include "query.h"
 #include "report.h"
+#include "store.h"
 #include "util.h"
 #include "verify.h"
 
@@ -68,8 +69,8 @@ static int parse_format(const char *s, enum query_format *fmt)
  * GENESIS certifies, which tells every edit but a whole log made anew: the
  * auditor's trust file tells that too.
  */
-static int open_proven(const char *cmd, const char *db, const char *trust, sqlite3 **out,
-		       char *proven, size_t cap)
+static int open_proven(const char *cmd, const char *db, const char *trust,
+		       struct store_reader **out, char *proven, size_t cap)
 {
 	struct verify_summary sum = { 0 };
 	struct verify_opts o = {
@@ -219,7 +220,7 @@ static int cmd_query(int argc, char **argv)
 	int64_t now = util__realtime_ns();
 	const char *db = NULL, *trust = NULL, *why;
 	char proven[512];
-	sqlite3 *conn = NULL;
+	struct store_reader *conn = NULL;
 	int c, status;
 
 	query__filter_init(&f);
@@ -262,7 +263,7 @@ static int cmd_query(int argc, char **argv)
 	/* query__run has said why it failed. */
 	if (!status && query__run(conn, db, &f, fmt, stdout))
 		status = EXIT_IO;
-	sqlite3_close(conn);
+	store__reader_close(conn);
 	return status;
 }
 
@@ -661,7 +662,7 @@ static int cmd_report(int argc, char **argv)
 	const char *trust = NULL;
 	struct opts_parser p;
 	char proven[512];
-	sqlite3 *conn = NULL;
+	struct store_reader *conn = NULL;
 	int c, err, status;
 
 	opts__init(&p, &report_cmd, argc, argv);
@@ -687,7 +688,7 @@ static int cmd_report(int argc, char **argv)
 	/* report__run has said why it failed. */
 	if (!status && report__run(conn, &o, stdout))
 		status = EXIT_IO;
-	sqlite3_close(conn);
+	store__reader_close(conn);
 	return status;
 }
 

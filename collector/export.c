@@ -806,7 +806,7 @@ fail:
 int export__replay(struct exporter *x, const char *db_path, uint64_t n)
 {
 	struct store_records *c = NULL;
-	sqlite3 *db = NULL;
+	struct store_reader *db = NULL;
 	struct record r;
 	uint64_t last;
 	int rc, err;
@@ -831,7 +831,7 @@ int export__replay(struct exporter *x, const char *db_path, uint64_t n)
 			err = rc;
 cleanup:
 	store__records_close(c);
-	sqlite3_close(db);
+	store__reader_close(db);
 	return err;
 }
 

@@ -515,10 +515,10 @@ static int read_last(struct ledger *l, struct record *last, int *clean)
 	static const char stop[] = "stop";
 	struct store_records *c = NULL;
 	uint64_t seq;
-	int err = store__last_seq(store__db(l->store), 0, &seq);
+	int err = store__last_seq(store__reader(l->store), 0, &seq);
 
 	if (!err) {
-		c = store__records_open(store__db(l->store));
+		c = store__records_open(store__reader(l->store));
 		err = c ? store__records_get(c, seq, last) : -EIO;
 	}
 	*clean = !err &&
@@ -556,7 +556,7 @@ static int load_tree(struct ledger *l)
 	log_info("rebuilding the tree from %" PRIu64 " records", next);
 	merkle__init(&l->tree);
 	l->epoch_first = 0;
-	c = store__records_open(store__db(l->store));
+	c = store__records_open(store__reader(l->store));
 	err = c ? store__records_from(c, 0) : -EIO;
 	while (!err && (err = store__records_next(c, &r)) == 1) {
 		err = (len = record__encode(&r, rec, sizeof(rec))) < 0 ? len : 0;
@@ -694,7 +694,7 @@ static int genesis(struct ledger *l, const struct ledger_opts *o)
 /* GENESIS tells the epoch clock; the last CONFIG or GENESIS the configuration. */
 static int read_log_facts(struct ledger *l, uint8_t config_hash[32])
 {
-	sqlite3 *db = store__db(l->store);
+	struct store_reader *db = store__reader(l->store);
 	struct store_records *c = store__records_open(db);
 	struct record r;
 	uint64_t config;

@@ -62,7 +62,8 @@ static size_t note_span(const char *s, size_t n, size_t *text_len)
 
 struct prover {
 	const char *path;
-	sqlite3 *db;
+	struct store_reader *rd;
+	sqlite3 *db; /* its connection: the checkpoints table */
 	struct store_records *rec;
 	bool logged; /* the leaf source has reported its error */
 	uint8_t buf[RECORD_MAX];
@@ -71,14 +72,15 @@ struct prover {
 /* Read-only and defensive, as custos verify opens the database. */
 static int prover_open(struct prover *p)
 {
-	int rc, err = store__open_reader(p->path, &p->db);
+	int rc, err = store__open_reader(p->path, &p->rd);
 
 	if (err)
 		return err;
 	/* One read transaction: custosd may append meanwhile, and the checkpoints
 	 * and records must come from one snapshot. */
+	p->db = store__sqlite(p->rd);
 	rc = sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL);
-	if (rc == SQLITE_OK && !(p->rec = store__records_open(p->db)))
+	if (rc == SQLITE_OK && !(p->rec = store__records_open(p->rd)))
 		return -EIO;
 	if (rc != SQLITE_OK) {
 		log_warnx("failed to open database %s: %s", p->path,
@@ -94,7 +96,7 @@ static void prover_free(struct prover *p)
 		return;
 	store__records_close(p->rec);
 	/* Closing ends the read transaction; nothing was written. */
-	sqlite3_close(p->db);
+	store__reader_close(p->rd);
 	free(p);
 }
 

@@ -14,7 +14,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <linux/types.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -413,7 +412,7 @@ int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t
 	return -EINVAL;
 }
 
-int query__run(sqlite3 *db, const char *db_path, const struct query_filter *f,
+int query__run(struct store_reader *db, const char *db_path, const struct query_filter *f,
 	       enum query_format fmt, FILE *out)
 {
 	struct printer p = { .fmt = fmt, .out = out };

@@ -3,7 +3,6 @@
 #ifndef CUSTOS_QUERY_H
 #define CUSTOS_QUERY_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -79,7 +78,8 @@ int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t
  * custos verify proved: see verify_opts.keep), named db_path in messages,
  * and print the rows to out.  Returns 0, or -errno after logging the
  * reason once. */
-int query__run(sqlite3 *db, const char *db_path, const struct query_filter *f,
+struct store_reader;
+int query__run(struct store_reader *db, const char *db_path, const struct query_filter *f,
 	       enum query_format fmt, FILE *out);
 
 #endif /* CUSTOS_QUERY_H */

@@ -898,8 +898,10 @@ cleanup:
 	return err;
 }
 
-int report__run(sqlite3 *db, const struct report_opts *o, FILE *out_file)
+int report__run(struct store_reader *r, const struct report_opts *o, FILE *out_file)
 {
+	/* The report is SQL over the views: SQLite's own. */
+	sqlite3 *db = store__sqlite(r);
 	struct out out = { .f = out_file, .html = o->html != NULL, .cap = (size_t)o->rows };
 	bool created = false;
 	int err;

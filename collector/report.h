@@ -8,7 +8,6 @@
 #ifndef CUSTOS_REPORT_H
 #define CUSTOS_REPORT_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -50,7 +49,8 @@ int report__check_tz(const char *tz);
  * after logging the reason once (-EIO: the database could not be read, or
  * the output written).
  */
-int report__run(sqlite3 *db, const struct report_opts *o, FILE *out);
+struct store_reader;
+int report__run(struct store_reader *r, const struct report_opts *o, FILE *out);
 
 /* The options of a report nobody narrowed: all time, working hours 08:00 to
  * 18:00 Monday to Friday, the top 10, at most 50 rows a table. */

@@ -60,6 +60,7 @@ enum bound { BOUND_UNKNOWN, BOUND_INT, BOUND_NULL };
 
 struct store {
 	sqlite3 *db;
+	struct store_reader reader; /* store__reader's: the writer's own connection */
 	sqlite3_stmt *ins_record, *set_state, *get_state, *ins_checkpoint, *ins_alert;
 	uint8_t bound[RECORD_COLS + 1]; /* enum bound, by column number */
 	int64_t bound_int[RECORD_COLS + 1];
@@ -312,10 +313,11 @@ static int load_head(struct store *st)
 
 	st->next_seq = 0;
 	memset(st->prev_leaf, 0, sizeof(st->prev_leaf));
-	err = store__last_seq(st->db, 0, &last);
+	st->reader = store__reader_on(st->db);
+	err = store__last_seq(&st->reader, 0, &last);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	c = store__records_open(st->db);
+	c = store__records_open(&st->reader);
 	err = c ? store__records_get(c, last, &r) : -EIO;
 	if (err == -EBADMSG || err == -ENOENT) {
 		log_warnx("failed to read the last record: it is malformed");
@@ -947,10 +949,11 @@ uint64_t store__count(const struct store *st)
 	return st->appended;
 }
 
-sqlite3 *store__db(struct store *st)
+struct store_reader *store__reader(struct store *st)
 {
 	store_sync(st);
-	return st->db;
+	st->reader = store__reader_on(st->db);
+	return &st->reader;
 }
 
 void store__close(struct store *st)

@@ -71,12 +71,33 @@ void store__close(struct store *st);
 int store__file_path(struct store *st, uint64_t dev, uint64_t ino, uint32_t mnt_id, char *buf,
 		     size_t cap);
 
-/* The database handle, for readers sharing the writer's connection, once
- * the store's thread has written what it was given. */
-sqlite3 *store__db(struct store *st);
+/*
+ * A reader of a ledger, opaque: records come back as records, never as
+ * rows.  store__open_reader opens one on a file; store__reader is the
+ * writer's own (valid as long as st, once the store's thread has written
+ * what it was given; store__reader_close leaves it alone).
+ */
+struct store_reader;
+struct store_reader *store__reader(struct store *st);
+void store__reader_close(struct store_reader *r);
 
-/* The schema, created by store__open. */
-extern const char *store_schema;
+/*
+ * Open a reader on the database at path, read-only as every reader must:
+ * never created, defensive settings, no triggers or views, query_only.  A
+ * stopped log in a directory the reader may not write is opened as
+ * immutable.  Returns 0, or -errno after logging "failed to open database
+ * PATH: reason" once: -EBADMSG for a file that is not a sound SQLite
+ * database, -EPROTO for one of another layout.
+ */
+int store__open_reader(const char *path, struct store_reader **out);
+
+/*
+ * The SQLite connection under r, for what is about the SQLite file itself:
+ * custos verify's container checks and the checkpoints table, custos
+ * report's SQL over the views (views.h).  A second store implements the
+ * verbs of this header, not this.
+ */
+sqlite3 *store__sqlite(struct store_reader *r);
 
 /*
  * Reading records back, one by seq or a walk in seq order from a seq on.
@@ -88,7 +109,7 @@ extern const char *store_schema;
  * store__records_open: NULL with errno set (logged).
  */
 struct store_records;
-struct store_records *store__records_open(sqlite3 *db);
+struct store_records *store__records_open(struct store_reader *r);
 int store__records_get(struct store_records *c, uint64_t seq, struct record *r);
 int store__records_from(struct store_records *c, uint64_t seq);
 int store__records_next(struct store_records *c, struct record *r);
@@ -96,16 +117,7 @@ void store__records_close(struct store_records *c);
 
 /* The seq of the last record of type (0: of any type): 0, -ENOENT when
  * there is none, -EIO (logged). */
-int store__last_seq(sqlite3 *db, int type, uint64_t *seq);
-
-/*
- * Open the database at path for reading only, as every reader must: never
- * created, defensive settings, no triggers or views, query_only.  A stopped log in a directory the
- * reader may not write is opened as immutable.  Returns 0, or -errno after logging "failed to open
- * database PATH: reason" once: -EBADMSG for a file that is not a sound SQLite database, -EPROTO for
- * one of another layout.
- */
-int store__open_reader(const char *path, sqlite3 **out);
+int store__last_seq(struct store_reader *r, int type, uint64_t *seq);
 
 /*
  * A scan of the whole log in seq order, for replays: the dictionaries are
@@ -115,7 +127,7 @@ int store__open_reader(const char *path, sqlite3 **out);
  * (logged) when the dictionaries cannot be read.
  */
 struct store_scan;
-struct store_scan *store__scan_open(sqlite3 *db);
+struct store_scan *store__scan_open(struct store_reader *r);
 int store__scan_next(struct store_scan *s, struct record *r);
 void store__scan_close(struct store_scan *s);
 
@@ -128,12 +140,13 @@ void store__scan_close(struct store_scan *s);
  */
 struct query_filter;
 typedef int store_select_fn(void *ctx, const struct record *r);
-int store__select(sqlite3 *db, const struct query_filter *f, store_select_fn *each, void *ctx);
+int store__select(struct store_reader *r, const struct query_filter *f, store_select_fn *each,
+		  void *ctx);
 bool store__glob_valid(const char *pat);
 
 /* The host named by the ledger's last START, in *copy (which the caller
  * frees): host->p is NULL when no START names one.  0, or -errno (logged). */
-int store__host(sqlite3 *db, struct bytes *host, uint8_t **copy);
+int store__host(struct store_reader *r, struct bytes *host, uint8_t **copy);
 
 /*
  * Compare db's schema (every table, index, view and trigger, by its SQL

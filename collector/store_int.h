@@ -8,6 +8,7 @@
 #define CUSTOS_STORE_INT_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,19 @@ static inline struct bytes *access_blob(struct record *r, size_t i)
 	" LEFT JOIN cred c ON c.id = r.cred LEFT JOIN file f ON f.id = r.file"                     \
 	" LEFT JOIN who w ON w.id = r.who"
 
+/* A reader: the connection, and whether closing the reader closes it. */
+struct store_reader {
+	sqlite3 *db;
+	bool owned;
+};
+
+/* A reader on a connection the caller keeps and closes (the writer's own,
+ * tests and the bench's floors). */
+static inline struct store_reader store__reader_on(sqlite3 *db)
+{
+	return (struct store_reader){ .db = db, .owned = false };
+}
+
 /* Every column a record is rebuilt from, tables aliased r, b, p, c, f, w
  * (append WHERE and ORDER BY), and the record of the current row: its
  * struct bytes point into the row, valid until the next step.  0, or
@@ -97,6 +111,9 @@ int store__row_record(sqlite3_stmt *q, struct record *r);
  * (seq, t_ns, action, result, path, dataset, bytes, pid, comm, exe, uid,
  * euid, loginuid, person, attribution, team, role, abi, session). */
 extern const char *store_entry_sql;
+
+/* The schema, created by store__open. */
+extern const char *store_schema;
 
 /* Run sql, logging a failure once: 0 or -EIO. */
 int store_exec(sqlite3 *db, const char *sql);

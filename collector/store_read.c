@@ -223,8 +223,9 @@ struct store_records {
 	sqlite3_stmt *q; /* store_record_sql WHERE r.seq >= ?1 ORDER BY r.seq */
 };
 
-struct store_records *store__records_open(sqlite3 *db)
+struct store_records *store__records_open(struct store_reader *rd)
 {
+	sqlite3 *db = rd->db;
 	struct store_records *c = calloc(1, sizeof(*c));
 	char sql[4096];
 
@@ -287,8 +288,9 @@ void store__records_close(struct store_records *c)
 	free(c);
 }
 
-int store__last_seq(sqlite3 *db, int type, uint64_t *seq)
+int store__last_seq(struct store_reader *rd, int type, uint64_t *seq)
 {
+	sqlite3 *db = rd->db;
 	sqlite3_stmt *q = NULL;
 	int err = -ENOENT;
 
@@ -403,8 +405,9 @@ static int load_dict(sqlite3 *db, struct dict_mem *m, int kind)
 	return err;
 }
 
-struct store_scan *store__scan_open(sqlite3 *db)
+struct store_scan *store__scan_open(struct store_reader *rd)
 {
+	sqlite3 *db = rd->db;
 	struct store_scan *s = calloc(1, sizeof(*s));
 	int err = -ENOMEM;
 
@@ -582,7 +585,7 @@ static bool wal_absent(const char *path)
  * it is read as immutable instead (a restarting custosd writes to a new -wal,
  * not into the main file, until its first checkpoint).
  */
-int store__open_reader(const char *path, sqlite3 **out)
+int store__open_reader(const char *path, struct store_reader **out)
 {
 	sqlite3 *db = NULL;
 	char *uri = NULL;
@@ -621,12 +624,31 @@ int store__open_reader(const char *path, sqlite3 **out)
 		err = -EPROTO;
 		goto cleanup;
 	}
-	*out = db;
+	*out = malloc(sizeof(**out));
+	if (!*out) {
+		log_warnx("failed to open database %s: out of memory", path);
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	**out = (struct store_reader){ .db = db, .owned = true };
 	db = NULL;
 cleanup:
 	sqlite3_close(db);
 	free(uri);
 	return err;
+}
+
+void store__reader_close(struct store_reader *r)
+{
+	if (!r || !r->owned)
+		return;
+	sqlite3_close(r->db);
+	free(r);
+}
+
+sqlite3 *store__sqlite(struct store_reader *r)
+{
+	return r->db;
 }
 
 /* The schema store__open makes, in a new database in memory. */

@@ -331,7 +331,7 @@ bool store__glob_valid(const char *pat)
 	return glob_convert(pat, NULL);
 }
 
-int store__host(sqlite3 *db, struct bytes *host, uint8_t **copy)
+int store__host(struct store_reader *db, struct bytes *host, uint8_t **copy)
 {
 	struct store_records *c = NULL;
 	struct record r;
@@ -405,15 +405,17 @@ static int prepare_select(sqlite3 *db, const struct query_filter *f, struct byte
 	return 0;
 }
 
-int store__select(sqlite3 *db, const struct query_filter *f, store_select_fn *each, void *ctx)
+int store__select(struct store_reader *rd, const struct query_filter *f, store_select_fn *each,
+		  void *ctx)
 {
+	sqlite3 *db = rd->db;
 	struct bytes host;
 	uint8_t *host_copy = NULL;
 	sqlite3_stmt *st = NULL;
 	struct record r;
 	int rc, err;
 
-	err = store__host(db, &host, &host_copy);
+	err = store__host(rd, &host, &host_copy);
 	if (!err)
 		err = prepare_select(db, f, host, &st);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -61,7 +61,7 @@ int trust__load(const char *path, struct trust *t)
 	return err;
 }
 
-int trust__from_genesis(sqlite3 *db, struct trust *t)
+int trust__from_genesis(struct store_reader *db, struct trust *t)
 {
 	struct store_records *c = store__records_open(db);
 	char fs[NOTE_NAME_MAX + 8];

@@ -7,7 +7,6 @@
 #ifndef CUSTOS_TRUST_H
 #define CUSTOS_TRUST_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "note.h"
@@ -30,6 +29,7 @@ int trust__load(const char *path, struct trust *t);
  * not (the trust file taken at creation is what tells that).  Returns 0,
  * -EBADMSG when record 0 is no sound GENESIS, -EIO.
  */
-int trust__from_genesis(sqlite3 *db, struct trust *t);
+struct store_reader;
+int trust__from_genesis(struct store_reader *r, struct trust *t);
 
 #endif /* CUSTOS_TRUST_H */

@@ -66,7 +66,8 @@ struct verifier {
 	const struct verify_opts *o;
 	FILE *out;
 	struct trust trust;
-	sqlite3 *db;
+	struct store_reader *rd; /* the database's, when it is one */
+	sqlite3 *db;		 /* its connection: the container is SQLite's */
 	struct check *checks;
 	size_t n_checks, next_check;
 	struct merkle_range tree;
@@ -766,7 +767,7 @@ static int replay_db(struct verifier *v)
 	int err = -ENOMEM;
 
 	if (d)
-		d->scan = store__scan_open(v->db);
+		d->scan = store__scan_open(v->rd);
 	if (d && !d->scan) {
 		/* A dictionary row that cannot be read is evidence, not an I/O error. */
 		if (errno == EBADMSG) {
@@ -933,7 +934,8 @@ static int open_source(struct verifier *v, struct bundle **bp)
 		}
 		return 0;
 	}
-	err = store__open_reader(o->db, &v->db);
+	err = store__open_reader(o->db, &v->rd);
+	v->db = v->rd ? store__sqlite(v->rd) : NULL;
 	if (err == -EPROTO || err == -EBADMSG) {
 		/* A file that is no ledger of this format, given as the log the
 		 * trust file pins: altered, or another file. */
@@ -947,7 +949,7 @@ static int open_source(struct verifier *v, struct bundle **bp)
 		log_warnx("failed to read %s: %s", o->db, sqlite3_errmsg(v->db));
 		return -1;
 	}
-	if (!o->trust && (err = trust__from_genesis(v->db, &v->trust))) {
+	if (!o->trust && (err = trust__from_genesis(v->rd, &v->trust))) {
 		if (err != -EBADMSG)
 			return -1;
 		TAMPER(v, "seq 0: no GENESIS that certifies keys");
@@ -1003,9 +1005,9 @@ verdict:
 						       .sealed = v->sealed,
 						       .tamper = v->tamper,
 						       .warnings = v->warnings };
-	if (o->keep && status != VERIFY_TAMPER && v->db) {
-		*o->keep = v->db;
-		v->db = NULL;
+	if (o->keep && status != VERIFY_TAMPER && v->rd) {
+		*o->keep = v->rd;
+		v->rd = NULL;
 	}
 	if (!o->silent)
 		fprintf(out, "%s: %" PRIu64 " records, %u tamper findings, %u warnings\n",
@@ -1019,7 +1021,7 @@ out:
 	free(v->checks);
 	free(v->alerts);
 	bundle__close(b);
-	sqlite3_close(v->db);
+	store__reader_close(v->rd);
 	free(v);
 	return status;
 }

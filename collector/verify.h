@@ -6,7 +6,6 @@
 #ifndef CUSTOS_VERIFY_H
 #define CUSTOS_VERIFY_H
 
-#include <sqlite3.h>
 #include <stdio.h>
 
 #include "note.h"
@@ -20,6 +19,8 @@ enum verify_status {
 	VERIFY_ERROR = 3,    /* usage or I/O error: nothing was concluded */
 };
 
+struct store_reader;
+
 struct verify_opts {
 	const char *db;
 	const char *bundle;	    /* instead of db: an evidence bundle (bundle.h) */
@@ -30,11 +31,11 @@ struct verify_opts {
 	int silent; /* not even that: the caller reports */
 	/*
 	 * When set and the database shows no tamper evidence (status 0 or 2),
-	 * *keep is its connection, still inside the read transaction the replay
+	 * *keep is its reader, still inside the read transaction the replay
 	 * ran in: what is read through it is what was proven.  The caller
-	 * closes it.
+	 * closes it (store__reader_close).
 	 */
-	sqlite3 **keep;
+	struct store_reader **keep;
 	struct verify_summary *summary; /* filled in when set */
 };
 

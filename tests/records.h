@@ -58,10 +58,10 @@ static inline const char *ledger_once(char *path, size_t cap, const char *dir, c
 }
 
 /* The reader custos itself opens a database with (query and report are
- * handed a connection): a missing or junk file fails here. */
-static inline sqlite3 *open_reader(const char *path, int *err)
+ * handed a reader): a missing or junk file fails here. */
+static inline struct store_reader *open_reader(const char *path, int *err)
 {
-	sqlite3 *db = NULL;
+	struct store_reader *db = NULL;
 
 	*err = store__open_reader(path, &db);
 	return db;
@@ -72,11 +72,11 @@ static inline int query_file(const char *path, const struct query_filter *f, enu
 			     FILE *out)
 {
 	int err;
-	sqlite3 *db = open_reader(path, &err);
+	struct store_reader *db = open_reader(path, &err);
 
 	if (!err)
 		err = query__run(db, path, f, fmt, out);
-	sqlite3_close(db);
+	store__reader_close(db);
 	return err;
 }
 #endif
@@ -85,11 +85,11 @@ static inline int query_file(const char *path, const struct query_filter *f, enu
 static inline int report_file(const struct report_opts *o, FILE *out)
 {
 	int err;
-	sqlite3 *db = open_reader(o->db, &err);
+	struct store_reader *db = open_reader(o->db, &err);
 
 	if (!err)
 		err = report__run(db, o, out);
-	sqlite3_close(db);
+	store__reader_close(db);
 	return err;
 }
 #endif

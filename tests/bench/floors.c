@@ -26,6 +26,7 @@
 #include "merkle.h"
 #include "record.h"
 #include "store.h"
+#include "store_int.h" /* a reader on the bench's own connection */
 
 #define CHUNK 8192 /* records encoded before each timed hashing pass */
 #define BATCH 4096 /* records per transaction, as custosd commits */
@@ -150,7 +151,8 @@ out:
 /* Encode CHUNK records at a time, then time their leaves and appends alone. */
 static int hash_rows(sqlite3 *db, long *n, double *ns)
 {
-	struct store_scan *s = store__scan_open(db);
+	struct store_reader rd = store__reader_on(db);
+	struct store_scan *s = store__scan_open(&rd);
 	uint8_t *buf = malloc((size_t)CHUNK * 1024), leaf[MERKLE_HASH_LEN];
 	size_t len[CHUNK];
 	struct merkle_range tree;

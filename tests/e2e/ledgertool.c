@@ -162,8 +162,8 @@ static int forge_append(const char *db, struct record *r, uint64_t back_ns)
 
 	if (!st)
 		return die("open the store");
-	if (store__last_seq(store__db(st), 0, &seq) || !(c = store__records_open(store__db(st))) ||
-	    store__records_get(c, seq, &last))
+	if (store__last_seq(store__reader(st), 0, &seq) ||
+	    !(c = store__records_open(store__reader(st))) || store__records_get(c, seq, &last))
 		return die("read the last record");
 	/* An otherwise valid record: in the open epoch, chained, canonical. */
 	r->epoch = last.type == REC_EPOCH_CLOSE ? last.epoch_close.next_epoch : last.epoch;

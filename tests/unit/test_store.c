@@ -200,6 +200,7 @@ TEST(lifecycle_rows_have_detail)
 	struct store *st = store__open(path);
 	struct record r = { .type = REC_LOSS,
 			    .loss = { .cpu = 1, .counter = 1, .count = 3, .total = 3 } };
+	struct store_reader rd;
 	struct store_records *c;
 	struct record got;
 	char sql[8192], *detail = NULL;
@@ -224,8 +225,9 @@ TEST(lifecycle_rows_have_detail)
 	     sqlite3_column_type(q, 1) == SQLITE_NULL;
 	sqlite3_finalize(q);
 	/* ...and shows the detail of the record the reader rebuilds. */
-	c = store__records_open(db);
-	ok = ok && c && !store__last_seq(db, 0, &seq) && !store__records_get(c, seq, &got) &&
+	rd = store__reader_on(db);
+	c = store__records_open(&rd);
+	ok = ok && c && !store__last_seq(&rd, 0, &seq) && !store__records_get(c, seq, &got) &&
 	     (detail = record__detail(&got)) &&
 	     !strcmp(detail, "cpu=1 counter=ring_full count=3 total=3");
 	free(detail);
@@ -239,7 +241,8 @@ TEST(lifecycle_rows_have_detail)
  * joined select and by the scan; lengths, or -1. */
 static int rebuilt(sqlite3 *db, uint64_t seq, uint8_t *joined, uint8_t *scanned)
 {
-	struct store_scan *sc = store__scan_open(db);
+	struct store_reader rd = store__reader_on(db);
+	struct store_scan *sc = store__scan_open(&rd);
 	char sql[4096];
 	sqlite3_stmt *q = NULL;
 	struct record r;
@@ -356,6 +359,7 @@ __attribute__((constructor)) static void setup(void)
 /* A database of another layout is refused, and left as it was. */
 TEST(another_format_is_refused)
 {
+	struct store_reader *rd = NULL;
 	char other[96];
 	sqlite3 *db = NULL;
 
@@ -368,7 +372,7 @@ TEST(another_format_is_refused)
 	errno = 0;
 	ASSERT_TRUE(store__open(other) == NULL);
 	ASSERT_EQ(errno, EPROTO);
-	ASSERT_EQ(store__open_reader(other, &db), -EPROTO);
+	ASSERT_EQ(store__open_reader(other, &rd), -EPROTO);
 	ASSERT_EQ(sqlite3_open(other, &db), SQLITE_OK);
 	ASSERT_EQ(scalar(db, "PRAGMA user_version"), 0);
 	ASSERT_EQ(scalar(db, "SELECT count(*) FROM sqlite_schema"), 1);
@@ -392,14 +396,15 @@ static void count_difference(void *ctx, const char *what)
 TEST(schema_check_names_what_differs)
 {
 	struct store *st = store__open(path);
+	struct store_reader *rd = NULL;
 	sqlite3 *db = NULL;
 
 	ASSERT_TRUE(st);
 	store__close(st);
-	ASSERT_EQ(store__open_reader(path, &db), 0);
+	ASSERT_EQ(store__open_reader(path, &rd), 0);
 	differences = 0;
-	ASSERT_EQ(store__check_schema(db, count_difference, NULL), 0);
-	sqlite3_close(db);
+	ASSERT_EQ(store__check_schema(store__sqlite(rd), count_difference, NULL), 0);
+	store__reader_close(rd);
 	ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
 	ASSERT_EQ(sqlite3_exec(db,
 			       "CREATE INDEX lie ON record(type) WHERE who IS NOT 3;"
