@@ -149,11 +149,15 @@ bool store__glob_valid(const char *pat);
 int store__host(struct store_reader *r, struct bytes *host, uint8_t **copy);
 
 /*
- * Compare db's schema (every table, index, view and trigger, by its SQL
- * text) with the one store__open makes, calling found(ctx, what) for each
- * difference ("a view x that custos does not make", ...).  Returns the
- * number of differences, or -errno after logging the reason once.
+ * What SQL shows (the views, custos query and report) must be what a replay
+ * decodes: so the file must hold nothing but the schema custos makes (a
+ * view or an index of someone else's can hide rows), in UTF-8, and SQLite's
+ * own check must find every value of the type its column declares and
+ * every index saying what its table says.  found(ctx, what) is called for
+ * each finding ("schema: a view x that custos does not make", "the
+ * database file: ...").  Returns 0, or -errno after logging the reason once.
  */
-int store__check_schema(sqlite3 *db, void (*found)(void *ctx, const char *what), void *ctx);
+int store__check_container(struct store_reader *r, void (*found)(void *ctx, const char *what),
+			   void *ctx);
 
 #endif /* CUSTOS_STORE_H */

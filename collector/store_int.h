@@ -112,6 +112,12 @@ int store__row_record(sqlite3_stmt *q, struct record *r);
  * euid, loginuid, person, attribution, team, role, abi, session). */
 extern const char *store_entry_sql;
 
+/* Compare db's schema (every table, index, view and trigger, by its SQL
+ * text) with the one store__open makes, calling found(ctx, what) for each
+ * difference ("a view x that custos does not make", ...).  Returns the
+ * number of differences, or -errno after logging the reason once. */
+int store__check_schema(sqlite3 *db, void (*found)(void *ctx, const char *what), void *ctx);
+
 /* The schema, created by store__open. */
 extern const char *store_schema;
 

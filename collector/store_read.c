@@ -738,3 +738,81 @@ cleanup:
 	sqlite3_close(want_db);
 	return err ? err : n;
 }
+
+/* One finding of the schema check, as the container check names it. */
+struct container_check {
+	void (*found)(void *ctx, const char *what);
+	void *ctx;
+};
+
+static void schema_found(void *ctx, const char *what)
+{
+	struct container_check *c = ctx;
+	char line[512];
+
+	snprintf(line, sizeof(line), "schema: %s", what);
+	c->found(c->ctx, line);
+}
+
+/* SQLite's own check of every page, row and index: each problem a finding. */
+static int integrity(sqlite3 *db, struct container_check *c)
+{
+	char line[512];
+	sqlite3_stmt *q = NULL;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &q, NULL) != SQLITE_OK) {
+		log_warnx("failed to check the database: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *msg = (const char *)sqlite3_column_text(q, 0);
+
+		if (msg && !strcmp(msg, "ok"))
+			break;
+		snprintf(line, sizeof(line), "the database file: %s", msg ? msg : "(no message)");
+		c->found(c->ctx, line);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		int code = sqlite3_errcode(db);
+
+		/* A file SQLite cannot walk is no log custos wrote. */
+		if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+			snprintf(line, sizeof(line), "the database file: %s", sqlite3_errmsg(db));
+			c->found(c->ctx, line);
+		} else {
+			log_warnx("failed to check the database: %s", sqlite3_errmsg(db));
+			err = -EIO;
+		}
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+int store__check_container(struct store_reader *r, void (*found)(void *ctx, const char *what),
+			   void *ctx)
+{
+	struct container_check c = { found, ctx };
+	char line[512];
+	sqlite3_stmt *q = NULL;
+	int err;
+
+	err = store__check_schema(r->db, schema_found, &c);
+	if (err < 0)
+		return err;
+	/* The views cast blobs to text in the file's encoding: custos' is UTF-8. */
+	if (sqlite3_prepare_v2(r->db, "PRAGMA encoding", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		log_warnx("failed to check the database: %s", sqlite3_errmsg(r->db));
+		sqlite3_finalize(q);
+		return -EIO;
+	}
+	if (strcmp((const char *)sqlite3_column_text(q, 0), "UTF-8")) {
+		snprintf(line, sizeof(line),
+			 "the database file: its text encoding is %s, not custos' UTF-8",
+			 (const char *)sqlite3_column_text(q, 0));
+		found(ctx, line);
+	}
+	sqlite3_finalize(q);
+	return integrity(r->db, &c);
+}

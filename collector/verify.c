@@ -813,67 +813,11 @@ static void check_end(struct verifier *v)
 
 /* ---- the container ----------------------------------------------------- */
 
-static void schema_found(void *ctx, const char *what)
+static void container_found(void *ctx, const char *what)
 {
 	struct verifier *v = ctx;
 
-	TAMPER(v, "schema: %s", what);
-}
-
-/*
- * What SQL shows (the views, custos query and report) must be what the
- * replay decoded: so the file must hold nothing but the schema custos makes
- * (a view or an index of someone else's can hide rows), and SQLite's own
- * check must find every value of the type its column declares and every
- * index saying what its table says.  The replay then decodes each value it
- * re-encodes; a value stored as another type reads as a number in C but not
- * in SQL.
- */
-static int check_container(struct verifier *v)
-{
-	sqlite3_stmt *q = NULL;
-	int rc, n = 0, err;
-
-	err = store__check_schema(v->db, schema_found, v);
-	if (err < 0)
-		return err;
-	/* The views cast blobs to text in the file's encoding: custos' is UTF-8. */
-	if (sqlite3_prepare_v2(v->db, "PRAGMA encoding", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_step(q) != SQLITE_ROW) {
-		log_warnx("failed to check the database: %s", sqlite3_errmsg(v->db));
-		sqlite3_finalize(q);
-		return -EIO;
-	}
-	if (strcmp((const char *)sqlite3_column_text(q, 0), "UTF-8"))
-		TAMPER(v, "the database file: its text encoding is %s, not custos' UTF-8",
-		       (const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	q = NULL;
-	if (sqlite3_prepare_v2(v->db, "PRAGMA integrity_check(20)", -1, &q, NULL) != SQLITE_OK) {
-		log_warnx("failed to check the database: %s", sqlite3_errmsg(v->db));
-		return -EIO;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *msg = (const char *)sqlite3_column_text(q, 0);
-
-		if (msg && !strcmp(msg, "ok"))
-			break;
-		TAMPER(v, "the database file: %s", msg ? msg : "(no message)");
-		n++;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		int code = sqlite3_errcode(v->db);
-
-		/* A file SQLite cannot walk is no log custos wrote. */
-		if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
-			TAMPER(v, "the database file: %s", sqlite3_errmsg(v->db));
-		else
-			err = -EIO;
-		if (err)
-			log_warnx("failed to check the database: %s", sqlite3_errmsg(v->db));
-	}
-	sqlite3_finalize(q);
-	return err < 0 ? err : 0;
+	TAMPER(v, "%s", what);
 }
 
 static void report(struct verifier *v)
@@ -989,7 +933,7 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	v->epoch_lower = v->trust.t0_ns;
 	say(v, "log %s: verifying %s with %s", v->trust.origin, o->bundle ? o->bundle : o->db,
 	    o->trust ? o->trust : "the keys of its own GENESIS");
-	if (v->db && check_container(v))
+	if (v->rd && store__check_container(v->rd, container_found, v))
 		goto out;
 	if (b ? replay(v, bundle_next, b) : replay_db(v)) {
 		/* What SQLite could not read of a file it found damaged is more of the same. */
