@@ -17,6 +17,9 @@ ARCH := x86
 PKGS := libbpf libelf zlib sqlite3 libcrypto jansson yaml-0.1
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq is custos' alone (the fleet's central store): custosd does not link it.
+PQ_CFLAGS = $(shell pkg-config --cflags libpq 2>/dev/null)
+PQ_LIBS = $(shell pkg-config --libs libpq 2>/dev/null)
 
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Werror=undef -Wno-unused-parameter \
@@ -41,7 +44,7 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 SHARED := log opts merkle record store store_layout store_read store_select util note jsonrec views
 DAEMON := custosd options decode synthetic host loader losses consumer ledger abi_check export inodes \
 	  proctab staff mounts rules opens
-AUDITOR := custos query verify readahead trust proof report bundle
+AUDITOR := custos query verify readahead trust proof report bundle fleet
 SHARED_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(SHARED))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
 AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))
@@ -90,7 +93,17 @@ $(OUTPUT)/custosd: $(DAEMON_OBJS) $(SHARED_OBJS)
 
 $(OUTPUT)/custos: $(AUDITOR_OBJS) $(SHARED_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) $(PQ_LIBS) -o $@
+
+# The central schema, embedded in custos as a C string.
+$(OUTPUT)/fleet_sql.h: sql/fleet.sql | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q){ echo 'static const char fleet_sql[] = {'; od -An -v -tx1 $< | \
+		sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g'; echo '0 };'; } > $@
+
+$(OUTPUT)/collector/fleet.o: collector/fleet.c $(OUTPUT)/fleet_sql.h $(wildcard collector/*.h) | $(OUTPUT)/collector
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(PQ_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/test.h tests/records.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

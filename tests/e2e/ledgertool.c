@@ -290,6 +290,33 @@ static int resign(const char *db, const char *keys, long size)
 	return 0;
 }
 
+/* Each record's canonical bytes in hex, one a line, in seq order: what a
+ * shipper sends. */
+static int dump(const char *db)
+{
+	static uint8_t buf[RECORD_MAX];
+	struct store_reader *rd = NULL;
+	struct store_scan *s = NULL;
+	struct record r;
+	int n, rc = 0;
+
+	if (store__open_reader(db, &rd) || !(s = store__scan_open(rd)))
+		rc = die("read the ledger");
+	while (!rc && store__scan_next(s, &r) == 1) {
+		n = record__encode(&r, buf, sizeof(buf));
+		if (n < 0) {
+			rc = die("encode a record");
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			printf("%02x", buf[i]);
+		putchar('\n');
+	}
+	store__scan_close(s);
+	store__reader_close(rd);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "gen"))
@@ -304,8 +331,10 @@ int main(int argc, char **argv)
 		return accessdate(argv[2], atol(argv[3]), argc == 5 && !strcmp(argv[4], "run"));
 	if (argc == 5 && !strcmp(argv[1], "resign"))
 		return resign(argv[2], argv[3], atol(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "dump"))
+		return dump(argv[2]);
 	fprintf(stderr,
 		"usage: ledgertool gen DB KEYS MS [WITNESS_DIR] | backdate DB S | fakegap DB S |"
-		" accessdate DB S [run] | resign DB KEYS SIZE\n");
+		" accessdate DB S [run] | resign DB KEYS SIZE | dump DB\n");
 	return 2;
 }
