@@ -61,6 +61,19 @@ INSERT INTO span VALUES (true, date_trunc('month', now()) - interval '12 months'
 CREATE FUNCTION be64(b bytea, off int) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS $$
 	SELECT ('x' || encode(substring(b FROM off + 1 FOR 8), 'hex'))::bit(64)::bigint $$;
 
+-- The host of the session's login role: the only host a role can act for.
+CREATE FUNCTION my_host() RETURNS integer
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = custos, pg_temp AS $$
+DECLARE
+	h integer;
+BEGIN
+	SELECT id INTO h FROM host WHERE role = session_user;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no host is enrolled for role %', session_user USING ERRCODE = '42501';
+	END IF;
+	RETURN h;
+END $$;
+
 CREATE FUNCTION ingest(first_seq bigint, bodies bytea[]) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = custos, pg_temp AS $$
 DECLARE
@@ -74,10 +87,7 @@ DECLARE
 	s span%ROWTYPE;
 	t timestamptz;
 BEGIN
-	SELECT id INTO h FROM host WHERE role = session_user;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no host is enrolled for role %', session_user USING ERRCODE = '42501';
-	END IF;
+	h := my_host();
 	SELECT next_seq, last_leaf INTO nxt, prev FROM head WHERE host = h FOR UPDATE;
 	-- A resend below the head: byte for byte what is held, or equivocation.
 	WHILE i <= n AND first_seq + i - 1 < nxt LOOP
@@ -127,10 +137,7 @@ DECLARE
 	h integer;
 	held text;
 BEGIN
-	SELECT id INTO h FROM host WHERE role = session_user;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no host is enrolled for role %', session_user USING ERRCODE = '42501';
-	END IF;
+	h := my_host();
 	IF size > (SELECT next_seq FROM head WHERE host = h) THEN
 		RAISE EXCEPTION 'gap: a checkpoint of size % is past the records held', size
 			USING ERRCODE = 'CU002';
