@@ -41,10 +41,12 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 
 # Modules both programs link; then each program's own (its main first).
 # The unit tests and tools link every module that needs no BPF skeleton.
+# The auditor's modules that speak to the fleet's PostgreSQL.
+PQ_MODULES := fleetcmd fleet pg ship
 SHARED := log opts merkle record store store_layout store_read store_select util note jsonrec views
 DAEMON := custosd options decode synthetic host loader losses consumer ledger abi_check export inodes \
 	  proctab staff mounts rules opens
-AUDITOR := custos query verify readahead trust proof report bundle fleet
+AUDITOR := custos query verify readahead trust proof report bundle $(PQ_MODULES)
 SHARED_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(SHARED))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
 AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))
@@ -101,9 +103,8 @@ $(OUTPUT)/fleet_sql.h: sql/fleet.sql | $(OUTPUT)
 	$(Q){ echo 'static const char fleet_sql[] = {'; od -An -v -tx1 $< | \
 		sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g'; echo '0 };'; } > $@
 
-$(OUTPUT)/collector/fleet.o: collector/fleet.c $(OUTPUT)/fleet_sql.h $(wildcard collector/*.h) | $(OUTPUT)/collector
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(PQ_CFLAGS) -c $< -o $@
+$(OUTPUT)/collector/fleet.o: $(OUTPUT)/fleet_sql.h
+$(patsubst %,$(OUTPUT)/collector/%.o,$(PQ_MODULES)): CFLAGS += $(PQ_CFLAGS)
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/test.h tests/records.h $(COMMON_OBJS) $(OUTPUT)/collector/query.o | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "bundle.h"
-#include "fleet.h"
+#include "custos.h"
 #include "log.h"
 #include "opts.h"
 #include "proof.h"
@@ -27,10 +27,6 @@
 #include "store.h"
 #include "util.h"
 #include "verify.h"
-
-#define EXIT_TAMPER 1
-#define EXIT_USAGE  2
-#define EXIT_IO	    3
 
 /* What query and report share: the time forms and the exit status. */
 #define TIME_HELP                                                                                  \
@@ -121,7 +117,6 @@ enum {
 	OPT_TOP,
 	OPT_ROWS,
 	OPT_HTML,
-	OPT_HOST,
 	OPT_QUIET = 'q',
 };
 
@@ -694,133 +689,6 @@ static int cmd_report(int argc, char **argv)
 	return status;
 }
 
-static const struct opt fleet_init_opts[] = {
-	{ "db", OPT_DB, 0, "URL",
-	  "the central database, as a libpq URI or connection string\n"
-	  "(postgresql://admin@db.example/custos); required" },
-	{ NULL },
-};
-
-static const struct opts_cmd fleet_init_cmd = {
-	.name = "custos fleet init",
-	.synopsis = "custos fleet init --db URL",
-	.about = "Make the fleet's central evidence store in a PostgreSQL 15 database, in one\n"
-		 "transaction: the schema custos, its tables (hosts, their heads, records by "
-		 "month,\n"
-		 "checkpoints) and the functions through which hosts hand records in.  Run it "
-		 "once,\n"
-		 "as an administrator; a database that has the schema already is left alone.",
-	.opts = fleet_init_opts,
-	.after = "Exit status: 0 made, 2 bad arguments or the schema exists already, 3 the\n"
-		 "database could not be reached or refused.\n",
-	.usage_status = EXIT_USAGE,
-};
-
-static const struct opt fleet_enrol_opts[] = {
-	{ "db", OPT_DB, 0, "URL", "the central database (required)" },
-	{ "host", OPT_HOST, 0, "NAME",
-	  "the host's role: a-z, 0-9, _ and -, at most 63; the CN of its\n"
-	  "client certificate (required)" },
-	{ "trust", OPT_TRUST, 0, "FILE",
-	  "the trust file custosd wrote at the host's GENESIS, taken out of\n"
-	  "band (required)" },
-	{ NULL },
-};
-
-static const struct opts_cmd fleet_enrol_cmd = {
-	.name = "custos fleet enrol",
-	.synopsis = "custos fleet enrol --db URL --host NAME --trust FILE",
-	.about = "Enrol a host, as an administrator, never as the host: its log's origin and\n"
-		 "trust file are pinned, its login role NAME is made, and that role may only hand\n"
-		 "records and checkpoints in through the store's functions, starting at seq 0.",
-	.opts = fleet_enrol_opts,
-	.after = "Exit status: 0 enrolled, 2 bad arguments, a bad trust file, or the host or its\n"
-		 "log enrolled already, 3 the database could not be reached or refused.\n",
-	.usage_status = EXIT_USAGE,
-};
-
-static int exit_of(int err)
-{
-	return !err ? 0 : err == -EIO ? EXIT_IO : EXIT_USAGE;
-}
-
-static int cmd_fleet_init(int argc, char **argv)
-{
-	const char *db = NULL;
-	struct opts_parser p;
-	int c, status;
-
-	opts__init(&p, &fleet_init_cmd, argc, argv);
-	while ((c = opts__next(&p, &status)) > 0)
-		if (c == OPT_DB)
-			db = optarg;
-	if (c < 0)
-		return status;
-	if (optind < argc)
-		return opts__fail(&fleet_init_cmd, "unexpected argument %s", argv[optind]);
-	if (!db)
-		return opts__fail(&fleet_init_cmd, "--db URL is required");
-	return exit_of(fleet__init(db));
-}
-
-static int cmd_fleet_enrol(int argc, char **argv)
-{
-	const char *db = NULL, *host = NULL, *trust = NULL;
-	struct opts_parser p;
-	int c, status;
-
-	opts__init(&p, &fleet_enrol_cmd, argc, argv);
-	while ((c = opts__next(&p, &status)) > 0) {
-		if (c == OPT_DB)
-			db = optarg;
-		else if (c == OPT_HOST)
-			host = optarg;
-		else if (c == OPT_TRUST)
-			trust = optarg;
-	}
-	if (c < 0)
-		return status;
-	if (optind < argc)
-		return opts__fail(&fleet_enrol_cmd, "unexpected argument %s", argv[optind]);
-	if (!db || !host || !trust)
-		return opts__fail(&fleet_enrol_cmd, "--db, --host and --trust are required");
-	return exit_of(fleet__enrol(db, host, trust));
-}
-
-/* The fleet's sub-commands, after "custos fleet". */
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const struct opts_cmd *cmd;
-} fleet_commands[] = {
-	{ "init", cmd_fleet_init, &fleet_init_cmd },
-	{ "enrol", cmd_fleet_enrol, &fleet_enrol_cmd },
-};
-
-static const struct opts_cmd fleet_cmd = {
-	.name = "custos fleet",
-	.synopsis = "custos fleet init --db URL\n"
-		    "       custos fleet enrol --db URL --host NAME --trust FILE",
-	.about = "Set up the fleet's central evidence store on PostgreSQL 15 and enrol hosts\n"
-		 "(custos fleet COMMAND --help for each).",
-	.opts = (const struct opt[]){ { NULL } },
-	.usage_status = EXIT_USAGE,
-};
-
-static int cmd_fleet(int argc, char **argv)
-{
-	for (size_t i = 0; argc > 1 && i < sizeof(fleet_commands) / sizeof(fleet_commands[0]); i++)
-		if (!strcmp(argv[1], fleet_commands[i].name))
-			return fleet_commands[i].run(argc - 1, argv + 1);
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		opts__usage(&fleet_cmd, stdout);
-		return 0;
-	}
-	return opts__fail(&fleet_cmd,
-			  argc > 1 ? "unknown fleet command %s" : "a fleet command is required%s",
-			  argc > 1 ? argv[1] : "");
-}
-
 /* The commands, in the order custos help lists them. */
 static const struct command {
 	const char *name;
@@ -840,8 +708,10 @@ static const struct command {
 	  "write an evidence bundle that verify checks offline" },
 	{ "report", cmd_report, &report_cmd,
 	  "answer the usual audit questions about a period, as tables or HTML" },
-	{ "fleet", cmd_fleet, &fleet_cmd,
+	{ "fleet", fleetcmd__fleet, &fleetcmd__fleet_cmd,
 	  "make the fleet's central store on PostgreSQL and enrol hosts" },
+	{ "ship", fleetcmd__ship, &fleetcmd__ship_cmd,
+	  "send this host's ledger into the fleet's central store, as it grows" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

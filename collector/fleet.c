@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The fleet's central store: its schema and the enrolment of hosts (fleet.h). */
 #include <errno.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,41 +8,15 @@
 #include "fleet.h"
 #include "fleet_sql.h"
 #include "log.h"
+#include "pg.h"
 #include "trust.h"
 #include "util.h"
 
 #define TRUST_MAX 4096 /* a trust file is a few hundred bytes */
 
-/* A connection, or NULL after logging why not. */
-static PGconn *connect_db(const char *conninfo)
-{
-	PGconn *c = PQconnectdb(conninfo);
-
-	if (PQstatus(c) == CONNECTION_OK)
-		return c;
-	/* libpq's messages end in a newline. */
-	log_warnx("failed to connect to the fleet database: %s",
-		  c ? strtok(PQerrorMessage(c), "\n") : "out of memory");
-	PQfinish(c);
-	return NULL;
-}
-
-/* Whether the result is a success; else the error is logged as "failed to what: ...". */
-static bool ok(PGresult *r, const char *what)
-{
-	ExecStatusType s = PQresultStatus(r);
-	char *msg;
-
-	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
-		return true;
-	msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	log_warnx("failed to %s: %s", what, msg ? msg : "no answer from the server");
-	return false;
-}
-
 int fleet__init(const char *conninfo)
 {
-	PGconn *c = connect_db(conninfo);
+	PGconn *c = pg__connect(conninfo, NULL);
 	PGresult *r = NULL;
 	int err = -EIO;
 
@@ -51,7 +24,7 @@ int fleet__init(const char *conninfo)
 		return -EIO;
 	r = PQexecParams(c, "SELECT 1 FROM pg_namespace WHERE nspname = 'custos'", 0, NULL, NULL,
 			 NULL, NULL, 0);
-	if (!ok(r, "read the fleet database"))
+	if (!pg__ok(r, "read the fleet database"))
 		goto cleanup;
 	if (PQntuples(r)) {
 		log_warnx("failed to make the fleet schema: the database has one already");
@@ -61,7 +34,7 @@ int fleet__init(const char *conninfo)
 	PQclear(r);
 	/* Several statements in one PQexec run in one transaction: all or nothing. */
 	r = PQexec(c, fleet_sql);
-	if (ok(r, "make the fleet schema"))
+	if (pg__ok(r, "make the fleet schema"))
 		err = 0;
 cleanup:
 	PQclear(r);
@@ -113,8 +86,9 @@ int fleet__enrol(const char *conninfo, const char *name, const char *trust_path)
 		"current_setting('custos.role'));"
 		" EXECUTE format('GRANT USAGE ON SCHEMA custos TO %I', "
 		"current_setting('custos.role'));"
-		" EXECUTE format('GRANT EXECUTE ON FUNCTION custos.ingest(bigint, bytea[]),"
-		" custos.next_seq(), custos.checkpoint_in(bigint, text) TO %I',"
+		" EXECUTE format('GRANT EXECUTE ON FUNCTION custos.ingest(bigint, bytea[], text),"
+		" custos.next_seq(), custos.checkpoint_size(), custos.checkpoint_in(bigint, text)"
+		" TO %I',"
 		" current_setting('custos.role')); END $$";
 	char buf[TRUST_MAX];
 	const char *params[3];
@@ -134,7 +108,7 @@ int fleet__enrol(const char *conninfo, const char *name, const char *trust_path)
 	err = trust__load(trust_path, &t) ?: read_trust(trust_path, buf, sizeof(buf), &len);
 	if (err)
 		return -EINVAL;
-	c = connect_db(conninfo);
+	c = pg__connect(conninfo, NULL);
 	if (!c)
 		return -EIO;
 	err = -EIO;
@@ -143,14 +117,14 @@ int fleet__enrol(const char *conninfo, const char *name, const char *trust_path)
 	params[2] = buf;
 	lens[2] = (int)len;
 	r = PQexec(c, "BEGIN");
-	if (!ok(r, "enrol the host"))
+	if (!pg__ok(r, "enrol the host"))
 		goto cleanup;
 	PQclear(r);
 	r = PQexecParams(c,
 			 "SELECT 1 FROM custos.host WHERE role = $1 OR origin = $2"
 			 " UNION ALL SELECT 1 FROM pg_roles WHERE rolname = $1",
 			 2, NULL, params, NULL, NULL, 0);
-	if (!ok(r, "enrol the host"))
+	if (!pg__ok(r, "enrol the host"))
 		goto cleanup;
 	if (PQntuples(r)) {
 		log_warnx("failed to enrol %s: that role, or the log %s, is enrolled already", name,
@@ -161,11 +135,11 @@ int fleet__enrol(const char *conninfo, const char *name, const char *trust_path)
 	PQclear(r);
 	r = PQexecParams(c, "SELECT set_config('custos.role', $1, true)", 1, NULL, params, NULL,
 			 NULL, 0);
-	if (!ok(r, "enrol the host"))
+	if (!pg__ok(r, "enrol the host"))
 		goto cleanup;
 	PQclear(r);
 	r = PQexec(c, sql);
-	if (!ok(r, "enrol the host"))
+	if (!pg__ok(r, "enrol the host"))
 		goto cleanup;
 	PQclear(r);
 	r = PQexecParams(
@@ -173,11 +147,11 @@ int fleet__enrol(const char *conninfo, const char *name, const char *trust_path)
 		"WITH h AS (INSERT INTO custos.host (role, origin, trust) VALUES ($1, $2, $3)"
 		" RETURNING id) INSERT INTO custos.head (host) SELECT id FROM h",
 		3, NULL, params, lens, formats, 0);
-	if (!ok(r, "enrol the host"))
+	if (!pg__ok(r, "enrol the host"))
 		goto cleanup;
 	PQclear(r);
 	r = PQexec(c, "COMMIT");
-	if (ok(r, "enrol the host"))
+	if (pg__ok(r, "enrol the host"))
 		err = 0;
 cleanup:
 	PQclear(r);

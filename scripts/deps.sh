@@ -7,12 +7,13 @@ set -eu
 PKGS="make gcc clang bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev
       libsqlite3-dev libssl-dev libjansson-dev libyaml-dev sqlite3 jq clang-format liburing-dev
       libpq-dev"
-# The tests also run a real rsyslog and PostgreSQL, render the HTML report in chromium,
+# The tests also run a real rsyslog and PostgreSQL (with TLS certificates from openssl,
+# hosts in network namespaces: iproute2), render the HTML report in chromium,
 # build 32-bit test programs (gcc-multilib) and boot a second kernel in qemu
 # (scripts/vmtest.sh); make bench compares with auditd.
 VM="qemu-system-x86 busybox-static cpio kmod xz-utils util-linux"
 case "${1:-}" in
-test) PKGS="$PKGS rsyslog chromium gcc-multilib postgresql-15 $VM" ;;
+test) PKGS="$PKGS rsyslog chromium gcc-multilib postgresql-15 openssl iproute2 $VM" ;;
 vm) PKGS="$PKGS gcc-multilib $VM" ;;
 bench) PKGS="$PKGS auditd" ;;
 esac

@@ -74,54 +74,89 @@ BEGIN
 	RETURN h;
 END $$;
 
-CREATE FUNCTION ingest(first_seq bigint, bodies bytea[]) RETURNS bigint
+-- Keep host h's signed checkpoint note of its log at size: once; the same
+-- size again must be the same note.
+CREATE FUNCTION keep_checkpoint(h integer, sz bigint, nt text) RETURNS void
+LANGUAGE plpgsql SET search_path = custos, pg_temp AS $$
+DECLARE
+	held text;
+BEGIN
+	IF sz > (SELECT next_seq FROM head WHERE host = h) THEN
+		RAISE EXCEPTION 'gap: a checkpoint of size % is past the records held', sz
+			USING ERRCODE = 'CU002';
+	END IF;
+	SELECT c.note INTO held FROM checkpoint c WHERE c.host = h AND c.size = sz;
+	IF FOUND AND held <> nt THEN
+		RAISE EXCEPTION 'equivocation: another checkpoint of size %', sz USING ERRCODE = 'CU001';
+	END IF;
+	IF NOT FOUND THEN
+		INSERT INTO checkpoint (host, size, note) VALUES (h, sz, nt);
+	END IF;
+END $$;
+
+-- Raised from inside ingest's insert: its transaction, insert and all, is undone.
+CREATE FUNCTION refuse(seq bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'gap: seq % does not chain to the record before', seq USING ERRCODE = 'CU002';
+END $$;
+
+-- Records first_seq.. of the session's host, as canonical bodies; note, when
+-- given, is the host's checkpoint of the log that ends with them.  Set-based:
+-- one statement checks and stores the new records, so a record costs one
+-- SHA-256, a heap tuple and an index entry.  Returns the host's next seq.
+CREATE FUNCTION ingest(first_seq bigint, bodies bytea[], note text DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = custos, pg_temp AS $$
 DECLARE
-	h integer;
+	h integer := my_host();
 	nxt bigint;
 	prev bytea;
 	n integer := coalesce(array_length(bodies, 1), 0);
-	i integer := 1;
-	b bytea;
-	stored bytea;
+	k integer;
+	bad bigint;
 	s span%ROWTYPE;
-	t timestamptz;
 BEGIN
-	h := my_host();
 	SELECT next_seq, last_leaf INTO nxt, prev FROM head WHERE host = h FOR UPDATE;
-	-- A resend below the head: byte for byte what is held, or equivocation.
-	WHILE i <= n AND first_seq + i - 1 < nxt LOOP
-		SELECT body INTO stored FROM record WHERE host = h AND seq = first_seq + i - 1;
-		IF stored IS DISTINCT FROM bodies[i] THEN
-			RAISE EXCEPTION 'equivocation: seq % differs from the record held', first_seq + i - 1
-				USING ERRCODE = 'CU001';
-		END IF;
-		i := i + 1;
-	END LOOP;
-	IF i > n THEN
-		RETURN nxt;
-	END IF;
-	IF first_seq + i - 1 <> nxt THEN
-		RAISE EXCEPTION 'gap: the batch starts at %, the next seq is %', first_seq + i - 1, nxt
+	IF first_seq > nxt OR first_seq < 0 THEN
+		RAISE EXCEPTION 'gap: the batch starts at %, the next seq is %', first_seq, nxt
 			USING ERRCODE = 'CU002';
 	END IF;
-	SELECT * INTO s FROM span;
-	WHILE i <= n LOOP
-		b := bodies[i];
-		IF length(b) < 88 OR substring(b FROM 1 FOR 4) <> '\x43555331'::bytea
-		   OR get_byte(b, 86) * 256 + get_byte(b, 87) <> length(b) - 88
-		   OR be64(b, 6) <> nxt OR substring(b FROM 23 FOR 32) <> prev THEN
-			RAISE EXCEPTION 'gap: seq % does not chain to the record before', nxt
-				USING ERRCODE = 'CU002';
+	-- A resend below the head: byte for byte what is held, or equivocation.
+	k := least(n, nxt - first_seq);
+	IF k > 0 THEN
+		SELECT min(first_seq + u.i - 1) INTO bad FROM unnest(bodies[1:k]) WITH ORDINALITY u(b, i)
+			JOIN record r ON r.host = h AND r.seq = first_seq + u.i - 1
+			WHERE r.body <> u.b;
+		IF bad IS NOT NULL THEN
+			RAISE EXCEPTION 'equivocation: seq % differs from the record held', bad
+				USING ERRCODE = 'CU001';
 		END IF;
-		t := greatest(s.lo, least(s.hi - interval '1 microsecond',
-			to_timestamp(be64(b, 70) / 1e9)));
-		INSERT INTO record (host, seq, t, body) VALUES (h, nxt, t, b);
-		prev := sha256('\x00'::bytea || b);
-		nxt := nxt + 1;
-		i := i + 1;
-	END LOOP;
-	UPDATE head SET next_seq = nxt, last_leaf = prev, moved = now() WHERE host = h;
+	END IF;
+	IF k < n THEN
+		SELECT * INTO s FROM span;
+		-- Each record must be canonical in outline (magic, length), carry its
+		-- seq and chain to the one before: one pass that inserts, and refuses
+		-- (undoing the insert) at the first record that does not.
+		INSERT INTO record (host, seq, t, body)
+		SELECT h, nxt + i - 1, greatest(s.lo, least(s.hi - interval '1 microsecond',
+			to_timestamp(be64(b, 70) / 1e9))), b
+		FROM (SELECT b, i, lag(sha256('\x00'::bytea || b)) OVER (ORDER BY i) AS want
+		      FROM unnest(CASE WHEN k = 0 THEN bodies ELSE bodies[k + 1:n] END)
+		      WITH ORDINALITY u(b, i)) c
+		WHERE CASE WHEN length(b) < 88 THEN refuse(nxt + i - 1)
+			WHEN substring(b FROM 1 FOR 4) = '\x43555331'::bytea
+			     AND get_byte(b, 86) * 256 + get_byte(b, 87) = length(b) - 88
+			     AND substring(b FROM 7 FOR 8) = int8send(nxt + i - 1)
+			     AND substring(b FROM 23 FOR 32) = coalesce(want, prev) THEN true
+			ELSE refuse(nxt + i - 1) END;
+		prev := sha256('\x00'::bytea || bodies[n]);
+		nxt := nxt + n - k;
+		UPDATE head SET next_seq = nxt, last_leaf = prev, moved = now() WHERE host = h;
+		-- custos verify --follow wakes on this, once per transaction.
+		PERFORM pg_notify('custos_ingest', h::text);
+	END IF;
+	IF note IS NOT NULL THEN
+		PERFORM keep_checkpoint(h, first_seq + n, note);
+	END IF;
 	RETURN nxt;
 END $$;
 
@@ -129,27 +164,17 @@ CREATE FUNCTION next_seq() RETURNS bigint
 LANGUAGE sql SECURITY DEFINER STABLE SET search_path = custos, pg_temp AS $$
 	SELECT d.next_seq FROM head d JOIN host h ON h.id = d.host WHERE h.role = session_user $$;
 
--- A signed checkpoint note of the host's log at size, handed in with the
--- batch that ends at it: kept once; the same size again must be the same note.
+-- The size of the session's host's last checkpoint held, -1 when none:
+-- where its shipper resumes handing checkpoints in.
+CREATE FUNCTION checkpoint_size() RETURNS bigint
+LANGUAGE sql SECURITY DEFINER STABLE SET search_path = custos, pg_temp AS $$
+	SELECT coalesce(max(c.size), -1) FROM checkpoint c JOIN host h ON h.id = c.host
+	WHERE h.role = session_user $$;
+
+-- A checkpoint handed in after the batch that ended at it.
 CREATE FUNCTION checkpoint_in(size bigint, note text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = custos, pg_temp AS $$
-DECLARE
-	h integer;
-	held text;
-BEGIN
-	h := my_host();
-	IF size > (SELECT next_seq FROM head WHERE host = h) THEN
-		RAISE EXCEPTION 'gap: a checkpoint of size % is past the records held', size
-			USING ERRCODE = 'CU002';
-	END IF;
-	SELECT c.note INTO held FROM checkpoint c WHERE c.host = h AND c.size = checkpoint_in.size;
-	IF FOUND AND held <> note THEN
-		RAISE EXCEPTION 'equivocation: another checkpoint of size %', size USING ERRCODE = 'CU001';
-	END IF;
-	IF NOT FOUND THEN
-		INSERT INTO checkpoint (host, size, note) VALUES (h, checkpoint_in.size, note);
-	END IF;
-END $$;
+LANGUAGE sql SECURITY DEFINER SET search_path = custos, pg_temp AS $$
+	SELECT keep_checkpoint(my_host(), size, note) $$;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA custos FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA custos FROM PUBLIC;

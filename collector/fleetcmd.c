@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The fleet's commands of custos (custos.h): custos fleet init and enrol,
+ * which an administrator runs against the central store, and custos ship,
+ * which runs on each host beside custosd.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "custos.h"
+#include "fleet.h"
+#include "opts.h"
+#include "ship.h"
+#include "util.h"
+
+/* The options' keys. */
+enum {
+	OPT_DB = 256,
+	OPT_HOST,
+	OPT_TRUST,
+	OPT_TO,
+	OPT_BATCH,
+	OPT_ONCE,
+	OPT_FROM,
+};
+
+static const struct opt fleet_init_opts[] = {
+	{ "db", OPT_DB, 0, "URL",
+	  "the central database, as a libpq URI or connection string\n"
+	  "(postgresql://admin@db.example/custos); required" },
+	{ NULL },
+};
+
+static const struct opts_cmd fleet_init_cmd = {
+	.name = "custos fleet init",
+	.synopsis = "custos fleet init --db URL",
+	.about = "Make the fleet's central evidence store in a PostgreSQL 15 database, in one\n"
+		 "transaction: the schema custos, its tables (hosts, their heads, records by "
+		 "month,\n"
+		 "checkpoints) and the functions through which hosts hand records in.  Run it "
+		 "once,\n"
+		 "as an administrator; a database that has the schema already is left alone.",
+	.opts = fleet_init_opts,
+	.after = "Exit status: 0 made, 2 bad arguments or the schema exists already, 3 the\n"
+		 "database could not be reached or refused.\n",
+	.usage_status = EXIT_USAGE,
+};
+
+static const struct opt fleet_enrol_opts[] = {
+	{ "db", OPT_DB, 0, "URL", "the central database (required)" },
+	{ "host", OPT_HOST, 0, "NAME",
+	  "the host's role: a-z, 0-9, _ and -, at most 63; the CN of its\n"
+	  "client certificate (required)" },
+	{ "trust", OPT_TRUST, 0, "FILE",
+	  "the trust file custosd wrote at the host's GENESIS, taken out of\n"
+	  "band (required)" },
+	{ NULL },
+};
+
+static const struct opts_cmd fleet_enrol_cmd = {
+	.name = "custos fleet enrol",
+	.synopsis = "custos fleet enrol --db URL --host NAME --trust FILE",
+	.about = "Enrol a host, as an administrator, never as the host: its log's origin and\n"
+		 "trust file are pinned, its login role NAME is made, and that role may only hand\n"
+		 "records and checkpoints in through the store's functions, starting at seq 0.",
+	.opts = fleet_enrol_opts,
+	.after = "Exit status: 0 enrolled, 2 bad arguments, a bad trust file, or the host or its\n"
+		 "log enrolled already, 3 the database could not be reached or refused.\n",
+	.usage_status = EXIT_USAGE,
+};
+
+static int exit_of(int err)
+{
+	return !err ? 0 : err == -EIO ? EXIT_IO : EXIT_USAGE;
+}
+
+static int cmd_fleet_init(int argc, char **argv)
+{
+	const char *db = NULL;
+	struct opts_parser p;
+	int c, status;
+
+	opts__init(&p, &fleet_init_cmd, argc, argv);
+	while ((c = opts__next(&p, &status)) > 0)
+		if (c == OPT_DB)
+			db = optarg;
+	if (c < 0)
+		return status;
+	if (optind < argc)
+		return opts__fail(&fleet_init_cmd, "unexpected argument %s", argv[optind]);
+	if (!db)
+		return opts__fail(&fleet_init_cmd, "--db URL is required");
+	return exit_of(fleet__init(db));
+}
+
+static int cmd_fleet_enrol(int argc, char **argv)
+{
+	const char *db = NULL, *host = NULL, *trust = NULL;
+	struct opts_parser p;
+	int c, status;
+
+	opts__init(&p, &fleet_enrol_cmd, argc, argv);
+	while ((c = opts__next(&p, &status)) > 0) {
+		if (c == OPT_DB)
+			db = optarg;
+		else if (c == OPT_HOST)
+			host = optarg;
+		else if (c == OPT_TRUST)
+			trust = optarg;
+	}
+	if (c < 0)
+		return status;
+	if (optind < argc)
+		return opts__fail(&fleet_enrol_cmd, "unexpected argument %s", argv[optind]);
+	if (!db || !host || !trust)
+		return opts__fail(&fleet_enrol_cmd, "--db, --host and --trust are required");
+	return exit_of(fleet__enrol(db, host, trust));
+}
+
+/* The fleet's sub-commands, after "custos fleet". */
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const struct opts_cmd *cmd;
+} fleet_commands[] = {
+	{ "init", cmd_fleet_init, &fleet_init_cmd },
+	{ "enrol", cmd_fleet_enrol, &fleet_enrol_cmd },
+};
+
+const struct opts_cmd fleetcmd__fleet_cmd = {
+	.name = "custos fleet",
+	.synopsis = "custos fleet init --db URL\n"
+		    "       custos fleet enrol --db URL --host NAME --trust FILE",
+	.about = "Set up the fleet's central evidence store on PostgreSQL 15 and enrol hosts\n"
+		 "(custos fleet COMMAND --help for each).",
+	.opts = (const struct opt[]){ { NULL } },
+	.usage_status = EXIT_USAGE,
+};
+
+int fleetcmd__fleet(int argc, char **argv)
+{
+	for (size_t i = 0; argc > 1 && i < sizeof(fleet_commands) / sizeof(fleet_commands[0]); i++)
+		if (!strcmp(argv[1], fleet_commands[i].name))
+			return fleet_commands[i].run(argc - 1, argv + 1);
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		opts__usage(&fleetcmd__fleet_cmd, stdout);
+		return 0;
+	}
+	return opts__fail(&fleetcmd__fleet_cmd,
+			  argc > 1 ? "unknown fleet command %s" : "a fleet command is required%s",
+			  argc > 1 ? argv[1] : "");
+}
+
+static const struct opt ship_opts[] = {
+	{ "db", OPT_DB, 0, "FILE", "the ledger custosd writes, opened read-only (required)" },
+	{ "to", OPT_TO, 0, "URL",
+	  "the central store, as a libpq URI or connection string naming\n"
+	  "the host's role, its client certificate and the CA (required)" },
+	{ "batch", OPT_BATCH, 0, "N", "records a batch, 1 to 1000 (default 1000)" },
+	{ "once", OPT_ONCE, 0, NULL, "exit once the central store holds the whole ledger" },
+	{ "from", OPT_FROM, 0, "SEQ",
+	  "with --once: send again from SEQ, so that the store compares each\n"
+	  "record and checkpoint it holds with the ledger's, byte for byte" },
+	{ NULL },
+};
+
+const struct opts_cmd fleetcmd__ship_cmd = {
+	.name = "custos ship",
+	.synopsis = "custos ship --db FILE --to URL [--batch N] [--once [--from SEQ]]",
+	.about = "Send this host's ledger into the fleet's central store and keep sending it as\n"
+		 "it grows, until SIGTERM.  Run it as its own unprivileged user that may read the\n"
+		 "ledger.  It starts where the store says this host's log ends, sends the records\n"
+		 "in batches (at most 1000, or what 0.2 s brought) with each checkpoint in the\n"
+		 "batch that ends at it, and after any failure reconnects (0.2 s to 30 s apart)\n"
+		 "and starts again from what the store holds: the ledger is the queue.  libpq's\n"
+		 "defaults are sslmode=verify-full, connect_timeout=5, keepalives and\n"
+		 "tcp_user_timeout=3000, which URL may override.",
+	.opts = ship_opts,
+	.after = "Exit status: 0 stopped, or caught up with --once; 1 the store refuses the\n"
+		 "ledger (a record or checkpoint that differs from the one it holds, or a gap):\n"
+		 "tamper evidence, never retried; 2 bad arguments; 3 the ledger could not be\n"
+		 "read.\n",
+	.usage_status = EXIT_USAGE,
+};
+
+int fleetcmd__ship(int argc, char **argv)
+{
+	struct ship_opts o = { .batch = SHIP_BATCH_MAX, .from = -1 };
+	struct opts_parser p;
+	int64_t n;
+	int c, status, err;
+
+	opts__init(&p, &fleetcmd__ship_cmd, argc, argv);
+	while ((c = opts__next(&p, &status)) > 0) {
+		if (c == OPT_DB) {
+			o.ledger = optarg;
+		} else if (c == OPT_TO) {
+			o.conninfo = optarg;
+		} else if (c == OPT_ONCE) {
+			o.once = true;
+		} else if (c == OPT_FROM) {
+			if (util__parse_int(optarg, 0, INT64_MAX, &o.from))
+				return opts__fail(&fleetcmd__ship_cmd, "--from wants a seq, not %s",
+						  optarg);
+		} else if (c == OPT_BATCH) {
+			if (util__parse_int(optarg, 1, SHIP_BATCH_MAX, &n))
+				return opts__fail(&fleetcmd__ship_cmd,
+						  "--batch wants 1 to %d records, not %s",
+						  SHIP_BATCH_MAX, optarg);
+			o.batch = (int)n;
+		}
+	}
+	if (c < 0)
+		return status;
+	if (optind < argc)
+		return opts__fail(&fleetcmd__ship_cmd, "unexpected argument %s", argv[optind]);
+	if (!o.ledger || !o.conninfo)
+		return opts__fail(&fleetcmd__ship_cmd, "--db and --to are required");
+	if (o.from >= 0 && !o.once)
+		return opts__fail(&fleetcmd__ship_cmd, "--from is a check: it goes with --once");
+	err = ship__run(&o);
+	return !err ? 0 : err == -EBADMSG ? EXIT_TAMPER : EXIT_IO;
+}

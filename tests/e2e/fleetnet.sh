@@ -1,0 +1,259 @@
+# The fleet over the network, as it runs: three hosts, each a network
+# namespace of its own with its own custosd recording real accesses and its
+# own custos ship (an unprivileged user, TLS with a client certificate from
+# a CA this suite makes), on a veth pair to the central PostgreSQL in a
+# namespace of its own.  Mid-stream the server is killed twice
+# (pg_ctl stop -m immediate) and one host's link is cut for seconds; at the
+# end every host's log is in the store whole: contiguous, chained, byte for
+# byte the ledger's, no duplicate, no hole.  A forged ledger sent again is
+# refused as equivocation and ship exits 1; a host's certificate does not
+# open another host's role; plain TCP and a missing certificate are refused.
+. "$(dirname "$0")/../lib.sh"
+
+PGBIN=/usr/lib/postgresql/15/bin
+TOOL=$BUILD/tests/ledgertool
+HOSTS="1 2 3"
+SHIPUSER=custos-ship
+NAME=central.fleet.test
+for t in "$PGBIN/initdb" /usr/sbin/ip /usr/bin/openssl; do
+	[ -x "$t" ] || { fail "$t is installed"; finish; }
+done
+id "$SHIPUSER" >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin "$SHIPUSER" ||
+	{ fail "the shipper's user is made"; finish; }
+
+# Names of this run only: namespaces cfNNNs (server) and cfNNN1..3, and the
+# veth pair of host i (cfNNNai in the server's, cfNNNbi in the host's).
+P=cf$$
+chmod 755 "$WORK"
+PG=$WORK/pg
+SHIP_PIDS=
+D_PIDS=
+teardown() {
+	for p in $SHIP_PIDS $D_PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns exec "${P}s" runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG/data" -m immediate \
+		stop >/dev/null 2>&1
+	for n in s $HOSTS; do ip netns del "$P$n" 2>/dev/null; done
+	cleanup
+}
+trap teardown EXIT
+
+# The network: host i is 10.77.i.2, and reaches the server at 10.77.i.1.
+ip netns add "${P}s" && ip -n "${P}s" link set lo up || fail "the server's namespace"
+for i in $HOSTS; do
+	ip netns add "$P$i" && ip -n "$P$i" link set lo up &&
+		ip link add "${P}a$i" netns "${P}s" type veth peer name "${P}b$i" netns "$P$i" &&
+		ip -n "${P}s" addr add "10.77.$i.1/30" dev "${P}a$i" &&
+		ip -n "$P$i" addr add "10.77.$i.2/30" dev "${P}b$i" &&
+		ip -n "${P}s" link set "${P}a$i" up && ip -n "$P$i" link set "${P}b$i" up ||
+		fail "host $i's namespace and link"
+done
+
+# The certificates: a CA, the server's for its name, one per host whose CN
+# is the host's role.
+T=$WORK/tls
+mkdir -p "$T"
+cert() { # cert NAME CN [EXT]: NAME.key and NAME.crt, signed by the CA
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+		-keyout "$T/$1.key" -out "$T/$1.csr" 2>/dev/null &&
+		openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" \
+			-CAcreateserial -days 2 ${3:+-extfile "$3"} -out "$T/$1.crt" 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=custos test CA" \
+	-days 2 -keyout "$T/ca.key" -out "$T/ca.crt" 2>/dev/null || fail "the CA"
+echo "subjectAltName = DNS:$NAME" >"$T/san.ext"
+cert server "$NAME" "$T/san.ext" || fail "the server's certificate"
+for i in $HOSTS; do
+	cert "h$i" "host-$i" || fail "host $i's certificate"
+done
+chown postgres "$T/server.key" "$T/server.crt"
+chmod 600 "$T/server.key"
+chown "$SHIPUSER" "$T"/h*.key
+chmod 600 "$T"/h*.key
+
+# The server: TLS 1.3 only, and only certificate logins over TCP; the
+# administrator's socket is a directory of its own.
+mkdir -p "$PG"
+chown postgres "$PG"
+as_pg() { ip netns exec "${P}s" runuser -u postgres -- "$@"; }
+as_pg "$PGBIN/initdb" -D "$PG/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
+	>"$WORK/initdb.log" 2>&1 || fail "initdb"
+cat >>"$PG/data/postgresql.conf" <<EOF
+listen_addresses = '*'
+unix_socket_directories = '$PG'
+fsync = on
+ssl = on
+ssl_cert_file = '$T/server.crt'
+ssl_key_file = '$T/server.key'
+ssl_ca_file = '$T/ca.crt'
+ssl_min_protocol_version = 'TLSv1.3'
+EOF
+cat >"$PG/data/pg_hba.conf" <<EOF
+local all postgres trust
+hostssl all all 10.77.0.0/16 cert
+EOF
+pg_start() { as_pg "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/log" -w start >/dev/null; }
+pg_kill() { as_pg "$PGBIN/pg_ctl" -D "$PG/data" -m immediate stop >/dev/null; }
+pg_start || fail "the server starts"
+ADMIN="host=$PG dbname=postgres user=postgres"
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$ADMIN" -c "$1" 2>&1; }
+"$CUSTOS" fleet init --db "$ADMIN" >"$WORK/init.out" 2>&1 || fail "custos fleet init"
+
+# tls I [ROLE] [CERT]: host i's connection string, as host-I or as ROLE
+tls() {
+	echo "host=$NAME hostaddr=10.77.$1.1 port=5432 dbname=postgres user=${2:-host-$1}" \
+		"sslmode=verify-full sslrootcert=$T/ca.crt sslcert=$T/${3:-h$1}.crt sslkey=$T/${3:-h$1}.key"
+}
+# (on_host I CMD...): CMD in host i's namespace, as the shipper's user, in
+# place of the subshell it is called in (so that $! is CMD's pid)
+on_host() {
+	_i=$1
+	shift
+	exec ip netns exec "$P$_i" setpriv --reuid="$SHIPUSER" --regid="$SHIPUSER" --init-groups \
+		--reset-env -- "$@"
+}
+
+# Each host: custosd with a mount namespace of its own (its lock, its
+# pins), recording its own tree.  ip netns exec gives a fresh /sys already.
+mkdir -p /run/custos
+for i in $HOSTS; do
+	mkdir -p "$WORK/h$i/data" "$WORK/h$i/ledger"
+	for f in 1 2 3 4 5; do echo "customer $i/$f" >"$WORK/h$i/data/f$f"; done
+	chmod 755 "$WORK/h$i" "$WORK/h$i/ledger"
+	rm -f "$WORK/h$i/pid"
+	ip netns exec "$P$i" sh -c "mount -t tmpfs none /run/custos && exec $CUSTOSD \
+		--db $WORK/h$i/ledger/custos.db --watch $WORK/h$i/data=data$i \
+		--origin h$i.fleet.test/custos --heartbeat 1 --epoch 10 --pidfile $WORK/h$i/pid" \
+		2>"$WORK/h$i/custosd.log" &
+	D_PIDS="$D_PIDS $!"
+done
+for i in $HOSTS; do
+	n=0
+	while [ ! -s "$WORK/h$i/pid" ] && [ $n -lt 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -s "$WORK/h$i/pid" ] || { fail "host $i's custosd starts"; cat "$WORK/h$i/custosd.log"; }
+	"$CUSTOS" fleet enrol --db "$ADMIN" --host "host-$i" \
+		--trust "$WORK/h$i/ledger/keys/trust.vkeys" >/dev/null 2>&1 || fail "enrol host $i"
+done
+check "three custosd run, each in its own namespace" 3 "$(ls "$WORK"/h*/pid | wc -l)"
+
+# Real accesses on every host while it ships.
+READERS=
+for i in $HOSTS; do
+	(while :; do cat "$WORK/h$i/data"/f* >/dev/null; sleep 0.01; done) &
+	READERS="$READERS $!"
+	(on_host "$i" "$CUSTOS" ship --db "$WORK/h$i/ledger/custos.db" --to "$(tls "$i")" \
+		--batch 50) 2>"$WORK/h$i/ship.log" &
+	SHIP_PIDS="$SHIP_PIDS $!"
+done
+held() { sql "SELECT coalesce(sum(next_seq), 0) FROM custos.head"; }
+sleep 3
+before=$(held)
+check "records arrive while the hosts read their files" 1 "$([ "$before" -gt 0 ] && echo 1)"
+
+# Two immediate server stops and a cut link, mid-stream.
+pg_kill || fail "the server is killed"
+sleep 2
+pg_start || fail "the server comes back"
+# Cut host 2 once it is connected again, mid-stream.
+h2=$(sql "SELECT next_seq FROM custos.head d JOIN custos.host h ON h.id = d.host
+	WHERE h.role = 'host-2'")
+n=0
+while [ "$(sql "SELECT next_seq FROM custos.head d JOIN custos.host h ON h.id = d.host
+	WHERE h.role = 'host-2'")" = "$h2" ] && [ $n -lt 200 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+ip -n "${P}s" link set "${P}a2" down
+sleep 6
+ip -n "${P}s" link set "${P}a2" up
+sleep 1
+pg_kill || fail "the server is killed a second time"
+sleep 1
+pg_start || fail "the server comes back again"
+sleep 3
+for p in $READERS; do kill "$p"; done
+wait $READERS 2>/dev/null
+for p in $D_PIDS; do kill -TERM "$p"; done
+for p in $D_PIDS; do wait "$p" || fail "a custosd stops cleanly"; done
+D_PIDS=
+
+# Every host catches up with its sealed ledger.
+local_n() { sqlite3 -readonly "$WORK/h$1/ledger/custos.db" "SELECT count(*) FROM record"; }
+central() { # central I SQL: SQL over host i's records (r) in the store
+	sql "SELECT $2 FROM custos.record r JOIN custos.host h ON h.id = r.host
+		WHERE h.role = 'host-$1'"
+}
+n=0
+for i in $HOSTS; do
+	while [ "$(central "$i" "count(*)")" != "$(local_n "$i")" ] && [ $n -lt 600 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+done
+for p in $SHIP_PIDS; do kill -TERM "$p"; done
+for p in $SHIP_PIDS; do wait "$p" || fail "a shipper stops cleanly on SIGTERM"; done
+SHIP_PIDS=
+total=0
+for i in $HOSTS; do
+	ln=$(local_n "$i")
+	total=$((total + ln))
+	check "host $i: the store holds every record, no duplicate, no hole" "$ln $((ln - 1)) $ln" \
+		"$(central "$i" "count(*) || ' ' || max(seq) || ' ' || count(DISTINCT seq)")"
+	check "host $i: each record chains to the one before" 0 \
+		"$(sql "SELECT count(*) FILTER (WHERE substring(body FROM 23 FOR 32) <> coalesce(p,
+		'\\x$(printf '%064d' 0)'::bytea)) FROM (SELECT body, sha256('\\x00'::bytea ||
+		lag(body) OVER (ORDER BY seq)) AS p FROM custos.record r JOIN custos.host h
+		ON h.id = r.host WHERE h.role = 'host-$i') x")"
+	"$TOOL" dump "$WORK/h$i/ledger/custos.db" | md5sum >"$WORK/h$i/local.md5"
+	sql "SELECT encode(body, 'hex') FROM custos.record r JOIN custos.host h ON h.id = r.host
+		WHERE h.role = 'host-$i' ORDER BY seq" | md5sum >"$WORK/h$i/central.md5"
+	check "host $i: byte for byte the ledger's canonical records" "$(cat "$WORK/h$i/local.md5")" \
+		"$(cat "$WORK/h$i/central.md5")"
+	check "host $i: every checkpoint handed in" \
+		"$(sqlite3 -readonly "$WORK/h$i/ledger/custos.db" "SELECT count(*) FROM checkpoint")" \
+		"$(sql "SELECT count(*) FROM custos.checkpoint c JOIN custos.host h ON h.id = c.host
+			WHERE h.role = 'host-$i'")"
+done
+echo "# $total records from 3 hosts; server killed twice, host 2's link cut for 6 s"
+check "the shippers saw the outages and came back" 1 \
+	"$([ "$(cat "$WORK"/h*/ship.log | grep -c 'retrying in')" -ge 3 ] && echo 1)"
+check "host 2 resumed after its cut" 1 \
+	"$([ "$(grep -c 'shipping .* from seq' "$WORK/h2/ship.log")" -ge 3 ] && echo 1)"
+
+# A check from seq 0 of the true ledger: all no-ops.
+(on_host 1 "$CUSTOS" ship --db "$WORK/h1/ledger/custos.db" --to "$(tls 1)" --once --from 0) \
+	>/dev/null 2>"$WORK/check.log"
+check "ship --once --from 0 of the true ledger: the store agrees (exit 0)" 0 $?
+# Host 1's ledger with one record changed: sent again, it is equivocation.
+cp "$WORK/h1/ledger/custos.db" "$WORK/forged.db"
+chmod 644 "$WORK/forged.db"
+sqlite3 "$WORK/forged.db" "UPDATE record SET t_boot_ns = t_boot_ns + 1 WHERE seq = 5"
+(on_host 1 "$CUSTOS" ship --db "$WORK/forged.db" --to "$(tls 1)" --once --from 0) \
+	>/dev/null 2>"$WORK/forged.log"
+check "a changed record sent again is refused: ship exits 1" 1 $?
+check "and says equivocation, tamper evidence, in one line" 1 \
+	"$(grep -c 'refuses a batch: equivocation: seq 5 differs.*never retried' "$WORK/forged.log")"
+
+# Who may connect.
+try() { # try I CONNINFO: the first line of psql's error from host i's namespace
+	(on_host "$1" psql -X -At "$2" -c "SELECT custos.next_seq()") 2>&1 | head -1
+}
+check "host 1's certificate for host 1's role: connected" "$(local_n 1)" "$(try 1 "$(tls 1)")"
+check "host 1's certificate for host 2's role: refused" 1 \
+	"$(try 1 "$(tls 1 host-2 h1)" | grep -c 'certificate authentication failed for user "host-2"')"
+check "no client certificate: refused" 1 \
+	"$(try 1 "host=$NAME hostaddr=10.77.1.1 dbname=postgres user=host-1 sslmode=verify-full \
+		sslrootcert=$T/ca.crt sslcert=/nonexistent" | grep -c 'connection requires a valid client certificate\|certificate authentication failed')"
+check "plain TCP: refused" 1 \
+	"$(try 1 "host=10.77.1.1 dbname=postgres user=host-1 sslmode=disable" |
+		grep -c 'no pg_hba.conf entry')"
+check "a server name the certificate does not carry: refused by the host" 1 \
+	"$(try 1 "$(tls 1 | sed "s/host=$NAME/host=other.fleet.test/")" |
+		grep -c 'does not match host name')"
+check "the host's role over TLS reads no table" 1 \
+	"$( (on_host 1 psql -X -At "$(tls 1)" -c "SELECT count(*) FROM custos.record") 2>&1 |
+		grep -c 'permission denied')"
+finish
