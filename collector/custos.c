@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "central.h"
 #include "custos.h"
 #include "log.h"
 #include "opts.h"
@@ -117,6 +118,9 @@ enum {
 	OPT_TOP,
 	OPT_ROWS,
 	OPT_HTML,
+	OPT_HOSTNAME,
+	OPT_ALL,
+	OPT_TRUST_DIR,
 	OPT_QUIET = 'q',
 };
 
@@ -265,10 +269,16 @@ static int cmd_query(int argc, char **argv)
 }
 
 static const struct opt verify_opts_table[] = {
-	{ "db", OPT_DB, 0, "FILE", "the database custosd writes (opened read-only)" },
+	{ "db", OPT_DB, 0, "FILE|URL",
+	  "the database custosd writes (opened read-only), or the fleet's\n"
+	  "central store (postgresql://...) with --host or --all" },
 	{ "bundle", OPT_BUNDLE, 0, "FILE",
 	  "an evidence bundle from custos export, instead of --db" },
 	{ "trust", OPT_TRUST, 0, "FILE", "trust.vkeys from the log's creation (required)" },
+	{ "host", OPT_HOSTNAME, 0, "NAME", "central store: the enrolled host whose log to verify" },
+	{ "all", OPT_ALL, 0, NULL, "central store: every enrolled host, a line each" },
+	{ "trust-dir", OPT_TRUST_DIR, 0, "DIR",
+	  "with --all: the auditor's trust files, DIR/NAME.vkeys for host NAME" },
 	{ "witness", OPT_WITNESS, 0, "FILE", "a checkpoint note a witness kept; repeatable" },
 	{ "quiet", OPT_QUIET, 'q', NULL, "print only the verdict line" },
 	{ NULL },
@@ -278,19 +288,24 @@ static const struct opts_cmd verify_cmd = {
 	.name = "custos verify",
 	.synopsis =
 		"custos verify --db FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
-		"       custos verify --bundle FILE --trust FILE [--witness CHECKPOINT ...] [-q]",
+		"       custos verify --bundle FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
+		"       custos verify --db URL --host NAME --trust FILE [-q]\n"
+		"       custos verify --db URL --all --trust-dir DIR",
 	.about = "Replay the ledger from its first record: rebuild every record from the\n"
 		 "database, recompute the Merkle tree and check every signed checkpoint and\n"
 		 "the chain of epoch keys against the trust file taken when the log was made.\n"
 		 "The report names the ranges that are SEALED (closed epochs, signed with keys\n"
 		 "that are erased since), WITNESSED (covered by a witness checkpoint) and OPEN\n"
-		 "(not sealed yet), and every gap, loss and silence.",
+		 "(not sealed yet), and every gap, loss and silence.  A host's log in the\n"
+		 "fleet's central store is verified the same way, from the host's own trust file.",
 	.opts = verify_opts_table,
 	.after = "Exit status:\n"
 		 "  0  verified: every record sealed, nothing to report\n"
 		 "  1  tamper evidence: records altered, removed, reordered or inserted\n"
 		 "  2  verified with warnings: gaps, loss, silences or an open tail\n"
 		 "  3  usage or I/O error: nothing was concluded\n"
+		 "With --all: 1 when any host shows tamper evidence, else 3 when any could not be\n"
+		 "verified, else 2 when any has warnings, else 0.\n"
 		 "\n"
 		 "EXAMPLES\n"
 		 "    custos verify --db /evidence/custos.db --trust trust.vkeys\n"
@@ -303,6 +318,8 @@ static int cmd_verify(int argc, char **argv)
 {
 	const char **witness = calloc(argc, sizeof(*witness));
 	struct verify_opts o = { .witness = witness };
+	const char *trust_dir = NULL;
+	bool all = false;
 	struct opts_parser p;
 	int c, status = VERIFY_ERROR;
 
@@ -328,11 +345,29 @@ static int cmd_verify(int argc, char **argv)
 		case OPT_QUIET:
 			o.quiet = 1;
 			break;
+		case OPT_HOSTNAME:
+			o.host = optarg;
+			break;
+		case OPT_ALL:
+			all = true;
+			break;
+		case OPT_TRUST_DIR:
+			trust_dir = optarg;
+			break;
 		}
 	}
 	/* After a bad option or --help, status is set. */
 	if (c == 0 && optind < argc)
 		status = opts__fail(&verify_cmd, "unexpected argument %s", argv[optind]);
+	else if (c == 0 && (!o.db || !central__is_url(o.db)) && (o.host || all || trust_dir))
+		status = opts__fail(&verify_cmd, "--host, --all and --trust-dir are for a central "
+						 "store (--db postgresql://...)");
+	else if (c == 0 && all && (o.host || o.trust || !trust_dir || o.n_witness))
+		status = opts__fail(&verify_cmd, "--all goes with --trust-dir alone");
+	else if (c == 0 && all)
+		status = fleetcmd__verify_all(o.db, trust_dir);
+	else if (c == 0 && o.db && central__is_url(o.db) && !o.host)
+		status = opts__fail(&verify_cmd, "a central store wants --host NAME or --all");
 	else if (c == 0 && (!o.db == !o.bundle || !o.trust))
 		status =
 			opts__fail(&verify_cmd, "--trust and one of --db or --bundle are required");

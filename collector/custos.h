@@ -15,4 +15,8 @@ extern const struct opts_cmd fleetcmd__fleet_cmd, fleetcmd__ship_cmd;
 int fleetcmd__fleet(int argc, char **argv);
 int fleetcmd__ship(int argc, char **argv);
 
+/* custos verify --db URL --all --trust-dir DIR: each enrolled host's log
+ * verified with DIR/NAME.vkeys, a line each.  Returns verify's status. */
+int fleetcmd__verify_all(const char *conninfo, const char *trust_dir);
+
 #endif /* CUSTOS_CUSTOS_H */

@@ -5,14 +5,19 @@
  * which runs on each host beside custosd.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "central.h"
 #include "custos.h"
 #include "fleet.h"
 #include "opts.h"
 #include "ship.h"
 #include "util.h"
+#include "verify.h"
 
 /* The options' keys. */
 enum {
@@ -221,4 +226,52 @@ int fleetcmd__ship(int argc, char **argv)
 		return opts__fail(&fleetcmd__ship_cmd, "--from is a check: it goes with --once");
 	err = ship__run(&o);
 	return !err ? 0 : err == -EBADMSG ? EXIT_TAMPER : EXIT_IO;
+}
+
+/* The worse of two verdicts for a fleet: tamper evidence first, then a
+ * host that could not be verified, then warnings. */
+static int worse(int a, int b)
+{
+	static const int rank[] = {
+		[VERIFY_OK] = 0, [VERIFY_WARNINGS] = 1, [VERIFY_ERROR] = 2, [VERIFY_TAMPER] = 3
+	};
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+int fleetcmd__verify_all(const char *conninfo, const char *trust_dir)
+{
+	static const char *const verdicts[] = { [VERIFY_OK] = "verified",
+						[VERIFY_TAMPER] = "TAMPER EVIDENCE",
+						[VERIFY_WARNINGS] = "verified with warnings",
+						[VERIFY_ERROR] = "not verified (see above)" };
+	char **names = NULL;
+	size_t n = 0;
+	int status = VERIFY_OK;
+
+	if (central__hosts(conninfo, &names, &n))
+		return VERIFY_ERROR;
+	printf("%-24s %12s %12s %7s %9s  %s\n", "HOST", "RECORDS", "SEALED", "TAMPER", "WARNINGS",
+	       "VERDICT");
+	for (size_t i = 0; i < n; i++) {
+		struct verify_summary sum = { 0 };
+		char *trust = NULL;
+		struct verify_opts o = {
+			.db = conninfo, .host = names[i], .silent = 1, .summary = &sum
+		};
+		int st;
+
+		if (asprintf(&trust, "%s/%s.vkeys", trust_dir, names[i]) < 0) {
+			status = VERIFY_ERROR;
+			break;
+		}
+		o.trust = trust;
+		st = verify__run(&o, stdout);
+		printf("%-24s %12" PRIu64 " %12" PRIu64 " %7u %9u  %s\n", names[i], sum.records,
+		       sum.sealed, sum.tamper, sum.warnings, verdicts[st]);
+		status = worse(status, st);
+		free(trust);
+	}
+	central__free_hosts(names, n);
+	return status;
 }

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "bundle.h"
+#include "central.h"
 #include "custos/abi.h"
 #include "log.h"
 #include "merkle.h"
@@ -67,6 +68,7 @@ struct verifier {
 	FILE *out;
 	struct trust trust;
 	struct store_reader *rd; /* the database's, when it is one */
+	struct central *central; /* the central store's copy, when it is that */
 	sqlite3 *db;		 /* its connection: the container is SQLite's */
 	struct check *checks;
 	size_t n_checks, next_check;
@@ -687,6 +689,11 @@ static int bundle_next(void *ctx, struct record *r, const uint8_t **bytes, size_
 	return bundle__next(ctx, r, bytes, len);
 }
 
+static int central_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *len)
+{
+	return central__next(ctx, r, bytes, len);
+}
+
 /* Replay every record from a source; 0 when the log was read (whatever it
  * proved), -errno when it could not be read. */
 static int replay(struct verifier *v, readahead_next_fn next, void *src)
@@ -878,6 +885,17 @@ static int open_source(struct verifier *v, struct bundle **bp)
 		}
 		return 0;
 	}
+	if (central__is_url(o->db)) {
+		err = central__open(o->db, o->host, &v->central);
+		for (uint64_t i = 0; !err && i < central__checkpoint_count(v->central); i++) {
+			uint64_t size;
+			const char *note;
+
+			central__checkpoint(v->central, i, &size, &note);
+			err = add_check(v, size, note, "central", false);
+		}
+		return err ? -1 : 0;
+	}
 	err = store__open_reader(o->db, &v->rd);
 	v->db = v->rd ? store__sqlite(v->rd) : NULL;
 	if (err == -EPROTO || err == -EBADMSG) {
@@ -931,16 +949,29 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	qsort(v->checks, v->n_checks, sizeof(*v->checks), cmp_check);
 	v->epoch_key = v->trust.epoch_key;
 	v->epoch_lower = v->trust.t0_ns;
-	say(v, "log %s: verifying %s with %s", v->trust.origin, o->bundle ? o->bundle : o->db,
-	    o->trust ? o->trust : "the keys of its own GENESIS");
+	if (v->central)
+		say(v, "log %s: verifying host %s of the central store with %s", v->trust.origin,
+		    o->host, o->trust);
+	else
+		say(v, "log %s: verifying %s with %s", v->trust.origin,
+		    o->bundle ? o->bundle : o->db,
+		    o->trust ? o->trust : "the keys of its own GENESIS");
 	if (v->rd && store__check_container(v->rd, container_found, v))
 		goto out;
-	if (b ? replay(v, bundle_next, b) : replay_db(v)) {
+	if (b		 ? replay(v, bundle_next, b)
+	    : v->central ? replay(v, central_next, v->central)
+			 : replay_db(v)) {
 		/* What SQLite could not read of a file it found damaged is more of the same. */
 		if (!v->tamper)
 			goto out;
 		TAMPER(v, "the log cannot be read past seq %" PRIu64, v->n);
 	}
+	/* The store's own bookkeeping must agree with what it holds. */
+	if (v->central && !v->tamper && v->n != central__head(v->central))
+		TAMPER(v,
+		       "the central store's head says %" PRIu64 " records of this host, %" PRIu64
+		       " are there",
+		       central__head(v->central), v->n);
 	report(v);
 verdict:
 	status = v->tamper ? VERIFY_TAMPER : v->warnings ? VERIFY_WARNINGS : VERIFY_OK;
@@ -965,6 +996,7 @@ out:
 	free(v->checks);
 	free(v->alerts);
 	bundle__close(b);
+	central__close(v->central);
 	store__reader_close(v->rd);
 	free(v);
 	return status;

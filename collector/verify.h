@@ -22,7 +22,8 @@ enum verify_status {
 struct store_reader;
 
 struct verify_opts {
-	const char *db;
+	const char *db;		    /* a ledger file, or a fleet's central store (central.h) */
+	const char *host;	    /* with a central store: the host whose log to verify */
 	const char *bundle;	    /* instead of db: an evidence bundle (bundle.h) */
 	const char *trust;	    /* NULL (a database only): the keys its GENESIS certifies */
 	const char *const *witness; /* checkpoint notes kept by witnesses */

@@ -223,6 +223,26 @@ check "the shippers saw the outages and came back" 1 \
 check "host 2 resumed after its cut" 1 \
 	"$([ "$(grep -c 'shipping .* from seq' "$WORK/h2/ship.log")" -ge 3 ] && echo 1)"
 
+# The central copy verified as the ledger is, from each host's trust file.
+mkdir -p "$WORK/trust"
+for i in $HOSTS; do
+	cp "$WORK/h$i/ledger/keys/trust.vkeys" "$WORK/trust/host-$i.vkeys"
+	"$CUSTOS" verify --db "$ADMIN" --host "host-$i" --trust "$WORK/trust/host-$i.vkeys" \
+		>"$WORK/h$i/cverify.out" 2>&1
+	st=$?
+	check "host $i: custos verify of the central copy: verified (exit 0 or 2)" 1 \
+		"$([ $st = 0 ] || [ $st = 2 ] && echo 1)"
+	"$CUSTOS" verify --db "$WORK/h$i/ledger/custos.db" --trust "$WORK/trust/host-$i.vkeys" \
+		>"$WORK/h$i/lverify.out" 2>&1
+	check "host $i: the same verdict as the ledger's own" "$(tail -1 "$WORK/h$i/lverify.out")" \
+		"$(tail -1 "$WORK/h$i/cverify.out")"
+done
+"$CUSTOS" verify --db "$ADMIN" --all --trust-dir "$WORK/trust" >"$WORK/all.out" 2>&1
+st=$?
+check "custos verify --all: every host verified (exit 0 or 2)" 1 \
+	"$([ $st = 0 ] || [ $st = 2 ] && echo 1)"
+check "a line per host" 3 "$(grep -c '^host-[123] .* verified' "$WORK/all.out")"
+
 # A check from seq 0 of the true ledger: all no-ops.
 (on_host 1 "$CUSTOS" ship --db "$WORK/h1/ledger/custos.db" --to "$(tls 1)" --once --from 0) \
 	>/dev/null 2>"$WORK/check.log"
@@ -256,4 +276,26 @@ check "a server name the certificate does not carry: refused by the host" 1 \
 check "the host's role over TLS reads no table" 1 \
 	"$( (on_host 1 psql -X -At "$(tls 1)" -c "SELECT count(*) FROM custos.record") 2>&1 |
 		grep -c 'permission denied')"
+
+# The store is a mirror: a superuser's edit is tamper evidence, as is a
+# record removed from the end with the head moved back to match... or not.
+sql "UPDATE custos.record SET body = overlay(body PLACING '\\xff'::bytea FROM 100)
+	WHERE seq = 7 AND host = (SELECT id FROM custos.host WHERE role = 'host-1')" >/dev/null
+"$CUSTOS" verify --db "$ADMIN" --host host-1 --trust "$WORK/trust/host-1.vkeys" \
+	>"$WORK/edit.out" 2>&1
+check "a central row changed by a superuser: tamper evidence (exit 1)" 1 $?
+check "found at the record after it, which no longer chains" 1 \
+	"$(grep -c 'seq 8: does not chain to seq 7' "$WORK/edit.out")"
+"$CUSTOS" verify --db "$ADMIN" --all --trust-dir "$WORK/trust" >"$WORK/all2.out" 2>&1
+check "custos verify --all: exit 1, and says which host" "1 1" \
+	"$? $(grep -c '^host-1 .*TAMPER EVIDENCE' "$WORK/all2.out")"
+last=$(sql "SELECT max(seq) FROM custos.record WHERE host = (SELECT id FROM custos.host
+	WHERE role = 'host-3')")
+sql "DELETE FROM custos.record WHERE seq = $last AND host = (SELECT id FROM custos.host
+	WHERE role = 'host-3')" >/dev/null
+"$CUSTOS" verify --db "$ADMIN" --host host-3 --trust "$WORK/trust/host-3.vkeys" \
+	>"$WORK/cut.out" 2>&1
+check "the last record of a host deleted: tamper evidence (exit 1)" 1 $?
+check "the store's head says more than it holds" 1 \
+	"$(grep -c "head says $((last + 1)) records of this host, $last are there" "$WORK/cut.out")"
 finish

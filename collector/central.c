@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* One host's log in the fleet's central store, for a replay (central.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "central.h"
+#include "log.h"
+#include "pg.h"
+#include "util.h"
+
+struct central {
+	PGconn *c;
+	PGresult *row; /* the record last given */
+	uint64_t head;
+	uint64_t n_checkpoints;
+	uint64_t *sizes;
+	char **notes;
+	uint8_t buf[RECORD_MAX];
+};
+
+bool central__is_url(const char *s)
+{
+	return pg__is_conninfo(s);
+}
+
+/* One statement's rows, or NULL after logging "failed to what: ...". */
+static PGresult *query(PGconn *c, const char *sql, const char *param, const char *what)
+{
+	PGresult *r = PQexecParams(c, sql, param ? 1 : 0, NULL, &param, NULL, NULL, 0);
+
+	if (pg__ok(r, what))
+		return r;
+	PQclear(r);
+	return NULL;
+}
+
+static int load_checkpoints(struct central *c, const char *id)
+{
+	PGresult *r = query(
+		c->c, "SELECT size, note FROM custos.checkpoint WHERE host = $1 ORDER BY size", id,
+		"read the host's checkpoints");
+	int64_t size;
+	int err = 0;
+
+	if (!r)
+		return -EIO;
+	c->n_checkpoints = (uint64_t)PQntuples(r);
+	c->sizes = calloc(c->n_checkpoints + 1, sizeof(*c->sizes));
+	c->notes = calloc(c->n_checkpoints + 1, sizeof(*c->notes));
+	if (!c->sizes || !c->notes) {
+		log_warnx("failed to read the host's checkpoints: out of memory");
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (uint64_t i = 0; i < c->n_checkpoints; i++) {
+		if (util__parse_int(PQgetvalue(r, (int)i, 0), 0, INT64_MAX, &size) ||
+		    !(c->notes[i] = strdup(PQgetvalue(r, (int)i, 1)))) {
+			log_warnx("failed to read the host's checkpoints: out of memory");
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		c->sizes[i] = (uint64_t)size;
+	}
+cleanup:
+	PQclear(r);
+	return err;
+}
+
+/* The host's id and head, then its checkpoints, then the records' stream,
+ * all in one snapshot. */
+static int start(struct central *c, const char *host)
+{
+	PGresult *r = query(c->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
+			    "read the central store");
+	char id[24];
+	const char *param = id;
+	int64_t head;
+	int err = -EIO;
+
+	if (!r)
+		return -EIO;
+	PQclear(r);
+	r = query(c->c,
+		  "SELECT h.id, d.next_seq FROM custos.host h JOIN custos.head d ON d.host = h.id"
+		  " WHERE h.role = $1",
+		  host, "read the central store");
+	if (!r)
+		return -EIO;
+	if (PQntuples(r) != 1) {
+		log_warnx("failed to read host %s from the central store: no such host is enrolled",
+			  host);
+		err = -ENOENT;
+		goto cleanup;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+	if (util__parse_int(PQgetvalue(r, 0, 1), 0, INT64_MAX, &head))
+		goto cleanup;
+	c->head = (uint64_t)head;
+	err = load_checkpoints(c, id);
+	if (err)
+		goto cleanup;
+	/* Row by row, in binary: memory stays flat whatever the log's length. */
+	if (!PQsendQueryParams(c->c, "SELECT body FROM custos.record WHERE host = $1 ORDER BY seq",
+			       1, NULL, &param, NULL, NULL, 1) ||
+	    !PQsetSingleRowMode(c->c)) {
+		log_warnx("failed to read the host's records: %s",
+			  strtok(PQerrorMessage(c->c), "\n"));
+		err = -EIO;
+	}
+cleanup:
+	PQclear(r);
+	return err;
+}
+
+int central__open(const char *conninfo, const char *host, struct central **out)
+{
+	struct central *c = calloc(1, sizeof(*c));
+	int err = -ENOMEM;
+
+	if (!c) {
+		log_warnx("failed to read the central store: out of memory");
+		return -ENOMEM;
+	}
+	c->c = pg__connect(conninfo, NULL);
+	err = c->c ? start(c, host) : -EIO;
+	if (err) {
+		central__close(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+uint64_t central__checkpoint_count(const struct central *c)
+{
+	return c->n_checkpoints;
+}
+
+void central__checkpoint(const struct central *c, uint64_t i, uint64_t *size, const char **note)
+{
+	*size = c->sizes[i];
+	*note = c->notes[i];
+}
+
+uint64_t central__head(const struct central *c)
+{
+	return c->head;
+}
+
+int central__next(struct central *c, struct record *r, const uint8_t **bytes, size_t *len)
+{
+	ExecStatusType s;
+	int n;
+
+	PQclear(c->row);
+	c->row = PQgetResult(c->c);
+	s = PQresultStatus(c->row);
+	if (s == PGRES_TUPLES_OK) {
+		/* The end: drain to the query's last result. */
+		PQclear(c->row);
+		while ((c->row = PQgetResult(c->c)))
+			PQclear(c->row);
+		return 0;
+	}
+	if (s != PGRES_SINGLE_TUPLE) {
+		pg__ok(c->row, "read the host's records");
+		return -EIO;
+	}
+	n = PQgetlength(c->row, 0, 0);
+	if (n > RECORD_MAX)
+		return -EBADMSG;
+	/* A copy: the readahead keeps r, which points into it, past this row. */
+	memcpy(c->buf, PQgetvalue(c->row, 0, 0), (size_t)n);
+	if (record__decode(r, c->buf, (size_t)n))
+		return -EBADMSG;
+	*bytes = c->buf;
+	*len = (size_t)n;
+	return 1;
+}
+
+void central__close(struct central *c)
+{
+	if (!c)
+		return;
+	PQclear(c->row);
+	PQfinish(c->c);
+	for (uint64_t i = 0; i < c->n_checkpoints && c->notes; i++)
+		free(c->notes[i]);
+	free(c->notes);
+	free(c->sizes);
+	free(c);
+}
+
+int central__hosts(const char *conninfo, char ***names, size_t *n)
+{
+	PGconn *c = pg__connect(conninfo, NULL);
+	PGresult *r = c ? query(c, "SELECT role FROM custos.host ORDER BY role", NULL,
+				"list the enrolled hosts")
+			: NULL;
+	int err = r ? 0 : -EIO;
+
+	*names = NULL;
+	*n = 0;
+	if (r) {
+		*names = calloc((size_t)PQntuples(r) + 1, sizeof(**names));
+		for (int i = 0; *names && i < PQntuples(r); i++) {
+			(*names)[i] = strdup(PQgetvalue(r, i, 0));
+			if (!(*names)[i])
+				break;
+			(*n)++;
+		}
+		if (*n != (size_t)PQntuples(r)) {
+			log_warnx("failed to list the enrolled hosts: out of memory");
+			err = -ENOMEM;
+		}
+	}
+	PQclear(r);
+	PQfinish(c);
+	return err;
+}
+
+void central__free_hosts(char **names, size_t n)
+{
+	for (size_t i = 0; i < n && names; i++)
+		free(names[i]);
+	free(names);
+}
