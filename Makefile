@@ -198,7 +198,7 @@ check: all $(UNIT_BINS) $(E2E_BINS)
 bench:
 	$(Q)scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/benchload $(OUTPUT)/tests/floor \
-		$(OUTPUT)/tests/floors
+		$(OUTPUT)/tests/floors $(OUTPUT)/tests/ledgertool
 	$(Q)scripts/bench.sh
 
 format:

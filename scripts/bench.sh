@@ -39,6 +39,9 @@
 # (1,000,000: the tree whose start-up cost is measured last).
 # BENCH_VARIANTS="LABEL=PATH ...": other custosd binaries (an earlier build,
 # a variant) measured in the same rounds as tools custos-LABEL.
+# Last, the fleet (scripts/benchfleet.sh): records/s into the central store
+# on PostgreSQL, one host and eight, against the server's own floor;
+# BENCH_ONLY=fleet runs that alone.
 # BENCH_WORKLOADS (all six) picks workloads; BENCH_ONLY=overhead stops after
 # the overhead table and leaves auditd out (a quick comparison of builds).
 #
@@ -46,6 +49,7 @@
 # audit disabled again if it was, no BPF programs of ours.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+[ "${BENCH_ONLY:-}" = fleet ] && exec scripts/benchfleet.sh
 
 ROUNDS=${BENCH_ROUNDS:-5}
 PASSES=${BENCH_PASSES:-3}
@@ -420,3 +424,6 @@ scan=$(sed -n 's/.*: \([0-9]*\) files in the trees, .*(\([0-9.]*\) s)$/\1 files 
 	"$WORK/custosd.log" | tail -n 1)
 echo "start-up (caches dropped): the bench tree (20,000 files) $small ms; with a tree of $TREE_FILES files"
 echo "more $large ms ($scan)"
+
+echo
+scripts/benchfleet.sh

@@ -10,12 +10,12 @@ PKGS="make gcc clang bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev
 # The tests also run a real rsyslog and PostgreSQL (with TLS certificates from openssl,
 # hosts in network namespaces: iproute2), render the HTML report in chromium,
 # build 32-bit test programs (gcc-multilib) and boot a second kernel in qemu
-# (scripts/vmtest.sh); make bench compares with auditd.
+# (scripts/vmtest.sh); make bench compares with auditd and ships into PostgreSQL.
 VM="qemu-system-x86 busybox-static cpio kmod xz-utils util-linux"
 case "${1:-}" in
 test) PKGS="$PKGS rsyslog chromium gcc-multilib postgresql-15 openssl iproute2 $VM" ;;
 vm) PKGS="$PKGS gcc-multilib $VM" ;;
-bench) PKGS="$PKGS auditd" ;;
+bench) PKGS="$PKGS auditd postgresql-15 openssl" ;;
 esac
 
 missing=""

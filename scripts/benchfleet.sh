@@ -1,0 +1,166 @@
+#!/bin/sh
+# make bench, the fleet: custos ship into the central store on PostgreSQL 15,
+# server and hosts on this machine's same two cores, as the README's fleet
+# set-up has it: TLS 1.3 with a client certificate per host (over loopback),
+# fsync and synchronous commits on.  Each host's ledger is a real one
+# (ledgertool gen: BENCH_FLEET_RECORDS records, 100,000 by default), shipped
+# whole with custos ship --once.  Per round (BENCH_FLEET_ROUNDS, 3): one
+# host alone, then eight at once, each into a fresh store; the medians, and
+# the store's bytes per record (heap, index, TOAST) after the eight.
+set -u
+export LC_ALL=C
+cd "$(dirname "$0")/.." || exit 1
+BUILD=$(pwd)/build
+CUSTOS=$BUILD/custos
+TOOL=$BUILD/tests/ledgertool
+PGBIN=/usr/lib/postgresql/15/bin
+N=${BENCH_FLEET_RECORDS:-100000}
+ROUNDS=${BENCH_FLEET_ROUNDS:-3}
+HOSTS="1 2 3 4 5 6 7 8"
+PORT=5498
+WORK=/var/tmp/custos-bench-fleet
+[ -x "$PGBIN/initdb" ] || { echo "fleet: PostgreSQL 15 is not installed"; exit 1; }
+
+stop_pg() {
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m fast stop >/dev/null 2>&1
+}
+trap 'stop_pg; [ -n "${BENCH_FLEET_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+stop_pg
+rm -rf "$WORK"
+mkdir -p "$WORK/tls" "$WORK/pg"
+chmod 755 "$WORK"
+
+# The logs, one origin each.
+for i in $HOSTS; do
+	ORIGIN=h$i.bench/custos "$TOOL" gen "$WORK/h$i.db" "$WORK/k$i" "-$N" 2>/dev/null ||
+		{ echo "fleet: failed to make host $i's ledger"; exit 1; }
+done
+n=$(sqlite3 -readonly "$WORK/h1.db" "SELECT count(*) FROM record")
+body=$("$TOOL" dump "$WORK/h1.db" | awk '{ s += length($0) / 2 } END { printf "%d", s / NR }')
+
+# A CA, the server's certificate for localhost, one per host (CN = its role).
+T=$WORK/tls
+cert() { # cert NAME CN [EXT]
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+		-keyout "$T/$1.key" -out "$T/$1.csr" 2>/dev/null &&
+		openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" \
+			-CAcreateserial -days 2 ${3:+-extfile "$3"} -out "$T/$1.crt" 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=bench CA" \
+	-days 2 -keyout "$T/ca.key" -out "$T/ca.crt" 2>/dev/null
+echo "subjectAltName = DNS:localhost" >"$T/san.ext"
+cert server localhost "$T/san.ext"
+for i in $HOSTS; do cert "h$i" "h$i"; done
+chown postgres "$T/server.key" "$T/server.crt"
+chmod 600 "$T"/*.key
+
+chown postgres "$WORK/pg"
+runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg/data" -A trust -U postgres -E UTF8 \
+	--locale=C.UTF-8 >/dev/null || exit 1
+cat >>"$WORK/pg/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$WORK/pg'
+fsync = on
+synchronous_commit = on
+ssl = on
+ssl_cert_file = '$T/server.crt'
+ssl_key_file = '$T/server.key'
+ssl_ca_file = '$T/ca.crt'
+ssl_min_protocol_version = 'TLSv1.3'
+EOF
+printf 'local all postgres trust\nhostssl all all 127.0.0.1/32 cert\n' >"$WORK/pg/data/pg_hba.conf"
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start >/dev/null ||
+	{ echo "fleet: the server does not start"; exit 1; }
+ADMIN="host=$WORK/pg port=$PORT dbname=postgres user=postgres"
+
+fresh() { # a new store with the eight hosts enrolled
+	psql -X -q "$ADMIN" -c "DROP SCHEMA IF EXISTS custos CASCADE" 2>/dev/null
+	for i in $HOSTS; do psql -X -q "$ADMIN" -c "DROP ROLE IF EXISTS h$i" 2>/dev/null; done
+	"$CUSTOS" fleet init --db "$ADMIN" >/dev/null || exit 1
+	for i in $HOSTS; do
+		"$CUSTOS" fleet enrol --db "$ADMIN" --host "h$i" --trust "$WORK/k$i/trust.vkeys" \
+			>/dev/null || exit 1
+	done
+	psql -X -q "$ADMIN" -c CHECKPOINT
+}
+ship() { # ship I: host i's whole ledger
+	"$CUSTOS" ship --db "$WORK/h$1.db" --once --to "host=localhost hostaddr=127.0.0.1 \
+		port=$PORT dbname=postgres user=h$1 sslrootcert=$T/ca.crt sslcert=$T/h$1.crt \
+		sslkey=$T/h$1.key" 2>/dev/null
+}
+ms() { echo $((($2 - $1) / 1000000)); }
+one=
+eight=
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	fresh
+	t0=$(date +%s%N)
+	ship 1 || { echo "fleet: ship failed"; exit 1; }
+	t1=$(date +%s%N)
+	one="$one $(ms "$t0" "$t1")"
+	fresh
+	t0=$(date +%s%N)
+	for i in $HOSTS; do ship "$i" & done
+	wait
+	t1=$(date +%s%N)
+	eight="$eight $(ms "$t0" "$t1")"
+	r=$((r + 1))
+done
+held=$(psql -X -At "$ADMIN" -c "SELECT count(*) FROM custos.record")
+sent=0
+for i in $HOSTS; do
+	sent=$((sent + $(sqlite3 -readonly "$WORK/h$i.db" "SELECT count(*) FROM record")))
+done
+# The server's floor: the same batches of host 1's records, 1,000 a
+# transaction, inserted by the server itself (no client, no TLS, no check):
+# what the table, its index and the commits alone cost here.
+psql -X -q "$ADMIN" <<'EOF'
+CREATE PROCEDURE pg_temp_floor(h int, n int) LANGUAGE plpgsql AS $$
+DECLARE
+	b bytea[];
+BEGIN
+	FOR k IN 0..(n - 1) / 1000 LOOP
+		SELECT array_agg(body ORDER BY seq) INTO b FROM custos.record
+		WHERE host = 1 AND seq >= k * 1000 AND seq < (k + 1) * 1000;
+		INSERT INTO custos.record (host, seq, t, body)
+		SELECT h, k * 1000 + i - 1, now(), x FROM unnest(b) WITH ORDINALITY u(x, i);
+		COMMIT;
+	END LOOP;
+END $$;
+EOF
+floor=
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	t0=$(date +%s%N)
+	psql -X -q "$ADMIN" -c "CALL pg_temp_floor($((1000 + r)), $n)"
+	t1=$(date +%s%N)
+	floor="$floor $(ms "$t0" "$t1")"
+	r=$((r + 1))
+done
+bytes=$(psql -X -At "$ADMIN" -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+	JOIN pg_namespace s ON s.oid = c.relnamespace
+	WHERE s.nspname = 'custos' AND c.relname LIKE 'record\_%' AND c.relkind = 'r'")
+chained=$(psql -X -At "$ADMIN" -c "SELECT count(*) FROM (SELECT body, lag(body) OVER (PARTITION BY
+	host ORDER BY seq) AS p FROM custos.record) x WHERE p IS NOT NULL
+	AND substring(body FROM 23 FOR 32) <> sha256('\\x00'::bytea || p)")
+echo "$one" | awk -v n="$n" -v eight="$eight" -v held="$held" -v bytes="$bytes" \
+	-v body="$body" -v chained="$chained" -v sent="$sent" -v floor="$floor" '
+function median(list,   k, a, i, j, t) {
+	k = split(list, a, " ")
+	for (i = 1; i <= k; i++)
+		for (j = i + 1; j <= k; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+{
+	o = median($0); e = median(eight); f = median(floor)
+	printf "fleet: one host, %d records: median %d ms, %d records/s (runs:%s ms)\n", n, o,
+		n * 1000 / o, $0
+	printf "fleet: eight hosts at once, %d records: median %d ms, %d records/s (runs:%s ms)\n",
+		sent, e, sent * 1000 / e, eight
+	printf "fleet: server floor (the same batches inserted by the server, no client, no check):" \
+		" median %d ms, %d records/s; one host ships at %.2fx its time\n", f, n * 1000 / f, o / f
+	printf "fleet: the store holds %d of the %d records sent, %d not chained; %d bytes/record" \
+		" on disk for a %d-byte record\n", held, sent, chained, bytes / held, body
+}'
