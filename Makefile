@@ -42,7 +42,7 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/custos/*.h)
 # Modules both programs link; then each program's own (its main first).
 # The unit tests and tools link every module that needs no BPF skeleton.
 # The auditor's modules that speak to the fleet's PostgreSQL.
-PQ_MODULES := fleetcmd fleet pg ship central
+PQ_MODULES := fleetcmd fleet pg ship central follow
 SHARED := log opts merkle record store store_layout store_read store_select util note jsonrec views
 DAEMON := custosd options decode synthetic host loader losses consumer ledger abi_check export inodes \
 	  proctab staff mounts rules opens

@@ -70,12 +70,14 @@ cleanup:
 
 /* The host's id and head, then its checkpoints, then the records' stream,
  * all in one snapshot. */
-static int start(struct central *c, const char *host)
+static int start(struct central *c, const char *host, const struct central_range *range)
 {
+	char from[24], to[24];
+	const char *params[3] = { NULL, from, to };
+	uint64_t end;
 	PGresult *r = query(c->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
 			    "read the central store");
 	char id[24];
-	const char *param = id;
 	int64_t head;
 	int err = -EIO;
 
@@ -101,9 +103,18 @@ static int start(struct central *c, const char *host)
 	err = load_checkpoints(c, id);
 	if (err)
 		goto cleanup;
+	end = range->to_checkpoint ? (c->n_checkpoints ? c->sizes[c->n_checkpoints - 1] : 0)
+				   : (uint64_t)INT64_MAX;
+	if (range->limit && end - range->from > range->limit)
+		end = range->from + range->limit;
+	snprintf(from, sizeof(from), "%" PRIu64, range->from);
+	snprintf(to, sizeof(to), "%" PRIu64, end < range->from ? range->from : end);
+	params[0] = id;
 	/* Row by row, in binary: memory stays flat whatever the log's length. */
-	if (!PQsendQueryParams(c->c, "SELECT body FROM custos.record WHERE host = $1 ORDER BY seq",
-			       1, NULL, &param, NULL, NULL, 1) ||
+	if (!PQsendQueryParams(c->c,
+			       "SELECT body FROM custos.record WHERE host = $1 AND seq >= $2"
+			       " AND seq < $3 ORDER BY seq",
+			       3, NULL, params, NULL, NULL, 1) ||
 	    !PQsetSingleRowMode(c->c)) {
 		log_warnx("failed to read the host's records: %s",
 			  strtok(PQerrorMessage(c->c), "\n"));
@@ -114,8 +125,10 @@ cleanup:
 	return err;
 }
 
-int central__open(const char *conninfo, const char *host, struct central **out)
+int central__open(const char *conninfo, const char *host, const struct central_range *range,
+		  struct central **out)
 {
+	static const struct central_range all = { 0 };
 	struct central *c = calloc(1, sizeof(*c));
 	int err = -ENOMEM;
 
@@ -124,7 +137,7 @@ int central__open(const char *conninfo, const char *host, struct central **out)
 		return -ENOMEM;
 	}
 	c->c = pg__connect(conninfo, NULL);
-	err = c->c ? start(c, host) : -EIO;
+	err = c->c ? start(c, host, range ? range : &all) : -EIO;
 	if (err) {
 		central__close(c);
 		return err;

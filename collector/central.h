@@ -22,12 +22,20 @@ struct central;
  * ledger file. */
 bool central__is_url(const char *s);
 
+/* What of a host's log to read. */
+struct central_range {
+	uint64_t from;	    /* the first seq */
+	uint64_t limit;	    /* at most this many records (0: no limit) */
+	bool to_checkpoint; /* only up to the largest checkpoint held */
+};
+
 /*
  * Open host's log (its enrolled role name) in the store conninfo names, in
- * a read-only, repeatable-read transaction.  Returns 0; -ENOENT when no
- * such host is enrolled; -EIO.  Logged once.
+ * a read-only, repeatable-read transaction: every record with range NULL.
+ * Returns 0; -ENOENT when no such host is enrolled; -EIO.  Logged once.
  */
-int central__open(const char *conninfo, const char *host, struct central **out);
+int central__open(const char *conninfo, const char *host, const struct central_range *range,
+		  struct central **out);
 
 /* The checkpoints held, ascending by size; the note stays valid until close. */
 uint64_t central__checkpoint_count(const struct central *c);

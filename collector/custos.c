@@ -20,6 +20,7 @@
 #include "bundle.h"
 #include "central.h"
 #include "custos.h"
+#include "follow.h"
 #include "log.h"
 #include "opts.h"
 #include "proof.h"
@@ -121,6 +122,7 @@ enum {
 	OPT_HOSTNAME,
 	OPT_ALL,
 	OPT_TRUST_DIR,
+	OPT_FOLLOW,
 	OPT_QUIET = 'q',
 };
 
@@ -278,7 +280,11 @@ static const struct opt verify_opts_table[] = {
 	{ "host", OPT_HOSTNAME, 0, "NAME", "central store: the enrolled host whose log to verify" },
 	{ "all", OPT_ALL, 0, NULL, "central store: every enrolled host, a line each" },
 	{ "trust-dir", OPT_TRUST_DIR, 0, "DIR",
-	  "with --all: the auditor's trust files, DIR/NAME.vkeys for host NAME" },
+	  "with --all or --follow: the auditor's trust files, DIR/NAME.vkeys\n"
+	  "for host NAME" },
+	{ "follow", OPT_FOLLOW, 0, NULL,
+	  "central store: verify every host as its records arrive, write the\n"
+	  "views' rows and each host's state, report silent hosts; until SIGTERM" },
 	{ "witness", OPT_WITNESS, 0, "FILE", "a checkpoint note a witness kept; repeatable" },
 	{ "quiet", OPT_QUIET, 'q', NULL, "print only the verdict line" },
 	{ NULL },
@@ -290,7 +296,8 @@ static const struct opts_cmd verify_cmd = {
 		"custos verify --db FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
 		"       custos verify --bundle FILE --trust FILE [--witness CHECKPOINT ...] [-q]\n"
 		"       custos verify --db URL --host NAME --trust FILE [-q]\n"
-		"       custos verify --db URL --all --trust-dir DIR",
+		"       custos verify --db URL --all --trust-dir DIR\n"
+		"       custos verify --db URL --follow --trust-dir DIR",
 	.about = "Replay the ledger from its first record: rebuild every record from the\n"
 		 "database, recompute the Merkle tree and check every signed checkpoint and\n"
 		 "the chain of epoch keys against the trust file taken when the log was made.\n"
@@ -319,7 +326,7 @@ static int cmd_verify(int argc, char **argv)
 	const char **witness = calloc(argc, sizeof(*witness));
 	struct verify_opts o = { .witness = witness };
 	const char *trust_dir = NULL;
-	bool all = false;
+	bool all = false, follow = false;
 	struct opts_parser p;
 	int c, status = VERIFY_ERROR;
 
@@ -354,18 +361,28 @@ static int cmd_verify(int argc, char **argv)
 		case OPT_TRUST_DIR:
 			trust_dir = optarg;
 			break;
+		case OPT_FOLLOW:
+			follow = true;
+			break;
 		}
 	}
 	/* After a bad option or --help, status is set. */
 	if (c == 0 && optind < argc)
 		status = opts__fail(&verify_cmd, "unexpected argument %s", argv[optind]);
-	else if (c == 0 && (!o.db || !central__is_url(o.db)) && (o.host || all || trust_dir))
-		status = opts__fail(&verify_cmd, "--host, --all and --trust-dir are for a central "
-						 "store (--db postgresql://...)");
-	else if (c == 0 && all && (o.host || o.trust || !trust_dir || o.n_witness))
-		status = opts__fail(&verify_cmd, "--all goes with --trust-dir alone");
+	else if (c == 0 && (!o.db || !central__is_url(o.db)) &&
+		 (o.host || all || trust_dir || follow))
+		status = opts__fail(&verify_cmd, "--host, --all, --follow and --trust-dir are for "
+						 "a central store (--db postgresql://...)");
+	else if (c == 0 && (all || follow) &&
+		 (all == follow || o.host || o.trust || !trust_dir || o.n_witness))
+		status = opts__fail(&verify_cmd, "--all or --follow goes with --trust-dir alone");
 	else if (c == 0 && all)
 		status = fleetcmd__verify_all(o.db, trust_dir);
+	else if (c == 0 && follow)
+		status = follow__run(
+				 &(struct follow_opts){ .conninfo = o.db, .trust_dir = trust_dir })
+				 ? VERIFY_ERROR
+				 : 0;
 	else if (c == 0 && o.db && central__is_url(o.db) && !o.host)
 		status = opts__fail(&verify_cmd, "a central store wants --host NAME or --all");
 	else if (c == 0 && (!o.db == !o.bundle || !o.trust))

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "readahead.h"
 
@@ -13,11 +14,12 @@
  * costs about as much as hashing, chaining and checking it, and the replay
  * is the auditor's wait.  A single-producer, single-consumer ring carries
  * each record's struct and, but for a database's access records, its
- * canonical bytes.  The consumer reads an access record's fixed fields only;
- * other records (rare) are decoded again from the copied bytes, so whatever
- * they point to lives in the slot.  A database's access records, nearly all
- * of a log, are encoded by the consumer: the reading thread was the slower
- * one, and the encoding a fifth of its work.
+ * canonical bytes, from which the record is decoded again, so that whatever
+ * it points to lives in the slot (custos verify --follow hands every field
+ * on).  A database's access records, nearly all of a log, point into its
+ * dictionaries, which outlive the replay, and are encoded by the consumer:
+ * the reading thread was the slower one, and the encoding a fifth of its
+ * work.
  */
 #define PIPE_SLOTS  4096
 #define SLOT_INLINE 512
@@ -64,20 +66,26 @@ static int slot_fill(struct slot *s, const uint8_t *bytes, size_t len)
 	}
 	memcpy(s->bytes, bytes, len);
 	s->len = len;
-	if (s->r.type != REC_FILE_ACCESS || s->r.access.target.len)
-		return record__decode(&s->r, s->bytes, len);
-	return 0;
+	/* r points into the source's buffer, which its next record overwrites:
+	 * point it at the copy. */
+	return record__decode(&s->r, s->bytes, len);
 }
 
 /* Wait a little on the CPU before giving it up: the other side is usually
  * a few records away, and a sched_yield per record cost a quarter of the
- * replay in system time. */
+ * replay in system time.  A side that keeps waiting (a consumer that hands
+ * each record on to a database) sleeps instead, so as not to take a core
+ * from the work it waits for. */
 static void pipe_wait(int *spins)
 {
+	static const struct timespec nap = { 0, 100000 };
+
 	if (++*spins < 256)
 		__builtin_ia32_pause();
-	else
+	else if (*spins < 1024)
 		sched_yield();
+	else
+		nanosleep(&nap, NULL);
 }
 
 /* Slots are published in runs, so the two threads share the head's cache

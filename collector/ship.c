@@ -73,14 +73,6 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	/* A signal cuts it short, which is what stopping wants. */
-	nanosleep(&ts, NULL);
-}
-
 static int open_ledger(struct shipper *s)
 {
 	if (s->rd)
@@ -114,7 +106,7 @@ static void back_off(struct shipper *s)
 	unsigned ms = s->backoff_ms / 2 + (unsigned)random() % (s->backoff_ms / 2 + 1);
 
 	log_info("retrying in %u.%01u s", ms / 1000, ms % 1000 / 100);
-	sleep_ms(ms);
+	util__sleep_ms(ms);
 	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
 
@@ -395,7 +387,7 @@ static int run(struct shipper *s)
 				break;
 			if (!err) {
 				close_ledger(s);
-				sleep_ms(IDLE_MS);
+				util__sleep_ms(IDLE_MS);
 			}
 		}
 		if (err == -EAGAIN) {

@@ -487,3 +487,10 @@ char *util__display(const uint8_t *p, size_t n)
 	buf[o] = '\0';
 	return buf;
 }
+
+void util__sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}

@@ -41,6 +41,9 @@ int util__read_file(const char *path, size_t max, char **buf, size_t *len);
 
 /* CLOCK_REALTIME and CLOCK_BOOTTIME now, in ns. */
 int64_t util__realtime_ns(void);
+
+/* Sleep ms milliseconds; a signal cuts it short (which a stop wants). */
+void util__sleep_ms(unsigned ms);
 int64_t util__boottime_ns(void);
 
 /*

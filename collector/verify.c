@@ -107,6 +107,11 @@ struct verifier {
 	/* Each ALERT's fields, digested, to check the alert table against. */
 	struct alert_sum *alerts;
 	size_t n_alerts, cap_alerts;
+	/* Following a central store: the largest checkpoint taken in, and what
+	 * each replayed record is handed to. */
+	uint64_t last_check;
+	verify_each_fn *each;
+	void *each_ctx;
 };
 
 static void say(struct verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -117,6 +122,8 @@ static void say(struct verifier *v, const char *fmt, ...)
 	if (v->o->quiet || v->o->silent)
 		return;
 	va_start(ap, fmt);
+	if (v->o->label)
+		fprintf(v->out, "%s: ", v->o->label);
 	vfprintf(v->out, fmt, ap);
 	va_end(ap);
 	fputc('\n', v->out);
@@ -754,6 +761,8 @@ static int replay(struct verifier *v, readahead_next_fn next, void *src)
 		signed_here = checkpoints_at_size(v);
 		if (r->type == REC_EPOCH_CLOSE)
 			check_epoch_close(v, r, signed_here);
+		if (v->each && (rc = v->each(v->each_ctx, r)) < 0)
+			break;
 		readahead__done(ra);
 	}
 	readahead__stop(ra);
@@ -886,7 +895,7 @@ static int open_source(struct verifier *v, struct bundle **bp)
 		return 0;
 	}
 	if (central__is_url(o->db)) {
-		err = central__open(o->db, o->host, &v->central);
+		err = central__open(o->db, o->host, NULL, &v->central);
 		for (uint64_t i = 0; !err && i < central__checkpoint_count(v->central); i++) {
 			uint64_t size;
 			const char *note;
@@ -1000,4 +1009,73 @@ out:
 	store__reader_close(v->rd);
 	free(v);
 	return status;
+}
+
+/* ---- following a central store (custos verify --follow) ----------------- */
+
+struct verifier *verify__follow_open(const struct verify_opts *o)
+{
+	struct verifier *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		log_warnx("failed to verify: out of memory");
+		return NULL;
+	}
+	v->o = o;
+	v->out = stdout;
+	merkle__init(&v->tree);
+	if (trust__load(o->trust, &v->trust)) {
+		free(v);
+		return NULL;
+	}
+	v->epoch_key = v->trust.epoch_key;
+	v->epoch_lower = v->trust.t0_ns;
+	return v;
+}
+
+int verify__follow_round(struct verifier *v, struct central *c, verify_each_fn *each, void *ctx)
+{
+	uint64_t size;
+	const char *note;
+	int err = 0;
+
+	/* Rounds end at a checkpoint (central_range.to_checkpoint), and the
+	 * host hands its checkpoints in in order: each new one lies ahead. */
+	for (uint64_t i = 0; !err && i < central__checkpoint_count(c); i++) {
+		central__checkpoint(c, i, &size, &note);
+		if (size > v->last_check) {
+			err = add_check(v, size, note, "central", false);
+			v->last_check = size;
+		}
+	}
+	if (err)
+		return VERIFY_ERROR;
+	v->each = each;
+	v->each_ctx = ctx;
+	err = replay(v, central_next, c);
+	v->each = NULL;
+	if (err) {
+		if (!v->tamper)
+			return VERIFY_ERROR;
+		TAMPER(v, "the log cannot be read past seq %" PRIu64, v->n);
+	}
+	return v->tamper ? VERIFY_TAMPER : v->warnings ? VERIFY_WARNINGS : VERIFY_OK;
+}
+
+void verify__follow_summary(const struct verifier *v, struct verify_summary *s)
+{
+	*s = (struct verify_summary){
+		.records = v->n, .sealed = v->sealed, .tamper = v->tamper, .warnings = v->warnings
+	};
+}
+
+void verify__follow_close(struct verifier *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->n_checks; i++)
+		free(v->checks[i].note);
+	free(v->checks);
+	free(v->alerts);
+	free(v);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "note.h"
+#include "record.h"
 #include "trust.h"
 
 /* Exit statuses, as the CLI contract fixes them. */
@@ -28,8 +29,9 @@ struct verify_opts {
 	const char *trust;	    /* NULL (a database only): the keys its GENESIS certifies */
 	const char *const *witness; /* checkpoint notes kept by witnesses */
 	int n_witness;
-	int quiet;  /* only the verdict line */
-	int silent; /* not even that: the caller reports */
+	const char *label; /* set: each line it prints starts "label: " */
+	int quiet;	   /* only the verdict line */
+	int silent;	   /* not even that: the caller reports */
 	/*
 	 * When set and the database shows no tamper evidence (status 0 or 2),
 	 * *keep is its reader, still inside the read transaction the replay
@@ -48,5 +50,25 @@ struct verify_summary {
 
 /* Verify and print the report to out.  Returns an enum verify_status. */
 int verify__run(const struct verify_opts *o, FILE *out);
+
+/*
+ * Following one host's log in a central store as it grows (custos verify
+ * --follow): a verifier kept between rounds, each round fed the records
+ * the store holds next (central.h, read to its last checkpoint).  Its
+ * findings are printed to stdout as they are made; what a whole log's end
+ * would add (an OPEN tail, a log that stops) is not judged.  each(ctx, r),
+ * when set, is handed every record replayed; a negative return ends the
+ * round as an error.
+ */
+struct verifier;
+struct central;
+typedef int verify_each_fn(void *ctx, const struct record *r);
+/* o (with trust set) must outlive the verifier.  NULL when the trust file
+ * cannot be read (said). */
+struct verifier *verify__follow_open(const struct verify_opts *o);
+/* One round.  Returns an enum verify_status: of the log so far. */
+int verify__follow_round(struct verifier *v, struct central *c, verify_each_fn *each, void *ctx);
+void verify__follow_summary(const struct verifier *v, struct verify_summary *s);
+void verify__follow_close(struct verifier *v);
 
 #endif /* CUSTOS_VERIFY_H */

@@ -112,6 +112,31 @@ sent=0
 for i in $HOSTS; do
 	sent=$((sent + $(sqlite3 -readonly "$WORK/h$i.db" "SELECT count(*) FROM record")))
 done
+bytes=$(psql -X -At "$ADMIN" -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+	JOIN pg_namespace s ON s.oid = c.relnamespace
+	WHERE s.nspname = 'custos' AND c.relname LIKE 'record\_%' AND c.relkind = 'r'")
+chained=$(psql -X -At "$ADMIN" -c "SELECT count(*) FROM (SELECT body, lag(body) OVER (PARTITION BY
+	host ORDER BY seq) AS p FROM custos.record) x WHERE p IS NOT NULL
+	AND substring(body FROM 23 FOR 32) <> sha256('\\x00'::bytea || p)")
+# custos verify --follow over the eight: replayed, access rows and state
+# written, to each host's last checkpoint.
+mkdir -p "$WORK/trust"
+for i in $HOSTS; do cp "$WORK/k$i/trust.vkeys" "$WORK/trust/h$i.vkeys"; done
+want=$(psql -X -At "$ADMIN" -c "SELECT sum(c.size) FROM (SELECT host, max(size) AS size
+	FROM custos.checkpoint GROUP BY host) c")
+t0=$(date +%s%N)
+"$CUSTOS" verify --db "$ADMIN" --follow --trust-dir "$WORK/trust" >/dev/null 2>&1 &
+fpid=$!
+until [ "$(psql -X -At "$ADMIN" -c "SELECT sum(size) FROM custos.verify_state")" = "$want" ]; do
+	kill -0 $fpid 2>/dev/null || break
+	sleep 0.1
+done
+t1=$(date +%s%N)
+kill $fpid
+wait $fpid
+follow=$(ms "$t0" "$t1")
+rows=$(psql -X -At "$ADMIN" -c "SELECT count(*) FROM custos.access")
+abytes=$(psql -X -At "$ADMIN" -c "SELECT pg_total_relation_size('custos.access')")
 # The server's floor: the same batches of host 1's records, 1,000 a
 # transaction, inserted by the server itself (no client, no TLS, no check):
 # what the table, its index and the commits alone cost here.
@@ -138,14 +163,9 @@ while [ $r -lt "$ROUNDS" ]; do
 	floor="$floor $(ms "$t0" "$t1")"
 	r=$((r + 1))
 done
-bytes=$(psql -X -At "$ADMIN" -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
-	JOIN pg_namespace s ON s.oid = c.relnamespace
-	WHERE s.nspname = 'custos' AND c.relname LIKE 'record\_%' AND c.relkind = 'r'")
-chained=$(psql -X -At "$ADMIN" -c "SELECT count(*) FROM (SELECT body, lag(body) OVER (PARTITION BY
-	host ORDER BY seq) AS p FROM custos.record) x WHERE p IS NOT NULL
-	AND substring(body FROM 23 FOR 32) <> sha256('\\x00'::bytea || p)")
 echo "$one" | awk -v n="$n" -v eight="$eight" -v held="$held" -v bytes="$bytes" \
-	-v body="$body" -v chained="$chained" -v sent="$sent" -v floor="$floor" '
+	-v body="$body" -v chained="$chained" -v sent="$sent" -v floor="$floor" \
+	-v follow="$follow" -v rows="$rows" -v want="$want" -v abytes="$abytes" '
 function median(list,   k, a, i, j, t) {
 	k = split(list, a, " ")
 	for (i = 1; i <= k; i++)
@@ -163,4 +183,7 @@ function median(list,   k, a, i, j, t) {
 		" median %d ms, %d records/s; one host ships at %.2fx its time\n", f, n * 1000 / f, o / f
 	printf "fleet: the store holds %d of the %d records sent, %d not chained; %d bytes/record" \
 		" on disk for a %d-byte record\n", held, sent, chained, bytes / held, body
+	printf "fleet: verify --follow: %d records of eight hosts verified, %d access rows written" \
+		" in %d ms: %d records/s; %d bytes/row\n", want, rows, follow,
+		want * 1000 / (follow + 1), abytes / (rows + 1)
 }'

@@ -176,5 +176,120 @@ CREATE FUNCTION checkpoint_in(size bigint, note text) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = custos, pg_temp AS $$
 	SELECT keep_checkpoint(my_host(), size, note) $$;
 
+-- What custos verify --follow has proved of each host: records 0..size-1
+-- replayed against the host's trust file, with what that found.  Written by
+-- the verifier only, with the host's access rows, in one transaction.
+CREATE TABLE verify_state (
+	host integer PRIMARY KEY REFERENCES host,
+	size bigint NOT NULL DEFAULT 0,
+	sealed bigint NOT NULL DEFAULT 0,
+	status text NOT NULL DEFAULT 'unverified'
+		CHECK (status IN ('unverified', 'verified', 'warnings', 'tamper')),
+	tamper integer NOT NULL DEFAULT 0,
+	warnings integer NOT NULL DEFAULT 0,
+	silent boolean NOT NULL DEFAULT false,
+	checked timestamptz
+);
+
+-- Each verified record as auditors read it: custos query's JSON of it
+-- (doc), and for GAP, LOSS and ALERT records what the views show of them
+-- (extra).  time_ns is an access's own time, else when it was written.
+CREATE TABLE access (
+	host integer NOT NULL REFERENCES host,
+	seq bigint NOT NULL,
+	type smallint NOT NULL,
+	time_ns bigint NOT NULL,
+	boot_id bytea NOT NULL,
+	doc jsonb NOT NULL,
+	extra jsonb,
+	PRIMARY KEY (host, seq)
+);
+CREATE INDEX access_time ON access (time_ns);
+
+-- ns since the epoch as RFC 3339 UTC with nanoseconds, as custos query prints it.
+CREATE FUNCTION rfc3339(ns bigint) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+	SELECT to_char(to_timestamp(ns / 1000000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+	       || '.' || lpad((ns % 1000000000)::text, 9, '0') || 'Z' $$;
+
+-- The auditors' four views, with the column names of a ledger's own
+-- (README, "SQL views"), over what the verifier has proved; host is the
+-- enrolled name.  Booleans are 0 or 1, as in SQLite.
+CREATE VIEW accesses AS
+SELECT a.seq, a.doc->>'time' AS time, a.time_ns, h.role::text AS host, a.doc->>'action' AS action,
+	(a.doc->>'result')::bigint AS result, (a.doc->>'flags')::bigint AS flags,
+	a.doc->>'path' AS path, (a.doc->>'truncated')::boolean::int AS truncated,
+	(a.doc->>'deleted')::boolean::int AS deleted,
+	(a.doc->>'unresolved')::boolean::int AS unresolved,
+	(a.doc->>'fs_relative')::boolean::int AS fs_relative, (a.doc->>'dev')::bigint AS dev,
+	(a.doc->>'ino')::bigint AS ino, (a.doc->>'mnt_id')::bigint AS mnt_id,
+	a.doc->>'dataset' AS dataset, (a.doc->>'bytes')::bigint AS bytes,
+	(a.doc->>'reads')::bigint AS reads, (a.doc->>'partial')::boolean::int AS partial,
+	a.doc->>'first_time' AS first_time, a.doc->>'last_time' AS last_time,
+	(a.doc->>'min_offset')::bigint AS min_offset, (a.doc->>'max_offset')::bigint AS max_offset,
+	(a.doc->>'pid')::bigint AS pid, (a.doc->>'tid')::bigint AS tid,
+	(a.doc->>'ppid')::bigint AS ppid, a.doc->>'comm' AS comm, a.doc->>'exe' AS exe,
+	nullif(a.doc->'args', 'null') AS args, (a.doc->>'uid')::bigint AS uid, (a.doc->>'euid')::bigint AS euid,
+	(a.doc->>'fsuid')::bigint AS fsuid, (a.doc->>'gid')::bigint AS gid,
+	(a.doc->>'egid')::bigint AS egid, (a.doc->>'loginuid')::bigint AS loginuid,
+	(a.doc->>'sessionid')::bigint AS sessionid, a.doc->>'person' AS person,
+	a.doc->>'attribution' AS attribution, a.doc->>'team' AS team, a.doc->>'role' AS role,
+	coalesce((a.doc->>'left')::boolean::int, 0) AS "left", a.doc->>'directory' AS directory,
+	a.doc->>'lineage' AS lineage, a.doc->>'container' AS container,
+	(a.doc->>'sid')::bigint AS sid, (a.doc->>'tty')::bigint AS tty,
+	(a.doc->>'cgroup_id')::bigint AS cgroup_id, encode(a.boot_id, 'hex') AS boot_id,
+	(a.doc->>'session')::bigint AS session, a.doc->>'abi' AS abi,
+	(a.doc->>'discovered')::boolean::int AS discovered, a.doc->>'target' AS target,
+	(a.extra->>'target_flags')::bigint AS target_flags,
+	-- A read session counts once: in its final record, else (none was
+	-- written) in its latest progress report.
+	CASE WHEN a.doc->>'action' IN ('read', 'read_call') THEN
+		(a.doc->>'action' = 'read' AND (NOT (a.doc->>'partial')::boolean
+		 OR (a.doc->>'session' IS NOT NULL AND (a.host, a.seq) IN
+		     (SELECT x.host, max(x.seq) FROM access x WHERE x.doc->>'action' = 'read'
+		      AND x.doc->>'session' IS NOT NULL GROUP BY x.host, x.boot_id, x.doc->>'session'
+		      HAVING bool_and((x.doc->>'partial')::boolean)))))::int END AS counted
+FROM access a JOIN host h ON h.id = a.host WHERE a.type = 1;
+
+CREATE VIEW person_dataset AS
+SELECT person, dataset,
+	count(*) FILTER (WHERE action = 'open' AND result >= 0) AS opens,
+	count(*) FILTER (WHERE action = 'mmap' AND result >= 0) AS mmaps,
+	count(*) FILTER (WHERE action = 'read' AND counted = 1) AS reads,
+	coalesce(sum(bytes) FILTER (WHERE action = 'read' AND counted = 1), 0) AS bytes,
+	count(*) FILTER (WHERE action IN ('open', 'mmap') AND result < 0) AS failed,
+	rfc3339(min(time_ns)) AS first_time, rfc3339(max(time_ns)) AS last_time
+FROM accesses GROUP BY person, dataset;
+
+CREATE VIEW gaps_losses AS
+SELECT a.seq, rfc3339(a.time_ns) AS time, a.time_ns, a.extra->>'kind' AS kind,
+	a.extra->>'reason' AS reason, rfc3339((a.extra->>'gap_from_ns')::bigint) AS gap_from,
+	rfc3339((a.extra->>'gap_to_ns')::bigint) AS gap_to,
+	(a.extra->>'gap_from_ns')::bigint AS gap_from_ns, (a.extra->>'gap_to_ns')::bigint AS gap_to_ns,
+	round(((a.extra->>'gap_to_ns')::bigint - (a.extra->>'gap_from_ns')::bigint) / 1e9, 3)
+		AS seconds,
+	(a.extra->>'cpu')::bigint AS cpu, (a.extra->>'counter')::bigint AS counter,
+	(a.extra->>'count')::bigint AS count, (a.extra->>'total')::bigint AS total, h.role::text AS host
+FROM access a JOIN host h ON h.id = a.host WHERE a.type IN (3, 4);
+
+CREATE VIEW alerts AS
+SELECT a.seq, rfc3339(a.time_ns) AS time, a.time_ns, a.doc->>'rule' AS rule,
+	a.doc->>'severity' AS severity, a.extra->>'summary' AS description,
+	(a.doc->>'cause_seq')::bigint AS cause_seq, (a.extra->>'count')::bigint AS count,
+	(a.extra->>'bytes')::bigint AS bytes, (a.extra->>'window_ns')::bigint / 1000000000 AS window_s,
+	nullif(a.extra->>'person', '') AS person, nullif(a.extra->>'dataset', '') AS dataset,
+	nullif(a.extra->>'path', '') AS path, h.role::text AS host
+FROM access a JOIN host h ON h.id = a.host WHERE a.type = 12;
+
 REVOKE ALL ON ALL TABLES IN SCHEMA custos FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA custos FROM PUBLIC;
+
+-- Auditors read the four views and nothing else: grant this role to their
+-- login roles.  A view reads with its owner's rights, so the role needs none
+-- on the tables.  Roles belong to the cluster: a second store reuses it.
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'custos_auditor') THEN
+		CREATE ROLE custos_auditor NOLOGIN;
+	END IF;
+END $$;
+GRANT USAGE ON SCHEMA custos TO custos_auditor;
+GRANT SELECT ON accesses, person_dataset, gaps_losses, alerts TO custos_auditor;

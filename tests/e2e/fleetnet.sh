@@ -8,6 +8,10 @@
 # byte the ledger's, no duplicate, no hole.  A forged ledger sent again is
 # refused as equivocation and ship exits 1; a host's certificate does not
 # open another host's role; plain TCP and a missing certificate are refused.
+# Two custos verify --follow share the hosts as they arrive: each host's
+# state and access rows are written once, the views show what each ledger's
+# own views show, a host that stops shipping is reported silent, an auditor
+# reads the views and nothing else.
 . "$(dirname "$0")/../lib.sh"
 
 PGBIN=/usr/lib/postgresql/15/bin
@@ -28,8 +32,9 @@ chmod 755 "$WORK"
 PG=$WORK/pg
 SHIP_PIDS=
 D_PIDS=
+F_PIDS=
 teardown() {
-	for p in $SHIP_PIDS $D_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $SHIP_PIDS $D_PIDS $F_PIDS; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns exec "${P}s" runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG/data" -m immediate \
 		stop >/dev/null 2>&1
@@ -90,6 +95,7 @@ ssl_min_protocol_version = 'TLSv1.3'
 EOF
 cat >"$PG/data/pg_hba.conf" <<EOF
 local all postgres trust
+local all auditor1 trust
 hostssl all all 10.77.0.0/16 cert
 EOF
 pg_start() { as_pg "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/log" -w start >/dev/null; }
@@ -138,6 +144,17 @@ for i in $HOSTS; do
 		--trust "$WORK/h$i/ledger/keys/trust.vkeys" >/dev/null 2>&1 || fail "enrol host $i"
 done
 check "three custosd run, each in its own namespace" 3 "$(ls "$WORK"/h*/pid | wc -l)"
+
+# The auditor's trust files, taken at enrolment; two followers share them.
+mkdir -p "$WORK/trust"
+for i in $HOSTS; do
+	cp "$WORK/h$i/ledger/keys/trust.vkeys" "$WORK/trust/host-$i.vkeys"
+done
+for k in 1 2; do
+	"$CUSTOS" verify --db "$ADMIN" --follow --trust-dir "$WORK/trust" >"$WORK/follow$k.out" \
+		2>"$WORK/follow$k.err" &
+	F_PIDS="$F_PIDS $!"
+done
 
 # Real accesses on every host while it ships.
 READERS=
@@ -223,10 +240,68 @@ check "the shippers saw the outages and came back" 1 \
 check "host 2 resumed after its cut" 1 \
 	"$([ "$(grep -c 'shipping .* from seq' "$WORK/h2/ship.log")" -ge 3 ] && echo 1)"
 
-# The central copy verified as the ledger is, from each host's trust file.
-mkdir -p "$WORK/trust"
+# The followers catch up with every host's last checkpoint.
+state() { sql "SELECT string_agg(h.role || '=' || v.size || ':' || v.status, ' ' ORDER BY h.role)
+	FROM custos.verify_state v JOIN custos.host h ON h.id = v.host"; }
+want=$(for i in $HOSTS; do printf 'host-%s=%s:* ' "$i" "$(local_n "$i")"; done)
+n=0
+until state | grep -Eq "^host-1=$(local_n 1):(verified|warnings) host-2=$(local_n 2):(verified|warnings) host-3=$(local_n 3):(verified|warnings)$" ||
+	[ $n -ge 300 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+check "verify --follow: every host verified to its end" 1 \
+	"$(state | grep -Ec "^host-1=$(local_n 1):(verified|warnings) host-2=$(local_n 2):(verified|warnings) host-3=$(local_n 3):(verified|warnings)$")"
+[ "$(state | grep -c verified)" = 1 ] || echo "  state: $(state); want $want"
+# The server was killed twice under them: lost connections are retried;
+# a row written twice would be a duplicate key.
+check "both followers took part, no row or state written twice" "2 0" \
+	"$(grep -l 'records verified' "$WORK"/follow[12].out | wc -l) $(cat "$WORK"/follow[12].err |
+		grep -c 'duplicate\|violates')"
 for i in $HOSTS; do
-	cp "$WORK/h$i/ledger/keys/trust.vkeys" "$WORK/trust/host-$i.vkeys"
+	check "host $i: an access row per record, once" "$(local_n "$i") $(local_n "$i")" \
+		"$(sql "SELECT count(*) || ' ' || count(DISTINCT seq) FROM custos.access a
+			JOIN custos.host h ON h.id = a.host WHERE h.role = 'host-$i'")"
+	cols="seq, time, action, result, path, dataset, bytes, partial, comm, uid, person, counted"
+	sqlite3 -readonly "$WORK/h$i/ledger/custos.db" "SELECT $cols FROM accesses ORDER BY seq" \
+		>"$WORK/h$i/views.local"
+	sql "SELECT $cols FROM custos.accesses WHERE host = 'host-$i' ORDER BY seq" \
+		>"$WORK/h$i/views.central"
+	check "host $i: the central accesses view shows what the ledger's own shows" \
+		"$(md5sum <"$WORK/h$i/views.local") $(wc -l <"$WORK/h$i/views.local")" \
+		"$(md5sum <"$WORK/h$i/views.central") $(wc -l <"$WORK/h$i/views.central")"
+done
+local_bytes=0
+for i in $HOSTS; do
+	local_bytes=$((local_bytes + $(sqlite3 -readonly "$WORK/h$i/ledger/custos.db" \
+		"SELECT coalesce(sum(bytes), 0) FROM person_dataset")))
+done
+check "person_dataset: the fleet's bytes are the hosts' bytes" "$local_bytes" \
+	"$(sql "SELECT sum(bytes) FROM custos.person_dataset")"
+# Nothing ships any more: three heartbeats (1 s) later each host is silent.
+n=0
+until [ "$(sql "SELECT count(*) FROM custos.verify_state WHERE silent")" = 3 ] || [ $n -ge 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+check "a host that ships nothing for three heartbeats is reported silent" "3 3" \
+	"$(sql "SELECT count(*) FROM custos.verify_state WHERE silent") $(cat "$WORK"/follow[12].out |
+		grep -o '^host-[123]: SILENT: nothing shipped since' | sort -u | wc -l)"
+
+# An auditor reads the views, and nothing else.
+sql "CREATE ROLE auditor1 LOGIN IN ROLE custos_auditor" >/dev/null
+aud() { psql -X -q -At "host=$PG dbname=postgres user=auditor1" -c "$1" 2>&1; }
+check "the auditor reads the views" \
+	"$(sqlite3 -readonly "$WORK/h1/ledger/custos.db" "SELECT count(*) FROM accesses")" \
+	"$(aud "SELECT count(*) FROM custos.accesses WHERE host = 'host-1'")"
+for stmt in "SELECT count(*) FROM custos.record" "SELECT count(*) FROM custos.access" \
+	"SELECT count(*) FROM custos.host" "SELECT custos.next_seq()" \
+	"DELETE FROM custos.access"; do
+	check "the auditor may not: $stmt" 1 "$(aud "$stmt" | grep -c 'permission denied')"
+done
+
+# The central copy verified as the ledger is, from each host's trust file.
+for i in $HOSTS; do
 	"$CUSTOS" verify --db "$ADMIN" --host "host-$i" --trust "$WORK/trust/host-$i.vkeys" \
 		>"$WORK/h$i/cverify.out" 2>&1
 	st=$?
@@ -255,7 +330,7 @@ sqlite3 "$WORK/forged.db" "UPDATE record SET t_boot_ns = t_boot_ns + 1 WHERE seq
 	>/dev/null 2>"$WORK/forged.log"
 check "a changed record sent again is refused: ship exits 1" 1 $?
 check "and says equivocation, tamper evidence, in one line" 1 \
-	"$(grep -c 'refuses a batch: equivocation: seq 5 differs.*never retried' "$WORK/forged.log")"
+	"$(grep -c 'refuses a .*: equivocation: seq 5 differs.*never retried' "$WORK/forged.log")"
 
 # Who may connect.
 try() { # try I CONNINFO: the first line of psql's error from host i's namespace
@@ -298,4 +373,27 @@ sql "DELETE FROM custos.record WHERE seq = $last AND host = (SELECT id FROM cust
 check "the last record of a host deleted: tamper evidence (exit 1)" 1 $?
 check "the store's head says more than it holds" 1 \
 	"$(grep -c "head says $((last + 1)) records of this host, $last are there" "$WORK/cut.out")"
+
+# A follower that meets an edited row: host 2 verified again from seq 0.
+h2=$(sql "SELECT id FROM custos.host WHERE role = 'host-2'")
+sql "BEGIN; DELETE FROM custos.access WHERE host = $h2;
+	UPDATE custos.verify_state SET size = 0, status = 'unverified' WHERE host = $h2;
+	UPDATE custos.record SET body = overlay(body PLACING '\\xff'::bytea FROM 100)
+		WHERE seq = 10 AND host = $h2; COMMIT" >/dev/null
+n=0
+until [ "$(sql "SELECT status FROM custos.verify_state WHERE host = $h2")" = tamper ] ||
+	[ $n -ge 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+check "verify --follow: host 2 is tamper, with no access row shown" "tamper 0 0" \
+	"$(sql "SELECT status || ' ' || size FROM custos.verify_state WHERE host = $h2") $(sql \
+		"SELECT count(*) FROM custos.accesses WHERE host = 'host-2'")"
+check "and says where" 1 \
+	"$(cat "$WORK"/follow[12].out | grep -c '^host-2: TAMPER   seq 11: does not chain to seq 10')"
+for p in $F_PIDS; do kill -TERM "$p"; done
+st=0
+for p in $F_PIDS; do wait "$p" || st=$?; done
+F_PIDS=
+check "the followers stop on SIGTERM (exit 0)" 0 "$st"
 finish
