@@ -42,6 +42,9 @@
 	"  1  refused: custos verify finds tamper evidence in the ledger\n"                        \
 	"  2  bad arguments\n"                                                                     \
 	"  3  the database could not be opened or read, or the output could not be written\n"
+#define CENTRAL_TRUST_HELP                                                                         \
+	"central store: the auditor's trust files, DIR/NAME.vkeys for\n"                           \
+	"host NAME; each host's log is verified with its own first"
 #define TRUST_HELP                                                                                 \
 	"the auditor's trust.vkeys (default: the keys the log's own\n"                             \
 	"GENESIS certifies, which cannot tell a log made anew)"
@@ -57,6 +60,15 @@ static int parse_format(const char *s, enum query_format *fmt)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+/* What custos verify proved, for report's header. */
+static void proven_text(const struct verify_summary *sum, const char *trust, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%" PRIu64 " records replayed with %s; %" PRIu64 " sealed%s%s",
+		 sum->records, trust ? trust : "the keys of the log's own GENESIS (no --trust)",
+		 sum->sealed, sum->records > sum->sealed ? ", the rest OPEN (not sealed yet)" : "",
+		 sum->warnings ? "; custos verify has warnings" : "");
 }
 
 /*
@@ -82,13 +94,7 @@ static int open_proven(const char *cmd, const char *db, const char *trust,
 			  "(tamper findings: %u; custos verify --db %s --trust FILE lists them)",
 			  cmd, db, sum.tamper, db);
 	else if (status == VERIFY_OK || status == VERIFY_WARNINGS)
-		snprintf(proven, cap,
-			 "%" PRIu64 " records replayed with %s; %" PRIu64 " sealed%s%s",
-			 sum.records,
-			 trust ? trust : "the keys of the log's own GENESIS (no --trust)",
-			 sum.sealed,
-			 sum.records > sum.sealed ? ", the rest OPEN (not sealed yet)" : "",
-			 sum.warnings ? "; custos verify has warnings" : "");
+		proven_text(&sum, trust, proven, cap);
 	/* verify__run has said why it could not conclude. */
 	return status == VERIFY_OK || status == VERIFY_WARNINGS ? 0
 	       : status == VERIFY_TAMPER			? EXIT_TAMPER
@@ -127,8 +133,11 @@ enum {
 };
 
 static const struct opt query_opts[] = {
-	{ "db", OPT_DB, 0, "FILE", "the database custosd writes (required)" },
+	{ "db", OPT_DB, 0, "FILE|URL",
+	  "the database custosd writes, or the fleet's central store\n"
+	  "(postgresql://...) with --trust-dir (required)" },
 	{ "trust", OPT_TRUST, 0, "FILE", TRUST_HELP },
+	{ "trust-dir", OPT_TRUST_DIR, 0, "DIR", CENTRAL_TRUST_HELP },
 	{ "path", OPT_FILTER, 0, "PREFIX",
 	  "only PREFIX itself and paths below it (\"/a/b\" does not match \"/a/bc\")" },
 	{ "glob", OPT_FILTER, 0, "PATTERN",
@@ -158,8 +167,9 @@ static const struct opt query_opts[] = {
 	{ "result", OPT_FILTER, 0, "R",
 	  "only accesses that succeeded (ok), failed (failed), were refused\n"
 	  "(denied: -13 EACCES or -1 EPERM), or whose result is the number R" },
-	{ "host", OPT_FILTER, 0, "NAME",
-	  "only records of a ledger written on host NAME (as \"host\" shows)" },
+	{ "host", OPT_HOSTNAME, 0, "NAME",
+	  "only records of a ledger written on host NAME (as \"host\" shows);\n"
+	  "central store: the enrolled host NAME, repeatable (default: all)" },
 	{ "abi", OPT_FILTER, 0, "ABI",
 	  "only accesses made through system calls of ABI: x86_64, i386\n"
 	  "(int 0x80 or a 32-bit program) or x32; a read session matches\n"
@@ -215,6 +225,47 @@ static const struct opts_cmd query_cmd = {
 	.usage_status = EXIT_USAGE,
 };
 
+/* The --host and --trust-dir of query and report: hosts of a central
+ * store, or (query, once) a ledger's host filter. */
+struct hosts_arg {
+	const char **names;
+	size_t n;
+	const char *trust_dir;
+};
+
+/* Whether they fit the database; else the one-line reason. */
+static const char *hosts_check(const struct hosts_arg *h, const char *db, const char *trust,
+			       bool filter)
+{
+	if (db && central__is_url(db))
+		return trust || !h->trust_dir ? "a central store wants --trust-dir DIR (each "
+						"host's own trust file), not --trust"
+					      : NULL;
+	if (h->trust_dir)
+		return "--trust-dir is for a central store (--db postgresql://...)";
+	if (h->n > (filter ? 1 : 0))
+		return filter ? "--host is given once for a ledger file"
+			      : "--host is for a central store (--db postgresql://...)";
+	return NULL;
+}
+
+struct central_query {
+	const struct query_filter *f;
+	enum query_format fmt;
+	bool header;
+};
+
+/* One host of a central store, as a proven ledger: its rows, the header once. */
+static int query_host(void *ctx, struct store_reader *rd, const char *host, const char *trust,
+		      const struct verify_summary *sum)
+{
+	struct central_query *q = ctx;
+	int err = query__run(rd, host, q->f, q->fmt, q->header, stdout);
+
+	q->header = false;
+	return err;
+}
+
 static int cmd_query(int argc, char **argv)
 {
 	struct query_filter f;
@@ -222,10 +273,16 @@ static int cmd_query(int argc, char **argv)
 	enum query_format fmt = QUERY_TABLE;
 	int64_t now = util__realtime_ns();
 	const char *db = NULL, *trust = NULL, *why;
+	struct hosts_arg h = { .names = calloc(argc, sizeof(char *)) };
+	struct central_query q = { .f = &f, .header = true };
 	char proven[512];
 	struct store_reader *conn = NULL;
-	int c, status;
+	int c, status, bad = 0;
 
+	if (!h.names) {
+		log_warnx("failed to query: out of memory");
+		return EXIT_IO;
+	}
 	query__filter_init(&f);
 	opts__init(&p, &query_cmd, argc, argv);
 	while ((c = opts__next(&p, &status)) > 0) {
@@ -236,37 +293,60 @@ static int cmd_query(int argc, char **argv)
 		case OPT_TRUST:
 			trust = optarg;
 			break;
+		case OPT_TRUST_DIR:
+			h.trust_dir = optarg;
+			break;
+		case OPT_HOSTNAME:
+			h.names[h.n++] = optarg;
+			break;
 		case OPT_FILTER:
 			/* An empty value is named by the message alone. */
 			if (query__set(&f, p.last->name, optarg, now, &why))
-				return *optarg ? opts__fail(&query_cmd, "%s: %s", why, optarg)
-					       : opts__fail(&query_cmd, "%s", why);
+				bad = *optarg ? opts__fail(&query_cmd, "%s: %s", why, optarg)
+					      : opts__fail(&query_cmd, "%s", why);
 			break;
 		case OPT_UNATTRIBUTED:
 			f.unattributed = 1;
 			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &fmt))
-				return opts__fail(&query_cmd,
-						  "invalid --format, want table, json or csv: %s",
-						  optarg);
+				bad = opts__fail(&query_cmd,
+						 "invalid --format, want table, json or csv: %s",
+						 optarg);
 			break;
 		}
+		if (bad)
+			break;
 	}
-	if (c < 0)
-		return status;
-	if (optind < argc)
-		return opts__fail(&query_cmd, "unexpected argument %s", argv[optind]);
-	if (!db)
-		return opts__fail(&query_cmd, "--db FILE is required");
-	if (f.since_ns != INT64_MIN && f.until_ns != INT64_MAX && f.since_ns >= f.until_ns)
-		return opts__fail(&query_cmd, "--since must be earlier than --until");
-
-	status = open_proven("query", db, trust, &conn, proven, sizeof(proven));
-	/* query__run has said why it failed. */
-	if (!status && query__run(conn, db, &f, fmt, stdout))
+	q.fmt = fmt;
+	why = c < 0 || bad ? NULL : hosts_check(&h, db, trust, true);
+	if (c < 0 || bad)
+		status = bad ? bad : status;
+	else if (optind < argc)
+		status = opts__fail(&query_cmd, "unexpected argument %s", argv[optind]);
+	else if (!db)
+		status = opts__fail(&query_cmd, "--db FILE is required");
+	else if (f.since_ns != INT64_MIN && f.until_ns != INT64_MAX && f.since_ns >= f.until_ns)
+		status = opts__fail(&query_cmd, "--since must be earlier than --until");
+	else if (why)
+		status = opts__fail(&query_cmd, "%s", why);
+	else if (!central__is_url(db) && h.n && query__set(&f, "host", h.names[0], now, &why))
+		status = opts__fail(&query_cmd, "%s", why);
+	else if (central__is_url(db))
+		status =
+			fleetcmd__each_proven(&(struct fleet_proven_opts){ .cmd = "query",
+									   .conninfo = db,
+									   .hosts = h.names,
+									   .n_hosts = h.n,
+									   .trust_dir = h.trust_dir,
+									   .each = query_host,
+									   .ctx = &q });
+	else if (!(status = open_proven("query", db, trust, &conn, proven, sizeof(proven))) &&
+		 query__run(conn, db, &f, fmt, true, stdout))
+		/* query__run has said why it failed. */
 		status = EXIT_IO;
 	store__reader_close(conn);
+	free(h.names);
 	return status;
 }
 
@@ -597,8 +677,14 @@ static int cmd_verify_proof(int argc, char **argv)
 }
 
 static const struct opt report_opts[] = {
-	{ "db", OPT_DB, 0, "FILE", "the database custosd writes (required)" },
+	{ "db", OPT_DB, 0, "FILE|URL",
+	  "the database custosd writes, or the fleet's central store\n"
+	  "(postgresql://...) with --trust-dir (required)" },
 	{ "trust", OPT_TRUST, 0, "FILE", TRUST_HELP },
+	{ "trust-dir", OPT_TRUST_DIR, 0, "DIR", CENTRAL_TRUST_HELP },
+	{ "host", OPT_HOSTNAME, 0, "NAME",
+	  "central store: a report of the enrolled host NAME; repeatable\n"
+	  "(default: one of each host)" },
 	{ "since", OPT_SINCE, 0, "TIME", "only accesses at or after TIME (default: the first)" },
 	{ "until", OPT_UNTIL, 0, "TIME", "only accesses before TIME (default: the last)" },
 	{ "person", OPT_PERSON, 0, "ID", "only accesses by staff member ID (or service:NAME)" },
@@ -704,40 +790,82 @@ static const char *report_want(int key)
 	}
 }
 
+/* One host of a central store, as a proven ledger: its report, named after it. */
+static int report_host(void *ctx, struct store_reader *rd, const char *host, const char *trust,
+		       const struct verify_summary *sum)
+{
+	struct report_opts o = *(const struct report_opts *)ctx;
+	char proven[512], name[300];
+
+	proven_text(sum, trust, proven, sizeof(proven));
+	snprintf(name, sizeof(name), "host %s of the central store", host);
+	o.db = name;
+	o.proven = proven;
+	return report__run(rd, &o, stdout);
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	struct report_opts o = report__defaults();
 	int64_t now = util__realtime_ns();
-	const char *trust = NULL;
+	const char *trust = NULL, *why = NULL;
+	struct hosts_arg h = { .names = calloc(argc, sizeof(char *)) };
 	struct opts_parser p;
 	char proven[512];
 	struct store_reader *conn = NULL;
-	int c, err, status;
+	int c, err = 0, status;
 
+	if (!h.names) {
+		log_warnx("failed to report: out of memory");
+		return EXIT_IO;
+	}
+	/* Filled in by open_proven before report__run reads it. */
+	o.proven = proven;
 	opts__init(&p, &report_cmd, argc, argv);
 	while ((c = opts__next(&p, &status)) > 0) {
-		err = report_set(&o, c, optarg, now, &trust);
-		if (err == -ENOENT)
-			return opts__fail(&report_cmd, "--%s needs a name", p.last->name);
+		if (c == OPT_HOSTNAME)
+			h.names[h.n++] = optarg;
+		else if (c == OPT_TRUST_DIR)
+			h.trust_dir = optarg;
+		else
+			err = report_set(&o, c, optarg, now, &trust);
 		if (err)
-			return opts__fail(&report_cmd, "invalid --%s, want %s: %s", p.last->name,
-					  report_want(c), optarg);
+			break;
 	}
+	if (c > 0 && !err)
+		why = hosts_check(&h, o.db, trust, false);
 	if (c < 0)
-		return status;
-	if (optind < argc)
-		return opts__fail(&report_cmd, "unexpected argument %s", argv[optind]);
-	if (!o.db)
-		return opts__fail(&report_cmd, "--db FILE is required");
-	if (o.since_ns != INT64_MIN && o.until_ns != INT64_MAX && o.since_ns >= o.until_ns)
-		return opts__fail(&report_cmd, "--since must be earlier than --until");
-
-	status = open_proven("report on", o.db, trust, &conn, proven, sizeof(proven));
-	o.proven = proven;
-	/* report__run has said why it failed. */
-	if (!status && report__run(conn, &o, stdout))
+		;
+	else if (err == -ENOENT)
+		status = opts__fail(&report_cmd, "--%s needs a name", p.last->name);
+	else if (err)
+		status = opts__fail(&report_cmd, "invalid --%s, want %s: %s", p.last->name,
+				    report_want(c), optarg);
+	else if (optind < argc)
+		status = opts__fail(&report_cmd, "unexpected argument %s", argv[optind]);
+	else if (!o.db)
+		status = opts__fail(&report_cmd, "--db FILE is required");
+	else if (o.since_ns != INT64_MIN && o.until_ns != INT64_MAX && o.since_ns >= o.until_ns)
+		status = opts__fail(&report_cmd, "--since must be earlier than --until");
+	else if (why)
+		status = opts__fail(&report_cmd, "%s", why);
+	else if (central__is_url(o.db) && o.html)
+		status = opts__fail(&report_cmd, "--html is for one ledger, not a central store");
+	else if (central__is_url(o.db))
+		status =
+			fleetcmd__each_proven(&(struct fleet_proven_opts){ .cmd = "report on",
+									   .conninfo = o.db,
+									   .hosts = h.names,
+									   .n_hosts = h.n,
+									   .trust_dir = h.trust_dir,
+									   .each = report_host,
+									   .ctx = &o });
+	else if (!(status = open_proven("report on", o.db, trust, &conn, proven, sizeof(proven))) &&
+		 report__run(conn, &o, stdout))
+		/* report__run has said why it failed. */
 		status = EXIT_IO;
 	store__reader_close(conn);
+	free(h.names);
 	return status;
 }
 

@@ -19,4 +19,27 @@ int fleetcmd__ship(int argc, char **argv);
  * verified with DIR/NAME.vkeys, a line each.  Returns verify's status. */
 int fleetcmd__verify_all(const char *conninfo, const char *trust_dir);
 
+/*
+ * custos query and report on a central store: each host named (every
+ * enrolled one when none is) verified from its central copy with the
+ * auditor's trust_dir/NAME.vkeys, and what the replay proved copied into a
+ * temporary ledger, which each(ctx, reader, host, trust, summary) reads as
+ * it reads any ledger.  A host with tamper evidence is refused (said).
+ * Returns the exit status: 1 when a host was refused, else 3 when one could
+ * not be read, else 0 (or each's failure as 3).
+ */
+struct store_reader;
+struct verify_summary;
+struct fleet_proven_opts {
+	const char *cmd; /* "query", "report on": for messages */
+	const char *conninfo;
+	const char *const *hosts;
+	size_t n_hosts;
+	const char *trust_dir;
+	int (*each)(void *ctx, struct store_reader *rd, const char *host, const char *trust,
+		    const struct verify_summary *sum);
+	void *ctx;
+};
+int fleetcmd__each_proven(const struct fleet_proven_opts *o);
+
 #endif /* CUSTOS_CUSTOS_H */

@@ -5,17 +5,21 @@
  * which runs on each host beside custosd.
  */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "central.h"
 #include "custos.h"
 #include "fleet.h"
+#include "log.h"
 #include "opts.h"
 #include "ship.h"
+#include "store.h"
 #include "util.h"
 #include "verify.h"
 
@@ -273,5 +277,122 @@ int fleetcmd__verify_all(const char *conninfo, const char *trust_dir)
 		free(trust);
 	}
 	central__free_hosts(names, n);
+	return status;
+}
+
+/* ---- custos query and report on a central store -------------------------- */
+
+/* A host's records, as the replay checks them, into a temporary ledger. */
+struct builder {
+	struct store *st;
+	unsigned in_batch;
+};
+
+#define BUILD_BATCH 10000
+
+static int build_each(void *ctx, const struct record *r)
+{
+	struct builder *b = ctx;
+	struct record copy = *r;
+
+	if (!b->in_batch && store__begin(b->st))
+		return -EIO;
+	/* The store chains as the log did: the same seq, the same bytes. */
+	if (store__append(b->st, &copy) || copy.seq != r->seq ||
+	    memcmp(copy.prev_leaf, r->prev_leaf, sizeof(copy.prev_leaf))) {
+		log_warnx("failed to copy seq %" PRIu64 " into a temporary ledger", r->seq);
+		return -EIO;
+	}
+	if (++b->in_batch == BUILD_BATCH) {
+		b->in_batch = 0;
+		return store__commit(b->st) ? -EIO : 0;
+	}
+	return 0;
+}
+
+static void remove_ledger(const char *dir)
+{
+	static const char *const files[] = { "ledger.db", "ledger.db-wal", "ledger.db-shm" };
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/*
+ * One host: its log verified from the central copy with DIR/host.vkeys, as
+ * custos verify does, and copied record by record as the replay proves it
+ * into a temporary ledger, which each() then reads as any ledger.
+ */
+static int one_host(const struct fleet_proven_opts *o, const char *host)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], *trust = NULL;
+	struct verify_summary sum = { 0 };
+	struct builder b = { 0 };
+	struct verify_opts vo = {
+		.db = o->conninfo,
+		.host = host,
+		.silent = 1,
+		.summary = &sum,
+		.each = build_each,
+		.each_ctx = &b,
+	};
+	int status = EXIT_IO;
+
+	snprintf(dir, sizeof(dir), "%s/custos-central.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir)) {
+		log_warn("failed to make a temporary directory in %s", dir);
+		return EXIT_IO;
+	}
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	if (asprintf(&trust, "%s/%s.vkeys", o->trust_dir, host) < 0)
+		goto cleanup;
+	vo.trust = trust;
+	b.st = store__open(path);
+	if (!b.st)
+		goto cleanup;
+	status = verify__run(&vo, stdout);
+	if (status == VERIFY_TAMPER) {
+		log_warnx("refused to %s host %s: custos verify finds tamper evidence in its "
+			  "central copy (tamper findings: %u; custos verify --db URL --host %s "
+			  "--trust %s lists them)",
+			  o->cmd, host, sum.tamper, host, trust);
+		status = EXIT_TAMPER;
+	} else if (status == VERIFY_ERROR || (b.in_batch && store__commit(b.st))) {
+		status = EXIT_IO;
+	} else {
+		status = o->each(o->ctx, store__reader(b.st), host, trust, &sum) ? EXIT_IO : 0;
+	}
+cleanup:
+	store__close(b.st);
+	remove_ledger(dir);
+	free(trust);
+	return status;
+}
+
+int fleetcmd__each_proven(const struct fleet_proven_opts *o)
+{
+	char **all = NULL;
+	size_t n_all = 0, n = o->n_hosts;
+	const char *const *hosts = o->hosts;
+	int status = 0, st;
+
+	if (!n) {
+		if (central__hosts(o->conninfo, &all, &n_all))
+			return EXIT_IO;
+		hosts = (const char *const *)all;
+		n = n_all;
+	}
+	for (size_t i = 0; i < n; i++) {
+		st = one_host(o, hosts[i]);
+		/* Tamper evidence first, then what could not be read. */
+		if (st == EXIT_TAMPER || (st && status != EXIT_TAMPER))
+			status = st;
+	}
+	central__free_hosts(all, n_all);
 	return status;
 }

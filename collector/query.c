@@ -413,7 +413,7 @@ int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t
 }
 
 int query__run(struct store_reader *db, const char *db_path, const struct query_filter *f,
-	       enum query_format fmt, FILE *out)
+	       enum query_format fmt, bool header, FILE *out)
 {
 	struct printer p = { .fmt = fmt, .out = out };
 	uint8_t *host_copy = NULL;
@@ -422,9 +422,9 @@ int query__run(struct store_reader *db, const char *db_path, const struct query_
 	err = store__host(db, &p.host, &host_copy);
 	if (err)
 		goto cleanup;
-	if (fmt == QUERY_TABLE)
+	if (header && fmt == QUERY_TABLE)
 		print_table_header(out);
-	else if (fmt == QUERY_CSV)
+	else if (header && fmt == QUERY_CSV)
 		print_csv_header(out);
 	err = store__select(db, f, print_record, &p);
 	if (err)

@@ -4,6 +4,7 @@
 #define CUSTOS_QUERY_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 enum query_format {
@@ -76,10 +77,11 @@ int query__set(struct query_filter *f, const char *opt, const char *arg, int64_t
 
 /* Run the query on db (a reader of store__open_reader, or the connection
  * custos verify proved: see verify_opts.keep), named db_path in messages,
- * and print the rows to out.  Returns 0, or -errno after logging the
- * reason once. */
+ * and print the rows to out, after the table's or CSV's header when header
+ * is set (the first of several ledgers).  Returns 0, or -errno after
+ * logging the reason once. */
 struct store_reader;
 int query__run(struct store_reader *db, const char *db_path, const struct query_filter *f,
-	       enum query_format fmt, FILE *out);
+	       enum query_format fmt, bool header, FILE *out);
 
 #endif /* CUSTOS_QUERY_H */

@@ -941,6 +941,8 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	}
 	v->o = o;
 	v->out = out;
+	v->each = o->each;
+	v->each_ctx = o->each_ctx;
 	merkle__init(&v->tree);
 	if (o->trust && trust__load(o->trust, &v->trust))
 		goto out;

@@ -21,6 +21,10 @@ enum verify_status {
 };
 
 struct store_reader;
+struct record;
+/* What a replay hands each record it has checked and hashed, in seq order;
+ * a negative return ends the replay as an error. */
+typedef int verify_each_fn(void *ctx, const struct record *r);
 
 struct verify_opts {
 	const char *db;		    /* a ledger file, or a fleet's central store (central.h) */
@@ -40,6 +44,8 @@ struct verify_opts {
 	 */
 	struct store_reader **keep;
 	struct verify_summary *summary; /* filled in when set */
+	verify_each_fn *each;		/* set: handed every record replayed */
+	void *each_ctx;
 };
 
 struct verify_summary {
@@ -57,12 +63,10 @@ int verify__run(const struct verify_opts *o, FILE *out);
  * the store holds next (central.h, read to its last checkpoint).  Its
  * findings are printed to stdout as they are made; what a whole log's end
  * would add (an OPEN tail, a log that stops) is not judged.  each(ctx, r),
- * when set, is handed every record replayed; a negative return ends the
- * round as an error.
+ * when set, is handed every record replayed (verify_each_fn).
  */
 struct verifier;
 struct central;
-typedef int verify_each_fn(void *ctx, const struct record *r);
 /* o (with trust set) must outlive the verifier.  NULL when the trust file
  * cannot be read (said). */
 struct verifier *verify__follow_open(const struct verify_opts *o);

@@ -75,7 +75,7 @@ static inline int query_file(const char *path, const struct query_filter *f, enu
 	struct store_reader *db = open_reader(path, &err);
 
 	if (!err)
-		err = query__run(db, path, f, fmt, out);
+		err = query__run(db, path, f, fmt, true, out);
 	store__reader_close(db);
 	return err;
 }

@@ -318,6 +318,38 @@ check "custos verify --all: every host verified (exit 0 or 2)" 1 \
 	"$([ $st = 0 ] || [ $st = 2 ] && echo 1)"
 check "a line per host" 3 "$(grep -c '^host-[123] .* verified' "$WORK/all.out")"
 
+# Auditors' queries and reports of the central store: what each host's own
+# ledger gives, host by host.
+: >"$WORK/local.json"
+for i in $HOSTS; do
+	"$CUSTOS" query --db "$WORK/h$i/ledger/custos.db" --trust "$WORK/trust/host-$i.vkeys" \
+		--format json >"$WORK/h$i/query.json" 2>/dev/null
+	cat "$WORK/h$i/query.json" >>"$WORK/local.json"
+done
+"$CUSTOS" query --db "$ADMIN" --trust-dir "$WORK/trust" --host host-2 --format json \
+	>"$WORK/central2.json" 2>"$WORK/cq.err"
+check "custos query --db postgresql://... --host host-2: exit 0" 0 $?
+check "the same records, keys and values as host 2's own ledger" \
+	"$(md5sum <"$WORK/h2/query.json") $(wc -l <"$WORK/h2/query.json")" \
+	"$(md5sum <"$WORK/central2.json") $(wc -l <"$WORK/central2.json")"
+"$CUSTOS" query --db "$ADMIN" --trust-dir "$WORK/trust" --format json >"$WORK/central.json" \
+	2>>"$WORK/cq.err"
+check "every host, one after the other: each ledger's records" \
+	"$(md5sum <"$WORK/local.json")" "$(md5sum <"$WORK/central.json")"
+check "a table's header once for several hosts" 1 \
+	"$("$CUSTOS" query --db "$ADMIN" --trust-dir "$WORK/trust" --format csv --action open \
+		--host host-1 --host host-3 | grep -c '^seq,')"
+"$CUSTOS" report --db "$ADMIN" --trust-dir "$WORK/trust" --host host-3 >"$WORK/report3.out" 2>&1
+check "custos report of host 3 from the store (exit 0)" "0 1" \
+	"$? $(grep -c '^ledger: host host-3 of the central store' "$WORK/report3.out")"
+check "its summary is host 3's own" \
+	"$("$CUSTOS" report --db "$WORK/h3/ledger/custos.db" --trust "$WORK/trust/host-3.vkeys" |
+		sed -n '/^== Summary ==/,/^$/p')" "$(sed -n '/^== Summary ==/,/^$/p' "$WORK/report3.out")"
+"$CUSTOS" query --db "$ADMIN" --trust "$WORK/trust/host-1.vkeys" >/dev/null 2>&1
+check "a central store with --trust and no --trust-dir: usage (exit 2)" 2 $?
+"$CUSTOS" query --db "$WORK/h1/ledger/custos.db" --trust-dir "$WORK/trust" >/dev/null 2>&1
+check "--trust-dir for a ledger file: usage (exit 2)" 2 $?
+
 # A check from seq 0 of the true ledger: all no-ops.
 (on_host 1 "$CUSTOS" ship --db "$WORK/h1/ledger/custos.db" --to "$(tls 1)" --once --from 0) \
 	>/dev/null 2>"$WORK/check.log"
@@ -361,6 +393,11 @@ sql "UPDATE custos.record SET body = overlay(body PLACING '\\xff'::bytea FROM 10
 check "a central row changed by a superuser: tamper evidence (exit 1)" 1 $?
 check "found at the record after it, which no longer chains" 1 \
 	"$(grep -c 'seq 8: does not chain to seq 7' "$WORK/edit.out")"
+"$CUSTOS" query --db "$ADMIN" --trust-dir "$WORK/trust" --host host-1 >/dev/null \
+	2>"$WORK/editq.err"
+check "custos query refuses that host (exit 1), in one line" "1 1" \
+	"$? $(grep -c 'refused to query host host-1: custos verify finds tamper evidence' \
+		"$WORK/editq.err")"
 "$CUSTOS" verify --db "$ADMIN" --all --trust-dir "$WORK/trust" >"$WORK/all2.out" 2>&1
 check "custos verify --all: exit 1, and says which host" "1 1" \
 	"$? $(grep -c '^host-1 .*TAMPER EVIDENCE' "$WORK/all2.out")"
