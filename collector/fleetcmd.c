@@ -189,7 +189,7 @@ const struct opts_cmd fleetcmd__ship_cmd = {
 	.after = "Exit status: 0 stopped, or caught up with --once; 1 the store refuses the\n"
 		 "ledger (a record or checkpoint that differs from the one it holds, or a gap):\n"
 		 "tamper evidence, never retried; 2 bad arguments; 3 the ledger could not be\n"
-		 "read.\n",
+		 "read at the start (later read failures are retried).\n",
 	.usage_status = EXIT_USAGE,
 };
 

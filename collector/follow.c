@@ -23,6 +23,7 @@
 #define SEND_BYTES    (256 << 10) /* access rows handed to COPY at once */
 #define SILENT_BEATS  3
 #define RETRY_MS      2000
+#define EXTEND_NS     (3600 * 1000000000LL)
 
 /* A host this process verifies: its verifier lives from pass to pass. */
 struct followed {
@@ -505,6 +506,7 @@ int follow__run(const struct follow_opts *o)
 {
 	struct follower f = { .o = o };
 	struct sigaction sa = { .sa_handler = on_stop };
+	int64_t extended = INT64_MIN / 2;
 	int err, rc = 0;
 	bool started = false;
 
@@ -512,6 +514,14 @@ int follow__run(const struct follow_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	while (!stopping) {
 		err = f.c ? 0 : connect_follower(&f);
+		/* Next month's partitions, made well before records need them. */
+		if (!err && util__boottime_ns() - extended > EXTEND_NS) {
+			err = run_sql(&f, "SELECT custos.extend_span()", 0, NULL,
+				      "add the coming months' partitions")
+				      ? 0
+				      : -EIO;
+			extended = util__boottime_ns();
+		}
 		if (err && !started) {
 			rc = -EIO;
 			break;

@@ -64,6 +64,7 @@ struct shipper {
 	size_t len, cap;
 	uint32_t n;
 	unsigned backoff_ms;
+	bool ledger_read; /* a step has read the ledger: a later failure is retried */
 };
 
 static volatile sig_atomic_t stopping;
@@ -378,6 +379,8 @@ static int run(struct shipper *s)
 			err = !s->c ? -EAGAIN : open_ledger(s) ?: resume(s);
 		} else {
 			err = step(s);
+			if (err >= 0)
+				s->ledger_read = true;
 			if (err > 0) {
 				s->backoff_ms = BACKOFF_MIN_MS;
 				err = 0;
@@ -390,7 +393,12 @@ static int run(struct shipper *s)
 				util__sleep_ms(IDLE_MS);
 			}
 		}
+		/* A ledger read once and then not (a reader beside a busy writer
+		 * may be told to come back): said, and read again from the top. */
+		if (err == -EIO && s->ledger_read)
+			err = -EAGAIN;
 		if (err == -EAGAIN) {
+			close_ledger(s);
 			disconnect(s);
 			back_off(s);
 			err = 0;

@@ -30,7 +30,8 @@ struct ship_opts {
  * jittered backoff (0.2 s to 30 s), forever.  Returns 0; -EBADMSG when the
  * server refuses what the ledger holds (equivocation or a gap: tamper
  * evidence on one side, never retried) or holds more than the ledger;
- * -EIO when the ledger cannot be read.  The reason has been logged.
+ * -EIO when the ledger cannot be read at the start (later, a failed read
+ * is retried as a lost connection is).  The reason has been logged.
  */
 int ship__run(const struct ship_opts *o);
 

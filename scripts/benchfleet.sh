@@ -10,6 +10,7 @@
 set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
+. tests/fleetlib.sh
 BUILD=$(pwd)/build
 CUSTOS=$BUILD/custos
 TOOL=$BUILD/tests/ledgertool
@@ -40,36 +41,11 @@ body=$("$TOOL" dump "$WORK/h1.db" | awk '{ s += length($0) / 2 } END { printf "%
 
 # A CA, the server's certificate for localhost, one per host (CN = its role).
 T=$WORK/tls
-cert() { # cert NAME CN [EXT]
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
-		-keyout "$T/$1.key" -out "$T/$1.csr" 2>/dev/null &&
-		openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" \
-			-CAcreateserial -days 2 ${3:+-extfile "$3"} -out "$T/$1.crt" 2>/dev/null
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=bench CA" \
-	-days 2 -keyout "$T/ca.key" -out "$T/ca.crt" 2>/dev/null
-echo "subjectAltName = DNS:localhost" >"$T/san.ext"
-cert server localhost "$T/san.ext"
-for i in $HOSTS; do cert "h$i" "h$i"; done
-chown postgres "$T/server.key" "$T/server.crt"
-chmod 600 "$T"/*.key
+fleet_tls "$T" localhost || { echo "fleet: failed to make the certificates"; exit 1; }
+for i in $HOSTS; do fleet_cert "$T" "h$i" "h$i"; done
 
 chown postgres "$WORK/pg"
-runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg/data" -A trust -U postgres -E UTF8 \
-	--locale=C.UTF-8 >/dev/null || exit 1
-cat >>"$WORK/pg/data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$WORK/pg'
-fsync = on
-synchronous_commit = on
-ssl = on
-ssl_cert_file = '$T/server.crt'
-ssl_key_file = '$T/server.key'
-ssl_ca_file = '$T/ca.crt'
-ssl_min_protocol_version = 'TLSv1.3'
-EOF
-printf 'local all postgres trust\nhostssl all all 127.0.0.1/32 cert\n' >"$WORK/pg/data/pg_hba.conf"
+fleet_server "$WORK/pg/data" "$WORK/pg" "$T" 127.0.0.1 127.0.0.1/32 "$PORT" || exit 1
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start >/dev/null ||
 	{ echo "fleet: the server does not start"; exit 1; }
 ADMIN="host=$WORK/pg port=$PORT dbname=postgres user=postgres"
@@ -84,8 +60,9 @@ fresh() { # a new store with the eight hosts enrolled
 	done
 	psql -X -q "$ADMIN" -c CHECKPOINT
 }
-ship() { # ship I: host i's whole ledger
-	"$CUSTOS" ship --db "$WORK/h$1.db" --once --to "host=localhost hostaddr=127.0.0.1 \
+ship() { # ship I: host i's whole ledger (its peak memory in rss.I, KiB)
+	/usr/bin/time -f %M -o "$WORK/rss.$1" "$CUSTOS" ship --db "$WORK/h$1.db" --once \
+		--to "host=localhost hostaddr=127.0.0.1 \
 		port=$PORT dbname=postgres user=h$1 sslrootcert=$T/ca.crt sslcert=$T/h$1.crt \
 		sslkey=$T/h$1.key" 2>/dev/null
 }
@@ -165,7 +142,8 @@ while [ $r -lt "$ROUNDS" ]; do
 done
 echo "$one" | awk -v n="$n" -v eight="$eight" -v held="$held" -v bytes="$bytes" \
 	-v body="$body" -v chained="$chained" -v sent="$sent" -v floor="$floor" \
-	-v follow="$follow" -v rows="$rows" -v want="$want" -v abytes="$abytes" '
+	-v follow="$follow" -v rows="$rows" -v want="$want" -v abytes="$abytes" \
+	-v rss="$(cat "$WORK/rss.1")" -v ledger="$(stat -c %s "$WORK/h1.db")" '
 function median(list,   k, a, i, j, t) {
 	k = split(list, a, " ")
 	for (i = 1; i <= k; i++)
@@ -175,8 +153,9 @@ function median(list,   k, a, i, j, t) {
 }
 {
 	o = median($0); e = median(eight); f = median(floor)
-	printf "fleet: one host, %d records: median %d ms, %d records/s (runs:%s ms)\n", n, o,
-		n * 1000 / o, $0
+	printf "fleet: one host, %d records: median %d ms, %d records/s (runs:%s ms); custos ship" \
+		" peak RSS %d KiB for a %d MiB ledger\n", n, o, n * 1000 / o, $0, rss,
+		ledger / 1048576
 	printf "fleet: eight hosts at once, %d records: median %d ms, %d records/s (runs:%s ms)\n",
 		sent, e, sent * 1000 / e, eight
 	printf "fleet: server floor (the same batches inserted by the server, no client, no check):" \

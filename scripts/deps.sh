@@ -15,7 +15,7 @@ VM="qemu-system-x86 busybox-static cpio kmod xz-utils util-linux"
 case "${1:-}" in
 test) PKGS="$PKGS rsyslog chromium gcc-multilib postgresql-15 openssl iproute2 $VM" ;;
 vm) PKGS="$PKGS gcc-multilib $VM" ;;
-bench) PKGS="$PKGS auditd postgresql-15 openssl" ;;
+bench) PKGS="$PKGS auditd postgresql-15 openssl time" ;;
 esac
 
 missing=""

@@ -39,7 +39,8 @@ CREATE TABLE checkpoint (
 );
 
 -- The months of partitions around now, each hashed by host 8 ways.
-CREATE FUNCTION add_month(m timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION add_month(m timestamptz) RETURNS void
+LANGUAGE plpgsql SET search_path = custos, pg_temp AS $$
 DECLARE
 	lo timestamptz := date_trunc('month', m);
 	hi timestamptz := lo + interval '1 month';
@@ -56,6 +57,21 @@ END $$;
 SELECT add_month(now() + make_interval(months => m)) FROM generate_series(-12, 1) m;
 INSERT INTO span VALUES (true, date_trunc('month', now()) - interval '12 months',
 			 date_trunc('month', now()) + interval '2 months');
+
+-- Keep partitions two months ahead of now: custos verify --follow calls this
+-- as it idles (hourly), so records never clamp into a full month's end.
+CREATE FUNCTION extend_span() RETURNS void
+LANGUAGE plpgsql SET search_path = custos, pg_temp AS $$
+DECLARE
+	top timestamptz;
+BEGIN
+	SELECT s.hi INTO top FROM span s FOR UPDATE;
+	WHILE top < date_trunc('month', now()) + interval '2 months' LOOP
+		PERFORM add_month(top);
+		top := top + interval '1 month';
+	END LOOP;
+	UPDATE span SET hi = top;
+END $$;
 
 -- A canonical record's big-endian integers (record.h: seq at 6, t_real_ns at 70).
 CREATE FUNCTION be64(b bytea, off int) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT AS $$

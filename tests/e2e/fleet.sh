@@ -123,6 +123,18 @@ check "the same checkpoint again is a no-op" "" \
 out=$(sql host-a "SELECT custos.checkpoint_in($size, 'another note')")
 check "another note of that size is equivocation" 1 "$(echo "$out" | grep -c 'CU001')"
 
+# The months ahead: extend_span (which custos verify --follow calls hourly)
+# makes what is missing of the next two months' partitions.
+last=$(sql postgres "SELECT to_char(hi - interval '1 month', 'YYYYMM') FROM custos.span")
+sql postgres "DROP TABLE custos.record_$last; UPDATE custos.span SET hi = hi - interval '1 month'" \
+	>/dev/null
+check "a month's partitions gone" 0 \
+	"$(sql postgres "SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p') AND relname LIKE 'record\_${last}%'")"
+sql postgres "SELECT custos.extend_span()" >/dev/null
+check "extend_span makes it again, hashed 8 ways, and moves the span" "9 $last" \
+	"$(sql postgres "SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p') AND relname LIKE 'record\_${last}%'") $(sql \
+		postgres "SELECT to_char(hi - interval '1 month', 'YYYYMM') FROM custos.span")"
+
 # The host's role can do nothing else.
 for stmt in "SELECT count(*) FROM custos.record" \
 	"INSERT INTO custos.record VALUES (1, $N, now(), '\\x00')" \

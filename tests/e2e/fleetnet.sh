@@ -13,6 +13,7 @@
 # own views show, a host that stops shipping is reported silent, an auditor
 # reads the views and nothing else.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../fleetlib.sh"
 
 PGBIN=/usr/lib/postgresql/15/bin
 TOOL=$BUILD/tests/ledgertool
@@ -58,46 +59,19 @@ done
 # is the host's role.
 T=$WORK/tls
 mkdir -p "$T"
-cert() { # cert NAME CN [EXT]: NAME.key and NAME.crt, signed by the CA
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
-		-keyout "$T/$1.key" -out "$T/$1.csr" 2>/dev/null &&
-		openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" \
-			-CAcreateserial -days 2 ${3:+-extfile "$3"} -out "$T/$1.crt" 2>/dev/null
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=custos test CA" \
-	-days 2 -keyout "$T/ca.key" -out "$T/ca.crt" 2>/dev/null || fail "the CA"
-echo "subjectAltName = DNS:$NAME" >"$T/san.ext"
-cert server "$NAME" "$T/san.ext" || fail "the server's certificate"
+fleet_tls "$T" "$NAME" || fail "the CA and the server's certificate"
 for i in $HOSTS; do
-	cert "h$i" "host-$i" || fail "host $i's certificate"
+	fleet_cert "$T" "h$i" "host-$i" || fail "host $i's certificate"
 done
-chown postgres "$T/server.key" "$T/server.crt"
-chmod 600 "$T/server.key"
 chown "$SHIPUSER" "$T"/h*.key
-chmod 600 "$T"/h*.key
 
 # The server: TLS 1.3 only, and only certificate logins over TCP; the
 # administrator's socket is a directory of its own.
 mkdir -p "$PG"
 chown postgres "$PG"
 as_pg() { ip netns exec "${P}s" runuser -u postgres -- "$@"; }
-as_pg "$PGBIN/initdb" -D "$PG/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
-	>"$WORK/initdb.log" 2>&1 || fail "initdb"
-cat >>"$PG/data/postgresql.conf" <<EOF
-listen_addresses = '*'
-unix_socket_directories = '$PG'
-fsync = on
-ssl = on
-ssl_cert_file = '$T/server.crt'
-ssl_key_file = '$T/server.key'
-ssl_ca_file = '$T/ca.crt'
-ssl_min_protocol_version = 'TLSv1.3'
-EOF
-cat >"$PG/data/pg_hba.conf" <<EOF
-local all postgres trust
-local all auditor1 trust
-hostssl all all 10.77.0.0/16 cert
-EOF
+fleet_server "$PG/data" "$PG" "$T" '*' 10.77.0.0/16 || fail "initdb"
+echo "local all auditor1 trust" >>"$PG/data/pg_hba.conf"
 pg_start() { as_pg "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/log" -w start >/dev/null; }
 pg_kill() { as_pg "$PGBIN/pg_ctl" -D "$PG/data" -m immediate stop >/dev/null; }
 pg_start || fail "the server starts"
@@ -360,7 +334,9 @@ chmod 644 "$WORK/forged.db"
 sqlite3 "$WORK/forged.db" "UPDATE record SET t_boot_ns = t_boot_ns + 1 WHERE seq = 5"
 (on_host 1 "$CUSTOS" ship --db "$WORK/forged.db" --to "$(tls 1)" --once --from 0) \
 	>/dev/null 2>"$WORK/forged.log"
-check "a changed record sent again is refused: ship exits 1" 1 $?
+st=$?
+[ $st = 1 ] || sed "s/^/  ship: /" "$WORK/forged.log"
+check "a changed record sent again is refused: ship exits 1" 1 $st
 check "and says equivocation, tamper evidence, in one line" 1 \
 	"$(grep -c 'refuses a .*: equivocation: seq 5 differs.*never retried' "$WORK/forged.log")"
 
