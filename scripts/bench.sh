@@ -331,14 +331,7 @@ audit_quiet
 echo
 echo "Overhead ($(date -u +%Y-%m-%d), $(nproc) CPUs, kernel $(uname -r); medians of $ROUNDS interleaved rounds;"
 echo "workload run as $RUNUSER; events recorded per run vs expected)"
-awk -v passes="$PASSES" '
-function median(list,   n, a, i, j, t) {
-	n = split(list, a, " ")
-	for (i = 1; i <= n; i++)
-		for (j = i + 1; j <= n; j++)
-			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v passes="$PASSES" "$(cat scripts/median.awk)"'
 {
 	key = $1 " " $2; ns[key] = ns[key] " " $3; ev[key] = $4; lost[key] = $5
 	if (!(key in seen)) { seen[key] = 1; order[++n] = key }

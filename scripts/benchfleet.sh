@@ -143,14 +143,8 @@ done
 echo "$one" | awk -v n="$n" -v eight="$eight" -v held="$held" -v bytes="$bytes" \
 	-v body="$body" -v chained="$chained" -v sent="$sent" -v floor="$floor" \
 	-v follow="$follow" -v rows="$rows" -v want="$want" -v abytes="$abytes" \
-	-v rss="$(cat "$WORK/rss.1")" -v ledger="$(stat -c %s "$WORK/h1.db")" '
-function median(list,   k, a, i, j, t) {
-	k = split(list, a, " ")
-	for (i = 1; i <= k; i++)
-		for (j = i + 1; j <= k; j++)
-			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}
+	-v rss="$(cat "$WORK/rss.1")" -v ledger="$(stat -c %s "$WORK/h1.db")" \
+	"$(cat scripts/median.awk)"'
 {
 	o = median($0); e = median(eight); f = median(floor)
 	printf "fleet: one host, %d records: median %d ms, %d records/s (runs:%s ms); custos ship" \
