@@ -60,7 +60,8 @@ run() {
 }
 
 # start_custosd ARGS...: run custosd in the background and wait until its
-# pidfile says every program is attached.
+# pidfile says every program is attached (up to 30 s: on some 6.18 builds
+# each tp_btf program takes the kernel over a second to load).
 start_custosd() {
 	STARTED=1
 	rm -f "$WORK/pid"
@@ -70,7 +71,7 @@ start_custosd() {
 	# sh has no locals: a name of its own, so a caller's loop counter survives.
 	_start_polls=0
 	while [ ! -s "$WORK/pid" ]; do
-		if ! kill -0 "$DAEMON_PID" 2>/dev/null || [ $_start_polls -ge "${START_POLLS:-200}" ]; then
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null || [ $_start_polls -ge "${START_POLLS:-600}" ]; then
 			echo "custosd did not start:"
 			cat "$WORK/custosd.log"
 			return 1
