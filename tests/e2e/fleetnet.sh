@@ -103,7 +103,7 @@ for i in $HOSTS; do
 	rm -f "$WORK/h$i/pid"
 	ip netns exec "$P$i" sh -c "mount -t tmpfs none /run/custos && exec $CUSTOSD \
 		--db $WORK/h$i/ledger/custos.db --watch $WORK/h$i/data=data$i \
-		--origin h$i.fleet.test/custos --heartbeat 1 --epoch 10 --pidfile $WORK/h$i/pid" \
+		--origin h$i.fleet.test/custos --heartbeat 1 --epoch 60 --pidfile $WORK/h$i/pid" \
 		2>"$WORK/h$i/custosd.log" &
 	D_PIDS="$D_PIDS $!"
 done
@@ -329,16 +329,18 @@ check "--trust-dir for a ledger file: usage (exit 2)" 2 $?
 	>/dev/null 2>"$WORK/check.log"
 check "ship --once --from 0 of the true ledger: the store agrees (exit 0)" 0 $?
 # Host 1's ledger with one record changed: sent again, it is equivocation.
-cp "$WORK/h1/ledger/custos.db" "$WORK/forged.db"
+# A copy through SQLite: the last records may still be in the -wal (a
+# shipper reading when custosd closed keeps it from being folded in).
+sqlite3 "$WORK/h1/ledger/custos.db" ".backup '$WORK/forged.db'"
 chmod 644 "$WORK/forged.db"
 sqlite3 "$WORK/forged.db" "UPDATE record SET t_boot_ns = t_boot_ns + 1 WHERE seq = 5"
 (on_host 1 "$CUSTOS" ship --db "$WORK/forged.db" --to "$(tls 1)" --once --from 0) \
 	>/dev/null 2>"$WORK/forged.log"
 st=$?
-[ $st = 1 ] || sed "s/^/  ship: /" "$WORK/forged.log"
+n=$(grep -c 'refuses a .*: equivocation: seq 5 differs.*never retried' "$WORK/forged.log")
+[ "$st $n" = "1 1" ] || sed "s/^/  ship: /" "$WORK/forged.log"
 check "a changed record sent again is refused: ship exits 1" 1 $st
-check "and says equivocation, tamper evidence, in one line" 1 \
-	"$(grep -c 'refuses a .*: equivocation: seq 5 differs.*never retried' "$WORK/forged.log")"
+check "and says equivocation, tamper evidence, in one line" 1 "$n"
 
 # Who may connect.
 try() { # try I CONNINFO: the first line of psql's error from host i's namespace
