@@ -6,6 +6,8 @@
 
 #include "opts.h"
 
+/* 1 and 3 are custos verify's own (verify.h), which the fleet's commands
+ * combine host by host. */
 #define EXIT_TAMPER 1
 #define EXIT_USAGE  2
 #define EXIT_IO	    3

@@ -232,6 +232,9 @@ int fleetcmd__ship(int argc, char **argv)
 	return !err ? 0 : err == -EBADMSG ? EXIT_TAMPER : EXIT_IO;
 }
 
+_Static_assert(EXIT_TAMPER == VERIFY_TAMPER && EXIT_IO == VERIFY_ERROR,
+	       "the fleet's commands combine exit statuses as verify's verdicts");
+
 /* The worse of two verdicts for a fleet: tamper evidence first, then a
  * host that could not be verified, then warnings. */
 static int worse(int a, int b)
@@ -379,7 +382,7 @@ int fleetcmd__each_proven(const struct fleet_proven_opts *o)
 	char **all = NULL;
 	size_t n_all = 0, n = o->n_hosts;
 	const char *const *hosts = o->hosts;
-	int status = 0, st;
+	int status = VERIFY_OK;
 
 	if (!n) {
 		if (central__hosts(o->conninfo, &all, &n_all))
@@ -387,12 +390,10 @@ int fleetcmd__each_proven(const struct fleet_proven_opts *o)
 		hosts = (const char *const *)all;
 		n = n_all;
 	}
-	for (size_t i = 0; i < n; i++) {
-		st = one_host(o, hosts[i]);
-		/* Tamper evidence first, then what could not be read. */
-		if (st == EXIT_TAMPER || (st && status != EXIT_TAMPER))
-			status = st;
-	}
+	/* The exit statuses are verify's: EXIT_TAMPER and EXIT_IO are
+	 * VERIFY_TAMPER and VERIFY_ERROR. */
+	for (size_t i = 0; i < n; i++)
+		status = worse(status, one_host(o, hosts[i]));
 	central__free_hosts(all, n_all);
 	return status;
 }

@@ -139,12 +139,6 @@ static int refresh_hosts(struct follower *f)
 	return err;
 }
 
-static void hex(char *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-}
-
 /* What the views show of a GAP, LOSS or ALERT, and a link's or rename's
  * target flags, beyond custos query's JSON of it. */
 static json_t *extra_of(const struct record *r)
@@ -295,7 +289,7 @@ static int each_row(void *ctx, const struct record *r)
 		return 0;
 	n = snprintf(head, sizeof(head), "%s\t%" PRIu64 "\t%u\t%" PRId64 "\t\\\\x", f->id, r->seq,
 		     (unsigned)r->type, jsonrec__time_ns(r));
-	hex(head + n, r->boot_id, sizeof(r->boot_id));
+	util__hex(head + n, r->boot_id, sizeof(r->boot_id));
 	n += 2 * (int)sizeof(r->boot_id);
 	head[n++] = '\t';
 	err = put(f, head, (size_t)n) ?: put_json(f, doc_of(r, f->cur->role)) ?: put(f, "\t", 1)

@@ -116,9 +116,7 @@ json_t *jsonrec__hex(const uint8_t *p, size_t n)
 
 	if (n > 64)
 		return json_null();
-	for (size_t i = 0; i < n; i++)
-		sprintf(hex + 2 * i, "%02x", p[i]);
-	hex[2 * n] = '\0';
+	util__hex(hex, p, n);
 	return json_string(hex);
 }
 

@@ -552,8 +552,7 @@ struct rules *rules__parse(const char *text, size_t len, char *err, size_t errle
 			snprintf(err, errlen, "failed to hash the rules");
 			rc = -EIO;
 		}
-		for (int i = 0; i < RULES_VERSION_LEN; i++)
-			snprintf(rs->hex + 2 * i, 3, "%02x", rs->version[i]);
+		util__hex(rs->hex, rs->version, RULES_VERSION_LEN);
 	}
 cleanup:
 	if (doc_up)

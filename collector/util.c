@@ -494,3 +494,14 @@ void util__sleep_ms(unsigned ms)
 
 	nanosleep(&ts, NULL);
 }
+
+void util__hex(char *out, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -42,6 +42,9 @@ int util__read_file(const char *path, size_t max, char **buf, size_t *len);
 /* CLOCK_REALTIME and CLOCK_BOOTTIME now, in ns. */
 int64_t util__realtime_ns(void);
 
+/* p[0..n) in lowercase hex into out, which holds 2 * n + 1 bytes. */
+void util__hex(char *out, const uint8_t *p, size_t n);
+
 /* Sleep ms milliseconds; a signal cuts it short (which a stop wants). */
 void util__sleep_ms(unsigned ms);
 int64_t util__boottime_ns(void);

@@ -362,6 +362,52 @@ check "the host's role over TLS reads no table" 1 \
 	"$( (on_host 1 psql -X -At "$(tls 1)" -c "SELECT count(*) FROM custos.record") 2>&1 |
 		grep -c 'permission denied')"
 
+# A database administrator changing the store another way than a body's
+# value: what custos verify and custos query read must still be the host's
+# log, or be refused.  dba NAME MUTATE UNDO: after MUTATE, host 3's verify
+# and query exit 1; after UNDO, it verifies again.
+h3=$(sql "SELECT id FROM custos.host WHERE role = 'host-3'")
+dba() {
+	sql "$2" >"$WORK/dba.out"
+	"$CUSTOS" verify --db "$ADMIN" --host host-3 --trust "$WORK/trust/host-3.vkeys" \
+		>"$WORK/dba.verify" 2>&1
+	v=$?
+	"$CUSTOS" query --db "$ADMIN" --trust-dir "$WORK/trust" --host host-3 >/dev/null \
+		2>"$WORK/dba.query"
+	q=$?
+	check "$1: verify and query exit 1" "1 1 1" \
+		"$v $q $(grep -c 'refused to query host host-3' "$WORK/dba.query")"
+	[ "$v $q" = "1 1" ] || { cat "$WORK/dba.out"; grep TAMPER "$WORK/dba.verify" | head -3; }
+	sql "$3" >/dev/null
+	"$CUSTOS" verify --db "$ADMIN" --host host-3 --trust "$WORK/trust/host-3.vkeys" -q \
+		>/dev/null 2>&1
+	st=$?
+	check "$1, undone: verifies again" 1 "$([ $st = 0 ] || [ $st = 2 ] && echo 1)"
+}
+dba "a second row for seq 20 in the month before" \
+	"INSERT INTO custos.record (host, seq, t, body) SELECT host, seq, t - interval '1 month',
+		body FROM custos.record WHERE host = $h3 AND seq = 20" \
+	"DELETE FROM custos.record WHERE host = $h3 AND seq = 20
+		AND t < (SELECT max(t) FROM custos.record WHERE host = $h3 AND seq = 20)"
+dba "checkpoint notes stored as bytea" \
+	"ALTER TABLE custos.checkpoint ALTER note TYPE bytea USING convert_to(note, 'UTF8')" \
+	"ALTER TABLE custos.checkpoint ALTER note TYPE text USING convert_from(note, 'UTF8')"
+dba "a view in place of the record table, hiding host 3's last records" \
+	"ALTER TABLE custos.record RENAME TO record_real; CREATE VIEW custos.record AS
+		SELECT * FROM custos.record_real WHERE NOT (host = $h3 AND seq >= (SELECT
+		next_seq - 5 FROM custos.head WHERE host = $h3))" \
+	"DROP VIEW custos.record; ALTER TABLE custos.record_real RENAME TO record"
+# The access rows and the views are the follower's, for SQL: custos query
+# never reads them, so editing them changes nothing it shows.
+sql "UPDATE custos.access SET doc = jsonb_set(doc, '{person}', '\"nobody\"') WHERE host = $h3;
+	DELETE FROM custos.access WHERE host = $h3 AND seq % 2 = 0;
+	DROP VIEW custos.person_dataset; DROP VIEW custos.alerts;
+	CREATE VIEW custos.alerts AS SELECT 1 AS seq" >/dev/null
+"$CUSTOS" query --db "$ADMIN" --trust-dir "$WORK/trust" --host host-3 --format json \
+	>"$WORK/central3.json" 2>/dev/null
+check "access rows and views edited: custos query still shows host 3's ledger" \
+	"$(md5sum <"$WORK/h3/query.json")" "$(md5sum <"$WORK/central3.json")"
+
 # The store is a mirror: a superuser's edit is tamper evidence, as is a
 # record removed from the end with the head moved back to match... or not.
 sql "UPDATE custos.record SET body = overlay(body PLACING '\\xff'::bytea FROM 100)

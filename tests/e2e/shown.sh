@@ -45,6 +45,9 @@ grep -q "^verified: [0-9]* records replayed with $TRUST; [0-9]* sealed$" "$WORK/
 	fail "the report says what verify proved: $(grep '^verified' "$WORK/r")"
 "$CUSTOS" query --db "$WORK/log.db" >/dev/null 2>&1
 check "without --trust, custos query checks against the log's own GENESIS" 0 $?
+check "the untouched log: custos query --host test shows its rows" 1 \
+	"$(n=$("$CUSTOS" query --db "$WORK/log.db" --trust "$TRUST" --host test --format csv |
+		wc -l) && [ "$n" -gt 100 ] && echo 1)"
 [ "$(sqlite3 "$WORK/log.db" 'SELECT count(*) FROM alert')" -gt 0 ] ||
 	fail "the log has alerts to tamper with"
 
@@ -57,11 +60,14 @@ shown() {
 	q=$?
 	"$CUSTOS" report --db "$DB" >/dev/null 2>"$WORK/rerr"
 	r=$?
-	if [ "$v $q $r" = "1 1 1" ] && grep -Eq "$2" "$WORK/report" &&
+	# The host filter takes its own way through custos query's options.
+	"$CUSTOS" query --db "$DB" --trust "$TRUST" --host test --format csv >/dev/null 2>&1
+	h=$?
+	if [ "$v $q $r $h" = "1 1 1 1" ] && grep -Eq "$2" "$WORK/report" &&
 		grep -q "refused to query" "$WORK/qerr"; then
-		pass "$1: verify, query and report exit 1"
+		pass "$1: verify, query (with --host too) and report exit 1"
 	else
-		fail "$1: verify, query and report exit 1 (got $v $q $r; want a line matching '$2')"
+		fail "$1: verify, query (with --host too) and report exit 1 (got $v $q $r $h; want a line matching '$2')"
 		grep -v "^ALERT\|^CONFIG" "$WORK/report" | head -5
 		head -2 "$WORK/qerr"
 	fi

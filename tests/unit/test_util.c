@@ -293,7 +293,21 @@ TEST(options_table_past_its_limit_is_refused)
 	return true;
 }
 
-RUN_TESTS(T(path_fold), T(options_table_past_its_limit_is_refused), T(parse_int_accepts_in_range),
+/* Lowercase, two digits a byte, every nibble, NUL-terminated. */
+TEST(hex)
+{
+	static const uint8_t p[] = { 0x00, 0x0f, 0xa5, 0xff, 0x10 };
+	char out[2 * sizeof(p) + 1];
+
+	memset(out, 'x', sizeof(out));
+	util__hex(out, p, sizeof(p));
+	ASSERT_STREQ(out, "000fa5ff10");
+	util__hex(out, p, 0);
+	ASSERT_STREQ(out, "");
+	return true;
+}
+
+RUN_TESTS(T(hex), T(path_fold), T(options_table_past_its_limit_is_refused), T(parse_int_accepts_in_range),
 	  T(parse_int_rejects_garbage_and_range), T(parse_rfc3339), T(parse_rfc3339_offsets),
 	  T(parse_dates_and_minutes), T(parse_relative_and_epoch), T(parse_rejects_garbage),
 	  T(format_time), T(format_parse_round_trip), T(clocks_advance))
