@@ -307,7 +307,7 @@ TEST(hex)
 	return true;
 }
 
-RUN_TESTS(T(hex), T(path_fold), T(options_table_past_its_limit_is_refused), T(parse_int_accepts_in_range),
-	  T(parse_int_rejects_garbage_and_range), T(parse_rfc3339), T(parse_rfc3339_offsets),
-	  T(parse_dates_and_minutes), T(parse_relative_and_epoch), T(parse_rejects_garbage),
-	  T(format_time), T(format_parse_round_trip), T(clocks_advance))
+RUN_TESTS(T(hex), T(path_fold), T(options_table_past_its_limit_is_refused),
+	  T(parse_int_accepts_in_range), T(parse_int_rejects_garbage_and_range), T(parse_rfc3339),
+	  T(parse_rfc3339_offsets), T(parse_dates_and_minutes), T(parse_relative_and_epoch),
+	  T(parse_rejects_garbage), T(format_time), T(format_parse_round_trip), T(clocks_advance))
