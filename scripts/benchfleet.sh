@@ -46,7 +46,7 @@ for i in $HOSTS; do fleet_cert "$T" "h$i" "h$i"; done
 
 chown postgres "$WORK/pg"
 fleet_server "$WORK/pg/data" "$WORK/pg" "$T" 127.0.0.1 127.0.0.1/32 "$PORT" || exit 1
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start >/dev/null ||
+runuser -u postgres -- env $FLEET_ENV "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start >/dev/null ||
 	{ echo "fleet: the server does not start"; exit 1; }
 ADMIN="host=$WORK/pg port=$PORT dbname=postgres user=postgres"
 
@@ -114,19 +114,25 @@ wait $fpid
 follow=$(ms "$t0" "$t1")
 rows=$(psql -X -At "$ADMIN" -c "SELECT count(*) FROM custos.access")
 abytes=$(psql -X -At "$ADMIN" -c "SELECT pg_total_relation_size('custos.access')")
-# The server's floor: the same batches of host 1's records, 1,000 a
-# transaction, inserted by the server itself (no client, no TLS, no check):
-# what the table, its index and the commits alone cost here.
+# The server's floor: host 1's records in the same batches of 1,000,
+# inserted by the server itself, a transaction each (no client, no TLS, no
+# check): what the table, its index and the commits alone cost here.  The
+# batches are read from a table of arrays; that reading, timed alone in the
+# same round, is taken off.
 psql -X -q "$ADMIN" <<'EOF'
-CREATE PROCEDURE pg_temp_floor(h int, n int) LANGUAGE plpgsql AS $$
+CREATE TABLE floor_batch (k int, b bytea[]);
+ALTER TABLE floor_batch ALTER b SET STORAGE EXTERNAL;
+INSERT INTO floor_batch SELECT seq / 1000, array_agg(body ORDER BY seq) FROM custos.record
+WHERE host = 1 GROUP BY 1;
+CREATE PROCEDURE floor(h int) LANGUAGE plpgsql AS $$
 DECLARE
-	b bytea[];
+	f record;
 BEGIN
-	FOR k IN 0..(n - 1) / 1000 LOOP
-		SELECT array_agg(body ORDER BY seq) INTO b FROM custos.record
-		WHERE host = 1 AND seq >= k * 1000 AND seq < (k + 1) * 1000;
-		INSERT INTO custos.record (host, seq, t, body)
-		SELECT h, k * 1000 + i - 1, now(), x FROM unnest(b) WITH ORDINALITY u(x, i);
+	FOR f IN SELECT k, b FROM floor_batch ORDER BY k LOOP
+		IF h > 0 THEN
+			INSERT INTO custos.record (host, seq, t, body)
+			SELECT h, f.k * 1000 + i - 1, now(), x FROM unnest(f.b) WITH ORDINALITY u(x, i);
+		END IF;
 		COMMIT;
 	END LOOP;
 END $$;
@@ -135,9 +141,11 @@ floor=
 r=0
 while [ $r -lt "$ROUNDS" ]; do
 	t0=$(date +%s%N)
-	psql -X -q "$ADMIN" -c "CALL pg_temp_floor($((1000 + r)), $n)"
+	psql -X -q "$ADMIN" -c "CALL floor(0)"
 	t1=$(date +%s%N)
-	floor="$floor $(ms "$t0" "$t1")"
+	psql -X -q "$ADMIN" -c "CALL floor($((1000 + r)))"
+	t2=$(date +%s%N)
+	floor="$floor $(($(ms "$t1" "$t2") - $(ms "$t0" "$t1")))"
 	r=$((r + 1))
 done
 echo "$one" | awk -v n="$n" -v eight="$eight" -v held="$held" -v bytes="$bytes" \
@@ -153,7 +161,8 @@ echo "$one" | awk -v n="$n" -v eight="$eight" -v held="$held" -v bytes="$bytes" 
 	printf "fleet: eight hosts at once, %d records: median %d ms, %d records/s (runs:%s ms)\n",
 		sent, e, sent * 1000 / e, eight
 	printf "fleet: server floor (the same batches inserted by the server, no client, no check):" \
-		" median %d ms, %d records/s; one host ships at %.2fx its time\n", f, n * 1000 / f, o / f
+		" median %d ms, %d records/s (runs:%s ms); one host ships at %.2fx its time\n", f,
+		n * 1000 / f, floor, o / f
 	printf "fleet: the store holds %d of the %d records sent, %d not chained; %d bytes/record" \
 		" on disk for a %d-byte record\n", held, sent, chained, bytes / held, body
 	printf "fleet: verify --follow: %d records of eight hosts verified, %d access rows written" \

@@ -119,7 +119,10 @@ END $$;
 -- Records first_seq.. of the session's host, as canonical bodies; note, when
 -- given, is the host's checkpoint of the log that ends with them.  Set-based:
 -- one statement checks and stores the new records, so a record costs one
--- SHA-256, a heap tuple and an index entry.  Returns the host's next seq.
+-- SHA-256, a heap tuple and an index entry (and no numeric or text
+-- conversion: the time key is integer arithmetic on an interval, about a
+-- tenth of the ingest's time less than to_timestamp(ns / 1e9)).  Returns the
+-- host's next seq.
 CREATE FUNCTION ingest(first_seq bigint, bodies bytea[], note text DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = custos, pg_temp AS $$
 DECLARE
@@ -154,7 +157,7 @@ BEGIN
 		-- (undoing the insert) at the first record that does not.
 		INSERT INTO record (host, seq, t, body)
 		SELECT h, nxt + i - 1, greatest(s.lo, least(s.hi - interval '1 microsecond',
-			to_timestamp(be64(b, 70) / 1e9))), b
+			'epoch'::timestamptz + be64(b, 70) / 1000 * interval '1 microsecond')), b
 		FROM (SELECT b, i, lag(sha256('\x00'::bytea || b)) OVER (ORDER BY i) AS want
 		      FROM unnest(CASE WHEN k = 0 THEN bodies ELSE bodies[k + 1:n] END)
 		      WITH ORDINALITY u(b, i)) c

@@ -72,7 +72,7 @@ chown postgres "$PG"
 as_pg() { ip netns exec "${P}s" runuser -u postgres -- "$@"; }
 fleet_server "$PG/data" "$PG" "$T" '*' 10.77.0.0/16 || fail "initdb"
 echo "local all auditor1 trust" >>"$PG/data/pg_hba.conf"
-pg_start() { as_pg "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/log" -w start >/dev/null; }
+pg_start() { as_pg env $FLEET_ENV "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/log" -w start >/dev/null; }
 pg_kill() { as_pg "$PGBIN/pg_ctl" -D "$PG/data" -m immediate stop >/dev/null; }
 pg_start || fail "the server starts"
 ADMIN="host=$PG dbname=postgres user=postgres"
