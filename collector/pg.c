@@ -53,6 +53,16 @@ bool pg__ok(PGresult *r, const char *what)
 	return false;
 }
 
+void pg__conn_failed(PGconn *c, const char *what)
+{
+	const char *msg = c ? PQerrorMessage(c) : "";
+
+	if (!*msg)
+		msg = "the connection failed";
+	/* libpq's messages end with a newline, and may hold several lines. */
+	log_warnx("failed to %s: %.*s", what, (int)strcspn(msg, "\n"), msg);
+}
+
 bool pg__state_is(const PGresult *r, const char *state)
 {
 	const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;

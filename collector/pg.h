@@ -23,6 +23,10 @@ PGconn *pg__connect(const char *conninfo, const char *const *defaults);
  * logged once. */
 bool pg__ok(PGresult *r, const char *what);
 
+/* Log "failed to what: the connection's message" once: for a call that
+ * failed before the server answered. */
+void pg__conn_failed(PGconn *c, const char *what);
+
 /* Whether r failed with the SQLSTATE state. */
 bool pg__state_is(const PGresult *r, const char *state);
 

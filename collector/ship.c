@@ -26,6 +26,10 @@
 #define BACKOFF_MIN_MS	200
 #define BACKOFF_MAX_MS	30000
 #define NOTE_MAX	4096
+/* Batches in flight: the next one is read from the ledger and sent while the
+ * server stores the one before (libpq's pipeline mode), so that the ledger's
+ * reading and the server's work overlap instead of taking turns. */
+#define SHIP_DEPTH 2
 
 /* Without tcp_user_timeout a cut link blocks on TCP retransmission for
  * minutes; with these a dead server is noticed in seconds.  TLS with the
@@ -57,9 +61,18 @@ struct shipper {
 	struct store_records *recs;
 	PGconn *c;
 	uint64_t held;	 /* the server's next seq for this host */
+	uint64_t sent;	 /* the next seq to send: held, plus what is in flight */
 	int64_t cp_held; /* the size of its last checkpoint, -1 for none */
-	int64_t cp_size; /* the ledger's next checkpoint past cp_held, -1 for none */
+	int64_t cp_sent; /* the last checkpoint sent (cp_held, plus in flight) */
+	int64_t cp_size; /* the ledger's next checkpoint past cp_sent, -1 for none */
 	char note[NOTE_MAX];
+	/* The batches sent and not answered yet, oldest first: the seq each
+	 * ends at and the checkpoint it carries (-1 for none). */
+	struct {
+		uint64_t end;
+		int64_t cp;
+	} flight[SHIP_DEPTH];
+	unsigned n_flight;
 	uint8_t *arr; /* the batch: a bytea[] in PostgreSQL's binary array form */
 	size_t len, cap;
 	uint32_t n;
@@ -94,10 +107,13 @@ static void close_ledger(struct shipper *s)
 	s->rd = NULL;
 }
 
+/* What is in flight is forgotten with the connection: the next one resumes
+ * from what the server says it holds. */
 static void disconnect(struct shipper *s)
 {
 	PQfinish(s->c);
 	s->c = NULL;
+	s->n_flight = 0;
 }
 
 /* Wait before the next attempt: exponential, each wait drawn from its upper
@@ -154,7 +170,9 @@ static int resume(struct shipper *s)
 	/* A check from o->from: every record and checkpoint again, which the
 	 * store holds already or refuses as equivocation. */
 	s->held = s->o->from >= 0 && s->o->from < next ? (uint64_t)s->o->from : (uint64_t)next;
+	s->sent = s->held;
 	s->cp_held = s->o->from >= 0 ? -1 : cp;
+	s->cp_sent = s->cp_held;
 	s->cp_size = -1;
 	log_info("shipping %s from seq %" PRIu64, s->o->ledger, s->held);
 	err = 0;
@@ -163,8 +181,8 @@ cleanup:
 	return err;
 }
 
-/* The ledger's first checkpoint past the last one the server holds, into
- * cp_size and note; cp_size -1 when there is none yet. */
+/* The ledger's first checkpoint past the last one sent, into cp_size and
+ * note; cp_size -1 when there is none yet. */
 static int next_checkpoint(struct shipper *s)
 {
 	sqlite3_stmt *q = NULL;
@@ -176,7 +194,7 @@ static int next_checkpoint(struct shipper *s)
 		"SELECT size, note FROM checkpoint WHERE size > ? ORDER BY size LIMIT 1", -1, &q,
 		NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(q, 1, s->cp_held);
+		rc = sqlite3_bind_int64(q, 1, s->cp_sent);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(q, 1) >= NOTE_MAX) {
 			log_warnx("failed to read checkpoint %lld of %s: its note is too long",
@@ -224,7 +242,7 @@ static void put_be32(uint8_t *p, uint32_t v)
 }
 
 /*
- * The ledger's records from the server's next seq on, up to limit of them
+ * The ledger's records from the next seq to send on, up to limit of them
  * and SHIP_BATCH_BYTES, as a binary bytea[]: each element its length and
  * its canonical bytes.  s->n is how many (0: none written yet).
  */
@@ -236,12 +254,12 @@ static int fill(struct shipper *s, uint64_t limit)
 
 	s->n = 0;
 	s->len = ARRAY_HDR_LEN;
-	err = reserve(s, 0) ?: store__records_from(s->recs, s->held);
+	err = reserve(s, 0) ?: store__records_from(s->recs, s->sent);
 	while (!err && s->n < limit && s->len < SHIP_BATCH_BYTES &&
 	       (rc = store__records_next(s->recs, &r)) == 1) {
 		len = record__encode(&r, buf, sizeof(buf));
-		if (len < 0 || r.seq != s->held + s->n) {
-			log_warnx("failed to read seq %" PRIu64 " of %s: %s", s->held + s->n,
+		if (len < 0 || r.seq != s->sent + s->n) {
+			log_warnx("failed to read seq %" PRIu64 " of %s: %s", s->sent + s->n,
 				  s->o->ledger,
 				  len < 0 ? strerror(-len) : "the seqs are not contiguous");
 			return -EIO;
@@ -279,21 +297,49 @@ static int refused(struct shipper *s, PGresult *r, const char *what)
 }
 
 /*
- * Send the batch; when it ends at the next checkpoint, the checkpoint goes
- * with it in the same transaction.  Returns 0, -EAGAIN to reconnect and
- * resume, -EBADMSG refused.
+ * Send the batch, in a transaction of its own (its own sync), and count it
+ * in flight; when it ends at the next checkpoint, the checkpoint goes with
+ * it.  Returns 0 or -EAGAIN to reconnect and resume.
  */
 static int send_batch(struct shipper *s)
 {
 	static const Oid types[3] = { INT8_OID, BYTEA_ARRAY_OID, TEXT_OID };
 	static const int formats[3] = { 1, 1, 0 };
-	uint64_t first = htobe64(s->held);
-	bool with_note = s->cp_size >= 0 && (uint64_t)s->cp_size == s->held + s->n;
+	uint64_t first = htobe64(s->sent);
+	bool with_note = s->cp_size >= 0 && (uint64_t)s->cp_size == s->sent + s->n;
 	const char *vals[3] = { (const char *)&first, (const char *)s->arr,
 				with_note ? s->note : NULL };
 	int lens[3] = { 8, (int)s->len, 0 };
-	PGresult *r = PQexecParams(s->c, "SELECT custos.ingest($1, $2, $3)", 3, types, vals, lens,
-				   formats, 0);
+
+	if ((PQpipelineStatus(s->c) == PQ_PIPELINE_OFF && !PQenterPipelineMode(s->c)) ||
+	    !PQsendQueryParams(s->c, "SELECT custos.ingest($1, $2, $3)", 3, types, vals, lens,
+			       formats, 0) ||
+	    !PQpipelineSync(s->c)) {
+		pg__conn_failed(s->c, "ship a batch");
+		return -EAGAIN;
+	}
+	s->sent += s->n;
+	s->flight[s->n_flight].end = s->sent;
+	s->flight[s->n_flight].cp = with_note ? s->cp_size : -1;
+	s->n_flight++;
+	if (with_note) {
+		s->cp_sent = s->cp_size;
+		s->cp_size = -1;
+	}
+	return 0;
+}
+
+/*
+ * The answer to the oldest batch in flight.  Returns 0, -EAGAIN to
+ * reconnect and resume, -EBADMSG refused.  Only the first failure counts:
+ * the batch after a failed one was sent before the failure was known, and
+ * its refusal (a gap, now) is the failure's consequence, so the connection
+ * is dropped unread.
+ */
+static int collect(struct shipper *s)
+{
+	uint64_t end = s->flight[0].end;
+	PGresult *r = PQgetResult(s->c), *tail;
 	int64_t next;
 	int err = 0;
 
@@ -301,18 +347,37 @@ static int send_batch(struct shipper *s)
 		err = refused(s, r, "a batch");
 		if (err == -EAGAIN)
 			pg__ok(r, "ship a batch");
-	} else if (!answer_i64(r, 0, &next) || (uint64_t)next < s->held + s->n) {
+	} else if (!answer_i64(r, 0, &next) || (uint64_t)next < end) {
 		/* Its next seq: past the batch (a resend below its head), or at its end. */
 		log_warnx("failed to ship a batch: the central store answers %s, not seq %" PRIu64,
-			  PQgetvalue(r, 0, 0), s->held + s->n);
+			  PQgetvalue(r, 0, 0), end);
 		err = -EAGAIN;
-	} else {
-		s->held += s->n;
-		if (with_note)
-			s->cp_held = s->cp_size;
 	}
 	PQclear(r);
-	return err;
+	if (err)
+		return err;
+	/* The query's end (NULL), then its sync's own result. */
+	r = PQgetResult(s->c);
+	tail = r ? NULL : PQgetResult(s->c);
+	if (r || PQresultStatus(tail) != PGRES_PIPELINE_SYNC) {
+		pg__conn_failed(s->c, "ship a batch");
+		err = -EAGAIN;
+	}
+	PQclear(r);
+	PQclear(tail);
+	if (err)
+		return err;
+	s->held = end;
+	if (s->flight[0].cp >= 0)
+		s->cp_held = s->flight[0].cp;
+	s->n_flight--;
+	memmove(&s->flight[0], &s->flight[1], s->n_flight * sizeof(s->flight[0]));
+	/* Out of pipeline mode once drained: the other calls wait for their answer. */
+	if (!s->n_flight && !PQexitPipelineMode(s->c)) {
+		pg__conn_failed(s->c, "ship a batch");
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 /* A checkpoint whose records the server holds already. */
@@ -337,35 +402,47 @@ static int hand_in(struct shipper *s)
 }
 
 /*
- * One step on a connected shipper: a checkpoint handed in, a batch sent, or
- * nothing new.  Returns 1 when it did something, 0 when idle, or an error
- * as send_batch.
+ * One step on a connected shipper: the pipeline filled with what the ledger
+ * has, then the oldest answer taken; or a checkpoint handed in once nothing
+ * is in flight.  Returns 1 when it did something, 0 when idle, or an error
+ * as collect.
  */
 static int step(struct shipper *s)
 {
-	uint64_t limit = (uint64_t)s->o->batch;
-	int err = open_ledger(s);
+	int err = open_ledger(s), did = 0;
 
-	if (!err && s->cp_size < 0)
-		err = next_checkpoint(s);
-	if (err)
-		return err;
-	if (s->cp_size >= 0 && (uint64_t)s->cp_size <= s->held) {
-		err = hand_in(s);
-		if (!err)
-			s->cp_size = -1;
-		return err ?: 1;
+	while (!err && s->n_flight < SHIP_DEPTH) {
+		uint64_t limit = (uint64_t)s->o->batch;
+
+		if (s->cp_size < 0 && (err = next_checkpoint(s)))
+			break;
+		if (s->cp_size >= 0 && (uint64_t)s->cp_size <= s->sent) {
+			/* Its records were sent before it was written, or before a
+			 * reconnection: handed in on its own, once they are held. */
+			if (s->n_flight)
+				break;
+			err = hand_in(s);
+			if (!err) {
+				s->cp_sent = s->cp_size;
+				s->cp_size = -1;
+				did = 1;
+			}
+			continue;
+		}
+		/* A batch never runs past the next checkpoint, so that it can carry it. */
+		if (s->cp_size >= 0 && (uint64_t)s->cp_size - s->sent < limit)
+			limit = (uint64_t)s->cp_size - s->sent;
+		err = fill(s, limit);
+		if (err || !s->n)
+			break;
+		err = send_batch(s);
+		did = 1;
 	}
-	/* A batch never runs past the next checkpoint, so that it can carry it. */
-	if (s->cp_size >= 0 && (uint64_t)s->cp_size - s->held < limit)
-		limit = (uint64_t)s->cp_size - s->held;
-	err = fill(s, limit);
-	if (err || !s->n)
-		return err;
-	err = send_batch(s);
-	if (!err && s->cp_size >= 0 && s->cp_held == s->cp_size)
-		s->cp_size = -1;
-	return err ?: 1;
+	if (!err && s->n_flight) {
+		err = collect(s);
+		did = 1;
+	}
+	return err ?: did;
 }
 
 /* Until stopped, caught up (once), refused or the ledger fails. */

@@ -107,6 +107,12 @@ BEGIN
 	END IF;
 	IF NOT FOUND THEN
 		INSERT INTO checkpoint (host, size, note) VALUES (h, sz, nt);
+		-- custos verify --follow wakes on this: it verifies up to a
+		-- checkpoint, so a batch without one gives it nothing to do.  Not
+		-- on every batch: a transaction that notifies holds one lock of
+		-- the whole cluster from its commit's start to its end (the
+		-- queue's order), which made the hosts' commits take turns.
+		PERFORM pg_notify('custos_ingest', h::text);
 	END IF;
 END $$;
 
@@ -170,8 +176,6 @@ BEGIN
 		prev := sha256('\x00'::bytea || bodies[n]);
 		nxt := nxt + n - k;
 		UPDATE head SET next_seq = nxt, last_leaf = prev, moved = now() WHERE host = h;
-		-- custos verify --follow wakes on this, once per transaction.
-		PERFORM pg_notify('custos_ingest', h::text);
 	END IF;
 	IF note IS NOT NULL THEN
 		PERFORM keep_checkpoint(h, first_seq + n, note);
