@@ -46,7 +46,7 @@ PQ_MODULES := fleetcmd fleet pg ship central follow
 SHARED := log opts merkle record store store_layout store_read store_select util note jsonrec views
 DAEMON := custosd options decode synthetic host loader losses consumer ledger abi_check export inodes \
 	  proctab staff mounts rules opens
-AUDITOR := custos query verify readahead trust proof report bundle $(PQ_MODULES)
+AUDITOR := custos query verify readahead trust proof report bundle source $(PQ_MODULES)
 SHARED_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(SHARED))
 DAEMON_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(DAEMON))
 AUDITOR_OBJS := $(patsubst %,$(OUTPUT)/collector/%.o,$(AUDITOR))

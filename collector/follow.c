@@ -15,6 +15,7 @@
 #include "jsonrec.h"
 #include "log.h"
 #include "pg.h"
+#include "source.h"
 #include "trust.h"
 #include "util.h"
 #include "verify.h"
@@ -327,8 +328,9 @@ static bool save_state(struct follower *f, const struct verify_summary *s, int s
 static int pass(struct follower *f, struct followed *h, uint64_t size)
 {
 	struct verify_summary s;
-	struct central *c = NULL;
+	struct source *src = NULL;
 	struct central_range range = { .limit = ROUND_RECORDS, .to_checkpoint = true };
+	struct source_spec spec = { .where = f->o->conninfo, .host = h->role, .range = &range };
 	int status = VERIFY_ERROR, err;
 
 	if (h->v) {
@@ -349,12 +351,12 @@ static int pass(struct follower *f, struct followed *h, uint64_t size)
 	range.from = s.records;
 	if (h->rows_from > s.records)
 		range.limit = h->rows_from - s.records + ROUND_RECORDS;
-	err = central__open(f->o->conninfo, h->role, &range, &c);
+	err = source__open(&spec, &src);
 	if (!err) {
 		f->cur = h;
-		status = verify__follow_round(h->v, c, each_row, f);
+		status = verify__follow_round(h->v, src, each_row, f);
 	}
-	central__close(c);
+	source__close(src);
 	verify__follow_summary(h->v, &s);
 	err = end_rows(f, status == VERIFY_OK || status == VERIFY_WARNINGS ? NULL : "not proved");
 	if (status == VERIFY_ERROR || err) {

@@ -93,9 +93,10 @@ int store__open_reader(const char *path, struct store_reader **out);
 
 /*
  * The SQLite connection under r, for what is about the SQLite file itself:
- * custos verify's container checks and the checkpoints table, custos
- * report's SQL over the views (views.h).  A second store implements the
- * verbs of this header, not this.
+ * custos verify's container checks, the checkpoints table, custos report's
+ * SQL over the views (views.h).  What every store of a log answers alike
+ * (its records and checkpoints, for a replay) is source.h's API, which the
+ * fleet's central store implements too.
  */
 sqlite3 *store__sqlite(struct store_reader *r);
 

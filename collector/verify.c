@@ -19,12 +19,11 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "bundle.h"
-#include "central.h"
 #include "custos/abi.h"
 #include "log.h"
 #include "merkle.h"
 #include "record.h"
+#include "source.h"
 #include "store.h"
 #include "trust.h"
 #include "readahead.h"
@@ -67,8 +66,8 @@ struct verifier {
 	const struct verify_opts *o;
 	FILE *out;
 	struct trust trust;
-	struct store_reader *rd; /* the database's, when it is one */
-	struct central *central; /* the central store's copy, when it is that */
+	struct source *src;	 /* the log, in whichever store holds it */
+	struct store_reader *rd; /* a ledger's reader (the source's), when it is one */
 	sqlite3 *db;		 /* its connection: the container is SQLite's */
 	struct check *checks;
 	size_t n_checks, next_check;
@@ -174,26 +173,6 @@ static int add_check(struct verifier *v, uint64_t size, const char *note, const 
 	}
 	v->n_checks++;
 	return 0;
-}
-
-static int load_local_checkpoints(struct verifier *v)
-{
-	sqlite3_stmt *q = NULL;
-	int err = 0;
-
-	if (sqlite3_prepare_v2(v->db, "SELECT size, note FROM checkpoint ORDER BY size", -1, &q,
-			       NULL) != SQLITE_OK) {
-		log_warnx("failed to read checkpoints: %s", sqlite3_errmsg(v->db));
-		return -EIO;
-	}
-	while (!err && sqlite3_step(q) == SQLITE_ROW) {
-		const char *note = (const char *)sqlite3_column_text(q, 1);
-
-		err = add_check(v, (uint64_t)sqlite3_column_int64(q, 0), note ? note : "", "local",
-				false);
-	}
-	sqlite3_finalize(q);
-	return err;
 }
 
 static int load_witness(struct verifier *v, const char *path)
@@ -658,56 +637,18 @@ static void check_record(struct verifier *v, const struct record *r)
 
 /* ---- the replay --------------------------------------------------------- */
 
-/* The database as a record source: rows rebuilt and re-encoded.  Encoding
- * rejects what the format cannot hold (an over-long field, an unknown
- * type), so the bytes hashed are canonical.  An access record's fields
- * point into the scan's dictionaries, which outlive the replay: it is left
- * to the replay's thread to encode (see struct slot), unless it has a target,
- * which points into its row. */
-struct db_source {
-	struct store_scan *scan;
-	uint8_t buf[RECORD_MAX];
-};
-
-static int db_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *len)
+static int source_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *len)
 {
-	struct db_source *d = ctx;
-	int rc = store__scan_next(d->scan, r), n;
-
-	if (rc <= 0)
-		return rc;
-	/* A link's or rename's target is a column of its own row, gone at the
-	 * next step: such a record (rare) is encoded here, as others are. */
-	if (r->type == REC_FILE_ACCESS && !r->access.target.len) {
-		*bytes = NULL;
-		*len = 0;
-		return 1;
-	}
-	n = record__encode(r, d->buf, sizeof(d->buf));
-	if (n < 0)
-		return -EBADMSG;
-	*bytes = d->buf;
-	*len = (size_t)n;
-	return 1;
-}
-
-static int bundle_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *len)
-{
-	return bundle__next(ctx, r, bytes, len);
-}
-
-static int central_next(void *ctx, struct record *r, const uint8_t **bytes, size_t *len)
-{
-	return central__next(ctx, r, bytes, len);
+	return source__next(ctx, r, bytes, len);
 }
 
 /* Replay every record from a source; 0 when the log was read (whatever it
  * proved), -errno when it could not be read. */
-static int replay(struct verifier *v, readahead_next_fn next, void *src)
+static int replay(struct verifier *v, struct source *src)
 {
 	uint8_t leaf[RECORD_LEAF_LEN];
 	uint8_t *buf = malloc(RECORD_MAX);
-	struct readahead *ra = buf ? readahead__start(next, src) : NULL;
+	struct readahead *ra = buf ? readahead__start(source_next, src) : NULL;
 	int rc;
 
 	if (!ra) {
@@ -776,31 +717,20 @@ static int replay(struct verifier *v, readahead_next_fn next, void *src)
 	return rc;
 }
 
-/* Replay the database (inside the read transaction verify__run opened). */
-static int replay_db(struct verifier *v)
+/* Replay the source's log, and a ledger's alert rows against it. */
+static int replay_log(struct verifier *v)
 {
-	struct db_source *d = calloc(1, sizeof(*d));
-	int err = -ENOMEM;
+	int err = source__start(v->src);
 
-	if (d)
-		d->scan = store__scan_open(v->rd);
-	if (d && !d->scan) {
-		/* A dictionary row that cannot be read is evidence, not an I/O error. */
-		if (errno == EBADMSG) {
-			TAMPER(v, "a dictionary row is malformed: records referring to it were "
-				  "altered");
-			err = 0;
-		} else {
-			err = -errno;
-		}
-	} else if (d) {
-		err = replay(v, db_next, d);
-		if (!err)
-			err = check_alert_rows(v);
+	/* A dictionary row that cannot be read is evidence, not an I/O error. */
+	if (err == -EBADMSG) {
+		TAMPER(v, "a dictionary row is malformed: records referring to it were altered");
+		return 0;
 	}
-	if (d)
-		store__scan_close(d->scan);
-	free(d);
+	if (!err)
+		err = replay(v, v->src);
+	if (!err && v->db)
+		err = check_alert_rows(v);
 	return err;
 }
 
@@ -869,58 +799,51 @@ static void report(struct verifier *v)
 		     v->sealed, v->n - 1, v->epoch);
 }
 
+/* The checkpoints held with the log, to check the replay against: all of
+ * them, or (following) those past the last taken in. */
+static int add_source_checks(struct verifier *v, bool all)
+{
+	const char *from = source__kind(v->src) == SOURCE_LEDGER    ? "local"
+			   : source__kind(v->src) == SOURCE_CENTRAL ? "central"
+								    : "bundle";
+	uint64_t size;
+	const char *note;
+	int err = 0;
+
+	for (uint64_t i = 0; !err && i < source__checkpoint_count(v->src); i++) {
+		source__checkpoint(v->src, i, &size, &note);
+		if (all || size > v->last_check)
+			err = add_check(v, size, note, from, false);
+		if (size > v->last_check)
+			v->last_check = size;
+	}
+	return err;
+}
+
 /*
- * Open what is verified: a bundle and its checkpoints, or the database, its
- * checkpoints and (without a trust file) its GENESIS's keys, in one read
- * transaction.  0; 1 when that alone is tamper evidence (said); -1 when it
- * cannot be read (said).
+ * Open what is verified, in one read-only snapshot of its store, with its
+ * checkpoints and (a ledger without a trust file) its GENESIS's keys.  0; 1
+ * when that alone is tamper evidence (said); -1 when it cannot be read
+ * (said).
  */
-static int open_source(struct verifier *v, struct bundle **bp)
+static int open_source(struct verifier *v)
 {
 	const struct verify_opts *o = v->o;
-	int err;
+	struct source_spec spec = { .where = o->db, .host = o->host, .bundle = o->bundle };
+	int err = source__open(&spec, &v->src);
 
-	if (o->bundle) {
-		*bp = bundle__open(o->bundle);
-		if (!*bp)
-			return -1;
-		for (uint64_t i = 0; i < bundle__checkpoint_count(*bp); i++) {
-			uint64_t size;
-			const char *note;
-
-			bundle__checkpoint(*bp, i, &size, &note);
-			if (add_check(v, size, note, "bundle", false))
-				return -1;
-		}
-		return 0;
-	}
-	if (central__is_url(o->db)) {
-		err = central__open(o->db, o->host, NULL, &v->central);
-		for (uint64_t i = 0; !err && i < central__checkpoint_count(v->central); i++) {
-			uint64_t size;
-			const char *note;
-
-			central__checkpoint(v->central, i, &size, &note);
-			err = add_check(v, size, note, "central", false);
-		}
-		return err ? -1 : 0;
-	}
-	err = store__open_reader(o->db, &v->rd);
-	v->db = v->rd ? store__sqlite(v->rd) : NULL;
-	if (err == -EPROTO || err == -EBADMSG) {
+	if (!o->bundle && !central__is_url(o->db) && (err == -EPROTO || err == -EBADMSG)) {
 		/* A file that is no ledger of this format, given as the log the
 		 * trust file pins: altered, or another file. */
 		TAMPER(v, "%s is not a custos ledger of format %d (%s)", o->db, STORE_FORMAT,
 		       err == -EPROTO ? "another layout" : "not a sound SQLite database");
 		return 1;
 	}
-	if (err || load_local_checkpoints(v))
+	if (err || add_source_checks(v, true))
 		return -1;
-	if (sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		log_warnx("failed to read %s: %s", o->db, sqlite3_errmsg(v->db));
-		return -1;
-	}
-	if (!o->trust && (err = trust__from_genesis(v->rd, &v->trust))) {
+	v->rd = source__ledger(v->src, false);
+	v->db = v->rd ? store__sqlite(v->rd) : NULL;
+	if (v->rd && !o->trust && (err = trust__from_genesis(v->rd, &v->trust))) {
 		if (err != -EBADMSG)
 			return -1;
 		TAMPER(v, "seq 0: no GENESIS that certifies keys");
@@ -932,8 +855,8 @@ static int open_source(struct verifier *v, struct bundle **bp)
 int verify__run(const struct verify_opts *o, FILE *out)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
-	struct bundle *b = NULL;
 	int status = VERIFY_ERROR;
+	uint64_t head;
 
 	if (!v) {
 		log_warnx("failed to verify: out of memory");
@@ -946,7 +869,7 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	merkle__init(&v->tree);
 	if (o->trust && trust__load(o->trust, &v->trust))
 		goto out;
-	switch (open_source(v, &b)) {
+	switch (open_source(v)) {
 	case 0:
 		break;
 	case 1:
@@ -960,7 +883,7 @@ int verify__run(const struct verify_opts *o, FILE *out)
 	qsort(v->checks, v->n_checks, sizeof(*v->checks), cmp_check);
 	v->epoch_key = v->trust.epoch_key;
 	v->epoch_lower = v->trust.t0_ns;
-	if (v->central)
+	if (source__kind(v->src) == SOURCE_CENTRAL)
 		say(v, "log %s: verifying host %s of the central store with %s", v->trust.origin,
 		    o->host, o->trust);
 	else
@@ -969,20 +892,18 @@ int verify__run(const struct verify_opts *o, FILE *out)
 		    o->trust ? o->trust : "the keys of its own GENESIS");
 	if (v->rd && store__check_container(v->rd, container_found, v))
 		goto out;
-	if (b		 ? replay(v, bundle_next, b)
-	    : v->central ? replay(v, central_next, v->central)
-			 : replay_db(v)) {
+	if (replay_log(v)) {
 		/* What SQLite could not read of a file it found damaged is more of the same. */
 		if (!v->tamper)
 			goto out;
 		TAMPER(v, "the log cannot be read past seq %" PRIu64, v->n);
 	}
 	/* The store's own bookkeeping must agree with what it holds. */
-	if (v->central && !v->tamper && v->n != central__head(v->central))
+	if (source__head(v->src, &head) && !v->tamper && v->n != head)
 		TAMPER(v,
 		       "the central store's head says %" PRIu64 " records of this host, %" PRIu64
 		       " are there",
-		       central__head(v->central), v->n);
+		       head, v->n);
 	report(v);
 verdict:
 	status = v->tamper ? VERIFY_TAMPER : v->warnings ? VERIFY_WARNINGS : VERIFY_OK;
@@ -991,10 +912,8 @@ verdict:
 						       .sealed = v->sealed,
 						       .tamper = v->tamper,
 						       .warnings = v->warnings };
-	if (o->keep && status != VERIFY_TAMPER && v->rd) {
-		*o->keep = v->rd;
-		v->rd = NULL;
-	}
+	if (o->keep && status != VERIFY_TAMPER && v->rd)
+		*o->keep = source__ledger(v->src, true);
 	if (!o->silent)
 		fprintf(out, "%s: %" PRIu64 " records, %u tamper findings, %u warnings\n",
 			status == VERIFY_TAMPER	    ? "TAMPER EVIDENCE"
@@ -1006,9 +925,7 @@ out:
 		free(v->checks[i].note);
 	free(v->checks);
 	free(v->alerts);
-	bundle__close(b);
-	central__close(v->central);
-	store__reader_close(v->rd);
+	source__close(v->src);
 	free(v);
 	return status;
 }
@@ -1035,26 +952,22 @@ struct verifier *verify__follow_open(const struct verify_opts *o)
 	return v;
 }
 
-int verify__follow_round(struct verifier *v, struct central *c, verify_each_fn *each, void *ctx)
+int verify__follow_round(struct verifier *v, struct source *src, verify_each_fn *each, void *ctx)
 {
-	uint64_t size;
-	const char *note;
-	int err = 0;
+	int err;
 
 	/* Rounds end at a checkpoint (central_range.to_checkpoint), and the
 	 * host hands its checkpoints in in order: each new one lies ahead. */
-	for (uint64_t i = 0; !err && i < central__checkpoint_count(c); i++) {
-		central__checkpoint(c, i, &size, &note);
-		if (size > v->last_check) {
-			err = add_check(v, size, note, "central", false);
-			v->last_check = size;
-		}
-	}
-	if (err)
+	v->src = src;
+	err = add_source_checks(v, false);
+	if (err) {
+		v->src = NULL;
 		return VERIFY_ERROR;
+	}
 	v->each = each;
 	v->each_ctx = ctx;
-	err = replay(v, central_next, c);
+	err = replay_log(v);
+	v->src = NULL;
 	v->each = NULL;
 	if (err) {
 		if (!v->tamper)

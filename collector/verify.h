@@ -60,18 +60,19 @@ int verify__run(const struct verify_opts *o, FILE *out);
 /*
  * Following one host's log in a central store as it grows (custos verify
  * --follow): a verifier kept between rounds, each round fed the records
- * the store holds next (central.h, read to its last checkpoint).  Its
+ * the store holds next (source.h: a central store's, read to its last
+ * checkpoint).  Its
  * findings are printed to stdout as they are made; what a whole log's end
  * would add (an OPEN tail, a log that stops) is not judged.  each(ctx, r),
  * when set, is handed every record replayed (verify_each_fn).
  */
 struct verifier;
-struct central;
+struct source;
 /* o (with trust set) must outlive the verifier.  NULL when the trust file
  * cannot be read (said). */
 struct verifier *verify__follow_open(const struct verify_opts *o);
 /* One round.  Returns an enum verify_status: of the log so far. */
-int verify__follow_round(struct verifier *v, struct central *c, verify_each_fn *each, void *ctx);
+int verify__follow_round(struct verifier *v, struct source *src, verify_each_fn *each, void *ctx);
 void verify__follow_summary(const struct verifier *v, struct verify_summary *s);
 void verify__follow_close(struct verifier *v);
 
