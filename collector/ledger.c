@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +58,93 @@ struct ledger {
 static int key_path(const struct ledger *l, const char *name, char *buf, size_t cap)
 {
 	return snprintf(buf, cap, "%s/%s", l->key_dir, name) < (int)cap ? 0 : -ENAMETOOLONG;
+}
+
+/*
+ * The ledger's directory must not be anyone else's to write: whoever may
+ * write it can swap the database, or plant its -wal beside it before
+ * custosd opens it.  Returns 0, or -EPERM after saying so, -errno.
+ */
+static int check_db_dir(const char *db_path)
+{
+	char dir[PATH_MAX];
+	uid_t me = geteuid();
+	struct stat st;
+	int err;
+
+	if (snprintf(dir, sizeof(dir), "%s", db_path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if (stat(dirname(dir), &st)) {
+		err = -errno;
+		log_warn("failed to open the ledger: its directory %s", dir);
+		return err;
+	}
+	if ((st.st_uid != me && st.st_uid != 0) || (st.st_mode & 022)) {
+		log_warnx("failed to open the ledger: its directory %s must be uid %u's or root's "
+			  "and writable by no one else; it is uid %u's, mode %04o",
+			  dir, (unsigned)me, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * The keys are the whole of the log's trust, so, as OpenSSH does with a
+ * private key, refuse a key directory or key file that anyone but this user
+ * could read or replace: a directory (not a link) of this user's with no
+ * access for group or others, and *.key files likewise (trust.vkeys is
+ * public).  Returns 0, or -EPERM after saying which, -errno.
+ */
+static int check_keys(const char *key_dir)
+{
+	uid_t me = geteuid();
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int err = 0;
+
+	if (lstat(key_dir, &st)) {
+		err = -errno;
+		log_warn("failed to open the ledger: key directory %s", key_dir);
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != me || (st.st_mode & 077)) {
+		log_warnx("failed to open the ledger: key directory %s must be a directory of uid "
+			  "%u's with mode 0700; it is %s of uid %u, mode %04o",
+			  key_dir, (unsigned)me,
+			  S_ISDIR(st.st_mode) ? "a directory" : "no directory", (unsigned)st.st_uid,
+			  (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	d = opendir(key_dir);
+	if (!d) {
+		err = -errno;
+		log_warn("failed to open the ledger: key directory %s", key_dir);
+		return err;
+	}
+	while (!err && (errno = 0, e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (n < 4 || strcmp(e->d_name + n - 4, ".key"))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+			err = -errno;
+			log_warn("failed to open the ledger: key %s/%s", key_dir, e->d_name);
+		} else if (!S_ISREG(st.st_mode) || st.st_uid != me || (st.st_mode & 077)) {
+			log_warnx("failed to open the ledger: key %s/%s must be a file of uid %u's "
+				  "with mode 0600; it is %s of uid %u, mode %04o",
+				  key_dir, e->d_name, (unsigned)me,
+				  S_ISREG(st.st_mode) ? "a file" : "no plain file",
+				  (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+			err = -EPERM;
+		}
+	}
+	if (!err && errno) {
+		err = -errno;
+		log_warn("failed to open the ledger: key directory %s", key_dir);
+	}
+	closedir(d);
+	return err;
 }
 
 static int fsync_dir(const char *dir)
@@ -871,11 +961,17 @@ struct ledger *ledger__open(const struct ledger_opts *o)
 	l->on_append_ctx = o->on_append_ctx;
 	l->config = o->config;
 	l->clock_off = util__realtime_ns() - util__boottime_ns();
+	err = check_db_dir(o->db_path);
+	if (err)
+		goto fail;
 	if (mkdir(l->key_dir, 0700) && errno != EEXIST) {
 		err = -errno;
 		log_warn("failed to create key directory %s", l->key_dir);
 		goto fail;
 	}
+	err = check_keys(l->key_dir);
+	if (err)
+		goto fail;
 	/* A database yet to be made is made only when its log can be: a
 	 * refused start leaves no empty database behind. */
 	if (access(o->db_path, F_OK)) {
