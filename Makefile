@@ -58,7 +58,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 E2E_BINS := $(OUTPUT)/tests/workload $(OUTPUT)/tests/ledgertool $(OUTPUT)/tests/compat32 \
 	    $(OUTPUT)/tests/compatx32
 
-.PHONY: all deps run test test-vm check bench format format-check clean install
+.PHONY: all deps run test test-vm check bench fuzz fuzz-build format format-check clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -194,6 +194,36 @@ test-vm:
 check: all $(UNIT_BINS) $(E2E_BINS)
 	$(Q)tests/run.sh
 
+# make fuzz: every libFuzzer target (tests/fuzz/fuzz_*.c: one per parser of
+# outside input) for FUZZ_SECONDS each (60) from its seeds in
+# tests/fuzz/corpus, the parsers built by clang with the fuzzer's coverage
+# and the address and undefined-behaviour sanitizers.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	      -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Icollector \
+	      -I$(OUTPUT) $(PKG_CFLAGS)
+FUZZ_MODULES := $(SHARED) proctab staff mounts rules opens bundle export trust proof
+FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/%.o,$(FUZZ_MODULES))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/%.o: collector/%.c collector/*.h include/custos/*.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(PKG_LIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	$(Q)scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)scripts/fuzz.sh $(FUZZ_BINS)
+
 # What custos costs against a bare run and auditd (root; installs auditd).
 bench:
 	$(Q)scripts/deps.sh bench
@@ -202,10 +232,10 @@ bench:
 	$(Q)scripts/bench.sh
 
 format:
-	$(Q)clang-format -i bpf/*.c bpf/*.h collector/*.c collector/*.h include/custos/*.h tests/*.h tests/*/*.c
+	$(Q)clang-format -i bpf/*.c bpf/*.h collector/*.c collector/*.h include/custos/*.h tests/*.h tests/*/*.c tests/fuzz/*.h
 
 format-check:
-	$(Q)clang-format --dry-run -Werror bpf/*.c bpf/*.h collector/*.c collector/*.h include/custos/*.h tests/*.h tests/*/*.c
+	$(Q)clang-format --dry-run -Werror bpf/*.c bpf/*.h collector/*.c collector/*.h include/custos/*.h tests/*.h tests/*/*.c tests/fuzz/*.h
 
 install: all
 	$(Q)install -D -m 0755 $(OUTPUT)/custosd $(DESTDIR)/usr/sbin/custosd

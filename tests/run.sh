@@ -70,17 +70,33 @@ for t in tests/e2e/*.sh; do
 	tally "$t" $rc
 done
 
+[ -n "$only" ] && { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
+
+# The fuzz targets (make fuzz: every parser of outside input), built and run
+# FUZZ_SECONDS each (20) beside the second kernel's runs: those keep one
+# core busy (qemu emulates one CPU), these the other.
+fuzzlog=$(mktemp)
+trap 'rm -f "$log" "$fuzzlog"' EXIT
+(make --no-print-directory fuzz-build && FUZZ_SECONDS=${FUZZ_SECONDS:-20} scripts/fuzz.sh \
+	build/fuzz/fuzz_*) >"$fuzzlog" 2>&1 &
+fuzz_pid=$!
+
 # The second kernel's runs, when this machine can boot it (scripts/vmtest.sh
-# says when it cannot), then the formatting rule (.clang-format), which is part
-# of the suite so that CI enforces it.
-if [ -z "$only" ] && [ "${CUSTOS_NO_VM:-}" != 1 ]; then
+# says when it cannot), then the fuzzers' results and the formatting rule
+# (.clang-format), which is part of the suite so that CI enforces it.
+if [ "${CUSTOS_NO_VM:-}" != 1 ]; then
 	echo "== vmtest"
 	scripts/vmtest.sh >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	tally vmtest $rc
 fi
-[ -n "$only" ] && { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
+echo "== fuzz"
+wait $fuzz_pid
+rc=$?
+grep -v '^  ' "$fuzzlog" >"$log"
+cat "$log"
+tally fuzz $rc
 echo "== format-check"
 make --no-print-directory format-check >"$log" 2>&1
 rc=$?
