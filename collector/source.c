@@ -36,8 +36,7 @@ static int ledger_checkpoints(struct ledger *l, const char *path)
 	int rc, err = -EIO;
 	size_t cap = 0;
 
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT size, note FROM checkpoint ORDER BY size", -1, &q,
+	if (sqlite3_prepare_v2(db, "SELECT size, note FROM checkpoint ORDER BY size", -1, &q,
 			       NULL) != SQLITE_OK)
 		goto cleanup;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -74,18 +73,31 @@ cleanup:
 	return err;
 }
 
-static int ledger_open(const char *path, struct ledger **out)
+/* The reader, its read transaction, the container's check, the checkpoints. */
+static int ledger_open(const struct source_spec *spec, struct ledger **out)
 {
 	struct ledger *l = calloc(1, sizeof(*l));
 	int err = -ENOMEM;
 
 	if (!l) {
-		log_warnx("failed to read %s: out of memory", path);
+		log_warnx("failed to read %s: out of memory", spec->where);
 		return err;
 	}
 	*out = l;
-	err = store__open_reader(path, &l->rd);
-	return err ?: ledger_checkpoints(l, path);
+	err = store__open_reader(spec->where, &l->rd);
+	if (err)
+		return err;
+	if (sqlite3_exec(store__sqlite(l->rd), "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("failed to read %s: %s", spec->where,
+			  sqlite3_errmsg(store__sqlite(l->rd)));
+		return -EIO;
+	}
+	if (spec->found) {
+		err = store__check_container(l->rd, spec->found, spec->found_ctx);
+		if (err)
+			return err;
+	}
+	return ledger_checkpoints(l, spec->where);
 }
 
 /* The rows rebuilt and re-encoded: encoding rejects what the format cannot
@@ -143,7 +155,7 @@ int source__open(const struct source_spec *spec, struct source **out)
 		err = central__open(spec->where, spec->host, spec->range, &s->central);
 	} else {
 		s->kind = SOURCE_LEDGER;
-		err = ledger_open(spec->where, &s->ledger);
+		err = ledger_open(spec, &s->ledger);
 	}
 	if (err) {
 		source__close(s);

@@ -33,13 +33,19 @@ struct source_spec {
 	const char *host;		   /* with a central store: the host's enrolled name */
 	const char *bundle;		   /* instead of where: a bundle file */
 	const struct central_range *range; /* a central store's only; NULL: every record */
+	/* A ledger's container findings (store__check_container), made before
+	 * anything is read from it: a view or an index in place of what
+	 * custos makes would otherwise decide what is read. */
+	void (*found)(void *ctx, const char *what);
+	void *found_ctx;
 };
 
 struct source;
 
 /*
  * Open the log spec names, in one read-only snapshot of its store, with
- * its checkpoints.  Returns 0, or -errno after logging the reason once:
+ * its checkpoints (a ledger's after its container is checked, each finding
+ * handed to spec->found).  Returns 0, or -errno after logging the reason once:
  * for a ledger -EPROTO (a database of another layout) and -EBADMSG (not a
  * sound SQLite database), which are evidence when the file was given as
  * the log; for a central store -ENOENT (no such host enrolled); -EIO.

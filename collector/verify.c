@@ -829,7 +829,11 @@ static int add_source_checks(struct verifier *v, bool all)
 static int open_source(struct verifier *v)
 {
 	const struct verify_opts *o = v->o;
-	struct source_spec spec = { .where = o->db, .host = o->host, .bundle = o->bundle };
+	struct source_spec spec = { .where = o->db,
+				    .host = o->host,
+				    .bundle = o->bundle,
+				    .found = container_found,
+				    .found_ctx = v };
 	int err = source__open(&spec, &v->src);
 
 	if (!o->bundle && !central__is_url(o->db) && (err == -EPROTO || err == -EBADMSG)) {
@@ -839,15 +843,17 @@ static int open_source(struct verifier *v)
 		       err == -EPROTO ? "another layout" : "not a sound SQLite database");
 		return 1;
 	}
-	if (err || add_source_checks(v, true))
+	/* The container said why what it holds cannot be read. */
+	if (err)
+		return v->tamper ? 1 : -1;
+	if (add_source_checks(v, true))
 		return -1;
 	v->rd = source__ledger(v->src, false);
 	v->db = v->rd ? store__sqlite(v->rd) : NULL;
 	if (v->rd && !o->trust && (err = trust__from_genesis(v->rd, &v->trust))) {
-		if (err != -EBADMSG)
-			return -1;
-		TAMPER(v, "seq 0: no GENESIS that certifies keys");
-		return 1;
+		if (err == -EBADMSG)
+			TAMPER(v, "seq 0: no GENESIS that certifies keys");
+		return v->tamper ? 1 : -1;
 	}
 	return 0;
 }
@@ -890,8 +896,6 @@ int verify__run(const struct verify_opts *o, FILE *out)
 		say(v, "log %s: verifying %s with %s", v->trust.origin,
 		    o->bundle ? o->bundle : o->db,
 		    o->trust ? o->trust : "the keys of its own GENESIS");
-	if (v->rd && store__check_container(v->rd, container_found, v))
-		goto out;
 	if (replay_log(v)) {
 		/* What SQLite could not read of a file it found damaged is more of the same. */
 		if (!v->tamper)

@@ -145,6 +145,26 @@ done
 fresh
 sql "CREATE VIEW extra AS SELECT 1; CREATE TRIGGER t AFTER INSERT ON state BEGIN SELECT 1; END"
 shown "a view and a trigger of someone else's" "schema: a (view extra|trigger t) that custos"
+# The checkpoints, which verify reads before the records: hidden by a view in
+# place of their table (the container is checked before anything is read from
+# it), or by a partial index.
+fresh
+sql "CREATE TABLE cp AS SELECT * FROM checkpoint; DROP TABLE checkpoint;
+	CREATE VIEW checkpoint AS SELECT * FROM cp WHERE size < (SELECT max(size) FROM cp)"
+shown "the checkpoint table replaced by a view hiding the last" \
+	"schema: a view checkpoint that custos does not make"
+fresh
+sql "CREATE INDEX lie ON checkpoint(size) WHERE size < 100; PRAGMA writable_schema=ON;
+	UPDATE sqlite_schema SET sql = 'CREATE INDEX lie ON checkpoint(size)' WHERE name = 'lie';
+	PRAGMA writable_schema=OFF;"
+shown "a partial index on the checkpoints posing as a whole one" \
+	"schema: an index lie that custos does not make"
+# custos report without --trust takes the keys from GENESIS, read before the
+# records too.
+fresh
+sql "CREATE TABLE r2 AS SELECT * FROM record; DROP TABLE record;
+	CREATE VIEW record AS SELECT * FROM r2"
+shown "the record table replaced by a view" "schema: a view record that custos does not make"
 
 # 4. An empty value where the writer stores NULL: the same bytes, another person.
 fresh
