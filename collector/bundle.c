@@ -18,9 +18,7 @@
 
 struct bundle {
 	gzFile f;
-	uint64_t n_checkpoints;
-	uint64_t *sizes;
-	char **notes;
+	struct checkpoint_list checkpoints;
 	uint64_t records_left;
 	uint8_t buf[RECORD_MAX];
 };
@@ -200,24 +198,15 @@ struct bundle *bundle__open(const char *path)
 		err = get_u64(b, &n);
 	if (!err && n > (1u << 24))
 		err = -EBADMSG;
-	if (!err) {
-		b->sizes = calloc(n ? n : 1, sizeof(*b->sizes));
-		b->notes = calloc(n ? n : 1, sizeof(*b->notes));
-		if (!b->sizes || !b->notes)
-			err = -ENOMEM;
-	}
 	for (uint64_t i = 0; !err && i < n; i++) {
+		char note[NOTE_MAX];
+		uint64_t size;
 		uint32_t len;
 
-		err = get_u64(b, &b->sizes[i]) ?: get_u32(b, &len);
+		err = get_u64(b, &size) ?: get_u32(b, &len);
 		if (!err && len > NOTE_MAX)
 			err = -EBADMSG;
-		if (!err && !(b->notes[i] = calloc(1, len + 1)))
-			err = -ENOMEM;
-		if (!err) {
-			b->n_checkpoints++;
-			err = get(b, b->notes[i], len);
-		}
+		err = err ?: get(b, note, len) ?: checkpoint__list_add(&b->checkpoints, size, note, len);
 	}
 	if (!err)
 		err = get_u64(b, &b->records_left);
@@ -233,15 +222,9 @@ fail:
 	return NULL;
 }
 
-uint64_t bundle__checkpoint_count(const struct bundle *b)
+const struct checkpoint_list *bundle__checkpoints(const struct bundle *b)
 {
-	return b->n_checkpoints;
-}
-
-void bundle__checkpoint(const struct bundle *b, uint64_t n, uint64_t *size, const char **note)
-{
-	*size = b->sizes[n];
-	*note = b->notes[n];
+	return &b->checkpoints;
 }
 
 int bundle__next(struct bundle *b, struct record *r, const uint8_t **bytes, size_t *len)
@@ -276,9 +259,6 @@ void bundle__close(struct bundle *b)
 		return;
 	if (b->f)
 		gzclose(b->f);
-	for (uint64_t i = 0; i < b->n_checkpoints; i++)
-		free(b->notes[i]);
-	free(b->notes);
-	free(b->sizes);
+	checkpoint__list_free(&b->checkpoints);
 	free(b);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "note.h"
 #include "record.h"
 
 /* Write the bundle of database db to out_path (created, 0644).  Returns 0
@@ -29,9 +30,8 @@ struct bundle;
 /* Open a bundle and read its checkpoints.  NULL with errno set (logged). */
 struct bundle *bundle__open(const char *path);
 
-/* The n-th checkpoint (0 <= n < count). */
-uint64_t bundle__checkpoint_count(const struct bundle *b);
-void bundle__checkpoint(const struct bundle *b, uint64_t n, uint64_t *size, const char **note);
+/* Its checkpoints, in the bundle's order; valid until close. */
+const struct checkpoint_list *bundle__checkpoints(const struct bundle *b);
 
 /*
  * The next record, strictly decoded: 1 with *r and its bytes set (valid

@@ -14,9 +14,7 @@ struct central {
 	PGconn *c;
 	PGresult *row; /* the record last given */
 	uint64_t head;
-	uint64_t n_checkpoints;
-	uint64_t *sizes;
-	char **notes;
+	struct checkpoint_list checkpoints;
 	uint8_t buf[RECORD_MAX];
 };
 
@@ -46,24 +44,17 @@ static int load_checkpoints(struct central *c, const char *id)
 
 	if (!r)
 		return -EIO;
-	c->n_checkpoints = (uint64_t)PQntuples(r);
-	c->sizes = calloc(c->n_checkpoints + 1, sizeof(*c->sizes));
-	c->notes = calloc(c->n_checkpoints + 1, sizeof(*c->notes));
-	if (!c->sizes || !c->notes) {
-		log_warnx("failed to read the host's checkpoints: out of memory");
-		err = -ENOMEM;
-		goto cleanup;
+	for (int i = 0; !err && i < PQntuples(r); i++) {
+		if (util__parse_int(PQgetvalue(r, i, 0), 0, INT64_MAX, &size))
+			err = -EIO;
+		else
+			err = checkpoint__list_add(&c->checkpoints, (uint64_t)size,
+						   PQgetvalue(r, i, 1),
+						   (size_t)PQgetlength(r, i, 1));
 	}
-	for (uint64_t i = 0; i < c->n_checkpoints; i++) {
-		if (util__parse_int(PQgetvalue(r, (int)i, 0), 0, INT64_MAX, &size) ||
-		    !(c->notes[i] = strdup(PQgetvalue(r, (int)i, 1)))) {
-			log_warnx("failed to read the host's checkpoints: out of memory");
-			err = -ENOMEM;
-			goto cleanup;
-		}
-		c->sizes[i] = (uint64_t)size;
-	}
-cleanup:
+	if (err)
+		log_warnx("failed to read the host's checkpoints: %s",
+			  err == -ENOMEM ? "out of memory" : "a size is no number");
 	PQclear(r);
 	return err;
 }
@@ -103,8 +94,9 @@ static int start(struct central *c, const char *host, const struct central_range
 	err = load_checkpoints(c, id);
 	if (err)
 		goto cleanup;
-	end = range->to_checkpoint ? (c->n_checkpoints ? c->sizes[c->n_checkpoints - 1] : 0)
-				   : (uint64_t)INT64_MAX;
+	end = range->to_checkpoint
+		      ? (c->checkpoints.n ? c->checkpoints.at[c->checkpoints.n - 1].size : 0)
+		      : (uint64_t)INT64_MAX;
 	if (range->limit && end - range->from > range->limit)
 		end = range->from + range->limit;
 	snprintf(from, sizeof(from), "%" PRIu64, range->from);
@@ -146,15 +138,9 @@ int central__open(const char *conninfo, const char *host, const struct central_r
 	return 0;
 }
 
-uint64_t central__checkpoint_count(const struct central *c)
+const struct checkpoint_list *central__checkpoints(const struct central *c)
 {
-	return c->n_checkpoints;
-}
-
-void central__checkpoint(const struct central *c, uint64_t i, uint64_t *size, const char **note)
-{
-	*size = c->sizes[i];
-	*note = c->notes[i];
+	return &c->checkpoints;
 }
 
 uint64_t central__head(const struct central *c)
@@ -199,10 +185,7 @@ void central__close(struct central *c)
 		return;
 	PQclear(c->row);
 	PQfinish(c->c);
-	for (uint64_t i = 0; i < c->n_checkpoints && c->notes; i++)
-		free(c->notes[i]);
-	free(c->notes);
-	free(c->sizes);
+	checkpoint__list_free(&c->checkpoints);
 	free(c);
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "note.h"
 #include "record.h"
 
 struct central;
@@ -37,9 +38,8 @@ struct central_range {
 int central__open(const char *conninfo, const char *host, const struct central_range *range,
 		  struct central **out);
 
-/* The checkpoints held, ascending by size; the note stays valid until close. */
-uint64_t central__checkpoint_count(const struct central *c);
-void central__checkpoint(const struct central *c, uint64_t i, uint64_t *size, const char **note);
+/* The checkpoints held, ascending by size; valid until close. */
+const struct checkpoint_list *central__checkpoints(const struct central *c);
 
 /* The records the store's head says it holds. */
 uint64_t central__head(const struct central *c);

@@ -616,3 +616,33 @@ int checkpoint__parse(const char *text, size_t len, char *origin, size_t origin_
 	memcpy(root, r, sizeof(r));
 	return ext;
 }
+
+int checkpoint__list_add(struct checkpoint_list *l, uint64_t size, const char *note, size_t len)
+{
+	struct checkpoint_held *at = l->at;
+	char *copy = malloc(len + 1);
+
+	if (copy && l->n == l->cap) {
+		at = realloc(l->at, (l->cap * 2 + 16) * sizeof(*at));
+		if (at) {
+			l->at = at;
+			l->cap = l->cap * 2 + 16;
+		}
+	}
+	if (!copy || !at) {
+		free(copy);
+		return -ENOMEM;
+	}
+	memcpy(copy, note, len);
+	copy[len] = '\0';
+	l->at[l->n++] = (struct checkpoint_held){ size, copy };
+	return 0;
+}
+
+void checkpoint__list_free(struct checkpoint_list *l)
+{
+	for (uint64_t i = 0; i < l->n; i++)
+		free(l->at[i].note);
+	free(l->at);
+	*l = (struct checkpoint_list){ 0 };
+}

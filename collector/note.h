@@ -140,4 +140,22 @@ int checkpoint__format(const char *origin, uint64_t size, const uint8_t root[32]
 int checkpoint__parse(const char *text, size_t len, char *origin, size_t origin_cap, uint64_t *size,
 		      uint8_t root[32]);
 
+/*
+ * The signed checkpoint notes a store holds with a log (a ledger's table, the
+ * central store's, a bundle's), each with the size of the log it signs, in
+ * the store's order.  Grown as they are read, so that a count a file claims
+ * allocates nothing.  Zeroed is empty.
+ */
+struct checkpoint_list {
+	uint64_t n, cap;
+	struct checkpoint_held {
+		uint64_t size;
+		char *note;
+	} * at;
+};
+
+/* Append size and a NUL-terminated copy of note[0..len).  0 or -ENOMEM. */
+int checkpoint__list_add(struct checkpoint_list *l, uint64_t size, const char *note, size_t len);
+void checkpoint__list_free(struct checkpoint_list *l);
+
 #endif /* CUSTOS_NOTE_H */

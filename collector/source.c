@@ -15,14 +15,13 @@
 struct ledger {
 	struct store_reader *rd;
 	struct store_scan *scan;
-	uint64_t n_checkpoints;
-	uint64_t *sizes;
-	char **notes;
+	struct checkpoint_list checkpoints;
 	uint8_t buf[RECORD_MAX];
 };
 
 struct source {
 	enum source_kind kind;
+	const struct checkpoint_list *checkpoints; /* the store's own */
 	struct ledger *ledger;
 	struct central *central;
 	struct bundle *bundle;
@@ -34,7 +33,6 @@ static int ledger_checkpoints(struct ledger *l, const char *path)
 	sqlite3 *db = store__sqlite(l->rd);
 	sqlite3_stmt *q = NULL;
 	int rc, err = -EIO;
-	size_t cap = 0;
 
 	if (sqlite3_prepare_v2(db, "SELECT size, note FROM checkpoint ORDER BY size", -1, &q,
 			       NULL) != SQLITE_OK)
@@ -42,26 +40,11 @@ static int ledger_checkpoints(struct ledger *l, const char *path)
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *note = (const char *)sqlite3_column_text(q, 1);
 
-		if (l->n_checkpoints == cap) {
-			uint64_t *sizes = realloc(l->sizes, (cap * 2 + 16) * sizeof(*sizes));
-			char **notes =
-				sizes ? realloc(l->notes, (cap * 2 + 16) * sizeof(*notes)) : NULL;
-
-			if (sizes)
-				l->sizes = sizes;
-			if (!notes) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			l->notes = notes;
-			cap = cap * 2 + 16;
-		}
-		l->notes[l->n_checkpoints] = strdup(note ? note : "");
-		if (!l->notes[l->n_checkpoints]) {
+		if (checkpoint__list_add(&l->checkpoints, (uint64_t)sqlite3_column_int64(q, 0),
+					 note ? note : "", note ? strlen(note) : 0)) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		l->sizes[l->n_checkpoints++] = (uint64_t)sqlite3_column_int64(q, 0);
 	}
 	if (rc == SQLITE_DONE)
 		err = 0;
@@ -130,10 +113,7 @@ static void ledger_close(struct ledger *l)
 		return;
 	store__scan_close(l->scan);
 	store__reader_close(l->rd);
-	for (uint64_t i = 0; i < l->n_checkpoints; i++)
-		free(l->notes[i]);
-	free(l->notes);
-	free(l->sizes);
+	checkpoint__list_free(&l->checkpoints);
 	free(l);
 }
 
@@ -150,12 +130,18 @@ int source__open(const struct source_spec *spec, struct source **out)
 		s->kind = SOURCE_BUNDLE;
 		s->bundle = bundle__open(spec->bundle);
 		err = s->bundle ? 0 : -errno;
+		if (!err)
+			s->checkpoints = bundle__checkpoints(s->bundle);
 	} else if (central__is_url(spec->where)) {
 		s->kind = SOURCE_CENTRAL;
 		err = central__open(spec->where, spec->host, spec->range, &s->central);
+		if (!err)
+			s->checkpoints = central__checkpoints(s->central);
 	} else {
 		s->kind = SOURCE_LEDGER;
 		err = ledger_open(spec, &s->ledger);
+		if (!err)
+			s->checkpoints = &s->ledger->checkpoints;
 	}
 	if (err) {
 		source__close(s);
@@ -170,31 +156,9 @@ enum source_kind source__kind(const struct source *s)
 	return s->kind;
 }
 
-uint64_t source__checkpoint_count(const struct source *s)
+const struct checkpoint_list *source__checkpoints(const struct source *s)
 {
-	switch (s->kind) {
-	case SOURCE_LEDGER:
-		return s->ledger->n_checkpoints;
-	case SOURCE_CENTRAL:
-		return central__checkpoint_count(s->central);
-	default:
-		return bundle__checkpoint_count(s->bundle);
-	}
-}
-
-void source__checkpoint(const struct source *s, uint64_t i, uint64_t *size, const char **note)
-{
-	switch (s->kind) {
-	case SOURCE_LEDGER:
-		*size = s->ledger->sizes[i];
-		*note = s->ledger->notes[i];
-		break;
-	case SOURCE_CENTRAL:
-		central__checkpoint(s->central, i, size, note);
-		break;
-	default:
-		bundle__checkpoint(s->bundle, i, size, note);
-	}
+	return s->checkpoints;
 }
 
 bool source__head(const struct source *s, uint64_t *n)

@@ -54,10 +54,9 @@ int source__open(const struct source_spec *spec, struct source **out);
 
 enum source_kind source__kind(const struct source *s);
 
-/* The checkpoints held with the log, ascending by size (as the store
- * keeps them: a replay checks each); a note stays valid until close. */
-uint64_t source__checkpoint_count(const struct source *s);
-void source__checkpoint(const struct source *s, uint64_t i, uint64_t *size, const char **note);
+/* The checkpoints held with the log, as the store keeps them (a replay
+ * checks each); valid until close. */
+const struct checkpoint_list *source__checkpoints(const struct source *s);
 
 /* Whether the store keeps a count of the log's records of its own (the
  * central store's head), in *n: a replay must find that many. */

@@ -806,16 +806,14 @@ static int add_source_checks(struct verifier *v, bool all)
 	const char *from = source__kind(v->src) == SOURCE_LEDGER    ? "local"
 			   : source__kind(v->src) == SOURCE_CENTRAL ? "central"
 								    : "bundle";
-	uint64_t size;
-	const char *note;
+	const struct checkpoint_list *l = source__checkpoints(v->src);
 	int err = 0;
 
-	for (uint64_t i = 0; !err && i < source__checkpoint_count(v->src); i++) {
-		source__checkpoint(v->src, i, &size, &note);
-		if (all || size > v->last_check)
-			err = add_check(v, size, note, from, false);
-		if (size > v->last_check)
-			v->last_check = size;
+	for (uint64_t i = 0; !err && i < l->n; i++) {
+		if (all || l->at[i].size > v->last_check)
+			err = add_check(v, l->at[i].size, l->at[i].note, from, false);
+		if (l->at[i].size > v->last_check)
+			v->last_check = l->at[i].size;
 	}
 	return err;
 }

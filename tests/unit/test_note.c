@@ -655,6 +655,27 @@ out:
 	return ok;
 }
 
+/* A store's checkpoints: kept in order, each note copied to its length. */
+TEST(checkpoint_list_keeps_each)
+{
+	struct checkpoint_list l = { 0 };
+	char note[16];
+
+	for (uint64_t i = 0; i < 100; i++) {
+		int n = snprintf(note, sizeof(note), "note %" PRIu64 "xx", i);
+
+		ASSERT_EQ(checkpoint__list_add(&l, i * 3, note, (size_t)n - 2), 0);
+	}
+	ASSERT_EQ(l.n, 100);
+	ASSERT_EQ(l.at[0].size, 0);
+	ASSERT_EQ(l.at[99].size, 297);
+	ASSERT_STREQ(l.at[42].note, "note 42");
+	checkpoint__list_free(&l);
+	ASSERT_EQ(l.n, 0);
+	ASSERT_TRUE(l.at == NULL);
+	return true;
+}
+
 RUN_TESTS(T(go_vkey_parses_and_formats_back), T(key_id_follows_spec), T(go_skey_matches_go_vkey),
 	  T(rfc8032_seed_gives_public_key), T(go_note_signs_identically), T(go_note_opens),
 	  T(go_bad_notes_rejected), T(signature_count_limit), T(tampering_rejected),
@@ -662,4 +683,4 @@ RUN_TESTS(T(go_vkey_parses_and_formats_back), T(key_id_follows_spec), T(go_skey_
 	  T(bad_names_rejected), T(generated_keys_round_trip), T(sign_and_open_two_signers),
 	  T(sign_rejects_bad_text), T(checkpoint_round_trip),
 	  T(checkpoint_c2sp_example_and_extensions), T(checkpoint_rejections),
-	  T(signed_checkpoint_end_to_end))
+	  T(signed_checkpoint_end_to_end), T(checkpoint_list_keeps_each))
