@@ -390,8 +390,6 @@ int fleetcmd__each_proven(const struct fleet_proven_opts *o)
 		hosts = (const char *const *)all;
 		n = n_all;
 	}
-	/* The exit statuses are verify's: EXIT_TAMPER and EXIT_IO are
-	 * VERIFY_TAMPER and VERIFY_ERROR. */
 	for (size_t i = 0; i < n; i++)
 		status = worse(status, one_host(o, hosts[i]));
 	central__free_hosts(all, n_all);

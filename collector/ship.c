@@ -62,16 +62,11 @@ struct shipper {
 	PGconn *c;
 	uint64_t held;	 /* the server's next seq for this host */
 	uint64_t sent;	 /* the next seq to send: held, plus what is in flight */
-	int64_t cp_held; /* the size of its last checkpoint, -1 for none */
-	int64_t cp_sent; /* the last checkpoint sent (cp_held, plus in flight) */
+	int64_t cp_sent; /* the last checkpoint sent (the server's, plus in flight), -1 */
 	int64_t cp_size; /* the ledger's next checkpoint past cp_sent, -1 for none */
 	char note[NOTE_MAX];
-	/* The batches sent and not answered yet, oldest first: the seq each
-	 * ends at and the checkpoint it carries (-1 for none). */
-	struct {
-		uint64_t end;
-		int64_t cp;
-	} flight[SHIP_DEPTH];
+	/* The seq each batch sent and not answered yet ends at, oldest first. */
+	uint64_t flight[SHIP_DEPTH];
 	unsigned n_flight;
 	uint8_t *arr; /* the batch: a bytea[] in PostgreSQL's binary array form */
 	size_t len, cap;
@@ -171,8 +166,7 @@ static int resume(struct shipper *s)
 	 * store holds already or refuses as equivocation. */
 	s->held = s->o->from >= 0 && s->o->from < next ? (uint64_t)s->o->from : (uint64_t)next;
 	s->sent = s->held;
-	s->cp_held = s->o->from >= 0 ? -1 : cp;
-	s->cp_sent = s->cp_held;
+	s->cp_sent = s->o->from >= 0 ? -1 : cp;
 	s->cp_size = -1;
 	log_info("shipping %s from seq %" PRIu64, s->o->ledger, s->held);
 	err = 0;
@@ -319,9 +313,7 @@ static int send_batch(struct shipper *s)
 		return -EAGAIN;
 	}
 	s->sent += s->n;
-	s->flight[s->n_flight].end = s->sent;
-	s->flight[s->n_flight].cp = with_note ? s->cp_size : -1;
-	s->n_flight++;
+	s->flight[s->n_flight++] = s->sent;
 	if (with_note) {
 		s->cp_sent = s->cp_size;
 		s->cp_size = -1;
@@ -338,7 +330,7 @@ static int send_batch(struct shipper *s)
  */
 static int collect(struct shipper *s)
 {
-	uint64_t end = s->flight[0].end;
+	uint64_t end = s->flight[0];
 	PGresult *r = PQgetResult(s->c), *tail;
 	int64_t next;
 	int err = 0;
@@ -368,8 +360,6 @@ static int collect(struct shipper *s)
 	if (err)
 		return err;
 	s->held = end;
-	if (s->flight[0].cp >= 0)
-		s->cp_held = s->flight[0].cp;
 	s->n_flight--;
 	memmove(&s->flight[0], &s->flight[1], s->n_flight * sizeof(s->flight[0]));
 	/* Out of pipeline mode once drained: the other calls wait for their answer. */
@@ -395,7 +385,8 @@ static int hand_in(struct shipper *s)
 		if (err == -EAGAIN)
 			pg__ok(r, "hand in a checkpoint");
 	} else {
-		s->cp_held = s->cp_size;
+		s->cp_sent = s->cp_size;
+		s->cp_size = -1;
 	}
 	PQclear(r);
 	return err;
@@ -422,11 +413,7 @@ static int step(struct shipper *s)
 			if (s->n_flight)
 				break;
 			err = hand_in(s);
-			if (!err) {
-				s->cp_sent = s->cp_size;
-				s->cp_size = -1;
-				did = 1;
-			}
+			did = 1;
 			continue;
 		}
 		/* A batch never runs past the next checkpoint, so that it can carry it. */
@@ -488,7 +475,7 @@ static int run(struct shipper *s)
 
 int ship__run(const struct ship_opts *o)
 {
-	struct shipper s = { .o = o, .cp_held = -1, .cp_size = -1, .backoff_ms = BACKOFF_MIN_MS };
+	struct shipper s = { .o = o, .cp_sent = -1, .cp_size = -1, .backoff_ms = BACKOFF_MIN_MS };
 	struct sigaction sa = { .sa_handler = on_stop };
 	struct timespec now;
 	int err;
